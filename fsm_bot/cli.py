@@ -1,0 +1,177 @@
+"""The `fsm-bot` command.
+
+Every failure a deployer can cause (a broken settings file, an unreachable database) ends in one
+sentence on stderr and a non-zero exit code, never a traceback: exit 2 for settings, 1 for the rest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from importlib.metadata import PackageNotFoundError, version
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from fsm_bot.config import ConfigError, Settings, load_settings
+from fsm_bot.logs import configure_logging, redact
+
+log = logging.getLogger("fsm_bot")
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_CONFIG = 2
+
+
+class CommandError(Exception):
+    """A failure to report to the deployer as one sentence, with exit code 1."""
+
+
+def package_version() -> str:
+    try:
+        return version("fsm-bot")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="PATH", default=None, help="settings file (default: ./settings.yaml)")
+    common.add_argument("--log-json", action="store_true", help="log JSON lines instead of text")
+
+    parser = argparse.ArgumentParser(
+        prog="fsm-bot",
+        description="VK community bot for student groups: broadcasts with read receipts, "
+        "timetable reminders, attendance register.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    commands.add_parser("version", parents=[common], help="print the version")
+
+    commands.add_parser("run", parents=[common], help="run the bot against VK (needs vk.token)")
+
+    sandbox = commands.add_parser(
+        "sandbox", parents=[common], help="run the local VK sandbox (and the bot) on this machine"
+    )
+    sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    sandbox.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080)")
+    sandbox.add_argument("--no-bot", action="store_true", help="run the sandbox alone, without the bot")
+    sandbox.add_argument("--empty", action="store_true", help="start with no demo users")
+    sandbox.add_argument(
+        "--rps-limit", type=int, default=20, help="requests per second per token, 0 = unlimited (default: 20)"
+    )
+
+    db = commands.add_parser("db", help="database schema")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    upgrade = db_commands.add_parser("upgrade", parents=[common], help="apply migrations (default: to head)")
+    upgrade.add_argument("revision", nargs="?", default="head")
+    downgrade = db_commands.add_parser("downgrade", parents=[common], help="revert migrations to REVISION")
+    downgrade.add_argument("revision", help="target revision, e.g. base or 0001")
+    db_commands.add_parser("current", parents=[common], help="print the schema's revision")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = load_settings(args.config)
+    configure_logging(
+        settings.logging.level,
+        "json" if args.log_json else settings.logging.format,
+        secrets=settings.secrets(),
+    )
+    return settings
+
+
+def _printable_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _database(settings: Settings):  # type: ignore[no-untyped-def]
+    from fsm_bot.storage import Database
+
+    try:
+        return Database(settings.database.url, echo=settings.database.echo)
+    except (SQLAlchemyError, ValueError) as error:
+        raise CommandError(f"database.url {_printable_url(settings.database.url)!r} is not usable: {error}") from None
+
+
+def cmd_version(args: argparse.Namespace) -> int:
+    print(f"fsm-bot {package_version()}")
+    return EXIT_OK
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from fsm_bot.storage import migrate
+
+    settings = _settings(args)
+    database = _database(settings)
+    where = _printable_url(database.url)
+    try:
+        if args.db_command == "upgrade":
+            revision = migrate.upgrade(database.engine, args.revision)
+            print(f"{where}: schema at revision {revision}")
+        elif args.db_command == "downgrade":
+            revision = migrate.downgrade(database.engine, args.revision)
+            print(f"{where}: schema at revision {revision or 'base (empty)'}")
+        else:
+            print(migrate.current_revision(database.engine) or "base (empty)")
+    except SQLAlchemyError as error:
+        raise CommandError(f"{where}: {type(error).__name__}: {error.orig or error}") from None
+    finally:
+        database.dispose()
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from fsm_bot.storage import migrate
+
+    settings = _settings(args)
+    settings.require_token()
+    database = _database(settings)
+    try:
+        revision = migrate.upgrade_to_head(database.engine)
+    except SQLAlchemyError as error:
+        raise CommandError(f"{_printable_url(database.url)}: cannot apply migrations: {error.orig or error}") from None
+    log.info("database %s at revision %s", _printable_url(database.url), revision)
+    database.dispose()
+    # The dispatcher that consumes VK events is the engine's work (issue #5); until it lands,
+    # say so plainly instead of pretending to run.
+    raise CommandError("settings and database are ready, but event handling is not built yet (issue #5)")
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from fsm_bot.sandbox.server import serve
+
+    _settings(args)
+    if not args.no_bot:
+        log.warning("the bot does not join the sandbox yet (issue #5); running the sandbox alone")
+    print(f"fsm_bot sandbox: http://{args.host}:{args.port}/  (Ctrl+C stops it)", flush=True)
+    serve(args.host, args.port, demo=not args.empty, rps_limit=args.rps_limit or None)
+    return EXIT_OK
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "version": cmd_version,
+    "run": cmd_run,
+    "sandbox": cmd_sandbox,
+    "db": cmd_db,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ConfigError as error:
+        print(f"fsm-bot: settings error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    except CommandError as error:
+        print(f"fsm-bot: {redact(str(error))}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,233 @@
+"""settings.yaml -> validated settings.
+
+The deployer edits one YAML file and may override any key from the environment
+(`FSM_BOT_<SECTION>__<KEY>`), so the token never has to live in a file. Every mistake in
+that file must come back as one sentence naming the key (and the line), because the person
+reading it is a headman's friend who deploys a bot, not a Python developer reading tracebacks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+DEFAULT_CONFIG_PATH = Path("settings.yaml")
+_NAMED_KEY = re.compile(r"^([a-z_]+(?:\.[a-z_]+)+) is not supported")
+ENV_PREFIX = "FSM_BOT_"
+
+TOKEN_HELP = (
+    "community bots need a community access token: in VK open your community -> Управление -> "
+    "Работа с API -> Ключи доступа -> Создать ключ (allow messages, management and documents), then in "
+    "Long Poll API switch it on, choose API version 5.199 and enable the events message_new, message_event, "
+    "message_allow, message_deny, group_join and group_leave. Put the key in vk.token or in the environment "
+    "variable FSM_BOT_VK__TOKEN."
+)
+
+
+class ConfigError(Exception):
+    """A settings problem the deployer can fix; its text is the whole message they see."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CallbackSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8081, ge=1, le=65535)
+    path: str = "/callback"
+    secret: SecretStr | None = None
+    confirmation: str | None = None
+
+
+class VkSettings(_Section):
+    token: SecretStr | None = None
+    tokens: list[SecretStr] = Field(default_factory=list)
+    group_id: int | None = Field(default=None, gt=0)
+    api_url: str = "https://api.vk.ru/method/"
+    api_version: str = "5.199"
+    mode: Literal["longpoll", "callback"] = "longpoll"
+    rps_limit: int = Field(default=20, ge=1, le=1000)
+    callback: CallbackSettings = Field(default_factory=CallbackSettings)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_user_login(cls, values: Any) -> Any:
+        # The seed bot logged in as a person with login/password; VK forbids bots on user accounts
+        # and community methods (messages from the community, Long Poll for groups) need a group token.
+        if isinstance(values, Mapping):
+            for key in ("login", "password"):
+                if key in values:
+                    raise ValueError(f"vk.{key} is not supported: {TOKEN_HELP}")
+        return values
+
+    def all_tokens(self) -> list[str]:
+        """Every configured token, `token` first: requests are spread over all of them."""
+        found = [self.token] if self.token is not None else []
+        found.extend(self.tokens)
+        return [secret.get_secret_value() for secret in found if secret.get_secret_value()]
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite:///fsm_bot.db"
+    echo: bool = False
+
+
+class LoggingSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["text", "json"] = "text"
+
+
+class Settings(BaseSettings):
+    """The whole configuration. Environment variables override the file key by key."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    vk: VkSettings = Field(default_factory=VkSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    timezone: str = "Europe/Moscow"
+    locale: Literal["ru"] = "ru"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The file arrives as init kwargs; the environment must win over it, key by key.
+        return env_settings, init_settings
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use a name like Europe/Moscow)") from None
+        return value
+
+    def require_token(self) -> None:
+        """Running against real VK without a token can only fail later and less clearly."""
+        if not self.vk.all_tokens():
+            raise ConfigError(f"vk.token is missing: {TOKEN_HELP}")
+        if self.vk.group_id is None:
+            raise ConfigError(
+                "vk.group_id is missing: put your community's numeric id there "
+                "(Управление -> Работа с API shows it; for club123456 it is 123456)."
+            )
+
+    def secrets(self) -> list[str]:
+        """Values that must never appear in a log line or an error message."""
+        found = self.vk.all_tokens()
+        if self.vk.callback.secret is not None:
+            found.append(self.vk.callback.secret.get_secret_value())
+        return [value for value in found if value]
+
+
+def load_settings(path: Path | str | None = None) -> Settings:
+    """Read, merge with the environment and validate; raise ConfigError with one clear sentence.
+
+    A missing file at the default path is fine (defaults plus environment), so `fsm-bot sandbox`
+    works in an empty folder; a missing file the user named explicitly is an error.
+    """
+    explicit = path is not None
+    config_path = Path(path) if explicit else DEFAULT_CONFIG_PATH
+    text = _read_text(config_path, explicit)
+    raw = _parse_yaml(text, config_path)
+    try:
+        return Settings(**raw)
+    except ValidationError as error:
+        raise ConfigError(_describe(error, text, config_path)) from None
+
+
+def _read_text(config_path: Path, explicit: bool) -> str:
+    try:
+        return config_path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if explicit:
+            raise ConfigError(f"{config_path}: no such settings file") from None
+        return ""
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{config_path}: cannot read the settings file ({error})") from None
+
+
+def _parse_yaml(text: str, config_path: Path) -> dict[str, Any]:
+    try:
+        loaded = yaml.safe_load(text) if text.strip() else {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise ConfigError(f"{config_path}:{where}: not valid YAML: {problem}") from None
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"{config_path}: the file must be a mapping of sections (vk:, database:, ...)")
+    return loaded
+
+
+def _describe(error: ValidationError, text: str, config_path: Path) -> str:
+    """Turn pydantic's report into one line per problem, naming the dotted key and its line."""
+    lines = []
+    for problem in error.errors():
+        location = [str(part) for part in problem["loc"]]
+        key = ".".join(location) or "(top level)"
+        message = problem["msg"].removeprefix("Value error, ")
+        named = _NAMED_KEY.match(message)
+        if named:
+            # A section validator that rejects one of its keys names it in the message.
+            key = named.group(1)
+            location = key.split(".")
+            message = message[len(key) + len(" is ") :]
+        if problem["type"] == "extra_forbidden":
+            message = "unknown key (misspelt, or not a setting of this section)"
+        line = _line_of(text, location)
+        where = f" (line {line})" if line else ""
+        lines.append(f"{config_path}: {key}{where}: {message}")
+    return "\n".join(lines)
+
+
+def _line_of(text: str, location: list[str]) -> int | None:
+    """The 1-based line where a dotted key is written in the YAML text, if it is written there."""
+    if not text.strip():
+        return None
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    found_line = None
+    for part in location:
+        if not isinstance(node, yaml.MappingNode):
+            break
+        for key_node, value_node in node.value:
+            if key_node.value == part:
+                found_line = key_node.start_mark.line + 1
+                node = value_node
+                break
+        else:
+            break
+    return found_line

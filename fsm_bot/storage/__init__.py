@@ -1,0 +1,6 @@
+"""Persistence: SQLAlchemy models, repositories, migrations. Nothing above this floor opens sessions."""
+
+from fsm_bot.storage.db import Database, normalize_url
+from fsm_bot.storage.migrate import upgrade_to_head
+
+__all__ = ["Database", "normalize_url", "upgrade_to_head"]

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fsm_bot.storage.models import Community, StudyGroup
+from fsm_bot.storage.repositories._upsert import insert_if_absent
+
+
+class CommunityRepository:
+    """Communities and their study groups (ИВТ-101, ИВТ-102, ...)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def ensure(self, community_id: int, name: str = "") -> Community:
+        insert_if_absent(self.session, Community.__table__, {"id": community_id, "name": name})
+        community = self.session.get(Community, community_id)
+        assert community is not None
+        if name and community.name != name:
+            community.name = name
+        return community
+
+    def study_group(self, community_id: int, name: str) -> StudyGroup:
+        """The group by name, created on first mention (timetable import, settings, onboarding)."""
+        name = name.strip()
+        insert_if_absent(self.session, StudyGroup.__table__, {"community_id": community_id, "name": name})
+        return self.session.scalars(
+            select(StudyGroup).where(StudyGroup.community_id == community_id, StudyGroup.name == name)
+        ).one()
+
+    def study_groups(self, community_id: int) -> list[StudyGroup]:
+        return list(
+            self.session.scalars(
+                select(StudyGroup).where(StudyGroup.community_id == community_id).order_by(StudyGroup.name)
+            )
+        )

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from fsm_bot.storage.models import Member, Role
+from fsm_bot.storage.types import utcnow
+
+
+@dataclass(frozen=True)
+class MemberProfile:
+    """What VK tells us about a person (groups.getMembers / users.get)."""
+
+    vk_id: int
+    first_name: str
+    last_name: str
+
+
+class MemberRepository:
+    def __init__(self, session: Session, community_id: int) -> None:
+        self.session = session
+        self.community_id = community_id
+
+    def get(self, vk_id: int) -> Member | None:
+        return self.session.scalars(
+            select(Member).where(Member.community_id == self.community_id, Member.vk_id == vk_id)
+        ).one_or_none()
+
+    def upsert_profiles(self, profiles: Iterable[MemberProfile]) -> int:
+        """Add new people and refresh names of known ones; returns how many were new.
+
+        Roles, groups and the can_receive flag are ours, not VK's, so a sync never resets them.
+        """
+        by_id = {profile.vk_id: profile for profile in profiles}
+        if not by_id:
+            return 0
+        known = {
+            member.vk_id: member
+            for member in self.session.scalars(
+                select(Member).where(Member.community_id == self.community_id, Member.vk_id.in_(by_id))
+            )
+        }
+        now = utcnow()
+        for vk_id, profile in by_id.items():
+            member = known.get(vk_id)
+            if member is None:
+                self.session.add(
+                    Member(
+                        community_id=self.community_id,
+                        vk_id=vk_id,
+                        first_name=profile.first_name,
+                        last_name=profile.last_name,
+                        role=Role.STUDENT.value,
+                        can_receive=False,
+                        is_member=True,
+                        joined_at=now,
+                    )
+                )
+            else:
+                member.first_name, member.last_name = profile.first_name, profile.last_name
+                if not member.is_member:
+                    member.is_member, member.left_at = True, None
+        self.session.flush()
+        return len(by_id) - len(known)
+
+    def set_can_receive(self, vk_id: int, allowed: bool) -> bool:
+        """message_allow / message_deny, or a 901 from VK; False when the person is unknown."""
+        result = self.session.execute(
+            update(Member)
+            .where(Member.community_id == self.community_id, Member.vk_id == vk_id)
+            .values(can_receive=allowed, updated_at=utcnow())
+        )
+        return result.rowcount == 1
+
+    def mark_left(self, vk_id: int) -> bool:
+        """group_leave: keep the row (the attendance register still needs the name)."""
+        result = self.session.execute(
+            update(Member)
+            .where(Member.community_id == self.community_id, Member.vk_id == vk_id)
+            .values(is_member=False, left_at=utcnow(), updated_at=utcnow())
+        )
+        return result.rowcount == 1
+
+    def set_role(self, vk_id: int, role: Role) -> bool:
+        result = self.session.execute(
+            update(Member)
+            .where(Member.community_id == self.community_id, Member.vk_id == vk_id)
+            .values(role=role.value, updated_at=utcnow())
+        )
+        return result.rowcount == 1
+
+    def assign_group(self, vk_id: int, study_group_id: int | None, subgroup: int | None = None) -> bool:
+        result = self.session.execute(
+            update(Member)
+            .where(Member.community_id == self.community_id, Member.vk_id == vk_id)
+            .values(study_group_id=study_group_id, subgroup=subgroup, updated_at=utcnow())
+        )
+        return result.rowcount == 1
+
+    def in_group(self, study_group_id: int, only_current: bool = True) -> list[Member]:
+        query = select(Member).where(Member.community_id == self.community_id, Member.study_group_id == study_group_id)
+        if only_current:
+            query = query.where(Member.is_member.is_(True))
+        return list(self.session.scalars(query.order_by(Member.last_name, Member.first_name)))
+
+    def count(self) -> int:
+        return (
+            self.session.scalar(
+                select(func.count()).select_from(Member).where(Member.community_id == self.community_id)
+            )
+            or 0
+        )

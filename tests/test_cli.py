@@ -1,0 +1,61 @@
+"""The `fsm-bot` command as a deployer types it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fsm_bot.cli import package_version
+from tests.test_settings import fsm_bot
+
+
+def test_help_lists_the_commands(tmp_path: Path) -> None:
+    result = fsm_bot("--help", cwd=tmp_path)
+    assert result.returncode == 0
+    for command in ("run", "sandbox", "db", "version"):
+        assert command in result.stdout
+
+
+def test_every_command_takes_a_config_option(tmp_path: Path) -> None:
+    for command in (["run"], ["sandbox"], ["db", "upgrade"], ["version"]):
+        result = fsm_bot(*command, "--help", cwd=tmp_path)
+        assert result.returncode == 0, command
+        assert "--config PATH" in result.stdout, command
+
+
+def test_sandbox_options(tmp_path: Path) -> None:
+    result = fsm_bot("sandbox", "--help", cwd=tmp_path)
+    for option in ("--port", "--no-bot", "--empty"):
+        assert option in result.stdout
+
+
+def test_version(tmp_path: Path) -> None:
+    result = fsm_bot("version", cwd=tmp_path)
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"fsm-bot {package_version()}"
+    assert package_version() != "unknown"
+
+
+def test_an_unreachable_database_is_one_line_without_the_password(tmp_path: Path) -> None:
+    result = fsm_bot(
+        "db",
+        "upgrade",
+        cwd=tmp_path,
+        env={"FSM_BOT_DATABASE__URL": "postgresql://bot:hunter2-password@127.0.0.1:1/bot"},
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "hunter2-password" not in result.stderr
+    assert "127.0.0.1" in result.stderr
+
+
+def test_db_current_reports_the_revision(tmp_path: Path) -> None:
+    assert fsm_bot("db", "current", cwd=tmp_path).stdout.strip() == "base (empty)"
+    assert fsm_bot("db", "upgrade", cwd=tmp_path).returncode == 0
+    assert fsm_bot("db", "current", cwd=tmp_path).stdout.strip() == "0001"
+
+
+def test_run_never_prints_the_token(tmp_path: Path) -> None:
+    token = "vk1.a.SECRET-TOKEN-VALUE-0123456789"
+    result = fsm_bot("run", "--log-json", cwd=tmp_path, env={"FSM_BOT_VK__TOKEN": token, "FSM_BOT_VK__GROUP_ID": "5"})
+    assert token not in result.stderr + result.stdout
+    assert "database sqlite:///fsm_bot.db at revision 0001" in result.stderr
