@@ -6,14 +6,18 @@ and a VK user id alone does not say which community's stream a person belongs to
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from fsm_bot.storage.types import JsonDocument, UtcDateTime, utcnow
+
+# VK's random_id is a positive int32.
+RANDOM_ID_SPACE = 2**31 - 1
 
 
 class Base(DeclarativeBase):
@@ -29,11 +33,19 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+def _random_id_base() -> int:
+    return secrets.randbelow(RANDOM_ID_SPACE // 2) + 1
+
+
 class Community(Base):
     __tablename__ = "community"
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     name: Mapped[str] = mapped_column(String(200), default="")
+    # VK drops a message whose random_id this community already used for that peer, for ever.
+    # Outbox row ids restart at 1 when a deployer starts over with a fresh database; offsetting
+    # them by a base drawn once per database keeps a new installation from reusing the old ids.
+    random_id_base: Mapped[int] = mapped_column(BigInteger, default=_random_id_base)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
@@ -95,14 +107,28 @@ class Dialog(Base):
 
 
 class ProcessedEvent(Base):
-    """VK may deliver one event twice (Long Poll replays, Callback retries): remember what was handled."""
+    """The inbox: every VK event the bot accepted, kept until handled and for a day after.
+
+    Sources write here before anything else happens (Long Poll together with its `ts`, the
+    callback endpoint before answering "ok"), so a crash loses nothing; the unique event id drops
+    VK's repeats (Long Poll replays, Callback retries reaching another worker); `handled_at` is
+    set in the same transaction as the event's effects, so nothing is handled twice.
+    """
 
     __tablename__ = "processed_event"
-    __table_args__ = (Index("ix_processed_event_at", "processed_at"),)
+    __table_args__ = (
+        UniqueConstraint("community_id", "event_id", name="uq_processed_event_id"),
+        Index("ix_processed_event_pending", "community_id", "handled_at", "id"),
+    )
 
-    community_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    processed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    community_id: Mapped[int] = mapped_column(BigInteger)
+    event_id: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    handled_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class LongPollCursor(Base):
@@ -113,3 +139,42 @@ class LongPollCursor(Base):
     community_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     ts: Mapped[str] = mapped_column(String(32))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class OutgoingStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    CANNOT_RECEIVE = "cannot_receive"
+    GONE = "gone"
+    FAILED = "failed"
+
+
+class OutgoingMessage(Base):
+    """The reply outbox: one row per message to one peer, committed before it is sent.
+
+    The row's random_id is what VK deduplicates on, so a resend after a crash or a timeout is
+    dropped by VK instead of reaching the person twice (VK_PROTOCOL.md, messages.send).
+    """
+
+    __tablename__ = "outgoing_message"
+    __table_args__ = (Index("ix_outgoing_message_queue", "community_id", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id", ondelete="CASCADE"))
+    peer_id: Mapped[int] = mapped_column(BigInteger)
+    random_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    text: Mapped[str] = mapped_column(Text, default="")
+    keyboard: Mapped[str | None] = mapped_column(Text, nullable=True)
+    attachment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    forward: Mapped[str | None] = mapped_column(Text, nullable=True)
+    options: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default=OutgoingStatus.PENDING.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    conversation_message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    error_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

@@ -14,7 +14,15 @@ from fsm_bot.storage import Database
 from fsm_bot.storage.migrate import current_revision, downgrade, head_revision, upgrade_to_head
 from fsm_bot.storage.models import Base
 
-ENGINE_TABLES = {"community", "study_group", "member", "dialog", "processed_event", "longpoll_cursor"}
+ENGINE_TABLES = {
+    "community",
+    "study_group",
+    "member",
+    "dialog",
+    "processed_event",
+    "longpoll_cursor",
+    "outgoing_message",
+}
 
 
 def _tables(db: Database) -> set[str]:

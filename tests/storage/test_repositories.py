@@ -13,9 +13,10 @@ from fsm_bot.storage.repositories import (
     CommunityRepository,
     CursorRepository,
     DialogRepository,
+    InboxRepository,
     MemberProfile,
     MemberRepository,
-    ProcessedEventRepository,
+    ReceivedEvent,
 )
 
 GROUP = 227000001
@@ -128,44 +129,69 @@ def test_expired_dialogs_are_found_for_the_timeout_job(database: Database) -> No
         assert [dialog.user_id for dialog in DialogRepository(session, GROUP).expired(now)] == [1]
 
 
-def test_an_event_is_claimed_once_even_by_racing_workers(database: Database) -> None:
+def _received(event_id: str, user_id: int = 1) -> ReceivedEvent:
+    return ReceivedEvent(event_id, "message_new", user_id, {"type": "message_new", "event_id": event_id})
+
+
+def test_an_event_enters_the_inbox_once_even_from_racing_workers(database: Database) -> None:
+    """Callback retries of one event may reach two workers at the same moment."""
     _community(database)
-    results: list[bool] = []
+    results: list[int] = []
     barrier = threading.Barrier(4)
 
     def worker() -> None:
         barrier.wait()
-        results.append(database.transaction(lambda session: ProcessedEventRepository(session, GROUP).claim("e1")))
+        results.append(database.transaction(lambda session: InboxRepository(session, GROUP).add([_received("e1")])))
 
     threads = [threading.Thread(target=worker) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(results) == [False, False, False, True]
+    assert sorted(results) == [0, 0, 0, 1]
 
     with database.unit_of_work() as session:
-        events = ProcessedEventRepository(session, GROUP)
-        assert events.claim("e2")
-        assert not events.claim("e2")
+        inbox = InboxRepository(session, GROUP)
+        assert inbox.add([_received("e1"), _received("e2"), _received("e2")]) == 1
+        assert [row.event_id for row in inbox.pending()] == ["e1", "e2"]
 
 
-def test_old_event_ids_are_pruned(database: Database) -> None:
+def test_handled_events_leave_the_queue_and_are_marked_once(database: Database) -> None:
     _community(database)
     with database.unit_of_work() as session:
-        events = ProcessedEventRepository(session, GROUP)
-        events.claim("old")
-        events.claim("new")
+        InboxRepository(session, GROUP).add([_received("a"), _received("b", 2), _received("c")])
+    with database.unit_of_work() as session:
+        inbox = InboxRepository(session, GROUP)
+        first = inbox.pending(limit=1)[0]
+        assert first.event_id == "a" and first.payload == {"type": "message_new", "event_id": "a"}
+        assert inbox.mark_handled(first.id)
+        assert not inbox.mark_handled(first.id)
+    with database.unit_of_work() as session:
+        inbox = InboxRepository(session, GROUP)
+        assert [(row.event_id, row.user_id) for row in inbox.pending()] == [("b", 2), ("c", 1)]
+        after_b = inbox.pending()[0].id
+        assert [row.event_id for row in inbox.pending(after_id=after_b)] == ["c"]
+
+
+def test_old_handled_events_are_pruned_but_unhandled_ones_kept(database: Database) -> None:
+    _community(database)
+    with database.unit_of_work() as session:
+        inbox = InboxRepository(session, GROUP)
+        inbox.add([_received("old"), _received("old-unhandled"), _received("new")])
+        for row in inbox.pending():
+            if row.event_id != "old-unhandled":
+                inbox.mark_handled(row.id)
         session.execute(
             update(ProcessedEvent)
-            .where(ProcessedEvent.event_id == "old")
-            .values(processed_at=datetime.now(UTC) - timedelta(days=2))
+            .where(ProcessedEvent.event_id.in_(["old", "old-unhandled"]))
+            .values(received_at=datetime.now(UTC) - timedelta(days=2))
         )
     with database.unit_of_work() as session:
-        events = ProcessedEventRepository(session, GROUP)
-        assert events.prune(datetime.now(UTC) - timedelta(days=1)) == 1
-        assert events.claim("old")
-        assert not events.claim("new")
+        inbox = InboxRepository(session, GROUP)
+        assert inbox.prune(datetime.now(UTC) - timedelta(days=1)) == 1
+        assert inbox.add([_received("old")]) == 1
+        assert inbox.add([_received("new")]) == 0
+        assert [row.event_id for row in inbox.pending()] == ["old-unhandled", "old"]
 
 
 def test_the_long_poll_cursor_survives_a_new_session(database: Database) -> None:

@@ -2,14 +2,17 @@
 
 from fsm_bot.storage.repositories.communities import CommunityRepository
 from fsm_bot.storage.repositories.dialogs import DialogRepository
-from fsm_bot.storage.repositories.events import CursorRepository, ProcessedEventRepository
+from fsm_bot.storage.repositories.events import CursorRepository, InboxRepository, ReceivedEvent
 from fsm_bot.storage.repositories.members import MemberProfile, MemberRepository
+from fsm_bot.storage.repositories.outbox import OutboxRepository
 
 __all__ = [
     "CommunityRepository",
     "CursorRepository",
     "DialogRepository",
+    "InboxRepository",
     "MemberProfile",
     "MemberRepository",
-    "ProcessedEventRepository",
+    "OutboxRepository",
+    "ReceivedEvent",
 ]

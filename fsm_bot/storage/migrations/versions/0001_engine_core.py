@@ -21,6 +21,7 @@ def upgrade() -> None:
         "community",
         sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("random_id_base", sa.BigInteger(), nullable=False),
         sa.Column("created_at", UtcDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
@@ -74,12 +75,18 @@ def upgrade() -> None:
     op.create_index("ix_dialog_expires_at", "dialog", ["expires_at"])
     op.create_table(
         "processed_event",
-        sa.Column("community_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("community_id", sa.BigInteger(), nullable=False),
         sa.Column("event_id", sa.String(length=64), nullable=False),
-        sa.Column("processed_at", UtcDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("community_id", "event_id"),
+        sa.Column("type", sa.String(length=32), nullable=False),
+        sa.Column("user_id", sa.BigInteger(), nullable=True),
+        sa.Column("payload", JsonDocument, nullable=False),
+        sa.Column("received_at", UtcDateTime(), nullable=False),
+        sa.Column("handled_at", UtcDateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("community_id", "event_id", name="uq_processed_event_id"),
     )
-    op.create_index("ix_processed_event_at", "processed_event", ["processed_at"])
+    op.create_index("ix_processed_event_pending", "processed_event", ["community_id", "handled_at", "id"])
     op.create_table(
         "longpoll_cursor",
         sa.Column("community_id", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -91,7 +98,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("longpoll_cursor")
-    op.drop_index("ix_processed_event_at", table_name="processed_event")
+    op.drop_index("ix_processed_event_pending", table_name="processed_event")
     op.drop_table("processed_event")
     op.drop_index("ix_dialog_expires_at", table_name="dialog")
     op.drop_table("dialog")

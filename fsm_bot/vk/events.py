@@ -1,0 +1,159 @@
+"""VK updates -> IncomingEvent: one shape for Long Poll and Callback API alike.
+
+VK's envelopes differ by event type (a message's payload is a JSON string, a callback button's is
+an object; a chat message has id 0 and only a conversation_message_id), and a malformed or forged
+update must not crash the bot. Normalization happens once, here, and refuses what it cannot read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+# The events the bot subscribes to (VK_PROTOCOL.md, "Update envelope").
+HANDLED_TYPES = frozenset(
+    {
+        "message_new",
+        "message_event",
+        "message_allow",
+        "message_deny",
+        "group_join",
+        "group_leave",
+        "message_reply",
+        "message_edit",
+    }
+)
+CHAT_PEER_OFFSET = 2_000_000_000
+MAX_PAYLOAD_LENGTH = 4096
+
+
+class MalformedEvent(ValueError):
+    """An update we cannot read: logged and dropped, never handled half-way."""
+
+
+@dataclass(frozen=True)
+class IncomingEvent:
+    """One thing that happened in the community, as the engine sees it."""
+
+    type: str
+    event_id: str
+    group_id: int
+    user_id: int
+    peer_id: int
+    text: str = ""
+    payload: dict[str, Any] | None = None
+    message_id: int = 0
+    conversation_message_id: int = 0
+    attachments: tuple[dict[str, Any], ...] = ()
+    fwd_messages: tuple[dict[str, Any], ...] = ()
+    callback_event_id: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def in_chat(self) -> bool:
+        return self.peer_id >= CHAT_PEER_OFFSET
+
+
+def _int(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise MalformedEvent(f"{name} is not a number: {value!r}")
+    try:
+        return int(value)
+    except ValueError:
+        raise MalformedEvent(f"{name} is not a number: {value!r}") from None
+
+
+def _payload(value: Any) -> dict[str, Any] | None:
+    """Button payloads: a JSON string in message_new, an object in message_event; anything else is ignored."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        if len(value) > MAX_PAYLOAD_LENGTH:
+            return None
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    return value if isinstance(value, dict) else None
+
+
+def _tuple_of_dicts(value: Any) -> tuple[dict[str, Any], ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple(item for item in value if isinstance(item, dict))
+
+
+def parse_update(update: Any) -> IncomingEvent:
+    """Normalize one update envelope, or raise MalformedEvent saying what is wrong with it."""
+    if not isinstance(update, dict):
+        raise MalformedEvent("update is not an object")
+    kind = update.get("type")
+    event_id = update.get("event_id")
+    obj = update.get("object")
+    if not isinstance(kind, str) or kind not in HANDLED_TYPES:
+        raise MalformedEvent(f"unsupported event type {kind!r}")
+    if not isinstance(event_id, str) or not event_id or len(event_id) > 64:
+        raise MalformedEvent("event_id missing or malformed")
+    if not isinstance(obj, dict):
+        raise MalformedEvent("object missing")
+    group_id = _int(update.get("group_id"), "group_id")
+    common = {"type": kind, "event_id": event_id, "group_id": group_id, "raw": update}
+
+    if kind == "message_new":
+        message = obj.get("message")
+        if not isinstance(message, dict):
+            raise MalformedEvent("message_new without a message")
+        return _from_message(message, common)
+    if kind in ("message_reply", "message_edit"):
+        return _from_message(obj, common)
+    if kind == "message_event":
+        user_id = _int(obj.get("user_id"), "user_id")
+        inner_id = obj.get("event_id")
+        if not isinstance(inner_id, str) or not inner_id:
+            raise MalformedEvent("message_event without its event_id")
+        return IncomingEvent(
+            **common,
+            user_id=user_id,
+            peer_id=_int(obj.get("peer_id", user_id), "peer_id"),
+            payload=_payload(obj.get("payload")),
+            conversation_message_id=_int(obj.get("conversation_message_id", 0), "conversation_message_id"),
+            callback_event_id=inner_id,
+        )
+    # message_allow, message_deny, group_join, group_leave
+    user_id = _int(obj.get("user_id"), "user_id")
+    return IncomingEvent(**common, user_id=user_id, peer_id=user_id)
+
+
+def _from_message(message: dict[str, Any], common: dict[str, Any]) -> IncomingEvent:
+    from_id = _int(message.get("from_id"), "from_id")
+    text = message.get("text", "")
+    if not isinstance(text, str):
+        raise MalformedEvent("message text is not a string")
+    return IncomingEvent(
+        **common,
+        user_id=from_id,
+        peer_id=_int(message.get("peer_id", from_id), "peer_id"),
+        text=text,
+        payload=_payload(message.get("payload")),
+        message_id=_int(message.get("id", 0), "id"),
+        conversation_message_id=_int(message.get("conversation_message_id", 0), "conversation_message_id"),
+        attachments=_tuple_of_dicts(message.get("attachments")),
+        fwd_messages=_tuple_of_dicts(message.get("fwd_messages")),
+    )
+
+
+class EventSink(Protocol):
+    """Where sources hand events: the engine's durable inbox (fsm_bot.engine.inbox) in the bot.
+
+    `accept` returns only when the events are stored durably, together with the Long Poll cursor
+    that follows them (None for the Callback API), so a source may forget them afterwards. Repeats of
+    an event id are dropped by the sink, not the source: two callback workers may both receive one.
+    """
+
+    def accept(self, events: Sequence[IncomingEvent], cursor: str | None = None) -> None: ...
+
+    def resume_cursor(self) -> str | None:
+        """The Long Poll `ts` stored with the last accepted batch, to resume after a restart."""
+        ...

@@ -1,0 +1,195 @@
+"""The reply outbox: everything queued reaches its person once, in order, whatever VK does meanwhile."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from fsm_bot.delivery.replies import Delivery, ReplySender, queue_reply
+from fsm_bot.sandbox.client import SandboxClient
+from fsm_bot.storage import Database
+from fsm_bot.storage.models import OutgoingStatus
+from fsm_bot.storage.repositories import OutboxRepository
+from fsm_bot.vk.client import VkClient
+from fsm_bot.vk.errors import Outcome
+from fsm_bot.vk.messages import MessageContent
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 20.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+class Harness:
+    """A sender on the sandbox plus what it reported, started and stopped by the test."""
+
+    def __init__(self, database: Database, community: int, client: VkClient) -> None:
+        self.database = database
+        self.community = community
+        self.deliveries: list[Delivery] = []
+        self.fatal: list[Exception] = []
+        self._lock = threading.Lock()
+        self.sender = ReplySender(database, community, client, on_delivery=self._record, on_fatal=self.fatal.append)
+
+    def _record(self, deliveries: list[Delivery]) -> None:
+        with self._lock:
+            self.deliveries.extend(deliveries)
+
+    def queue(self, peer_id: int, text: str, **content: object) -> None:
+        self.database.transaction(
+            lambda session: queue_reply(session, self.community, peer_id, MessageContent(text, **content))  # type: ignore[arg-type]
+        )
+        self.sender.wake()
+
+    def count(self, status: OutgoingStatus) -> int:
+        return self.database.transaction(lambda session: OutboxRepository(session, self.community).count(status))
+
+
+@pytest.fixture
+def harness(database: Database, community: int, client: VkClient) -> Iterator[Harness]:
+    harness = Harness(database, community, client)
+    harness.sender.start()
+    yield harness
+    harness.sender.stop()
+
+
+def test_replies_to_300_people_are_batched_and_each_arrives_once(sandbox: SandboxClient, harness: Harness) -> None:
+    users = [sandbox.add_user(f"Студент{i}", "Иванов") for i in range(300)]
+    for user in users:
+        harness.queue(user["id"], f"Ваша заявка №{user['id']} принята")
+    wait_until(lambda: harness.count(OutgoingStatus.SENT) == 300, what="300 replies")
+    stats = sandbox.stats()
+    assert stats["delivered"] == 300
+    assert stats["rate_limited"] == 0
+    assert stats["requests"] < 100, "replies were not batched into execute requests"
+    for user in users[::37]:
+        [message] = sandbox.messages(user["id"])
+        assert message["text"] == f"Ваша заявка №{user['id']} принята"
+
+
+def test_identical_replies_go_as_one_peer_ids_call(sandbox: SandboxClient, harness: Harness) -> None:
+    harness.sender.stop()  # queue everything first, as a burst arriving at once would
+    users = [sandbox.add_user(f"Имя{i}", "Фамилия") for i in range(150)]
+    for user in users:
+        harness.database.transaction(
+            lambda session, peer=user["id"]: queue_reply(
+                session, harness.community, peer, MessageContent("Пара отменена")
+            )
+        )
+    sender = ReplySender(harness.database, harness.community, harness.sender.client)
+    sender.start()
+    try:
+        wait_until(lambda: harness.count(OutgoingStatus.SENT) == 150, what="150 replies")
+    finally:
+        sender.stop()
+    stats = sandbox.stats()
+    assert stats["delivered"] == 150
+    assert stats["requests"] <= 2  # 150 peers = two peer_ids calls, in one execute or two requests
+
+
+def test_one_persons_replies_arrive_in_order(sandbox: SandboxClient, harness: Harness) -> None:
+    user = sandbox.add_user()
+    for number in range(1, 8):
+        harness.queue(user["id"], f"Шаг {number}")
+    wait_until(lambda: harness.count(OutgoingStatus.SENT) == 7)
+    assert [message["text"] for message in sandbox.messages(user["id"])] == [f"Шаг {n}" for n in range(1, 8)]
+
+
+def test_a_long_text_becomes_several_messages_with_the_keyboard_on_the_last(
+    sandbox: SandboxClient, harness: Harness
+) -> None:
+    user = sandbox.add_user()
+    text = "\n\n".join(f"Пункт {n}. " + "Подробности пункта. " * 60 for n in range(1, 9))
+    keyboard = '{"one_time":false,"inline":true,"buttons":[[{"action":{"type":"text","label":"Ок"}}]]}'
+    harness.queue(user["id"], text, keyboard=keyboard)
+    wait_until(lambda: harness.count(OutgoingStatus.PENDING) + harness.count(OutgoingStatus.SENDING) == 0)
+    messages = sandbox.messages(user["id"])
+    assert len(messages) >= 2
+    assert all(len(message["text"]) <= 4096 for message in messages)
+    assert "".join(" ".join(m["text"] for m in messages).split()) == "".join(text.split())
+    assert [message["keyboard"] is not None for message in messages] == [False] * (len(messages) - 1) + [True]
+
+
+def test_a_person_who_blocked_the_community_is_reported_not_retried(sandbox: SandboxClient, harness: Harness) -> None:
+    blocked = sandbox.add_user("Закрыты", "Сообщения", allow_messages=False)
+    open_user = sandbox.add_user()
+    harness.queue(blocked["id"], "Напоминание")
+    harness.queue(open_user["id"], "Напоминание")
+    wait_until(lambda: len(harness.deliveries) == 2, what="two deliveries")
+    by_peer = {delivery.peer_id: delivery for delivery in harness.deliveries}
+    assert by_peer[blocked["id"]].outcome is Outcome.CANNOT_RECEIVE
+    assert by_peer[blocked["id"]].error_code == 901
+    assert by_peer[open_user["id"]].outcome is Outcome.SENT
+    assert harness.count(OutgoingStatus.CANNOT_RECEIVE) == 1
+    assert sandbox.stats()["delivered"] == 1
+
+
+@pytest.mark.parametrize("fault", [6, 9, 10, "http_500", "disconnect"])
+def test_vk_failing_during_a_burst_delays_but_never_doubles(
+    sandbox: SandboxClient, harness: Harness, fault: int | str
+) -> None:
+    users = [sandbox.add_user(f"Имя{i}", "Фамилия") for i in range(60)]
+    sandbox.inject_fault("*", fault, count=4)
+    for user in users:
+        harness.queue(user["id"], f"Лично для {user['id']}")
+    wait_until(lambda: harness.count(OutgoingStatus.SENT) == 60, what="60 replies despite faults")
+    assert sandbox.stats()["delivered"] == 60
+    for user in users:
+        assert [m["text"] for m in sandbox.messages(user["id"])] == [f"Лично для {user['id']}"]
+
+
+def test_a_reply_interrupted_by_a_crash_is_resent_and_vk_drops_the_copy(
+    sandbox: SandboxClient, database: Database, community: int, client: VkClient
+) -> None:
+    """The crash came after VK delivered but before the row was marked sent: resend, and VK dedups."""
+    user = sandbox.add_user()
+    [row] = database.transaction(
+        lambda session: queue_reply(session, community, user["id"], MessageContent("Один раз"))
+    )
+    client.call("messages.send", {"peer_id": user["id"], "message": "Один раз", "random_id": row.random_id})
+
+    def mark_interrupted(session) -> None:  # type: ignore[no-untyped-def]
+        [stored] = OutboxRepository(session, community).by_ids([row.id])
+        stored.status, stored.attempts = OutgoingStatus.SENDING.value, 1
+
+    database.transaction(mark_interrupted)
+    harness = Harness(database, community, client)
+    harness.sender.start()
+    try:
+        wait_until(lambda: harness.count(OutgoingStatus.SENT) == 1)
+    finally:
+        harness.sender.stop()
+    assert [m["text"] for m in sandbox.messages(user["id"])] == ["Один раз"]
+    assert sandbox.stats()["deduplicated"] == 1
+
+
+def test_random_ids_differ_between_databases_and_rows(database: Database, community: int) -> None:
+    rows = database.transaction(
+        lambda session: [queue_reply(session, community, 1, MessageContent(f"m{i}"))[0] for i in range(50)]
+    )
+    random_ids = [row.random_id for row in rows]
+    assert len(set(random_ids)) == 50
+    assert all(0 < random_id < 2**31 for random_id in random_ids)
+
+
+def test_a_revoked_token_stops_the_sender_and_keeps_the_replies(
+    sandbox: SandboxClient, database: Database, community: int
+) -> None:
+    user = sandbox.add_user()
+    client = VkClient(["revoked-token"], sandbox.api_url)
+    harness = Harness(database, community, client)
+    harness.sender.start()
+    try:
+        harness.queue(user["id"], "Не дойдёт сейчас")
+        wait_until(lambda: bool(harness.fatal), what="the fatal error")
+    finally:
+        harness.sender.stop()
+    assert "community token" in str(harness.fatal[0])
+    assert harness.count(OutgoingStatus.PENDING) == 1
+    assert sandbox.messages(user["id"]) == []
