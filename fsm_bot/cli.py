@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 
@@ -124,31 +126,42 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from fsm_bot.storage import migrate
-
     settings = _settings(args)
     settings.require_token()
-    database = _database(settings)
+    return _run_bot(settings)
+
+
+def _run_bot(settings: Settings) -> int:
+    """Run until SIGINT/SIGTERM: stop taking events, finish those in flight, persist, exit 0."""
+    from fsm_bot.app import Bot, BotFailed
+
+    stop_requested = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop_requested.set())
     try:
-        revision = migrate.upgrade_to_head(database.engine)
+        bot = Bot(settings)
+        bot.start()
+        bot.wait(stop_requested)
+    except BotFailed as error:
+        raise CommandError(str(error)) from None
     except SQLAlchemyError as error:
-        raise CommandError(f"{_printable_url(database.url)}: cannot apply migrations: {error.orig or error}") from None
-    log.info("database %s at revision %s", _printable_url(database.url), revision)
-    database.dispose()
-    # The dispatcher that consumes VK events is the engine's work (issue #5); until it lands,
-    # say so plainly instead of pretending to run.
-    raise CommandError("settings and database are ready, but event handling is not built yet (issue #5)")
+        raise CommandError(f"{_printable_url(settings.database.url)}: {error.orig or error}") from None
+    return EXIT_OK
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    from fsm_bot.sandbox.server import serve
+    settings = _settings(args)
+    if args.no_bot:
+        from fsm_bot.sandbox.server import serve
 
-    _settings(args)
-    if not args.no_bot:
-        log.warning("the bot does not join the sandbox yet (issue #5); running the sandbox alone")
-    print(f"fsm_bot sandbox: http://{args.host}:{args.port}/  (Ctrl+C stops it)", flush=True)
-    serve(args.host, args.port, demo=not args.empty, rps_limit=args.rps_limit or None)
-    return EXIT_OK
+        print(f"fsm_bot sandbox: http://{args.host}:{args.port}/  (Ctrl+C stops it)", flush=True)
+        serve(args.host, args.port, demo=not args.empty, rps_limit=args.rps_limit or None)
+        return EXIT_OK
+    from fsm_bot.demo import run_sandbox_with_bot
+
+    return run_sandbox_with_bot(
+        settings, args.host, args.port, demo=not args.empty, rps_limit=args.rps_limit or None, run_bot=_run_bot
+    )
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {

@@ -88,6 +88,28 @@ class DatabaseSettings(_Section):
     echo: bool = False
 
 
+class GroupLeadersSettings(_Section):
+    headman: int | None = Field(default=None, gt=0)
+    deputies: list[int] = Field(default_factory=list)
+
+
+class StreamSettings(_Section):
+    # Study groups and their leaders, by VK id: {"ИВТ-101": {"headman": 123, "deputies": [456]}}.
+    groups: dict[str, GroupLeadersSettings] = Field(default_factory=dict)
+    auto_approve: bool = False
+
+
+class EngineSettings(_Section):
+    workers: int = Field(default=8, ge=1, le=256)
+    member_sync_minutes: int = Field(default=60, ge=1)
+    # Overrides every flow's own dialog timeout when set (seconds).
+    dialog_timeout_seconds: int | None = Field(default=None, ge=5)
+    timeout_sweep_seconds: int = Field(default=30, ge=1)
+
+
+DEFAULT_FLOWS = ["help", "onboarding", "membership"]
+
+
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["text", "json"] = "text"
@@ -106,6 +128,9 @@ class Settings(BaseSettings):
     vk: VkSettings = Field(default_factory=VkSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    flows: list[str] = Field(default_factory=lambda: list(DEFAULT_FLOWS))
+    stream: StreamSettings = Field(default_factory=StreamSettings)
+    engine: EngineSettings = Field(default_factory=EngineSettings)
     timezone: str = "Europe/Moscow"
     locale: Literal["ru"] = "ru"
 

@@ -90,3 +90,5 @@ def configure_logging(level: str = "INFO", fmt: str = "text", secrets: Iterable[
     logging.getLogger("urllib3").setLevel(max(logging.INFO, logging.getLevelName(level)))
     # Alembic narrates every migration context at INFO; our own line says which revision we reached.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # APScheduler logs every job run at INFO; the jobs log what they did themselves.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)

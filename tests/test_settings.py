@@ -54,7 +54,7 @@ def _leaf_keys(model: type, prefix: str = "") -> set[str]:
 def _yaml_keys(mapping: dict, prefix: str = "") -> set[str]:
     keys = set()
     for name, value in mapping.items():
-        if isinstance(value, dict):
+        if isinstance(value, dict) and value:
             keys |= _yaml_keys(value, f"{prefix}{name}.")
         else:
             keys.add(f"{prefix}{name}")

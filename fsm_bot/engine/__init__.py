@@ -1,1 +1,12 @@
-"""The engine: inbox, dispatcher, per-user state machines and the context flows receive."""
+"""The engine: inbox, dispatcher, per-user state machines and the context flows receive.
+
+What a flow module imports from here is the flow author's whole API: Flow, Transition, Context,
+Role (and Forbidden for a step that checks a finer privilege itself).
+"""
+
+from fsm_bot.engine.context import Context
+from fsm_bot.engine.flow import Flow, Transition
+from fsm_bot.engine.privileges import Forbidden
+from fsm_bot.storage.models import Role
+
+__all__ = ["Context", "Flow", "Forbidden", "Role", "Transition"]

@@ -37,6 +37,12 @@ def _random_id_base() -> int:
     return secrets.randbelow(RANDOM_ID_SPACE // 2) + 1
 
 
+class MemberStatus(StrEnum):
+    NEW = "new"
+    PENDING = "pending"
+    ACTIVE = "active"
+
+
 class Community(Base):
     __tablename__ = "community"
 
@@ -74,6 +80,9 @@ class Member(Base):
     role: Mapped[str] = mapped_column(String(16), default=Role.STUDENT.value)
     study_group_id: Mapped[int | None] = mapped_column(ForeignKey("study_group.id", ondelete="SET NULL"), nullable=True)
     subgroup: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # new: never introduced themselves; pending: asked to join study_group, awaiting the headman;
+    # active: a known member of study_group (or a stream admin, who needs no group).
+    status: Mapped[str] = mapped_column(String(16), default=MemberStatus.NEW.value, server_default="new")
     can_receive: Mapped[bool] = mapped_column(Boolean, default=False)
     is_member: Mapped[bool] = mapped_column(Boolean, default=True)
     joined_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

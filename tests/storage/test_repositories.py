@@ -100,8 +100,14 @@ def test_dialog_versions_grow_so_old_buttons_can_be_recognised(database: Databas
         assert restarted.version == 2 and restarted.data == {}
     with database.unit_of_work() as session:
         dialogs = DialogRepository(session, GROUP)
-        assert dialogs.finish(10, 10)
-        assert dialogs.load(10, 10) is None
+        current = dialogs.load(10, 10)
+        assert current is not None
+        dialogs.finish(current)
+    with database.unit_of_work() as session:
+        dialogs = DialogRepository(session, GROUP)
+        idle = dialogs.load(10, 10)
+        assert idle is not None and (idle.flow, idle.state, idle.data, idle.version) == ("", "", {}, 3)
+        assert dialogs.start(10, 10, "broadcast", "compose").version == 4
 
 
 def test_a_chat_dialog_and_a_private_dialog_of_one_user_are_separate(database: Database) -> None:

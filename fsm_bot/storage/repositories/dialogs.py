@@ -3,10 +3,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fsm_bot.storage.models import Dialog
+
+IDLE = ""  # flow and state of a person who is in no dialog
 
 
 class DialogRepository:
@@ -63,15 +65,13 @@ class DialogRepository:
         self.session.flush()
         return dialog
 
-    def finish(self, peer_id: int, user_id: int) -> bool:
-        result = self.session.execute(
-            delete(Dialog).where(
-                Dialog.community_id == self.community_id,
-                Dialog.peer_id == peer_id,
-                Dialog.user_id == user_id,
-            )
-        )
-        return result.rowcount == 1
+    def finish(self, dialog: Dialog) -> None:
+        """Back to idle. The row stays so its version keeps growing: a button from a finished
+        dialog must never match a later dialog that happens to reuse a version number."""
+        dialog.flow, dialog.state, dialog.data = IDLE, IDLE, {}
+        dialog.expires_at = None
+        dialog.version += 1
+        self.session.flush()
 
     def expired(self, now: datetime, limit: int = 500) -> list[Dialog]:
         return list(

@@ -1,0 +1,23 @@
+"""«помощь»: the commands this member may use, with what each does. Privileged ones stay hidden."""
+
+from __future__ import annotations
+
+from fsm_bot.engine import Context, Flow
+
+flow = Flow(
+    name="help",
+    description="help.description",
+    triggers=["помощь", ".h", ".help", "help", "команды"],
+    open_to_newcomers=True,
+)
+
+
+@flow.on_start
+def show_commands(ctx: Context) -> None:
+    lines = [ctx.t("help.header")]
+    for command in ctx.commands():
+        words = ", ".join(f"«{word}»" for word in command.words[:3])
+        lines.append(ctx.t("help.line", words=words, description=command.description))
+    if not ctx.member.onboarded:
+        lines.append(ctx.t("help.newcomer"))
+    ctx.finish("\n".join(lines))

@@ -1,0 +1,40 @@
+"""A headman's (or deputy's) answer to a join request, from the buttons under the request.
+
+The buttons are plain JSON anyone could forge, so the decision is checked here: the person who
+pressed must lead the very group the newcomer asked to join, or be a stream admin.
+"""
+
+from __future__ import annotations
+
+from fsm_bot.engine import Context, Flow, Forbidden, Role
+
+flow = Flow(
+    name="membership",
+    description="membership.description",
+    role=Role.DEPUTY,
+    in_menu=False,
+)
+
+
+@flow.on_start
+def decide(ctx: Context) -> None:
+    vk_id_text, _, answer = str((ctx.event.payload or {}).get("b", "")).partition(":")
+    if not vk_id_text.isdigit() or answer not in ("yes", "no"):
+        ctx.finish(ctx.t("membership.bad_request"))
+        return
+    newcomer = ctx.services.member(int(vk_id_text))
+    if newcomer is None or newcomer.status != "pending":
+        ctx.finish(ctx.t("membership.already_decided"))
+        return
+    leads_that_group = ctx.member.study_group == newcomer.study_group and ctx.member.role in (Role.HEADMAN, Role.DEPUTY)
+    if not leads_that_group and ctx.member.role is not Role.ADMIN:
+        raise Forbidden(Role.HEADMAN)
+    group = newcomer.study_group
+    decided = ctx.services.decide_membership(newcomer.vk_id, approve=answer == "yes")
+    assert decided is not None
+    if answer == "yes":
+        ctx.send_to(newcomer.vk_id, ctx.t("membership.welcome", group=group))
+        ctx.finish(ctx.t("membership.approved", name=newcomer.full_name, group=group))
+    else:
+        ctx.send_to(newcomer.vk_id, ctx.t("membership.rejected_student", group=group))
+        ctx.finish(ctx.t("membership.rejected", name=newcomer.full_name, group=group))

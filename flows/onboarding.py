@@ -1,0 +1,120 @@
+"""First contact: choose your study group, confirm your name as the register will show it, and
+wait for the group's headman to approve (unless settings approve everyone at once).
+"""
+
+from __future__ import annotations
+
+from fsm_bot.engine import Context, Flow, Role, Transition
+
+MAX_GROUP_BUTTONS = 10  # an inline keyboard holds at most 10 buttons; more groups are typed
+
+flow = Flow(
+    name="onboarding",
+    description="onboarding.description",
+    triggers=["регистрация", "знакомство"],
+    open_to_newcomers=True,
+    in_menu=False,
+    states=["group", "name", "fix_name"],
+    transitions=[
+        Transition("chosen", "group", "name"),
+        Transition("fix", "name", "fix_name"),
+        Transition("fixed", "fix_name", "name"),
+    ],
+)
+
+
+@flow.on_start
+def begin(ctx: Context) -> None:
+    if ctx.member.onboarded and ctx.member.role is not Role.STUDENT:
+        # Leaders and admins are placed by settings and sync; re-registering would demote them to pending.
+        ctx.finish(ctx.t("onboarding.already_placed", group=ctx.member.study_group or "-"))
+        return
+    ctx.enter("group")
+
+
+@flow.asks("group")
+def ask_group(ctx: Context) -> None:
+    groups = ctx.services.study_groups()
+    if not groups:
+        ctx.finish(ctx.t("onboarding.no_groups"))
+        return
+    buttons = [[ctx.option(name, name)] for name in groups[:MAX_GROUP_BUTTONS]] if len(groups) <= 10 else None
+    ctx.ask(ctx.t("onboarding.ask_group" if buttons else "onboarding.type_group"), buttons)
+
+
+@flow.receives("group")
+def got_group(ctx: Context) -> None:
+    answer = ctx.button or ctx.text
+    groups = {name.lower(): name for name in ctx.services.study_groups()}
+    chosen = groups.get(answer.strip().lower())
+    if chosen is None:
+        ctx.reply(ctx.t("onboarding.unknown_group", group=answer[:50]))
+        ctx.enter("group")
+        return
+    ctx.data["group"] = chosen
+    ctx.data.setdefault("first_name", ctx.member.first_name)
+    ctx.data.setdefault("last_name", ctx.member.last_name)
+    ctx.go("chosen")
+
+
+@flow.asks("name")
+def ask_name(ctx: Context) -> None:
+    full_name = f"{ctx.data['last_name']} {ctx.data['first_name']}".strip()
+    if not full_name:
+        ctx.go("fix")
+        return
+    ctx.ask(
+        ctx.t("onboarding.confirm_name", name=full_name, group=ctx.data["group"]),
+        [[ctx.option(ctx.t("onboarding.yes"), "yes", "positive"), ctx.option(ctx.t("onboarding.fix"), "fix")]],
+    )
+
+
+@flow.receives("name")
+def name_answered(ctx: Context) -> None:
+    if ctx.button == "fix":
+        ctx.go("fix")
+    elif ctx.button == "yes":
+        _join(ctx)
+    else:
+        ctx.enter("name")
+
+
+@flow.asks("fix_name")
+def ask_real_name(ctx: Context) -> None:
+    ctx.ask(ctx.t("onboarding.ask_real_name"))
+
+
+@flow.receives("fix_name")
+def got_real_name(ctx: Context) -> None:
+    words = ctx.text.split()
+    if len(words) < 2 or any(len(word) > 50 for word in words):
+        ctx.reply(ctx.t("onboarding.name_format"))
+        return
+    ctx.data["last_name"], ctx.data["first_name"] = words[0], " ".join(words[1:])
+    ctx.go("fixed")
+
+
+def _join(ctx: Context) -> None:
+    group = ctx.data["group"]
+    ctx.services.set_name(ctx.data["first_name"], ctx.data["last_name"])
+    approved = ctx.services.auto_approve
+    ctx.services.request_group(group, approved=approved)
+    if approved:
+        ctx.finish(ctx.t("onboarding.welcome", group=group))
+        return
+    full_name = f"{ctx.data['last_name']} {ctx.data['first_name']}"
+    leaders = ctx.services.leaders_of(group) or ctx.services.stream_admins()
+    for leader in leaders:
+        ctx.send_to(
+            leader.vk_id,
+            ctx.t("onboarding.leader_request", name=full_name, group=group, vk_id=ctx.member.vk_id),
+            [
+                [
+                    ctx.command_button(
+                        ctx.t("onboarding.approve"), "membership", f"{ctx.member.vk_id}:yes", "positive"
+                    ),
+                    ctx.command_button(ctx.t("onboarding.reject"), "membership", f"{ctx.member.vk_id}:no", "negative"),
+                ]
+            ],
+        )
+    ctx.finish(ctx.t("onboarding.sent" if leaders else "onboarding.no_leader", group=group))

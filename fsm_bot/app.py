@@ -1,0 +1,260 @@
+"""The running bot: settings in, every part wired together, started and stopped in order.
+
+Start order: database and migrations, VK token check, members, then sender, dispatcher,
+scheduler and finally the event source, so nothing arrives before something can handle it.
+Stop order is the reverse: the source stops taking events, the dispatcher finishes the ones in
+flight (their effects commit or they stay in the inbox), the sender finishes its requests.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import flows
+from fsm_bot.config import Settings
+from fsm_bot.delivery.replies import Delivery, ReplySender
+from fsm_bot.engine.dispatcher import Dispatcher, QueuedEvent
+from fsm_bot.engine.handler import EventHandler
+from fsm_bot.engine.inbox import Inbox
+from fsm_bot.engine.member_sync import GroupLeaders, sync_members
+from fsm_bot.engine.registry import FlowRegistry
+from fsm_bot.engine.timeouts import expire_dialogs
+from fsm_bot.scheduler import BotScheduler, register_job_target
+from fsm_bot.scheduler.runtime import job_target, unregister_job_target
+from fsm_bot.storage import Database, upgrade_to_head
+from fsm_bot.storage.repositories import MemberProfile, MemberRepository
+from fsm_bot.texts import Texts
+from fsm_bot.vk.callback import CallbackCommunity, callback_server, create_callback_app
+from fsm_bot.vk.client import VkClient
+from fsm_bot.vk.errors import Outcome, VkCallError
+from fsm_bot.vk.longpoll import LongPollSource
+from fsm_bot.vk.transport import make_vk_api
+
+log = logging.getLogger(__name__)
+
+FLOW_CATALOGS = Path(flows.__file__).parent / "locales"
+
+
+class BotFailed(RuntimeError):
+    """The bot cannot go on (a revoked token, a refused long poll); the message says why."""
+
+
+class Bot:
+    def __init__(self, settings: Settings) -> None:
+        settings.require_token()
+        self.settings = settings
+        self.community_id = int(settings.vk.group_id or 0)
+        self.database = Database(settings.database.url, echo=settings.database.echo)
+        self.client = VkClient(
+            settings.vk.all_tokens(),
+            settings.vk.api_url,
+            settings.vk.api_version,
+            rps_limit=settings.vk.rps_limit,
+        )
+        self.texts = Texts.load(settings.locale, [FLOW_CATALOGS])
+        self.registry = FlowRegistry.from_names(settings.flows)
+        self.inbox: Inbox | None = None
+        self.sender: ReplySender | None = None
+        self.dispatcher: Dispatcher | None = None
+        self.scheduler: BotScheduler | None = None
+        self.source: LongPollSource | None = None
+        self._callback_server = None
+        self._callback_thread: threading.Thread | None = None
+        self.handler: EventHandler | None = None
+        self.stopped = threading.Event()
+        self.failure: Exception | None = None
+        self._stop_lock = threading.Lock()
+        self._stopping = False
+
+    @property
+    def job_name(self) -> str:
+        return f"bot:{self.community_id}"
+
+    # --- life cycle
+
+    def start(self) -> None:
+        revision = upgrade_to_head(self.database.engine)
+        log.info("database at revision %s", revision)
+        self._check_token()
+        self.inbox = Inbox(self.database, self.community_id)
+        self.sync_members()
+        self.sender = ReplySender(
+            self.database, self.community_id, self.client, on_delivery=self._on_delivery, on_fatal=self._fail
+        )
+        override = self.settings.engine.dialog_timeout_seconds
+        self.handler = EventHandler(
+            self.database,
+            self.community_id,
+            self.registry,
+            self.texts,
+            self._lookup_profile,
+            auto_approve=self.settings.stream.auto_approve,
+            timeout_override=timedelta(seconds=override) if override else None,
+        )
+        self.dispatcher = Dispatcher(self.inbox, self._handle, self.settings.engine.workers, typing=self._typing)
+        self.scheduler = BotScheduler(self.database.engine, self.settings.timezone)
+        register_job_target(self.job_name, self)
+        self.scheduler.every(
+            f"expire-dialogs:{self.community_id}",
+            sweep_dialogs_job,
+            self.settings.engine.timeout_sweep_seconds,
+            community_id=self.community_id,
+        )
+        self.scheduler.every(
+            f"member-sync:{self.community_id}",
+            sync_members_job,
+            self.settings.engine.member_sync_minutes * 60,
+            community_id=self.community_id,
+        )
+        self.sender.start()
+        self.dispatcher.start()
+        self.scheduler.start()
+        self._start_source()
+        log.info("bot for community %d is running (%s mode)", self.community_id, self.settings.vk.mode)
+
+    def stop(self) -> None:
+        """Stop taking events, finish what is in flight, persist, return. Safe to call twice."""
+        with self._stop_lock:
+            if self._stopping:
+                self.stopped.wait(60)
+                return
+            self._stopping = True
+        if self.source is not None:
+            self.source.stop()
+        if self._callback_server is not None:
+            self._callback_server.should_exit = True
+            if self._callback_thread is not None:
+                self._callback_thread.join(10)
+        if self.dispatcher is not None:
+            self.dispatcher.stop()
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        if self.sender is not None:
+            self.sender.stop()
+        unregister_job_target(self.job_name)
+        self.client.stop.set()
+        self.database.dispose()
+        self.stopped.set()
+        log.info("bot stopped")
+
+    def wait(self, stop_requested: threading.Event) -> None:
+        """Run until `stop_requested` (a signal) or a failure, then stop; BotFailed says why it failed."""
+        while not stop_requested.wait(0.5) and not self.stopped.is_set():
+            if self.source is not None and not self.source.running and self.source.error is not None:
+                self._fail(self.source.error)
+        self.stop()
+        if self.failure is not None:
+            raise BotFailed(str(self.failure))
+
+    def _fail(self, error: Exception) -> None:
+        if self.failure is None:
+            self.failure = error
+            log.error("the bot cannot go on: %s", error)
+            threading.Thread(target=self.stop, name="stop-after-failure", daemon=True).start()
+
+    # --- parts
+
+    def _check_token(self) -> None:
+        try:
+            answer = self.client.call("groups.getById", {"group_id": self.community_id})
+        except VkCallError as error:
+            raise BotFailed(str(error)) from None
+        groups = answer.get("groups", []) if isinstance(answer, dict) else answer
+        if groups:
+            log.info("community %s (%d)", groups[0].get("name", "?"), self.community_id)
+
+    def _start_source(self) -> None:
+        assert self.inbox is not None
+        vk = self.settings.vk
+        if vk.mode == "longpoll":
+            api = make_vk_api(vk.all_tokens()[0], vk.api_url, vk.api_version)
+            self.source = LongPollSource(api, self.community_id, self.inbox)
+            self.source.start()
+            return
+        callback = vk.callback
+        if callback.secret is None or not callback.confirmation:
+            raise BotFailed("vk.mode is callback: set vk.callback.secret and vk.callback.confirmation")
+        app = create_callback_app(
+            [
+                CallbackCommunity(
+                    self.community_id, callback.secret.get_secret_value(), callback.confirmation, self.inbox
+                )
+            ],
+            callback.path,
+        )
+        self._callback_server = callback_server(app, callback.host, callback.port)
+        self._callback_thread = threading.Thread(target=self._callback_server.run, name="callback", daemon=True)
+        self._callback_thread.start()
+
+    def sync_members(self) -> None:
+        leaders = {
+            name: GroupLeaders(group.headman, tuple(group.deputies))
+            for name, group in self.settings.stream.groups.items()
+        }
+        try:
+            sync_members(self.client, self.database, self.community_id, leaders)
+        except VkCallError as error:
+            log.warning("members could not be synced now (%s); will retry at the next sync", error)
+
+    def sweep_dialogs(self) -> int:
+        assert self.handler is not None and self.sender is not None
+        ended = expire_dialogs(self.database, self.community_id, self.registry, self.texts, self.handler.menu_for)
+        if ended:
+            self.sender.wake()
+        return ended
+
+    def _handle(self, event: QueuedEvent) -> None:
+        assert self.handler is not None and self.sender is not None
+        outcome = self.handler.handle(event.row_id, event.user_id)
+        if outcome.queued_replies:
+            self.sender.wake()
+        if outcome.snackbar is not None:
+            incoming, text = outcome.snackbar
+            params = {
+                "event_id": incoming.callback_event_id,
+                "user_id": incoming.user_id,
+                "peer_id": incoming.peer_id,
+            }
+            if text:
+                params["event_data"] = json.dumps({"type": "show_snackbar", "text": text[:90]}, ensure_ascii=False)
+            try:
+                self.client.call("messages.sendMessageEventAnswer", params)
+            except VkCallError as error:
+                log.warning("callback answer for %d not sent: %s", incoming.user_id, error)
+
+    def _typing(self, peer_id: int) -> None:
+        self.client.call("messages.setActivity", {"peer_id": peer_id, "type": "typing"})
+
+    def _lookup_profile(self, user_id: int) -> MemberProfile | None:
+        try:
+            [profile] = self.client.call("users.get", {"user_ids": user_id})
+        except (VkCallError, ValueError) as error:
+            log.warning("no profile for %d now: %s", user_id, error)
+            return None
+        return MemberProfile(user_id, profile.get("first_name", ""), profile.get("last_name", ""))
+
+    def _on_delivery(self, deliveries: list[Delivery]) -> None:
+        unreachable = [d.peer_id for d in deliveries if d.outcome in (Outcome.CANNOT_RECEIVE, Outcome.GONE)]
+        if not unreachable:
+            return
+
+        def mark(session) -> None:  # type: ignore[no-untyped-def]
+            members = MemberRepository(session, self.community_id)
+            for peer in unreachable:
+                members.set_can_receive(peer, False)
+
+        self.database.transaction(mark)
+
+
+def sweep_dialogs_job(community_id: int) -> None:
+    """Persisted job: end timed-out dialogs (APScheduler stores it by this function's import path)."""
+    job_target(f"bot:{community_id}").sweep_dialogs()
+
+
+def sync_members_job(community_id: int) -> None:
+    """Persisted job: refresh members from VK."""
+    job_target(f"bot:{community_id}").sync_members()

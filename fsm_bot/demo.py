@@ -1,0 +1,99 @@
+"""`fsm-bot sandbox`: the local VK and the bot together, with a demo stream ready to try.
+
+This module is the one place that knows both sides: it starts the sandbox (VK), points the bot's
+settings at it, and tells the bot who in the demo stream leads which study group. The bot itself
+learns nothing here that it would not learn from real VK and a real settings.yaml.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pydantic import SecretStr
+
+from fsm_bot.config import GroupLeadersSettings, Settings
+from fsm_bot.sandbox import SandboxServer
+from fsm_bot.sandbox.client import SandboxClient
+from fsm_bot.sandbox.demo import DEMO_STREAM
+from fsm_bot.storage import Database, upgrade_to_head
+from fsm_bot.storage.models import MemberStatus
+from fsm_bot.storage.repositories import CommunityRepository, MemberProfile, MemberRepository
+
+SANDBOX_DATABASE = "sqlite:///fsm_bot_sandbox.db"
+
+
+def demo_leaders() -> dict[str, GroupLeadersSettings]:
+    leaders: dict[str, dict] = {}
+    for person in DEMO_STREAM:
+        if person.study_group is None:
+            continue
+        group = leaders.setdefault(person.study_group, {"headman": None, "deputies": []})
+        if person.stream_role == "headman":
+            group["headman"] = person.id
+        elif person.stream_role == "deputy":
+            group["deputies"].append(person.id)
+    return {name: GroupLeadersSettings(**value) for name, value in leaders.items()}
+
+
+def sandbox_settings(settings: Settings, server: SandboxServer, demo: bool) -> Settings:
+    """The deployer's settings, with VK replaced by the sandbox (and its own database by default)."""
+    community = SandboxClient(server.url).community()
+    vk = settings.vk.model_copy(
+        update={
+            "token": SecretStr(community["tokens"][0]),
+            "tokens": [SecretStr(token) for token in community["tokens"][1:]],
+            "group_id": community["group_id"],
+            "api_url": community["api_url"],
+            "mode": "longpoll",
+        }
+    )
+    update: dict = {"vk": vk}
+    if settings.database.url == "sqlite:///fsm_bot.db":  # the default: keep the demo out of a real bot's file
+        update["database"] = settings.database.model_copy(update={"url": SANDBOX_DATABASE})
+    if demo and not settings.stream.groups:
+        update["stream"] = settings.stream.model_copy(update={"groups": demo_leaders()})
+    return settings.model_copy(update=update)
+
+
+def enrol_demo_students(settings: Settings) -> None:
+    """Put the demo's students in their groups at once, so a newcomer to the demo can try everything."""
+    database = Database(settings.database.url)
+    upgrade_to_head(database.engine)
+    group_id = int(settings.vk.group_id or 0)
+
+    def enrol(session) -> None:  # type: ignore[no-untyped-def]
+        communities = CommunityRepository(session)
+        communities.ensure(group_id)
+        members = MemberRepository(session, group_id)
+        members.upsert_profiles(MemberProfile(p.id, p.first_name, p.last_name) for p in DEMO_STREAM)
+        for person in DEMO_STREAM:
+            if person.study_group is None:
+                continue
+            group = communities.study_group(group_id, person.study_group)
+            member = members.get(person.id)
+            if member is not None and member.status == MemberStatus.NEW.value:
+                member.study_group_id, member.status = group.id, MemberStatus.ACTIVE.value
+                member.can_receive = person.allow_messages
+
+    database.transaction(enrol)
+    database.dispose()
+
+
+def run_sandbox_with_bot(
+    settings: Settings,
+    host: str,
+    port: int,
+    demo: bool,
+    rps_limit: int | None,
+    run_bot: Callable[[Settings], int],
+) -> int:
+    server = SandboxServer(host=host, port=port, demo=demo, rps_limit=rps_limit)
+    server.start()
+    try:
+        bot_settings = sandbox_settings(settings, server, demo)
+        if demo:
+            enrol_demo_students(bot_settings)
+        print(f"fsm_bot sandbox with the bot: open {server.url}/  (Ctrl+C stops both)", flush=True)
+        return run_bot(bot_settings)
+    finally:
+        server.stop()

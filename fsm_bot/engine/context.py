@@ -1,0 +1,182 @@
+"""The Context: everything a flow handler may do, and nothing else.
+
+A handler asks the context to reply, ask, move, store dialog data, read the member, reach another
+person or start another flow. It never sees vk_api, a SQLAlchemy session or a thread: what it
+asks for is collected here and committed by the engine together with the dialog's new state, so
+a crash leaves either all of it or none of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from fsm_bot.engine.members import MemberInfo
+from fsm_bot.engine.privileges import Forbidden, allows
+from fsm_bot.storage.models import Role
+from fsm_bot.texts import Texts
+from fsm_bot.vk.events import IncomingEvent
+from fsm_bot.vk.keyboards import Color, KeyboardButton, build_keyboard
+
+# Payload keys, kept short: VK allows 255 characters per payload.
+FLOW_KEY, VERSION_KEY, VALUE_KEY, COMMAND_KEY = "f", "v", "b", "c"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A message the engine will queue in the outbox when the event's transaction commits."""
+
+    peer_id: int
+    text: str
+    keyboard: str | None = None
+    attachment: str | None = None
+    forward: str | None = None
+
+
+@dataclass(frozen=True)
+class Command:
+    """A flow as «помощь» lists it."""
+
+    name: str
+    words: tuple[str, ...]
+    description: str
+
+
+@dataclass
+class DialogState:
+    """The dialog as the engine hands it to a flow for one event."""
+
+    flow: str | None
+    state: str | None
+    data: dict[str, Any]
+    version: int
+    history: list[str] = field(default_factory=list)
+
+
+class Context:
+    """Given to every handler; see the module docstring for the rules."""
+
+    def __init__(
+        self,
+        event: IncomingEvent,
+        member: MemberInfo,
+        texts: Texts,
+        dialog: DialogState,
+        services: Any,
+        main_menu: Callable[[MemberInfo], str | None],
+        commands: Callable[[MemberInfo], list[Command]],
+    ) -> None:
+        self.event = event
+        self.member = member
+        self.t = texts
+        self.dialog = dialog
+        self.services = services
+        self._main_menu = main_menu
+        self._commands = commands
+        self.replies: list[Reply] = []
+        self.snackbar_text: str | None = None
+        self.pending_trigger: str | None = None
+        self.requested_state: str | None = None
+        self.requested_flow: str | None = None
+        self.finished = False
+        self.show_menu = False
+
+    # --- what happened
+
+    @property
+    def text(self) -> str:
+        return self.event.text.strip()
+
+    @property
+    def button(self) -> str | None:
+        """The value of the dialog button that was pressed, if this event is a press."""
+        payload = self.event.payload or {}
+        value = payload.get(VALUE_KEY)
+        return str(value) if value is not None and payload.get(FLOW_KEY) == self.dialog.flow else None
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """Dialog data: JSON-able values only; saved with the state."""
+        return self.dialog.data
+
+    @property
+    def state(self) -> str | None:
+        return self.dialog.state
+
+    # --- answering
+
+    def reply(
+        self,
+        text: str,
+        buttons: Sequence[Sequence[KeyboardButton]] | None = None,
+        *,
+        inline: bool = True,
+        attachment: str | None = None,
+        forward: str | None = None,
+    ) -> None:
+        keyboard = build_keyboard(buttons, inline=inline) if buttons else None
+        self.replies.append(Reply(self.event.peer_id, text, keyboard, attachment, forward))
+
+    def ask(self, text: str, buttons: Sequence[Sequence[KeyboardButton]] | None = None) -> None:
+        """The question of a dialog step, with its buttons under the message."""
+        self.reply(text, buttons)
+
+    def option(self, label: str, value: str, color: Color = "secondary", callback: bool = False) -> KeyboardButton:
+        """A dialog button: pressing it answers the current step with `value` (see `ctx.button`).
+
+        It carries the dialog's version, so a press on it after the dialog moved on (an old
+        message, a double click) is refused as outdated instead of acting twice.
+        """
+        payload = {FLOW_KEY: self.dialog.flow, VERSION_KEY: self.dialog.version, VALUE_KEY: value}
+        return KeyboardButton(label, payload, color, callback)
+
+    def send_to(self, vk_id: int, text: str, buttons: Sequence[Sequence[KeyboardButton]] | None = None) -> None:
+        """A message to another person (a headman asked to approve, a student told the answer)."""
+        keyboard = build_keyboard(buttons, inline=True) if buttons else None
+        self.replies.append(Reply(vk_id, text, keyboard))
+
+    def command_button(
+        self, label: str, flow: str, value: str | None = None, color: Color = "primary"
+    ) -> KeyboardButton:
+        """A button that starts `flow` (for messages sent to other people, outside any dialog)."""
+        payload: dict[str, Any] = {COMMAND_KEY: flow}
+        if value is not None:
+            payload[VALUE_KEY] = value
+        return KeyboardButton(label, payload, color)
+
+    def snackbar(self, text: str) -> None:
+        """The short pop-up answer to a callback button press."""
+        self.snackbar_text = text
+
+    # --- moving through the dialog
+
+    def go(self, trigger: str) -> None:
+        """Fire a transition of the current flow; the destination's question is asked."""
+        self.pending_trigger = trigger
+
+    def enter(self, state: str) -> None:
+        """Jump to a state directly (at the start of a flow, or from a menu of steps)."""
+        self.requested_state = state
+
+    def finish(self, text: str | None = None) -> None:
+        """End the dialog and show the main menu, with an optional last word."""
+        if text:
+            self.reply(text)
+        self.finished = True
+        self.show_menu = True
+
+    def start_flow(self, name: str) -> None:
+        self.requested_flow = name
+
+    def require(self, role: Role) -> None:
+        """Refuse this step unless the member has `role` (or above)."""
+        if not allows(self.member.role, role):
+            raise Forbidden(role)
+
+    def main_menu_keyboard(self) -> str | None:
+        return self._main_menu(self.member)
+
+    def commands(self) -> list[Command]:
+        """The commands this member may use now, for «помощь»."""
+        return self._commands(self.member)

@@ -1,0 +1,178 @@
+"""The dispatcher: inbox events to workers; one user's events in order, different users in parallel.
+
+Each user has a queue of their pending events; a user with work holds at most one worker, so a
+slow handler for one person delays only that person. The pool is bounded, and so is the number
+of events read ahead from the inbox, so a flood of events costs memory in proportion to the pool,
+not to the flood.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from sqlalchemy.exc import DBAPIError
+
+from fsm_bot.engine.inbox import Inbox
+from fsm_bot.storage.repositories import InboxRepository
+
+log = logging.getLogger(__name__)
+
+TYPING_AFTER = 0.7  # seconds a handler may take before the person sees "typing..."
+READ_BATCH = 200
+
+
+@dataclass(frozen=True)
+class QueuedEvent:
+    row_id: int
+    user_id: int | None
+    peer_id: int | None
+
+
+HandleFunction = Callable[[QueuedEvent], None]
+TypingFunction = Callable[[int], None]
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        inbox: Inbox,
+        handle: HandleFunction,
+        workers: int = 8,
+        max_read_ahead: int = 1000,
+        typing: TypingFunction | None = None,
+    ) -> None:
+        self.inbox = inbox
+        self.handle = handle
+        self.typing = typing
+        self.max_read_ahead = max_read_ahead
+        self._executor = ThreadPoolExecutor(workers, thread_name_prefix="dispatch")
+        self._queues: dict[int, deque[QueuedEvent]] = {}
+        self._lock = threading.Lock()
+        self._outstanding = 0
+        self._room = threading.Condition(self._lock)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_row = 0
+        self.handled = 0
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._read_loop, name="dispatcher", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop taking events, finish those in flight (they commit or stay in the inbox), return."""
+        self._stop.set()
+        with self._room:
+            self._room.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def idle(self) -> bool:
+        with self._lock:
+            return self._outstanding == 0
+
+    # --- reading the inbox
+
+    def _read_loop(self) -> None:
+        generation = -1
+        while not self._stop.is_set():
+            try:
+                rows = self.inbox.database.transaction(
+                    lambda session: [
+                        QueuedEvent(row.id, row.user_id, _peer_of(row.payload))
+                        for row in InboxRepository(session, self.inbox.community_id).pending(READ_BATCH, self._last_row)
+                    ]
+                )
+            except DBAPIError:
+                log.warning("dispatcher: the inbox cannot be read; retrying", exc_info=True)
+                self._stop.wait(1.0)
+                continue
+            for event in rows:
+                if not self._admit(event):
+                    return
+            if not rows:
+                generation = self.inbox.wait_for_events(generation, timeout=1.0)
+
+    def _admit(self, event: QueuedEvent) -> bool:
+        with self._room:
+            self._room.wait_for(lambda: self._outstanding < self.max_read_ahead or self._stop.is_set())
+            if self._stop.is_set():
+                return False
+            self._last_row = event.row_id
+            self._outstanding += 1
+            key = event.user_id if event.user_id is not None else -event.row_id
+            queue = self._queues.get(key)
+            if queue is not None:
+                queue.append(event)  # that user's worker will get to it, in order
+                return True
+            self._queues[key] = deque([event])
+        self._executor.submit(self._drain, key)
+        return True
+
+    # --- working through one user's events
+
+    def _drain(self, key: int) -> None:
+        while True:
+            with self._lock:
+                queue = self._queues[key]
+                event = queue[0]
+            self._handle_with_retries(event)
+            with self._room:
+                queue.popleft()
+                self._outstanding -= 1
+                self.handled += 1
+                self._room.notify_all()
+                if not queue:
+                    del self._queues[key]
+                    return
+
+    def _handle_with_retries(self, event: QueuedEvent) -> None:
+        delay = 0.2
+        while True:
+            timer = self._typing_timer(event)
+            try:
+                self.handle(event)
+                return
+            except DBAPIError:
+                if self._stop.is_set():
+                    return  # left unhandled in the inbox: the next start picks it up
+                log.warning("event %d: database unavailable; retrying in %.1fs", event.row_id, delay)
+            except Exception:
+                log.exception("event %d: handler crashed outside its own error handling", event.row_id)
+                return
+            finally:
+                if timer is not None:
+                    timer.cancel()
+            if self._stop.wait(delay * random.uniform(0.8, 1.2)):
+                return
+            delay = min(delay * 2, 10.0)
+
+    def _typing_timer(self, event: QueuedEvent) -> threading.Timer | None:
+        if self.typing is None or event.peer_id is None:
+            return None
+        timer = threading.Timer(TYPING_AFTER, self._show_typing, (event.peer_id,))
+        timer.daemon = True
+        timer.start()
+        return timer
+
+    def _show_typing(self, peer_id: int) -> None:
+        try:
+            self.typing(peer_id)  # type: ignore[misc]
+        except Exception as error:  # a courtesy; never worth failing the event
+            log.debug("typing indicator for %d failed: %s", peer_id, error)
+
+
+def _peer_of(payload: dict) -> int | None:
+    obj = payload.get("object") if isinstance(payload, dict) else None
+    if not isinstance(obj, dict):
+        return None
+    message = obj.get("message", obj)
+    peer = message.get("peer_id") if isinstance(message, dict) else None
+    return peer if isinstance(peer, int) else None

@@ -1,0 +1,40 @@
+"""The member as flows see it: a frozen snapshot, not an ORM row they could change by accident."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fsm_bot.storage.models import Member, Role
+
+
+@dataclass(frozen=True)
+class MemberInfo:
+    vk_id: int
+    first_name: str
+    last_name: str
+    role: Role
+    study_group: str | None
+    subgroup: int | None
+    status: str
+    can_receive: bool
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.last_name} {self.first_name}".strip()
+
+    @property
+    def onboarded(self) -> bool:
+        return self.status == "active"
+
+    @classmethod
+    def of(cls, member: Member, study_group: str | None) -> MemberInfo:
+        return cls(
+            vk_id=member.vk_id,
+            first_name=member.first_name,
+            last_name=member.last_name,
+            role=Role(member.role),
+            study_group=study_group,
+            subgroup=member.subgroup,
+            status=member.status,
+            can_receive=member.can_receive,
+        )

@@ -1,0 +1,92 @@
+"""Community facts and changes a flow may ask for, through `ctx.services`.
+
+Flows never open sessions; they call these methods, which run inside the event's unit of work,
+so whatever a flow changes here commits or rolls back with its dialog state and replies.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fsm_bot.engine.members import MemberInfo
+from fsm_bot.storage.models import Member, MemberStatus, Role, StudyGroup
+from fsm_bot.storage.repositories import CommunityRepository, MemberRepository
+
+
+class CommunityServices:
+    def __init__(self, session: Session, community_id: int, member_vk_id: int, auto_approve: bool = False) -> None:
+        self.auto_approve = auto_approve
+        self._session = session
+        self._community_id = community_id
+        self._vk_id = member_vk_id
+        self._members = MemberRepository(session, community_id)
+
+    def study_groups(self) -> list[str]:
+        return [group.name for group in CommunityRepository(self._session).study_groups(self._community_id)]
+
+    def member(self, vk_id: int) -> MemberInfo | None:
+        member = self._members.get(vk_id)
+        return None if member is None else MemberInfo.of(member, self._group_name(member.study_group_id))
+
+    def _group_name(self, group_id: int | None) -> str | None:
+        if group_id is None:
+            return None
+        group = self._session.get(StudyGroup, group_id)
+        return group.name if group else None
+
+    def _group(self, name: str) -> StudyGroup | None:
+        return self._session.scalars(
+            select(StudyGroup).where(StudyGroup.community_id == self._community_id, StudyGroup.name == name)
+        ).one_or_none()
+
+    def leaders_of(self, group_name: str) -> list[MemberInfo]:
+        """The headman and deputies of a group: who approves newcomers and receives their notices."""
+        group = self._group(group_name)
+        if group is None:
+            return []
+        leaders = self._session.scalars(
+            select(Member).where(
+                Member.community_id == self._community_id,
+                Member.study_group_id == group.id,
+                Member.role.in_([Role.HEADMAN.value, Role.DEPUTY.value]),
+                Member.is_member.is_(True),
+            )
+        )
+        return [MemberInfo.of(member, group.name) for member in leaders]
+
+    def stream_admins(self) -> list[MemberInfo]:
+        admins = self._session.scalars(
+            select(Member).where(Member.community_id == self._community_id, Member.role == Role.ADMIN.value)
+        )
+        return [MemberInfo.of(member, self._group_name(member.study_group_id)) for member in admins]
+
+    def set_name(self, first_name: str, last_name: str) -> None:
+        member = self._require(self._vk_id)
+        member.first_name, member.last_name = first_name.strip(), last_name.strip()
+
+    def request_group(self, group_name: str, approved: bool) -> None:
+        """Join a study group: at once when approved (auto-approve, admins), else pending the headman."""
+        group = self._group(group_name)
+        if group is None:
+            raise LookupError(f"no study group {group_name!r}")
+        member = self._require(self._vk_id)
+        member.study_group_id = group.id
+        member.status = (MemberStatus.ACTIVE if approved else MemberStatus.PENDING).value
+
+    def decide_membership(self, vk_id: int, approve: bool) -> MemberInfo | None:
+        """A leader's answer to a join request; None if there is no such pending request."""
+        member = self._members.get(vk_id)
+        if member is None or member.status != MemberStatus.PENDING.value:
+            return None
+        if approve:
+            member.status = MemberStatus.ACTIVE.value
+        else:
+            member.status, member.study_group_id = MemberStatus.NEW.value, None
+        return MemberInfo.of(member, self._group_name(member.study_group_id))
+
+    def _require(self, vk_id: int) -> Member:
+        member = self._members.get(vk_id)
+        if member is None:
+            raise LookupError(f"member {vk_id} is not registered")
+        return member

@@ -1,0 +1,69 @@
+"""Dialog timeouts: a persisted sweep job ends dialogs whose `expires_at` passed, and says so.
+
+The deadline lives in the dialog row itself (moved forward at every step), and one interval job
+in APScheduler's job store sweeps for passed deadlines. A job per dialog would be rescheduled
+at every step of every dialog; the sweep costs one indexed query, survives restarts the same way
+(the deadline is in the database, the job in the job store), and a deadline that passed while the
+bot was down is found at the first sweep after the start.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.orm import Session
+
+from fsm_bot.delivery.replies import queue_reply
+from fsm_bot.engine.members import MemberInfo
+from fsm_bot.engine.registry import FlowRegistry
+from fsm_bot.storage import Database
+from fsm_bot.storage.models import StudyGroup
+from fsm_bot.storage.repositories import DialogRepository, MemberRepository
+from fsm_bot.storage.repositories.dialogs import IDLE
+from fsm_bot.storage.types import utcnow
+from fsm_bot.texts import Texts
+from fsm_bot.vk.messages import MessageContent
+
+log = logging.getLogger(__name__)
+
+
+def expire_dialogs(
+    database: Database,
+    community_id: int,
+    registry: FlowRegistry,
+    texts: Texts,
+    menu_for,  # type: ignore[no-untyped-def]
+) -> int:
+    """End every dialog past its deadline; returns how many were ended."""
+    now = utcnow()
+    owners = database.transaction(
+        lambda session: [(d.peer_id, d.user_id) for d in DialogRepository(session, community_id).expired(now)]
+    )
+    ended = 0
+    for peer_id, user_id in owners:
+        ended += database.transaction(
+            lambda session, peer=peer_id, user=user_id: _expire_one(
+                session, community_id, peer, user, registry, texts, menu_for
+            )
+        )
+    if ended:
+        log.info("ended %d dialog(s) that timed out", ended)
+    return ended
+
+
+def _expire_one(session: Session, community_id: int, peer_id: int, user_id: int, registry, texts, menu_for) -> int:  # type: ignore[no-untyped-def]
+    dialogs = DialogRepository(session, community_id)
+    dialog = dialogs.load(peer_id, user_id)
+    # Re-checked under the row lock: the person may have answered since the sweep looked.
+    if dialog is None or dialog.flow == IDLE or dialog.expires_at is None or dialog.expires_at > utcnow():
+        return 0
+    flow = registry.get(dialog.flow)
+    name = texts(f"{flow.name}.title") if flow is not None and texts.has(f"{flow.name}.title") else dialog.flow
+    dialogs.finish(dialog)
+    member = MemberRepository(session, community_id).get(user_id)
+    keyboard = None
+    if member is not None:
+        group = session.get(StudyGroup, member.study_group_id) if member.study_group_id else None
+        keyboard = menu_for(MemberInfo.of(member, group.name if group else None))
+    queue_reply(session, community_id, peer_id, MessageContent(texts("dialog.timed_out", flow=name), keyboard))
+    return 1
