@@ -1,0 +1,73 @@
+"""The control API's sandbox-wide routes: reset, community, faults, callback, stats and log (SANDBOX_API.md)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from .api import base_url
+from .control_input import ControlError, read_json, sandbox_of, take
+from .faults import check_fault
+
+
+async def reset(request: Request) -> JSONResponse:
+    """``{"rps_limit": N}``: 0 or null is unlimited, omitted is the server's default; ``demo`` (extension) seeds."""
+    body = await read_json(request, allowed=frozenset({"rps_limit", "demo"}))
+    rps_limit = take(body, "rps_limit", int, ..., nullable=True)
+    if isinstance(rps_limit, int) and rps_limit < 0:
+        raise ControlError("rps_limit must be 0 or more (0 or null: unlimited)")
+    demo = take(body, "demo", bool, False)
+    sandbox_of(request).reset(rps_limit=rps_limit, demo=demo)
+    return JSONResponse({})
+
+
+async def community(request: Request) -> JSONResponse:
+    sandbox = sandbox_of(request)
+    return JSONResponse(sandbox.community_view(base_url(sandbox, request)))
+
+
+async def faults(request: Request) -> JSONResponse:
+    body = await read_json(request, allowed=frozenset({"target", "kind", "count"}))
+    target = take(body, "target", str)
+    kind = take(body, "kind", (int, str))
+    count = take(body, "count", int, 1)
+    problem = check_fault(target, kind, count)
+    if problem:
+        raise ControlError(problem)
+    sandbox_of(request).faults.add(target, kind, count)
+    return JSONResponse({})
+
+
+async def callback(request: Request) -> JSONResponse:
+    """Replace the callback servers with this one (or none with ``{"url": null}``); the handshake starts now."""
+    body = await read_json(request, allowed=frozenset({"url", "secret"}))
+    url = take(body, "url", str, nullable=True)
+    secret = take(body, "secret", str, "")
+    if url is not None and not url.startswith(("http://", "https://")):
+        raise ControlError("url must be an http:// or https:// URL")
+    if len(secret) > 50:
+        raise ControlError("secret is at most 50 characters (VK's limit)")
+    callbacks = sandbox_of(request).callbacks
+    callbacks.clear()
+    if url is not None:
+        callbacks.add(url, "sandbox", secret)
+    return JSONResponse({"confirmation": callbacks.confirmation})
+
+
+async def stats(request: Request) -> JSONResponse:
+    return JSONResponse(sandbox_of(request).stats.as_json())
+
+
+async def log(request: Request) -> JSONResponse:
+    return JSONResponse(sandbox_of(request).mailbox.log)
+
+
+ROUTES = [
+    Route("/sandbox/reset", reset, methods=["POST"]),
+    Route("/sandbox/community", community, methods=["GET"]),
+    Route("/sandbox/faults", faults, methods=["POST"]),
+    Route("/sandbox/callback", callback, methods=["POST"]),
+    Route("/sandbox/stats", stats, methods=["GET"]),
+    Route("/sandbox/log", log, methods=["GET"]),
+]

@@ -1,0 +1,148 @@
+"""Bots Long Poll: a numbered, bounded history of updates and the ``a_check`` endpoint that serves it.
+
+A held poll is one coroutine waiting on a future, so hundreds of them cost little. ``ts`` numbers keep
+growing across resets so that a client polling with a pre-reset ``ts`` is told ``failed: 1``, as VK would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections import OrderedDict, deque
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from .events import EventSettings
+from .transport import disconnect, http_500
+
+HISTORY_SIZE = 10_000  # updates kept for clients that reconnect with an old ts
+MAX_UPDATES = 1_000  # updates in one answer; the rest come with the next poll
+MAX_WAIT = 90
+MAX_KEYS = 1_000
+
+
+class LongPoll:
+    """The Bots Long Poll server of one community."""
+
+    def __init__(self, group_id: int, history_size: int = HISTORY_SIZE) -> None:
+        self.group_id = group_id
+        self.settings = EventSettings()
+        self._history: deque[tuple[int, dict[str, Any]]] = deque(maxlen=history_size)
+        self._next_ts = 1
+        self._keys: OrderedDict[str, None] = OrderedDict()
+        self._waiters: list[asyncio.Future[None]] = []
+
+    @property
+    def ts(self) -> int:
+        """The ts a fresh client starts from: the number the next update will get."""
+        return self._next_ts
+
+    @property
+    def held(self) -> int:
+        """How many polls are waiting right now."""
+        return len(self._waiters)
+
+    def new_key(self) -> str:
+        key = secrets.token_hex(20)
+        self._keys[key] = None
+        while len(self._keys) > MAX_KEYS:
+            self._keys.popitem(last=False)
+        return key
+
+    def key_valid(self, key: str) -> bool:
+        return key in self._keys
+
+    def expire_key(self, key: str) -> None:
+        self._keys.pop(key, None)
+
+    def offer(self, event_type: str, make_envelope: Any) -> None:
+        """Keep an update if this server's settings want it; ``make_envelope(version)`` builds it."""
+        if not self.settings.wants(event_type):
+            return
+        self._history.append((self._next_ts, make_envelope(self.settings.api_version)))
+        self._next_ts += 1
+        self._wake()
+
+    def read(self, ts: int) -> tuple[list[dict[str, Any]], int] | None:
+        """Updates numbered ``ts`` and later with the ts to poll next, or None if ``ts`` is out of the history."""
+        oldest = self._history[0][0] if self._history else self._next_ts
+        if ts < oldest or ts > self._next_ts:
+            return None
+        start = ts - oldest
+        # deque indexing walks from the nearer end, and polls read near the tail: cheap in practice
+        stop = min(start + MAX_UPDATES, len(self._history))
+        updates = [self._history[index][1] for index in range(start, stop)]
+        return updates, ts + len(updates)
+
+    async def wait(self, timeout: float) -> None:
+        """Until an update arrives, the server is reset, or ``timeout`` seconds pass."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(future)
+        try:
+            await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            pass
+        finally:
+            if future in self._waiters:
+                self._waiters.remove(future)
+
+    def reset(self) -> None:
+        """Forget updates and keys (held polls wake up and get ``failed: 2``); ts keeps counting."""
+        self._history.clear()
+        self._keys.clear()
+        self.settings = EventSettings()
+        self._wake()
+
+    def _wake(self) -> None:
+        waiters, self._waiters = self._waiters, []
+        for future in waiters:
+            if not future.done():
+                future.set_result(None)
+
+
+async def poll_endpoint(request: Request) -> Response:
+    """``GET|POST /whp/{group_id}?act=a_check&key=K&ts=T&wait=N`` (VK_PROTOCOL.md, "Bots Long Poll")."""
+    sandbox = request.app.state.sandbox
+    longpoll: LongPoll = sandbox.longpoll
+    values = dict(request.query_params)
+    if request.method == "POST":
+        body = await request.body()
+        values.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+
+    key = values.get("key", "")
+    fault = sandbox.faults.take("longpoll")
+    if fault == "http_500":
+        return http_500()
+    if fault == "disconnect":
+        return await disconnect(request)
+    if fault == "failed_1":
+        return JSONResponse({"failed": 1, "ts": longpoll.ts})
+    if fault in ("failed_2", "failed_3"):
+        longpoll.expire_key(key)
+        return JSONResponse({"failed": 2} if fault == "failed_2" else {"failed": 3})
+
+    if str(longpoll.group_id) != request.path_params["group_id"] or not longpoll.key_valid(key):
+        return JSONResponse({"failed": 2})
+    if values.get("act") != "a_check":
+        return JSONResponse({"failed": 2})  # the real server answers nothing useful to other acts either
+    try:
+        ts = int(values.get("ts", ""))
+        wait = min(max(int(values.get("wait", "25")), 0), MAX_WAIT)
+    except ValueError:
+        return JSONResponse({"failed": 1, "ts": longpoll.ts})
+
+    deadline = asyncio.get_running_loop().time() + wait
+    while True:
+        found = longpoll.read(ts)
+        if found is None:
+            return JSONResponse({"failed": 1, "ts": longpoll.ts})
+        updates, next_ts = found
+        remaining = deadline - asyncio.get_running_loop().time()
+        if updates or remaining <= 0:
+            return JSONResponse({"ts": str(next_ts), "updates": updates})
+        await longpoll.wait(remaining)
+        if not longpoll.key_valid(key):
+            return JSONResponse({"failed": 2})

@@ -1,0 +1,221 @@
+"""The ``messages.*`` section apart from sending: edit, delete, pin, history, conversations, callbacks."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ..errors import VkError, invalid_param
+from ..model import Message, is_chat
+from .base import Call, count_param, fields_param, group_view, own_group_id
+from .sending import check_recipient, forwarded_view, read_attachments, read_keyboard, read_text, send, single_peer
+
+SNACKBAR_TEXT = 90
+EVENT_ANSWER_TYPES = frozenset({"show_snackbar", "open_link", "open_app"})
+ACTIVITY_TYPES = frozenset({"typing", "audiomessage", "photo", "video", "file", "videomessage"})
+
+
+def _target(call: Call, peer_id: int) -> Message:
+    """The message named by ``message_id`` or ``conversation_message_id`` in ``peer_id``."""
+    params = call.params
+    message_id = params.integer("message_id", min_value=0)
+    cmid = params.integer("conversation_message_id", min_value=1)
+    if not message_id and cmid is None:
+        raise invalid_param("message_id is undefined")
+    found = call.sandbox.mailbox.find(peer_id, message_id=message_id, cmid=cmid)
+    if found is None or found.deleted_for_all:
+        raise invalid_param("message_id is invalid")
+    return found
+
+
+def edit(call: Call) -> int:
+    peer_id = call.params.req_int("peer_id")
+    message = _target(call, peer_id)
+    if not message.from_bot:
+        raise VkError(920)
+    if "message" in call.params.values:
+        message.text = read_text(call)
+    if call.params.has("keyboard"):
+        message.keyboard = read_keyboard(call)
+    if "attachment" in call.params.values:
+        message.attachments = read_attachments(call)
+    if not (message.text or message.attachments or message.fwd_messages):
+        raise invalid_param("message is empty or invalid")
+    message.update_time = int(time.time())
+    call.sandbox.emit("message_edit", message.vk_view())
+    return 1
+
+
+def delete(call: Call) -> Any:
+    params = call.params
+    for_all = params.flag("delete_for_all")
+    mailbox = call.sandbox.mailbox
+    if params.has("cmids") or params.has("conversation_message_ids"):
+        peer_id = params.req_int("peer_id")
+        name = "cmids" if params.has("cmids") else "conversation_message_ids"
+        targets = [mailbox.find(peer_id, cmid=c) for c in params.int_list(name, max_items=100)]
+    else:
+        ids = params.int_list("message_ids", required=True, max_items=100)
+        targets = [mailbox.find(None, message_id=i) for i in ids]
+    if any(t is None or t.deleted_for_all for t in targets):
+        raise invalid_param("message_ids is invalid")
+    messages = [t for t in targets if t is not None]
+    for message in messages:
+        if for_all and not message.from_bot:
+            chat = call.sandbox.directory.chat(message.peer_id)
+            if chat is None or not chat.bot_is_admin:
+                raise VkError(924)
+    for message in messages:
+        message.deleted_for_all = message.deleted_for_all or for_all
+        message.deleted_for_bot = True
+    if params.has("message_ids"):
+        return {str(m.id): 1 for m in messages}
+    return [
+        {
+            "peer_id": m.peer_id,
+            "message_id": m.visible_id,
+            "conversation_message_id": m.conversation_message_id,
+            "response": 1,
+        }
+        for m in messages
+    ]
+
+
+def pin(call: Call) -> dict[str, Any]:
+    peer_id = call.params.req_int("peer_id")
+    chat = call.sandbox.directory.chat(peer_id)
+    if not is_chat(peer_id):
+        raise invalid_param("peer_id: only messages in chats can be pinned by a community")
+    if chat is None:
+        raise VkError(917)
+    if not chat.bot_is_admin:
+        raise VkError(925)
+    message = _target(call, peer_id)
+    chat.pinned_cmid = message.conversation_message_id
+    return forwarded_view(message)
+
+
+def set_activity(call: Call) -> int:
+    peer_id = single_peer(call)
+    kind = call.params.string("type", default="typing")
+    if kind not in ACTIVITY_TYPES:
+        raise invalid_param("type is invalid")
+    check_recipient(call.sandbox, peer_id)
+    call.sandbox.mailbox.conversation(peer_id).activity = kind
+    return 1
+
+
+def send_message_event_answer(call: Call) -> int:
+    params = call.params
+    event_id = params.string("event_id", required=True, max_len=64)
+    user_id = params.req_int("user_id")
+    peer_id = params.req_int("peer_id")
+    press = call.sandbox.mailbox.presses.get(event_id)
+    if press is None or press.user_id != user_id or press.peer_id != peer_id:
+        raise invalid_param("event_id is invalid")
+    data = params.json_value("event_data")
+    if data is not None:
+        _check_event_data(data)
+    call.sandbox.mailbox.snackbars.setdefault(user_id, []).append({"event_id": event_id, "event_data": data})
+    return 1
+
+
+def _check_event_data(data: Any) -> None:
+    if not isinstance(data, dict) or data.get("type") not in EVENT_ANSWER_TYPES:
+        raise invalid_param("event_data: type must be show_snackbar, open_link or open_app")
+    if data["type"] == "show_snackbar":
+        text = data.get("text")
+        if not isinstance(text, str) or not text or len(text) > SNACKBAR_TEXT:
+            raise invalid_param(f"event_data: a snackbar text is 1 to {SNACKBAR_TEXT} characters")
+    if data["type"] == "open_link" and not isinstance(data.get("link"), str):
+        raise invalid_param("event_data: open_link needs a link")
+
+
+def get_history(call: Call) -> dict[str, Any]:
+    params = call.params
+    peer_id = single_peer(call)
+    offset = params.integer("offset", default=0)
+    count = count_param(call, 20, 200)
+    history = call.sandbox.mailbox.history(peer_id)
+    if params.integer("start_message_id", min_value=0):
+        start = params.req_int("start_message_id")
+        history = [m for m in history if m.id <= start]
+    ordered = history if params.flag("rev") else history[::-1]
+    page = ordered[max(offset or 0, 0) :][:count]
+    answer: dict[str, Any] = {"count": len(history), "items": [m.vk_view() for m in page]}
+    if params.flag("extended"):
+        answer.update(_profiles(call, {m.from_id for m in page}))
+    return answer
+
+
+def _profiles(call: Call, ids: set[int]) -> dict[str, Any]:
+    directory = call.sandbox.directory
+    users = [directory.users[i] for i in sorted(ids) if i in directory.users]
+    groups = [group_view(call.sandbox, [])]
+    return {"profiles": [u.vk_view(fields_param(call)) for u in users], "groups": groups}
+
+
+def get_conversations_by_id(call: Call) -> dict[str, Any]:
+    sandbox = call.sandbox
+    items = []
+    for peer_id in call.params.int_list("peer_ids", required=True, max_items=100):
+        chat = sandbox.directory.chat(peer_id)
+        user = sandbox.directory.user(peer_id)
+        if chat is None and user is None:
+            continue
+        conversation = sandbox.mailbox.conversation(peer_id)
+        last = conversation.messages[-1] if conversation.messages else None
+        item: dict[str, Any] = {
+            "peer": {"id": peer_id, "type": "chat" if chat else "user", "local_id": chat.chat_id if chat else peer_id},
+            "last_message_id": last.visible_id if last else 0,
+            "last_conversation_message_id": last.conversation_message_id if last else 0,
+            "in_read": conversation.in_read,
+            "out_read": conversation.out_read,
+            "is_marked_unread": False,
+            "important": False,
+            "can_write": {"allowed": True},
+        }
+        if user is not None and not user.allow_messages:
+            item["can_write"] = {"allowed": False, "reason": 901}
+        if chat is not None:
+            item["chat_settings"] = {
+                "title": chat.title,
+                "members_count": len(chat.member_ids),
+                "owner_id": chat.member_ids[0] if chat.member_ids else 0,
+                "state": "in",
+                "pinned_message": {"conversation_message_id": chat.pinned_cmid} if chat.pinned_cmid else None,
+            }
+        items.append(item)
+    answer: dict[str, Any] = {"count": len(items), "items": items}
+    if call.params.flag("extended"):
+        answer.update(_profiles(call, {i["peer"]["id"] for i in items}))
+    return answer
+
+
+def is_messages_from_group_allowed(call: Call) -> dict[str, int]:
+    own_group_id(call, required=True)
+    user = call.sandbox.directory.user(call.params.req_int("user_id", min_value=1))
+    allowed = user is not None and user.allow_messages and not user.deactivated
+    return {"is_allowed": int(allowed)}
+
+
+def mark_as_read(call: Call) -> int:
+    peer_id = single_peer(call)
+    conversation = call.sandbox.mailbox.conversation(peer_id)
+    if conversation.messages:
+        conversation.in_read = conversation.messages[-1].visible_id
+    return 1
+
+
+METHODS = {
+    "messages.send": send,
+    "messages.edit": edit,
+    "messages.delete": delete,
+    "messages.pin": pin,
+    "messages.setActivity": set_activity,
+    "messages.sendMessageEventAnswer": send_message_event_answer,
+    "messages.getHistory": get_history,
+    "messages.getConversationsById": get_conversations_by_id,
+    "messages.isMessagesFromGroupAllowed": is_messages_from_group_allowed,
+    "messages.markAsRead": mark_as_read,
+}
