@@ -22,6 +22,8 @@ MIN_SECRET_LENGTH = 6
 _TOKEN_PATTERNS = (
     re.compile(r"(access_token[\"']?\s*[=:]\s*[\"']?)([^&\s\"',;}]+)", re.IGNORECASE),
     re.compile(r"(Bearer\s+)([A-Za-z0-9._\-]+)", re.IGNORECASE),
+    # The Long Poll key rides in the poll URL (urllib3 logs it at DEBUG); it is as good as a token.
+    re.compile(r"([?&]key=)([^&\s\"']+)", re.IGNORECASE),
 )
 
 

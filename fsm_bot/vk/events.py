@@ -74,7 +74,7 @@ def _payload(value: Any) -> dict[str, Any] | None:
             return None
         try:
             value = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):  # "[[[[..." nests past the parser's recursion limit
             return None
     return value if isinstance(value, dict) else None
 
