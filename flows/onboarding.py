@@ -65,7 +65,12 @@ def ask_name(ctx: Context) -> None:
         return
     ctx.ask(
         ctx.t("onboarding.confirm_name", name=full_name, group=ctx.data["group"]),
-        [[ctx.option(ctx.t("onboarding.yes"), "yes", "positive"), ctx.option(ctx.t("onboarding.fix"), "fix")]],
+        [
+            [
+                ctx.option(ctx.t("onboarding.name_right"), "yes", "positive"),
+                ctx.option(ctx.t("onboarding.name_fix"), "fix"),
+            ]
+        ],
     )
 
 

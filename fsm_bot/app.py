@@ -37,6 +37,7 @@ from fsm_bot.vk.transport import make_vk_api
 log = logging.getLogger(__name__)
 
 FLOW_CATALOGS = Path(flows.__file__).parent / "locales"
+CONNECT_TIMEOUT = 10  # seconds start() waits for the long poll's first cursor
 
 
 class BotFailed(RuntimeError):
@@ -57,6 +58,9 @@ class Bot:
         )
         self.texts = Texts.load(settings.locale, [FLOW_CATALOGS])
         self.registry = FlowRegistry.from_names(settings.flows)
+        missing = self.registry.missing_texts(self.texts.has)
+        if missing:
+            raise BotFailed(f"texts missing from the {settings.locale} catalog: {', '.join(missing)}")
         self.inbox: Inbox | None = None
         self.sender: ReplySender | None = None
         self.dispatcher: Dispatcher | None = None
@@ -174,6 +178,8 @@ class Bot:
             api = make_vk_api(vk.all_tokens()[0], vk.api_url, vk.api_version)
             self.source = LongPollSource(api, self.community_id, self.inbox)
             self.source.start()
+            if not self.source.wait_connected(CONNECT_TIMEOUT):
+                log.warning("long poll: not connected yet after %ds; still trying", CONNECT_TIMEOUT)
             return
         callback = vk.callback
         if callback.secret is None or not callback.confirmation:

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from fsm_bot.sandbox.fixtures import *  # noqa: F403  (sandbox_server, sandbox, sandbox_vk: one sandbox for all tests)
 from fsm_bot.storage import Database, normalize_url
 from fsm_bot.storage.migrate import upgrade_to_head
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fsm_bot.cli import package_version
+from fsm_bot.sandbox.client import SandboxClient
 from fsm_bot.storage.migrate import head_revision
 from tests.test_settings import fsm_bot
 
@@ -55,8 +56,18 @@ def test_db_current_reports_the_revision(tmp_path: Path) -> None:
     assert fsm_bot("db", "current", cwd=tmp_path).stdout.strip() == head_revision()
 
 
-def test_run_never_prints_the_token(tmp_path: Path) -> None:
+def test_run_with_a_revoked_token_stops_with_a_clear_message_and_never_prints_it(
+    tmp_path: Path, sandbox: SandboxClient
+) -> None:
     token = "vk1.a.SECRET-TOKEN-VALUE-0123456789"
-    result = fsm_bot("run", "--log-json", cwd=tmp_path, env={"FSM_BOT_VK__TOKEN": token, "FSM_BOT_VK__GROUP_ID": "5"})
+    env = {
+        "FSM_BOT_VK__TOKEN": token,
+        "FSM_BOT_VK__GROUP_ID": str(sandbox.group_id),
+        "FSM_BOT_VK__API_URL": sandbox.api_url,
+    }
+    result = fsm_bot("run", "--log-json", cwd=tmp_path, env=env)
+    assert result.returncode == 1
     assert token not in result.stderr + result.stdout
-    assert f"database sqlite:///fsm_bot.db at revision {head_revision()}" in result.stderr
+    assert f'"message": "database at revision {head_revision()}"' in result.stderr
+    assert "VK refused the community token (error 5" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -111,8 +111,17 @@ class EventHandler:
 
     def _handle(self, session: Session, row_id: int, profile: MemberProfile | None) -> Handled:
         row = session.get(ProcessedEvent, row_id)
-        if row is None or not InboxRepository(session, self.community_id).mark_handled(row_id):
-            return Handled()  # another worker (or an earlier attempt) got there first
+        if row is None or row.handled_at is not None:
+            return Handled()
+        handled = self._dispatch(session, row, profile)
+        # Marked last: SQLite has one writer at a time, and a transaction takes the write lock at its
+        # first write, so writing early would make a slow handler hold up everyone else's events.
+        if not InboxRepository(session, self.community_id).mark_handled(row_id):
+            session.rollback()  # another worker handled it meanwhile (PostgreSQL, several processes)
+            return Handled()
+        return handled
+
+    def _dispatch(self, session: Session, row: ProcessedEvent, profile: MemberProfile | None) -> Handled:
         try:
             event = parse_update(row.payload)
         except MalformedEvent as error:
@@ -125,7 +134,12 @@ class EventHandler:
         if event.type not in ("message_new", "message_event") or event.user_id <= 0:
             return Handled()  # our own messages (message_reply/edit) and other communities' posts
         member = self._ensure_member(members, event, profile)
-        return _EventRun(self, session, event, member).run()
+        handled = _EventRun(self, session, event, member).run()
+        if event.type == "message_new" and not event.in_chat and not member.can_receive:
+            # A person who writes to the community may be answered (VK lets a community reply).
+            # Written at the end, like every write here that is not the flow's own (see _handle).
+            members.set_can_receive(event.user_id, True)
+        return handled
 
     def _membership_event(self, members: MemberRepository, event: IncomingEvent, profile: MemberProfile | None) -> None:
         if event.type == "group_leave":
@@ -144,9 +158,6 @@ class EventHandler:
             members.upsert_profiles([profile or MemberProfile(event.user_id, "", "")])
             member = members.get(event.user_id)
             assert member is not None
-        if event.type == "message_new" and not event.in_chat and not member.can_receive:
-            # A person who writes to the community may be answered (VK lets a community reply).
-            member.can_receive = True
         return member
 
     def member_info(self, session: Session, member: Member) -> MemberInfo:
@@ -177,6 +188,7 @@ class _EventRun:
         self.dialog = self.dialogs.load(event.peer_id, event.user_id)
         self.result = Handled()
         self.extra_replies: list[Reply] = []
+        self._was_reset = False
 
     # --- routing
 
@@ -184,6 +196,8 @@ class _EventRun:
         event, payload = self.event, self.event.payload or {}
         word = normalize(event.text) if event.type == "message_new" else ""
         active = self._active_flow()
+        if self._was_reset:
+            return self._finish()  # the message was meant for the dialog that no longer exists
 
         if VERSION_KEY in payload:
             self._dialog_button(active, payload)
@@ -218,6 +232,7 @@ class _EventRun:
             )
             self.dialogs.finish(self.dialog)
             self._say(self.texts("dialog.reset_after_upgrade"), menu=True)
+            self._was_reset = True
             return None
         return flow
 

@@ -7,7 +7,7 @@ A name is a module in the `flows` package (`broadcast`) or a dotted path with an
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from fsm_bot.engine.flow import Flow
 
@@ -47,6 +47,15 @@ class FlowRegistry:
     @classmethod
     def from_names(cls, names: Iterable[str]) -> FlowRegistry:
         return cls(load_flow(name) for name in names)
+
+    def missing_texts(self, has_text: Callable[[str], bool]) -> list[str]:
+        """Text keys the enabled flows need and the catalog lacks: checked at start, not in front of a student."""
+        needed = []
+        for flow in self._flows.values():
+            needed.append(flow.description)
+            if flow.in_menu:
+                needed.append(flow.menu_label or f"{flow.name}.button")
+        return [key for key in needed if not has_text(key)]
 
     def get(self, name: str) -> Flow | None:
         return self._flows.get(name)

@@ -72,3 +72,8 @@ class VkAuthError(VkCallError):
 
 class VkUnavailableError(VkCallError):
     """Retries ran out on errors 6/9/10 or the network; the caller may keep the work for later."""
+
+    def __init__(self, method: str, code: int, message: str) -> None:
+        super().__init__(method, code, message)
+        if code == 0:  # no VK error at all: VK could not be reached
+            self.args = (f"{method}: VK is unreachable: {message}",)

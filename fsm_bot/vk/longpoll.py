@@ -98,6 +98,7 @@ class LongPollSource:
         self._stopping = threading.Event()
         self._done = threading.Event()
         self._done.set()
+        self._connected = threading.Event()
         self._thread: threading.Thread | None = None
         self._adapter: AbortableAdapter | None = None
         self._ts: str | None = None  # the cursor last committed with the sink
@@ -127,6 +128,10 @@ class LongPollSource:
             self._thread.join(timeout)
             return not self._thread.is_alive()
         return self._done.wait(timeout)
+
+    def wait_connected(self, timeout: float) -> bool:
+        """Block until the first connection has a cursor: events after this moment will be received."""
+        return self._connected.wait(timeout)
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the source has stopped (after `stop()` or a fatal error); False on timeout."""
@@ -212,6 +217,7 @@ class LongPollSource:
         if self._ts is None:
             # First run ever: store where we start, so a crash before the first update loses nothing.
             self._commit([], str(poller.ts))
+        self._connected.set()
         return poller
 
     def _poll(self, poller: _RawBotLongPoll) -> None:

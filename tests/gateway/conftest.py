@@ -5,7 +5,6 @@ from collections.abc import Iterator
 import pytest
 
 from fsm_bot.sandbox.client import SandboxClient
-from fsm_bot.sandbox.fixtures import *  # noqa: F403  (sandbox_server, sandbox, sandbox_vk)
 from fsm_bot.storage import Database
 from fsm_bot.storage.repositories import CommunityRepository
 from fsm_bot.vk.client import VkClient

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 import requests
 
-from fsm_bot.sandbox.fixtures import *  # noqa: F403
 from fsm_bot.sandbox.fixtures import vk_api_for
 
 

@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from fsm_bot.engine.inbox import Inbox
 from fsm_bot.sandbox.client import SandboxClient
-from fsm_bot.sandbox.fixtures import *  # noqa: F403  (sandbox_server, sandbox, sandbox_vk)
 from fsm_bot.storage import Database
 from fsm_bot.storage.models import ProcessedEvent
 from fsm_bot.vk.longpoll import LongPollSource

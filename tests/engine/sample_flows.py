@@ -1,0 +1,100 @@
+"""Flows that exist only for the engine's tests: a three-step survey, a leaders-only flow,
+a flow that crashes, and a slow one."""
+
+from __future__ import annotations
+
+import time
+
+from fsm_bot.engine import Context, Flow, Role, Transition
+
+survey = Flow(
+    name="survey",
+    description="help.description",
+    triggers=["опрос"],
+    states=["name", "age", "confirm"],
+    transitions=[
+        Transition("named", "name", "age"),
+        Transition("aged", "age", "confirm", when=lambda ctx: ctx.data.get("age", 0) >= 16),
+        Transition("edit", "confirm", "name"),
+    ],
+    in_menu=False,
+)
+
+
+@survey.asks("name")
+def ask_name(ctx: Context) -> None:
+    ctx.ask("Как вас зовут?")
+
+
+@survey.receives("name")
+def got_name(ctx: Context) -> None:
+    ctx.data["name"] = ctx.text
+    ctx.go("named")
+
+
+@survey.asks("age")
+def ask_age(ctx: Context) -> None:
+    ctx.ask("Сколько вам лет?")
+
+
+@survey.receives("age")
+def got_age(ctx: Context) -> None:
+    if not ctx.text.isdigit():
+        ctx.reply("Нужно число.")
+        return
+    ctx.data["age"] = int(ctx.text)
+    ctx.go("aged")
+    if ctx.data["age"] < 16:
+        ctx.reply("Опрос для тех, кому 16 и больше.")
+
+
+@survey.asks("confirm")
+def ask_confirm(ctx: Context) -> None:
+    ctx.ask(
+        f"{ctx.data['name']}, {ctx.data['age']}. Верно?",
+        [[ctx.option("Да", "yes", "positive"), ctx.option("Изменить", "edit"), ctx.option("Ок", "ok", callback=True)]],
+    )
+
+
+@survey.receives("confirm")
+def confirmed(ctx: Context) -> None:
+    if ctx.button == "edit":
+        ctx.go("edit")
+    elif ctx.button == "ok":
+        ctx.snackbar("Принято")
+        ctx.finish(f"Спасибо, {ctx.data['name']}!")
+    elif ctx.button == "yes":
+        ctx.finish(f"Спасибо, {ctx.data['name']}!")
+    else:
+        ctx.enter("confirm")
+
+
+leaders_only = Flow(
+    name="leaders_only",
+    description="help.description",
+    triggers=["секрет"],
+    role=Role.HEADMAN,
+    menu_label="help.button",
+)
+
+
+@leaders_only.on_start
+def reveal(ctx: Context) -> None:
+    ctx.finish("Секрет для старост")
+
+
+crash = Flow(name="crash", description="help.description", triggers=["сломайся"], in_menu=False)
+
+
+@crash.on_start
+def explode(ctx: Context) -> None:
+    raise RuntimeError("flow bug")
+
+
+slow = Flow(name="slow", description="help.description", triggers=["медленно"], in_menu=False)
+
+
+@slow.on_start
+def take_time(ctx: Context) -> None:
+    time.sleep(2.0)
+    ctx.finish("Готово, медленно")

@@ -1,0 +1,176 @@
+"""Who may do what, and how a newcomer becomes a member of a study group."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+
+from fsm_bot.app import Bot
+from fsm_bot.sandbox.client import SandboxClient
+from fsm_bot.storage.models import Member, Role
+from fsm_bot.storage.repositories import MemberRepository
+from tests.engine.test_dialogs import enrolled, press, say
+
+StartBot = Callable[..., Bot]
+
+
+def member(bot: Bot, vk_id: int) -> Member | None:
+    return bot.database.transaction(lambda session: MemberRepository(session, bot.community_id).get(vk_id))
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.05)
+
+
+def test_help_hides_what_a_student_may_not_use(sandbox: SandboxClient, start_bot: StartBot) -> None:
+    bot = start_bot()
+    student = enrolled(sandbox, bot, "Иван", "Петров")
+    headman = enrolled(sandbox, bot, "Анна", "Смирнова", role=Role.HEADMAN)
+    student_help = say(sandbox, student, "помощь")[-1]["text"]
+    headman_help = say(sandbox, headman, ".h")[-1]["text"]
+    assert "«опрос»" in student_help and "«секрет»" not in student_help
+    assert "«опрос»" in headman_help and "«секрет»" in headman_help
+
+
+def test_commands_match_in_any_case_with_leading_spaces(sandbox: SandboxClient, start_bot: StartBot) -> None:
+    bot = start_bot()
+    headman = enrolled(sandbox, bot, role=Role.HEADMAN)
+    for text in ("  СЕКРЕТ", "Секрет  ", "секрет"):
+        assert say(sandbox, headman, text)[-1]["text"] == "Секрет для старост"
+
+
+def test_a_student_typing_or_forging_a_leaders_command_is_refused(
+    sandbox: SandboxClient, start_bot: StartBot, caplog
+) -> None:  # type: ignore[no-untyped-def]
+    bot = start_bot()
+    student = enrolled(sandbox, bot)
+    assert say(sandbox, student, "секрет")[-1]["text"] == "Эта команда доступна только старостам и выше."
+    since = sandbox.messages(student)[-1]["id"]
+    sandbox.send(student, "Секрет для старост", payload={"c": "leaders_only"})
+    [refusal] = sandbox.wait_for_messages(student, 1, since=since)
+    assert refusal["text"] == "Эта команда доступна только старостам и выше."
+    assert any("refused leaders_only" in record.getMessage() for record in caplog.records)
+
+
+def test_a_student_replaying_a_headmans_approval_button_achieves_nothing(
+    sandbox: SandboxClient, start_bot: StartBot
+) -> None:
+    bot = start_bot(stream={"auto_approve": False})
+    headman = enrolled(sandbox, bot, "Анна", "Смирнова", role=Role.HEADMAN)
+    newcomer = sandbox.add_user("Олег", "Новенький")["id"]
+    say(sandbox, newcomer, "привет")  # onboarding starts
+    [question] = [m for m in sandbox.messages(newcomer) if m["from"] == "bot"][-1:]
+    [confirm] = press(sandbox, newcomer, question, "ИВТ-101")
+    press(sandbox, newcomer, confirm, "Да, верно")
+    request = sandbox.wait_for_messages(headman, 1, predicate=lambda m: "Заявка в группу ИВТ-101" in m["text"])[-1]
+    approve = request["keyboard"]["buttons"][0][0]["action"]["payload"]
+
+    student = enrolled(sandbox, bot, "Пётр", "Хитрый")
+    since = sandbox.messages(student)[-1]["id"] if sandbox.messages(student) else None
+    sandbox.send(student, "Подтвердить", payload=json.loads(approve))
+    [refusal] = sandbox.wait_for_messages(student, 1, since=since)
+    assert refusal["text"] == "Эта команда доступна только заместителям старост и выше."
+    assert member(bot, newcomer).status == "pending"  # type: ignore[union-attr]
+
+    # The real headman's press works once; a second press is told it was decided.
+    [done] = press(sandbox, headman, request, "Подтвердить")
+    assert done["text"] == "Новенький Олег теперь в группе ИВТ-101."
+    assert member(bot, newcomer).status == "active"  # type: ignore[union-attr]
+    assert (
+        "вы в группе ИВТ-101"
+        in sandbox.wait_for_messages(newcomer, 1, predicate=lambda m: "Староста" in m["text"])[-1]["text"]
+    )
+    assert press(sandbox, headman, request, "Подтвердить")[-1]["text"] == "По этой заявке уже принято решение."
+
+
+def test_a_leader_of_another_group_cannot_approve(sandbox: SandboxClient, start_bot: StartBot) -> None:
+    bot = start_bot()
+    enrolled(sandbox, bot, "Анна", "Смирнова", role=Role.HEADMAN)
+    other = sandbox.add_user("Дмитрий", "Кузнецов")
+
+    def lead_102(session) -> None:  # type: ignore[no-untyped-def]
+        from fsm_bot.storage.repositories import CommunityRepository, MemberProfile
+
+        group = CommunityRepository(session).study_group(bot.community_id, "ИВТ-102")
+        members = MemberRepository(session, bot.community_id)
+        members.upsert_profiles([MemberProfile(other["id"], "Дмитрий", "Кузнецов")])
+        row = members.get(other["id"])
+        row.study_group_id, row.status, row.role = group.id, "active", "headman"
+
+    bot.database.transaction(lead_102)
+    newcomer = sandbox.add_user("Олег", "Новенький")["id"]
+    say(sandbox, newcomer, "привет")
+    question = [m for m in sandbox.messages(newcomer) if m["from"] == "bot"][-1]
+    [confirm] = press(sandbox, newcomer, question, "ИВТ-101")
+    press(sandbox, newcomer, confirm, "Да, верно")
+    since = sandbox.messages(other["id"])[-1]["id"] if sandbox.messages(other["id"]) else None
+    sandbox.send(other["id"], "Подтвердить", payload={"c": "membership", "b": f"{newcomer}:yes"})
+    [refusal] = sandbox.wait_for_messages(other["id"], 1, since=since)
+    assert refusal["text"] == "Эта команда доступна только старостам и выше."
+    assert member(bot, newcomer).status == "pending"  # type: ignore[union-attr]
+
+
+def test_a_newcomer_onboards_with_a_corrected_name_and_auto_approval(
+    sandbox: SandboxClient, start_bot: StartBot
+) -> None:
+    bot = start_bot(stream={"auto_approve": True})
+    enrolled(sandbox, bot, "Анна", "Смирнова", role=Role.HEADMAN)  # makes the group ИВТ-101 exist
+    newcomer = sandbox.add_user("Sasha", "Ivanov")["id"]
+    [question] = say(sandbox, newcomer, "Начать")
+    assert question["text"].startswith("Здравствуйте!")
+    assert [b["action"]["label"] for row in question["keyboard"]["buttons"] for b in row] == ["ИВТ-101"]
+    [confirm] = press(sandbox, newcomer, question, "ИВТ-101")
+    assert confirm["text"] == "Группа ИВТ-101. В журнале вы будете записаны как «Ivanov Sasha». Верно?"
+    [ask] = press(sandbox, newcomer, confirm, "Исправить")
+    assert ask["text"].startswith("Напишите фамилию и имя")
+    assert say(sandbox, newcomer, "Иванов")[-1]["text"].startswith("Нужны фамилия и имя")
+    [confirm_again] = say(sandbox, newcomer, "Иванов Александр")
+    assert "«Иванов Александр»" in confirm_again["text"]
+    [welcome] = press(sandbox, newcomer, confirm_again, "Да, верно")
+    assert welcome["text"] == "Готово! Вы в группе ИВТ-101. Теперь вам будут приходить сообщения старосты."
+    stored = member(bot, newcomer)
+    assert stored is not None and (stored.last_name, stored.first_name, stored.status) == (
+        "Иванов",
+        "Александр",
+        "active",
+    )
+
+
+def test_a_newcomer_can_use_help_but_not_the_rest(sandbox: SandboxClient, start_bot: StartBot) -> None:
+    bot = start_bot()
+    enrolled(sandbox, bot, "Анна", "Смирнова", role=Role.HEADMAN)
+    newcomer = sandbox.add_user("Олег", "Новенький")["id"]
+    help_text = say(sandbox, newcomer, "помощь")[-1]["text"]
+    assert "регистрация" in help_text and "«опрос»" not in help_text
+    assert say(sandbox, newcomer, "опрос")[-1]["text"].startswith("Здравствуйте!")  # onboarding first
+
+
+def test_vk_membership_events_keep_the_member_list_current(sandbox: SandboxClient, start_bot: StartBot) -> None:
+    bot = start_bot()
+    user = sandbox.add_user("Ирина", "Орлова", allow_messages=False, member=False)
+    sandbox.update_user(user["id"], member=True)
+    wait_for(lambda: member(bot, user["id"]) is not None)
+    assert member(bot, user["id"]).first_name == "Ирина"  # type: ignore[union-attr]
+    sandbox.update_user(user["id"], allow_messages=True)
+    wait_for(lambda: member(bot, user["id"]).can_receive)  # type: ignore[union-attr]
+    sandbox.update_user(user["id"], allow_messages=False)
+    wait_for(lambda: not member(bot, user["id"]).can_receive)  # type: ignore[union-attr]
+    sandbox.update_user(user["id"], member=False)
+    wait_for(lambda: not member(bot, user["id"]).is_member)  # type: ignore[union-attr]
+
+
+def test_start_syncs_members_and_managers_from_vk(
+    sandbox: SandboxClient, database_url: str, start_bot: StartBot
+) -> None:
+    creator = sandbox.add_user("Ольга", "Викторова", role="creator")
+    student = sandbox.add_user("Иван", "Петров")
+    headman = sandbox.add_user("Анна", "Смирнова")
+    bot = start_bot(stream={"groups": {"ИВТ-101": {"headman": headman["id"]}}})
+    assert member(bot, creator["id"]).role == "admin"  # type: ignore[union-attr]
+    assert member(bot, student["id"]).role == "student"  # type: ignore[union-attr]
+    stored = member(bot, headman["id"])
+    assert stored is not None and (stored.role, stored.status) == ("headman", "active")
