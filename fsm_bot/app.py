@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from fsm_bot.delivery.replies import Delivery, ReplySender
 from fsm_bot.engine.dispatcher import Dispatcher, QueuedEvent
 from fsm_bot.engine.handler import EventHandler
 from fsm_bot.engine.inbox import Inbox
+from fsm_bot.engine.later import send_due_messages
 from fsm_bot.engine.member_sync import GroupLeaders, sync_members
 from fsm_bot.engine.registry import FlowRegistry
 from fsm_bot.engine.timeouts import expire_dialogs
@@ -103,9 +105,9 @@ class Bot:
         self.scheduler = BotScheduler(self.database.engine, self.settings.timezone)
         register_job_target(self.job_name, self)
         self.scheduler.every(
-            f"expire-dialogs:{self.community_id}",
-            sweep_dialogs_job,
-            self.settings.engine.timeout_sweep_seconds,
+            f"due-sweep:{self.community_id}",
+            sweep_due_job,
+            self.settings.engine.sweep_seconds,
             community_id=self.community_id,
         )
         self.scheduler.every(
@@ -195,6 +197,12 @@ class Bot:
         self._callback_server = callback_server(app, callback.host, callback.port)
         self._callback_thread = threading.Thread(target=self._callback_server.run, name="callback", daemon=True)
         self._callback_thread.start()
+        deadline = time.monotonic() + CONNECT_TIMEOUT
+        while not self._callback_server.started:  # VK's confirmation request may come at once
+            if not self._callback_thread.is_alive() or time.monotonic() > deadline:
+                raise BotFailed(f"the callback endpoint could not listen on {callback.host}:{callback.port}")
+            time.sleep(0.02)
+        log.info("callback endpoint at http://%s:%d%s", callback.host, callback.port, callback.path)
 
     def sync_members(self) -> None:
         leaders = {
@@ -207,11 +215,13 @@ class Bot:
             log.warning("members could not be synced now (%s); will retry at the next sync", error)
 
     def sweep_dialogs(self) -> int:
+        """Timed-out dialogs ended, due scheduled messages queued: both are checks of "is it time"."""
         assert self.handler is not None and self.sender is not None
         ended = expire_dialogs(self.database, self.community_id, self.registry, self.texts, self.handler.menu_for)
-        if ended:
+        due = send_due_messages(self.database, self.community_id)
+        if ended or due:
             self.sender.wake()
-        return ended
+        return ended + due
 
     def _handle(self, event: QueuedEvent) -> None:
         assert self.handler is not None and self.sender is not None
@@ -256,8 +266,8 @@ class Bot:
         self.database.transaction(mark)
 
 
-def sweep_dialogs_job(community_id: int) -> None:
-    """Persisted job: end timed-out dialogs (APScheduler stores it by this function's import path)."""
+def sweep_due_job(community_id: int) -> None:
+    """Persisted job: end timed-out dialogs, send due scheduled messages (stored by this import path)."""
     job_target(f"bot:{community_id}").sweep_dialogs()
 
 

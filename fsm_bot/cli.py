@@ -13,6 +13,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -64,6 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument(
         "--rps-limit", type=int, default=20, help="requests per second per token, 0 = unlimited (default: 20)"
     )
+
+    flows = commands.add_parser("flows", help="the dialogs the bot offers")
+    flow_commands = flows.add_subparsers(dest="flows_command", required=True, metavar="ACTION")
+    diagram = flow_commands.add_parser(
+        "diagram", parents=[common], help="Mermaid state diagrams of the enabled dialogs, from their tables"
+    )
+    diagram.add_argument("--output", metavar="FILE", help="write Markdown to FILE instead of printing it")
 
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -134,6 +142,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _run_bot(settings: Settings) -> int:
     """Run until SIGINT/SIGTERM: stop taking events, finish those in flight, persist, exit 0."""
     from fsm_bot.app import Bot, BotFailed
+    from fsm_bot.engine.registry import FlowNotFound
 
     stop_requested = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -142,6 +151,8 @@ def _run_bot(settings: Settings) -> int:
         bot = Bot(settings)
         bot.start()
         bot.wait(stop_requested)
+    except FlowNotFound as error:
+        raise ConfigError(f"flows: {error}") from None
     except BotFailed as error:
         raise CommandError(str(error)) from None
     except SQLAlchemyError as error:
@@ -164,7 +175,29 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_flows(args: argparse.Namespace) -> int:
+    from fsm_bot.engine.registry import FlowNotFound, FlowRegistry
+
+    settings = _settings(args)
+    try:
+        registry = FlowRegistry.from_names(settings.flows)
+    except FlowNotFound as error:
+        raise ConfigError(f"flows: {error}") from None
+    parts = []
+    for flow in registry:
+        if flow.is_dialog:
+            parts.append(f"### {flow.name}\n\n```mermaid\n{flow.mermaid().strip()}\n```\n")
+    text = "\n".join(parts)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"{len(parts)} diagram(s) written to {args.output}")
+    else:
+        print(text)
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "flows": cmd_flows,
     "version": cmd_version,
     "run": cmd_run,
     "sandbox": cmd_sandbox,

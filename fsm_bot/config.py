@@ -104,10 +104,10 @@ class EngineSettings(_Section):
     member_sync_minutes: int = Field(default=60, ge=1)
     # Overrides every flow's own dialog timeout when set (seconds).
     dialog_timeout_seconds: int | None = Field(default=None, ge=5)
-    timeout_sweep_seconds: int = Field(default=30, ge=1)
+    sweep_seconds: int = Field(default=30, ge=1)
 
 
-DEFAULT_FLOWS = ["help", "onboarding", "membership"]
+DEFAULT_FLOWS = ["help", "onboarding", "membership", "appoint"]
 
 
 class LoggingSettings(_Section):

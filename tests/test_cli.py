@@ -71,3 +71,18 @@ def test_run_with_a_revoked_token_stops_with_a_clear_message_and_never_prints_it
     assert f'"message": "database at revision {head_revision()}"' in result.stderr
     assert "VK refused the community token (error 5" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_flows_diagram_draws_the_enabled_dialogs(tmp_path: Path) -> None:
+    result = fsm_bot("flows", "diagram", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "### onboarding" in result.stdout and "```mermaid" in result.stdout
+    assert "group --> name: chosen" in result.stdout
+    assert "title: appoint" in result.stdout
+
+
+def test_an_unknown_flow_in_settings_is_a_settings_error(tmp_path: Path) -> None:
+    (tmp_path / "settings.yaml").write_text("flows: [help, brodcast]\n", encoding="utf-8")
+    result = fsm_bot("flows", "diagram", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "brodcast" in result.stderr and "Traceback" not in result.stderr

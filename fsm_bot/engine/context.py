@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from fsm_bot.engine.members import MemberInfo
@@ -32,6 +33,16 @@ class Reply:
     keyboard: str | None = None
     attachment: str | None = None
     forward: str | None = None
+
+
+@dataclass(frozen=True)
+class LaterMessage:
+    """A message to send at `due_at`, saved with the dialog step that asked for it."""
+
+    peer_id: int
+    text: str
+    due_at: datetime
+    keyboard: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +86,7 @@ class Context:
         self._main_menu = main_menu
         self._commands = commands
         self.replies: list[Reply] = []
+        self.later: list[LaterMessage] = []
         self.snackbar_text: str | None = None
         self.pending_trigger: str | None = None
         self.requested_state: str | None = None
@@ -144,6 +156,15 @@ class Context:
         if value is not None:
             payload[VALUE_KEY] = value
         return KeyboardButton(label, payload, color)
+
+    def schedule_message(self, vk_id: int, text: str, at: datetime) -> None:
+        """Send `text` to `vk_id` at `at` (aware datetime): reminders, nudges, digests.
+
+        Stored with this step's state; a restart in between neither loses nor repeats it.
+        """
+        if at.tzinfo is None:
+            raise ValueError("schedule_message needs an aware datetime (datetime.now(UTC) + ...)")
+        self.later.append(LaterMessage(vk_id, text, at))
 
     def snackbar(self, text: str) -> None:
         """The short pop-up answer to a callback button press."""

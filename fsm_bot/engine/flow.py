@@ -197,7 +197,14 @@ class Flow:
         holder = _DialogModel(self.first_state or START_STATE, None)  # type: ignore[arg-type]
         machine = self._build_machine(GraphMachine, graph_engine="mermaid", title=self.name)
         machine.add_model(holder)
-        return str(holder.get_graph().draw(None))  # type: ignore[attr-defined]
+        source = str(holder.get_graph().draw(None))  # type: ignore[attr-defined]
+        # transitions writes a bare title between '---' lines (not valid Mermaid front matter) and
+        # colours the model's current state; neither belongs in documentation.
+        body = source.split("---", 2)[-1]
+        lines = [
+            line for line in body.splitlines() if line.strip() and not line.lstrip().startswith(("classDef", "Class "))
+        ]
+        return "\n".join([f"---\ntitle: {self.name}\n---", *lines])
 
 
 def _condition(when: Condition) -> Callable[[EventData], bool]:

@@ -26,7 +26,13 @@ from fsm_bot.engine.registry import FlowRegistry, normalize
 from fsm_bot.engine.services import CommunityServices
 from fsm_bot.storage import Database
 from fsm_bot.storage.models import Dialog, Member, ProcessedEvent, StudyGroup
-from fsm_bot.storage.repositories import DialogRepository, InboxRepository, MemberProfile, MemberRepository
+from fsm_bot.storage.repositories import (
+    DialogRepository,
+    InboxRepository,
+    MemberProfile,
+    MemberRepository,
+    ScheduledMessageRepository,
+)
 from fsm_bot.storage.repositories.dialogs import IDLE
 from fsm_bot.storage.types import utcnow
 from fsm_bot.texts import Texts
@@ -419,6 +425,9 @@ class _EventRun:
 
     def _save(self, flow: Flow, ctx: Context) -> None:
         self.extra_replies.extend(ctx.replies)
+        later = ScheduledMessageRepository(self.session, self.handler.community_id)
+        for message in ctx.later:
+            later.add(message.peer_id, message.text, message.due_at, message.keyboard)
         if ctx.snackbar_text is not None and self.event.type == "message_event":
             self.result.snackbar = (self.event, ctx.snackbar_text)
         dialog = self.dialog if flow.is_dialog else None

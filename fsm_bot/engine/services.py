@@ -85,6 +85,47 @@ class CommunityServices:
             member.status, member.study_group_id = MemberStatus.NEW.value, None
         return MemberInfo.of(member, self._group_name(member.study_group_id))
 
+    def find_members(self, query: str, limit: int = 10) -> list[MemberInfo]:
+        """Members by surname prefix (case-insensitive), or by VK id / vk.com/id link."""
+        query = query.strip()
+        digits = query.rsplit("id", 1)[-1] if "vk.com/id" in query else query
+        if digits.isdigit():
+            found = self.member(int(digits))
+            return [found] if found is not None else []
+        # Python-side matching: SQLite's lower() folds only ASCII, and surnames here are Cyrillic.
+        needle = query.lower().replace("ё", "е")
+        rows = self._session.scalars(
+            select(Member)
+            .where(Member.community_id == self._community_id, Member.is_member.is_(True))
+            .order_by(Member.last_name, Member.first_name)
+        )
+        matches = [row for row in rows if row.last_name.lower().replace("ё", "е").startswith(needle)]
+        return [MemberInfo.of(row, self._group_name(row.study_group_id)) for row in matches[:limit]]
+
+    def appoint(self, vk_id: int, group_name: str, role: Role) -> MemberInfo | None:
+        """Make someone the headman or a deputy of a group (or a plain student again).
+
+        A group has one headman: appointing a new one makes the previous headman a student.
+        """
+        group = self._group(group_name)
+        member = self._members.get(vk_id)
+        if group is None or member is None:
+            return None
+        if role is Role.HEADMAN:
+            for previous in self._session.scalars(
+                select(Member).where(
+                    Member.community_id == self._community_id,
+                    Member.study_group_id == group.id,
+                    Member.role == Role.HEADMAN.value,
+                    Member.vk_id != vk_id,
+                )
+            ):
+                previous.role = Role.STUDENT.value
+        if member.role != Role.ADMIN.value:
+            member.role = role.value
+        member.study_group_id, member.status = group.id, MemberStatus.ACTIVE.value
+        return MemberInfo.of(member, group.name)
+
     def _require(self, vk_id: int) -> Member:
         member = self._members.get(vk_id)
         if member is None:

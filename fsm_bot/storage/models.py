@@ -187,3 +187,23 @@ class OutgoingMessage(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class ScheduledMessage(Base):
+    """A message a flow asked to send later (`ctx.schedule_message`).
+
+    Written in the event's own transaction, so it exists exactly when the dialog step that asked for
+    it committed; a sweep job moves due rows to the reply outbox and marks them in one transaction.
+    """
+
+    __tablename__ = "scheduled_message"
+    __table_args__ = (Index("ix_scheduled_message_due", "community_id", "sent", "due_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id", ondelete="CASCADE"))
+    peer_id: Mapped[int] = mapped_column(BigInteger)
+    text: Mapped[str] = mapped_column(Text)
+    keyboard: Mapped[str | None] = mapped_column(Text, nullable=True)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    sent: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

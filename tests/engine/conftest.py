@@ -14,10 +14,12 @@ TEST_FLOWS = [
     "help",
     "onboarding",
     "membership",
+    "appoint",
     "tests.engine.sample_flows:survey",
     "tests.engine.sample_flows:leaders_only",
     "tests.engine.sample_flows:crash",
     "tests.engine.sample_flows:slow",
+    "tests.engine.sample_flows:remind",
 ]
 
 
@@ -27,7 +29,7 @@ def bot_settings(sandbox: SandboxClient, database_url: str, **overrides: object)
         "vk": {"token": community["tokens"][0], "group_id": community["group_id"], "api_url": community["api_url"]},
         "database": {"url": database_url},
         "flows": TEST_FLOWS,
-        "engine": {"workers": 8},
+        "engine": {"workers": 8, "sweep_seconds": 1},
     }
     for key, value in overrides.items():
         if isinstance(value, dict) and isinstance(values.get(key), dict):

@@ -4,6 +4,7 @@ a flow that crashes, and a slow one."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 
 from fsm_bot.engine import Context, Flow, Role, Transition
 
@@ -98,3 +99,12 @@ slow = Flow(name="slow", description="help.description", triggers=["медлен
 def take_time(ctx: Context) -> None:
     time.sleep(2.0)
     ctx.finish("Готово, медленно")
+
+
+remind = Flow(name="remind", description="help.description", triggers=["напомни"], in_menu=False)
+
+
+@remind.on_start
+def remind_later(ctx: Context) -> None:
+    ctx.schedule_message(ctx.member.vk_id, "Напоминание: пара через 15 минут", datetime.now(UTC) + timedelta(seconds=3))
+    ctx.finish("Хорошо, напомню через 3 секунды")

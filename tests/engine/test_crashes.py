@@ -66,7 +66,7 @@ def bot_process(sandbox: SandboxClient, database_url: str, tmp_path: Path) -> It
         "database": {"url": database_url},
         "flows": TEST_FLOWS,
         "stream": {"auto_approve": True},
-        "engine": {"dialog_timeout_seconds": 6, "timeout_sweep_seconds": 1},
+        "engine": {"dialog_timeout_seconds": 6, "sweep_seconds": 1},
     }
     config = tmp_path / "settings.yaml"
     config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
@@ -201,3 +201,20 @@ def _cursor(database_url: str) -> str:
     ts = database.transaction(lambda session: session.get(LongPollCursor, 227000001).ts)  # type: ignore[union-attr]
     database.dispose()
     return ts
+
+
+def test_a_scheduled_message_survives_kill_9(
+    sandbox: SandboxClient, bot_process: BotProcess, database_url: str
+) -> None:
+    seed_group(database_url, sandbox.group_id)
+    bot_process.start()
+    anna = sandbox.add_user("Анна", "Смирнова")["id"]
+    onboard(sandbox, anna)
+    sandbox.send(anna, "напомни")
+    sandbox.wait_for_messages(anna, 4, timeout=20)
+    bot_process.kill()
+    time.sleep(4)  # due while the bot is down
+    bot_process.start()
+    sandbox.wait_for_messages(anna, 5, timeout=20)
+    time.sleep(2.5)
+    assert bot_texts(sandbox, anna).count("Напоминание: пара через 15 минут") == 1

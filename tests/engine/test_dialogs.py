@@ -225,3 +225,15 @@ def test_a_slow_handler_for_one_person_does_not_hold_up_others(sandbox: SandboxC
     assert sandbox.messages(slowpoke)[-1]["from"] == "user", sandbox.messages(slowpoke)
     assert sandbox.wait_for_messages(slowpoke, 1, timeout=15)[-1]["text"] == "Готово, медленно"
     assert sandbox.stats()["calls"].get("messages.setActivity", 0) >= 1  # "typing..." while it was slow
+
+
+def test_a_scheduled_message_arrives_when_due_and_once(sandbox: SandboxClient, start_bot: StartBot) -> None:
+    bot = start_bot()
+    anna = enrolled(sandbox, bot)
+    [ack] = say(sandbox, anna, "напомни")
+    assert ack["text"] == "Хорошо, напомню через 3 секунды"
+    assert [m["text"] for m in sandbox.messages(anna) if m["from"] == "bot"] == [ack["text"]]
+    [reminder] = sandbox.wait_for_messages(anna, 2, timeout=15)[1:]
+    assert reminder["text"] == "Напоминание: пара через 15 минут"
+    time.sleep(2.5)  # more sweeps pass: it is not sent again
+    assert [m["text"] for m in sandbox.messages(anna) if m["from"] == "bot"].count(reminder["text"]) == 1

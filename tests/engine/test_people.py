@@ -174,3 +174,28 @@ def test_start_syncs_members_and_managers_from_vk(
     assert member(bot, student["id"]).role == "student"  # type: ignore[union-attr]
     stored = member(bot, headman["id"])
     assert stored is not None and (stored.role, stored.status) == ("headman", "active")
+
+
+def test_an_admin_appoints_a_new_headman_and_the_old_one_steps_down(
+    sandbox: SandboxClient, start_bot: StartBot
+) -> None:
+    bot = start_bot()
+    admin = enrolled(sandbox, bot, "Ольга", "Викторова", role=Role.ADMIN)
+    old_headman = enrolled(sandbox, bot, "Анна", "Смирнова", role=Role.HEADMAN)
+    student = enrolled(sandbox, bot, "Пётр", "Ёлкин")
+    [ask_group] = say(sandbox, admin, "назначить")
+    [ask_person] = press(sandbox, admin, ask_group, "ИВТ-101")
+    assert ask_person["text"].startswith("Группа ИВТ-101. Напишите фамилию")
+    [choose] = say(sandbox, admin, "елк")  # ё and case do not matter
+    [ask_role] = press(sandbox, admin, choose, "Ёлкин Пётр (ИВТ-101)")
+    [done] = press(sandbox, admin, ask_role, "Староста")
+    assert done["text"] == "Готово: Ёлкин Пётр — староста, группа ИВТ-101."
+    told = sandbox.wait_for_messages(student, 1, predicate=lambda m: "Вам назначена роль" in m["text"])
+    assert told[-1]["text"].startswith("Вам назначена роль: староста группы ИВТ-101.")
+    assert (member(bot, student).role, member(bot, old_headman).role) == ("headman", "student")  # type: ignore[union-attr]
+
+
+def test_a_headman_cannot_appoint(sandbox: SandboxClient, start_bot: StartBot) -> None:
+    bot = start_bot()
+    headman = enrolled(sandbox, bot, "Анна", "Смирнова", role=Role.HEADMAN)
+    assert say(sandbox, headman, "назначить")[-1]["text"] == "Эта команда доступна только администраторам потока."

@@ -22,6 +22,7 @@ ENGINE_TABLES = {
     "processed_event",
     "longpoll_cursor",
     "outgoing_message",
+    "scheduled_message",
 }
 
 

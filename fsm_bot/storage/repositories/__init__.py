@@ -5,6 +5,7 @@ from fsm_bot.storage.repositories.dialogs import DialogRepository
 from fsm_bot.storage.repositories.events import CursorRepository, InboxRepository, ReceivedEvent
 from fsm_bot.storage.repositories.members import MemberProfile, MemberRepository
 from fsm_bot.storage.repositories.outbox import OutboxRepository
+from fsm_bot.storage.repositories.scheduled import ScheduledMessageRepository
 
 __all__ = [
     "CommunityRepository",
@@ -15,4 +16,5 @@ __all__ = [
     "MemberRepository",
     "OutboxRepository",
     "ReceivedEvent",
+    "ScheduledMessageRepository",
 ]

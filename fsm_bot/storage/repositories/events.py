@@ -93,9 +93,7 @@ class CursorRepository:
         self.community_id = community_id
 
     def get(self) -> str | None:
-        return self.session.scalar(
-            select(LongPollCursor.ts).where(LongPollCursor.community_id == self.community_id)
-        )
+        return self.session.scalar(select(LongPollCursor.ts).where(LongPollCursor.community_id == self.community_id))
 
     def set(self, ts: str) -> None:
         cursor = self.session.get(LongPollCursor, self.community_id)

@@ -1,0 +1,96 @@
+"""«назначить»: a stream admin appoints a group's headman or deputy (or takes the role away).
+
+Settings can name leaders too (`stream.groups`); this dialog is for the middle of a semester,
+when a headman changes and nobody wants to redeploy the bot for it.
+"""
+
+from __future__ import annotations
+
+from fsm_bot.engine import Context, Flow, Role, Transition
+
+ROLES = {"headman": Role.HEADMAN, "deputy": Role.DEPUTY, "student": Role.STUDENT}
+
+flow = Flow(
+    name="appoint",
+    description="appoint.description",
+    triggers=["назначить", "назначить старосту"],
+    role=Role.ADMIN,
+    states=["group", "person", "role"],
+    transitions=[
+        Transition("group_chosen", "group", "person"),
+        Transition("person_chosen", "person", "role"),
+    ],
+)
+
+
+@flow.asks("group")
+def ask_group(ctx: Context) -> None:
+    groups = ctx.services.study_groups()
+    if not groups:
+        ctx.finish(ctx.t("appoint.no_groups"))
+        return
+    buttons = [[ctx.option(name, name)] for name in groups] if len(groups) <= 10 else None
+    ctx.ask(ctx.t("appoint.ask_group"), buttons)
+
+
+@flow.receives("group")
+def got_group(ctx: Context) -> None:
+    groups = {name.lower(): name for name in ctx.services.study_groups()}
+    chosen = groups.get((ctx.button or ctx.text).lower())
+    if chosen is None:
+        ctx.reply(ctx.t("appoint.unknown_group"))
+        ctx.enter("group")
+        return
+    ctx.data["group"] = chosen
+    ctx.go("group_chosen")
+
+
+@flow.asks("person")
+def ask_person(ctx: Context) -> None:
+    ctx.ask(ctx.t("appoint.ask_person", group=ctx.data["group"]))
+
+
+@flow.receives("person")
+def got_person(ctx: Context) -> None:
+    if ctx.button is not None and ctx.button.isdigit():
+        person = ctx.services.member(int(ctx.button))
+        if person is not None:
+            ctx.data["person"], ctx.data["name"] = person.vk_id, person.full_name or f"id{person.vk_id}"
+            ctx.go("person_chosen")
+            return
+    found = ctx.services.find_members(ctx.text)
+    if not found:
+        ctx.reply(ctx.t("appoint.nobody", query=ctx.text[:40]))
+        return
+    buttons = [[ctx.option(f"{m.full_name or m.vk_id} ({m.study_group or '—'})", str(m.vk_id))] for m in found]
+    ctx.ask(ctx.t("appoint.choose_person"), buttons)
+
+
+@flow.asks("role")
+def ask_role(ctx: Context) -> None:
+    ctx.ask(
+        ctx.t("appoint.ask_role", name=ctx.data["name"], group=ctx.data["group"]),
+        [
+            [ctx.option(ctx.t("appoint.headman"), "headman", "positive")],
+            [ctx.option(ctx.t("appoint.deputy"), "deputy")],
+            [ctx.option(ctx.t("appoint.student"), "student", "negative")],
+        ],
+    )
+
+
+@flow.receives("role")
+def got_role(ctx: Context) -> None:
+    role = ROLES.get(ctx.button or "")
+    if role is None:
+        ctx.enter("role")
+        return
+    appointed = ctx.services.appoint(ctx.data["person"], ctx.data["group"], role)
+    if appointed is None:
+        ctx.finish(ctx.t("appoint.failed"))
+        return
+    role_name = ctx.t(f"appoint.{ROLES_KEYS[role]}")
+    ctx.send_to(appointed.vk_id, ctx.t("appoint.told", role=role_name.lower(), group=ctx.data["group"]))
+    ctx.finish(ctx.t("appoint.done", name=ctx.data["name"], role=role_name.lower(), group=ctx.data["group"]))
+
+
+ROLES_KEYS = {role: key for key, role in ROLES.items()}
