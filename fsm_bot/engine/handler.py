@@ -10,55 +10,34 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from fsm_bot.delivery.replies import queue_reply
-from fsm_bot.engine.context import COMMAND_KEY, FLOW_KEY, VERSION_KEY, Command, Context, DialogState, Reply
+from fsm_bot.engine.context import Command
+from fsm_bot.engine.conversation import Conversation, Handled
 from fsm_bot.engine.flow import Flow
 from fsm_bot.engine.members import MemberInfo
 from fsm_bot.engine.menu import commands, main_menu
-from fsm_bot.engine.privileges import Forbidden, allows
-from fsm_bot.engine.registry import FlowRegistry, normalize
-from fsm_bot.engine.services import CommunityServices
+from fsm_bot.engine.registry import FlowRegistry
 from fsm_bot.storage import Database
-from fsm_bot.storage.models import Dialog, Member, ProcessedEvent, StudyGroup
-from fsm_bot.storage.repositories import (
-    DialogRepository,
-    InboxRepository,
-    MemberProfile,
-    MemberRepository,
-    ScheduledMessageRepository,
-)
-from fsm_bot.storage.repositories.dialogs import IDLE
-from fsm_bot.storage.types import utcnow
+from fsm_bot.storage.models import Member, ProcessedEvent, StudyGroup
+from fsm_bot.storage.repositories import InboxRepository, MemberProfile, MemberRepository
 from fsm_bot.texts import Texts
 from fsm_bot.vk.events import IncomingEvent, MalformedEvent, parse_update
 from fsm_bot.vk.messages import MessageContent
 
 log = logging.getLogger(__name__)
 
-MAX_CHAINED_STEPS = 20  # a flow whose entry handlers keep firing triggers is a bug; stop it
-ONBOARDING_FLOW = "onboarding"
-START_PAYLOAD_KEY = "command"  # VK's own "Start" button sends {"command": "start"}
 
 ProfileLookup = Callable[[int], MemberProfile | None]
 
 
-@dataclass
-class Handled:
-    """What the engine must do after the commit."""
-
-    queued_replies: int = 0
-    snackbar: tuple[IncomingEvent, str | None] | None = None
-    error_id: str | None = None
-    notes: list[str] = field(default_factory=list)
-
-
 class EventHandler:
+    """Runs each inbox event in its own unit of work; the Conversation decides what the event means."""
+
     def __init__(
         self,
         database: Database,
@@ -76,9 +55,9 @@ class EventHandler:
         self.registry = registry
         self.texts = texts
         self.lookup_profile = lookup_profile
-        self._cancel_words = set(texts.variants("words.cancel"))
-        self._back_words = set(texts.variants("words.back"))
-        self._menu_words = set(texts.variants("words.menu"))
+        self.cancel_words = frozenset(texts.variants("words.cancel"))
+        self.back_words = frozenset(texts.variants("words.back"))
+        self.menu_words = frozenset(texts.variants("words.menu"))
 
     # --- entry point
 
@@ -140,7 +119,7 @@ class EventHandler:
         if event.type not in ("message_new", "message_event") or event.user_id <= 0:
             return Handled()  # our own messages (message_reply/edit) and other communities' posts
         member = self._ensure_member(members, event, profile)
-        handled = _EventRun(self, session, event, member).run()
+        handled = Conversation(self, session, event, member).run()
         if event.type == "message_new" and not event.in_chat and not member.can_receive:
             # A person who writes to the community may be answered (VK lets a community reply).
             # Written at the end, like every write here that is not the flow's own (see _handle).
@@ -178,309 +157,3 @@ class EventHandler:
 
     def commands_for(self, member: MemberInfo) -> list[Command]:
         return commands(self.registry, self.texts, member)
-
-
-class _EventRun:
-    """One message or button press: routing, then the flow, then saving (steps 3-5)."""
-
-    def __init__(self, handler: EventHandler, session: Session, event: IncomingEvent, member: Member) -> None:
-        self.handler = handler
-        self.session = session
-        self.event = event
-        self.member_row = member
-        self.member = handler.member_info(session, member)
-        self.texts = handler.texts
-        self.dialogs = DialogRepository(session, handler.community_id)
-        self.dialog = self.dialogs.load(event.peer_id, event.user_id)
-        self.result = Handled()
-        self.extra_replies: list[Reply] = []
-        self._was_reset = False
-
-    # --- routing
-
-    def run(self) -> Handled:
-        event, payload = self.event, self.event.payload or {}
-        word = normalize(event.text) if event.type == "message_new" else ""
-        active = self._active_flow()
-        if self._was_reset:
-            return self._finish()  # the message was meant for the dialog that no longer exists
-
-        if VERSION_KEY in payload:
-            self._dialog_button(active, payload)
-        elif word and word in self.handler._cancel_words:
-            self._cancel(active)
-        elif word and word in self.handler._back_words and active is not None:
-            self._back(active)
-        elif (word and word in self.handler._menu_words) or payload.get(START_PAYLOAD_KEY) == "start":
-            self._to_menu(active)
-        elif active is not None and COMMAND_KEY not in payload:
-            self._step(active)
-        elif COMMAND_KEY in payload:
-            self._command(str(payload[COMMAND_KEY]), payload)
-        elif (flow := self.handler.registry.by_trigger(event.text)) is not None:
-            self._start(flow)
-        elif event.in_chat:
-            pass  # in a group chat only commands are for the bot; the rest is people talking
-        elif not self.member.onboarded:
-            self._start_onboarding_or_wait()
-        else:
-            self._say(self.texts("errors.unknown_command"), menu=True)
-        return self._finish()
-
-    def _active_flow(self) -> Flow | None:
-        if self.dialog is None or self.dialog.flow == IDLE:
-            return None
-        flow = self.handler.registry.get(self.dialog.flow)
-        if flow is None or not flow.has_state(self.dialog.state):
-            # An upgrade removed the flow or the state: reset politely instead of crashing.
-            log.warning(
-                "dialog %s/%s of %d reset: no longer exists", self.dialog.flow, self.dialog.state, self.event.user_id
-            )
-            self.dialogs.finish(self.dialog)
-            self._say(self.texts("dialog.reset_after_upgrade"), menu=True)
-            self._was_reset = True
-            return None
-        return flow
-
-    def _dialog_button(self, active: Flow | None, payload: dict) -> None:
-        current = (
-            active is not None
-            and self.dialog is not None
-            and payload.get(FLOW_KEY) == self.dialog.flow
-            and payload.get(VERSION_KEY) == self.dialog.version
-        )
-        if not current:
-            self._stale()
-            return
-        assert active is not None
-        self._step(active)
-
-    def _stale(self) -> None:
-        text = self.texts("errors.stale_button")
-        if self.event.type == "message_event":
-            self.result.snackbar = (self.event, text)
-        else:
-            self._say(text)
-
-    def _command(self, name: str, payload: dict) -> None:
-        flow = self.handler.registry.get(name)
-        if flow is None:
-            log.warning("member %d sent a payload for unknown flow %r", self.event.user_id, name)
-            self._say(self.texts("errors.unknown_command"), menu=True)
-            return
-        self._start(flow)
-
-    # --- global words
-
-    def _cancel(self, active: Flow | None) -> None:
-        if active is None or self.dialog is None:
-            self._say(self.texts("dialog.nothing_to_cancel"), menu=True)
-            return
-        self.dialogs.finish(self.dialog)
-        self._say(self.texts("dialog.cancelled"), menu=True)
-
-    def _back(self, active: Flow) -> None:
-        assert self.dialog is not None
-        history = list(self.dialog.data.get("_history", []))
-        if not history:
-            self._say(self.texts("dialog.no_way_back"))
-            return
-        previous = history.pop()
-        ctx = self._context(self._dialog_state(active, self.dialog, fresh=False))
-        ctx.dialog.history = history
-        ctx.dialog.state = previous
-        handler = active.entry_handler(previous)
-        self._drive(active, ctx, handler)
-
-    def _to_menu(self, active: Flow | None) -> None:
-        if active is not None and self.dialog is not None:
-            self.dialogs.finish(self.dialog)
-        if not self.member.onboarded:
-            self._start_onboarding_or_wait()
-            return
-        self._say(self.texts("menu.title"), menu=True)
-
-    # --- flows
-
-    def _allowed(self, flow: Flow) -> bool:
-        if not allows(self.member.role, flow.role):
-            log.warning(
-                "refused %s to member %d (role %s): needs %s",
-                flow.name,
-                self.event.user_id,
-                self.member.role.value,
-                flow.role.value,
-            )
-            self._refuse(flow.role)
-            return False
-        if not self.member.onboarded and not flow.open_to_newcomers:
-            self._start_onboarding_or_wait()
-            return False
-        return True
-
-    def _refuse(self, required) -> None:  # type: ignore[no-untyped-def]
-        text = self.texts("errors.forbidden", role_name=self.texts(f"roles.{required.value}"))
-        if self.event.type == "message_event":
-            self.result.snackbar = (self.event, text)
-        else:
-            self._say(text)
-
-    def _start_onboarding_or_wait(self) -> None:
-        if self.member.status == "pending":
-            self._say(self.texts("errors.pending_approval", group=self.member.study_group or ""))
-            return
-        flow = self.handler.registry.get(ONBOARDING_FLOW)
-        if flow is None:
-            self._say(self.texts("errors.unknown_command"))
-            return
-        self._start(flow, gate=False)
-
-    def _start(self, flow: Flow, gate: bool = True) -> None:
-        if gate and not self._allowed(flow):
-            return
-        if flow.is_dialog:
-            self.dialog = self.dialogs.start(
-                self.event.peer_id,
-                self.event.user_id,
-                flow.name,
-                flow.first_state or "",
-                {},
-                utcnow() + self.handler.timeout_for(flow),
-            )
-        elif self.dialog is not None and self.dialog.flow != IDLE:
-            self.dialogs.finish(self.dialog)
-        ctx = self._context(self._dialog_state(flow, self.dialog if flow.is_dialog else None, fresh=True))
-        start = flow.start_handler()
-        if start is None and flow.is_dialog:
-            start = flow.entry_handler(flow.first_state or "")
-        self._drive(flow, ctx, start)
-
-    def _step(self, flow: Flow) -> None:
-        assert self.dialog is not None
-        if not allows(self.member.role, flow.role):
-            # The role was taken away mid-dialog, or the payload was forged: refuse and end it.
-            self._allowed(flow)
-            self.dialogs.finish(self.dialog)
-            return
-        ctx = self._context(self._dialog_state(flow, self.dialog, fresh=False))
-        handler = flow.input_handler(self.dialog.state)
-        if handler is None:
-            entry = flow.entry_handler(self.dialog.state)
-            self._drive(flow, ctx, entry)  # nothing to receive here: ask the step's question again
-            return
-        self._drive(flow, ctx, handler)
-
-    def _dialog_state(self, flow: Flow, dialog: Dialog | None, fresh: bool) -> DialogState:
-        """The dialog for this event. Buttons made now carry the version it will be saved with:
-        a just-started dialog already has its new version; a continuing one gets the next."""
-        if dialog is None:
-            return DialogState(flow.name, None, {}, 0)
-        data = dict(dialog.data or {})
-        history = list(data.pop("_history", []))
-        version = dialog.version if fresh else dialog.version + 1
-        return DialogState(flow.name, dialog.state or None, data, version, history)
-
-    def _context(self, state: DialogState) -> Context:
-        services = CommunityServices(
-            self.session, self.handler.community_id, self.event.user_id, self.handler.auto_approve
-        )
-        return Context(
-            self.event, self.member, self.texts, state, services, self.handler.menu_for, self.handler.commands_for
-        )
-
-    def _drive(self, flow: Flow, ctx: Context, first) -> None:  # type: ignore[no-untyped-def]
-        try:
-            if first is not None:
-                first(ctx)
-            for _ in range(MAX_CHAINED_STEPS):
-                if ctx.finished or ctx.requested_flow:
-                    break
-                if ctx.requested_state is not None:
-                    target, ctx.requested_state = ctx.requested_state, None
-                    if not flow.has_state(target):
-                        raise ValueError(f"flow {flow.name!r} has no state {target!r}")
-                    if ctx.dialog.state and ctx.dialog.state != target:
-                        ctx.dialog.history.append(ctx.dialog.state)
-                    ctx.dialog.state = target
-                    entry = flow.entry_handler(target)
-                    if entry is not None:
-                        entry(ctx)
-                    continue
-                if ctx.pending_trigger is not None:
-                    trigger, ctx.pending_trigger = ctx.pending_trigger, None
-                    before = ctx.dialog.state or ""
-                    after = flow.fire(trigger, before, ctx)
-                    if after != before:
-                        ctx.dialog.history.append(before)
-                    continue
-                break
-            else:
-                raise RuntimeError(f"flow {flow.name!r} chained more than {MAX_CHAINED_STEPS} steps")
-        except Forbidden as refusal:
-            log.warning("refused a step of %s to member %d: %s", flow.name, self.event.user_id, refusal)
-            self._refuse(refusal.required)
-            ctx.replies.clear()
-            return
-        self._save(flow, ctx)
-
-    def _save(self, flow: Flow, ctx: Context) -> None:
-        self.extra_replies.extend(ctx.replies)
-        later = ScheduledMessageRepository(self.session, self.handler.community_id)
-        for message in ctx.later:
-            later.add(message.peer_id, message.text, message.due_at, message.keyboard)
-        if ctx.snackbar_text is not None and self.event.type == "message_event":
-            self.result.snackbar = (self.event, ctx.snackbar_text)
-        dialog = self.dialog if flow.is_dialog else None
-        if dialog is not None:
-            if ctx.finished or ctx.requested_flow:
-                self.dialogs.finish(dialog)
-            else:
-                dialog.state = ctx.dialog.state or dialog.state
-                dialog.data = {**ctx.dialog.data, "_history": ctx.dialog.history[-20:]}
-                dialog.version = ctx.dialog.version
-                dialog.expires_at = utcnow() + self.handler.timeout_for(flow)
-        if ctx.show_menu:
-            self._attach_menu()
-        if ctx.requested_flow:
-            target = self.handler.registry.get(ctx.requested_flow)
-            if target is None:
-                raise LookupError(f"flow {ctx.requested_flow!r} is not enabled")
-            self.member = self.handler.member_info(self.session, self.member_row)
-            self._start(target)
-
-    # --- replies
-
-    def _say(self, text: str, menu: bool = False) -> None:
-        self.extra_replies.append(Reply(self.event.peer_id, text))
-        if menu:
-            self._attach_menu()
-
-    def _attach_menu(self) -> None:
-        """Put the main menu keyboard on the last reply to this person (a reply without its own buttons)."""
-        self.member = self.handler.member_info(self.session, self.member_row)
-        keyboard = self.handler.menu_for(self.member)
-        if keyboard is None:
-            return
-        for index in range(len(self.extra_replies) - 1, -1, -1):
-            reply = self.extra_replies[index]
-            if reply.peer_id == self.event.peer_id:
-                if reply.keyboard is None:
-                    self.extra_replies[index] = Reply(
-                        reply.peer_id, reply.text, keyboard, reply.attachment, reply.forward
-                    )
-                    return
-                break
-        self.extra_replies.append(Reply(self.event.peer_id, self.texts("menu.title"), keyboard))
-
-    def _finish(self) -> Handled:
-        for reply in self.extra_replies:
-            queue_reply(
-                self.session,
-                self.handler.community_id,
-                reply.peer_id,
-                MessageContent(reply.text, reply.keyboard, reply.attachment, reply.forward),
-            )
-        self.result.queued_replies = len(self.extra_replies)
-        if self.event.type == "message_event" and self.result.snackbar is None:
-            self.result.snackbar = (self.event, None)  # stop the button's spinner
-        return self.result

@@ -1,0 +1,779 @@
+"""The engine's own speed and memory: dialog steps end to end, events per second in-process, RSS per member.
+
+(a) Dialog steps end to end. A real `Bot` (Long Poll source, durable inbox, dispatcher, handler, SQLite, reply
+    outbox and ReplySender, one token) against the VK sandbox enforcing 20 requests/s. The sandbox runs in a
+    process of its own, as VK is another machine: it plays the people too (sends their messages through the
+    control API from a few threads) and stamps, with the system-wide monotonic clock, each bot message the moment
+    it lands in a conversation. N onboarded members each go through the survey's 3 steps («опрос», a name, an
+    age; each answered by one message). Two schedules, each with its own N fresh users:
+    - lockstep: step k is sent for all users, all answers are awaited, then step k+1;
+    - pipelined: each user sends their next step as soon as their previous answer arrived.
+    A step is one user message answered; latency is from issuing the send to the answer in the sandbox.
+    The physical limit is 500 replies/s (20 requests x 25 messages.send per execute) when every reply differs;
+    replies with identical content (the steps 1 and 2 questions) can share one peer_ids call (100 peers).
+(b) Events per second in-process, VK replaced at its boundary: message_new envelopes (shaped as VK_PROTOCOL.md
+    says) are written into the `Inbox` in batches of 100 (as the Long Poll source does), then a `Dispatcher`
+    with `EventHandler` (wired as `Bot` wires them; the typing indicator is an instant stand-in) handles them;
+    replies are queued in the outbox and never sent. M users x K events, interleaved across users, each user
+    cycling «опрос», name, age, «отмена». Baselines on the same rows: the transaction alone (mark the inbox row
+    handled, nothing else), serially in one thread and through the same Dispatcher. SQLite and PostgreSQL
+    (a schema of its own, dropped afterwards).
+(c) Memory: VmRSS (/proc/self/status) of a fresh process running dispatcher + handler over a SQLite database
+    holding 100,000 members, before and after handling events from thousands of distinct users (each «опрос»,
+    which starts a dialog); then the live ORM rows and event objects left in the heap are counted.
+
+    .venv/bin/python bench/engine.py [--users 500] [--events 20000 --event-users 2000] [--members 100000]
+        [--memory-users 5000] [--workers 8] [--postgres-url URL | --skip-postgres] [--only dialogs,events,memory]
+
+Run it from the repository root (the survey flow lives in tests/engine/sample_flows.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import logging
+import multiprocessing
+import os
+import queue
+import shlex
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `flows` and tests.engine.sample_flows
+
+from _results import percentile, record
+from sqlalchemy import create_engine, func, insert, select, text, update
+from sqlalchemy.engine import make_url
+
+from fsm_bot.app import FLOW_CATALOGS, Bot
+from fsm_bot.config import Settings
+from fsm_bot.engine.dispatcher import Dispatcher, QueuedEvent
+from fsm_bot.engine.handler import EventHandler
+from fsm_bot.engine.inbox import Inbox
+from fsm_bot.engine.registry import FlowRegistry
+from fsm_bot.sandbox import SandboxServer
+from fsm_bot.sandbox.client import SandboxClient
+from fsm_bot.sandbox.mailbox import Mailbox
+from fsm_bot.storage import Database, normalize_url, upgrade_to_head
+from fsm_bot.storage.models import Dialog, Member, OutgoingMessage, ProcessedEvent
+from fsm_bot.storage.repositories import CommunityRepository, InboxRepository
+from fsm_bot.storage.types import utcnow
+from fsm_bot.texts import Texts
+from fsm_bot.vk.events import IncomingEvent, parse_update
+
+FLOWS = ["help", "onboarding", "membership", "tests.engine.sample_flows:survey"]
+PHYSICAL_LIMIT = 500.0  # replies/s on one token: 20 requests x 25 messages.send per execute
+COMMUNITY_ID = 227000001
+STUDY_GROUP = "ИВТ-101"
+ASK_NAME, ASK_AGE, CANCELLED = "Как вас зовут?", "Сколько вам лет?", "Действие отменено."
+ACCEPT_BATCH = 100
+MS = 1000.0
+
+log = logging.getLogger("bench.engine")
+
+
+# --- small helpers
+
+
+def vm_rss_mb(field: str = "VmRSS") -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
+def chunks(items: list, size: int) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def name_of(index: int) -> str:
+    return f"Студент{index}"
+
+
+def age_of(index: int) -> str:
+    return str(17 + index % 40)
+
+
+def survey_plan(index: int) -> list[tuple[str, str]]:
+    """The three steps of user `index`: what they write, and the answer the survey must give."""
+    name, age = name_of(index), age_of(index)
+    return [("опрос", ASK_NAME), (name, ASK_AGE), (age, f"{name}, {age}. Верно?")]
+
+
+def message_new(community_id: int, user_id: int, text_: str, serial: int) -> dict[str, Any]:
+    """A message_new update envelope as VK sends it (VK_PROTOCOL.md, "Update envelope")."""
+    return {
+        "type": "message_new",
+        "group_id": community_id,
+        "event_id": f"{serial:040x}",
+        "v": "5.199",
+        "object": {
+            "message": {
+                "id": serial,
+                "date": 1700000000 + serial // 100,
+                "peer_id": user_id,
+                "from_id": user_id,
+                "out": 0,
+                "text": text_,
+                "attachments": [],
+                "fwd_messages": [],
+                "conversation_message_id": serial,
+                "random_id": 0,
+                "important": False,
+                "is_hidden": False,
+                "version": 1,
+            },
+            "client_info": {
+                "button_actions": ["text", "vkpay", "open_app", "location", "open_link", "callback"],
+                "keyboard": True,
+                "inline_keyboard": True,
+                "carousel": True,
+                "lang_id": 0,
+            },
+        },
+    }
+
+
+def populate(database: Database, community_id: int, vk_ids: list[int]) -> None:
+    """Onboarded members (active, in a study group, able to receive), inserted in bulk."""
+
+    def store(session) -> None:  # type: ignore[no-untyped-def]
+        CommunityRepository(session).ensure(community_id)
+        group = CommunityRepository(session).study_group(community_id, STUDY_GROUP)
+        now = utcnow()
+        for part in chunks(vk_ids, 10_000):
+            session.execute(
+                insert(Member),
+                [
+                    {
+                        "community_id": community_id,
+                        "vk_id": vk_id,
+                        "first_name": name_of(vk_id),
+                        "last_name": "Бенчмарков",
+                        "role": "student",
+                        "study_group_id": group.id,
+                        "status": "active",
+                        "can_receive": True,
+                        "is_member": True,
+                        "joined_at": now,
+                        "updated_at": now,
+                    }
+                    for vk_id in part
+                ],
+            )
+
+    database.transaction(store)
+
+
+def engine_parts(database: Database, community_id: int) -> tuple[Inbox, EventHandler, Callable[[QueuedEvent], None]]:
+    """Inbox and handler as `Bot.start` wires them, minus VK: profiles unknown, replies left in the outbox."""
+    texts = Texts.load("ru", [FLOW_CATALOGS])
+    inbox = Inbox(database, community_id)
+    handler = EventHandler(database, community_id, FlowRegistry.from_names(FLOWS), texts, lambda _user: None)
+
+    def handle(event: QueuedEvent) -> None:
+        handler.handle(event.row_id, event.user_id)
+
+    return inbox, handler, handle
+
+
+def no_typing(_peer_id: int) -> None:
+    """The VK stand-in for messages.setActivity: answers at once."""
+
+
+def run_dispatcher(inbox: Inbox, handle: Callable[[QueuedEvent], None], workers: int, total: int) -> dict[str, float]:
+    """Start a Dispatcher on an inbox holding `total` pending rows; seconds and CPU until all are handled."""
+    dispatcher = Dispatcher(inbox, handle, workers, typing=no_typing)
+    cpu, start = cpu_seconds(), time.perf_counter()
+    dispatcher.start()
+    deadline = start + 1800
+    while dispatcher.handled < total:
+        if time.perf_counter() > deadline:
+            raise RuntimeError(f"only {dispatcher.handled} of {total} events were handled")
+        time.sleep(0.005)
+    elapsed, cpu = time.perf_counter() - start, cpu_seconds() - cpu
+    dispatcher.stop()
+    return {"seconds": elapsed, "rate": total / elapsed, "cpu_per_event": cpu / total}
+
+
+# --- (a) the VK side in a process of its own
+
+
+def world_main(conn, rps_limit: int, send_threads: int) -> None:  # type: ignore[no-untyped-def]
+    """The sandbox and the people writing to the bot; answers commands from the benchmark over `conn`."""
+    logging.basicConfig(level=logging.WARNING)
+    answers: queue.SimpleQueue[tuple[int, float, str]] = queue.SimpleQueue()
+    original_add = Mailbox.add
+
+    def stamped_add(self, peer_id, from_id, **fields):  # type: ignore[no-untyped-def]
+        message = original_add(self, peer_id, from_id, **fields)
+        if message.from_bot:
+            answers.put((peer_id, time.monotonic(), message.text))
+        return message
+
+    Mailbox.add = stamped_add  # type: ignore[method-assign]
+    server = SandboxServer(port=0, demo=False, rps_limit=rps_limit)
+    url = server.start()
+    client = SandboxClient(url)
+    conn.send(("ok", url))
+    try:
+        while (command := conn.recv()) is not None:
+            name, args = command
+            try:
+                if name == "users":
+                    first, count = args
+                    reply: Any = [client.add_user(name_of(first + i), "Бенчмарков")["id"] for i in range(count)]
+                elif name == "drive":
+                    reply = _drive(url, answers, *args, threads=send_threads)
+                elif name == "stats":
+                    reply = client.stats()
+                else:
+                    raise ValueError(f"unknown command {name!r}")
+                conn.send(("ok", reply))
+            except Exception:
+                conn.send(("error", traceback.format_exc()))
+    finally:
+        server.stop()
+
+
+def _drive(
+    url: str,
+    answers: queue.SimpleQueue[tuple[int, float, str]],
+    plan: dict[int, list[str]],
+    timeout: float,
+    threads: int,
+) -> dict[str, Any]:
+    """Each user sends their first text; each later one as soon as the bot answered the previous."""
+    while True:  # anything left over from an earlier run is not an answer to this one
+        try:
+            answers.get_nowait()
+        except queue.Empty:
+            break
+    local = threading.local()
+    outstanding: dict[int, tuple[int, float]] = {}
+
+    def send(user: int, step: int) -> None:
+        client = getattr(local, "client", None)
+        if client is None:
+            client = local.client = SandboxClient(url)
+        outstanding[user] = (step, time.monotonic())
+        client.send(user, plan[user][step])
+
+    total = sum(len(texts) for texts in plan.values())
+    records: list[tuple[int, int, float, float, str]] = []
+    extra: list[tuple[int, str]] = []
+    with ThreadPoolExecutor(threads) as pool:
+        futures = [pool.submit(send, user, 0) for user in plan]
+        deadline = time.monotonic() + timeout
+        while len(records) < total:
+            try:
+                peer, at, answer = answers.get(timeout=max(0.001, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            pending = outstanding.pop(peer, None)
+            if pending is None:
+                extra.append((peer, answer))
+                continue
+            step, sent = pending
+            records.append((peer, step, sent, at, answer))
+            if step + 1 < len(plan[peer]):
+                futures.append(pool.submit(send, peer, step + 1))
+        time.sleep(0.3)  # a second answer to one step would show up here
+        while True:
+            try:
+                peer, _at, answer = answers.get_nowait()
+            except queue.Empty:
+                break
+            extra.append((peer, answer))
+    for future in futures:
+        future.result()
+    return {"records": records, "extra": extra, "total": total}
+
+
+class World:
+    """The benchmark's handle on the VK-side process."""
+
+    def __init__(self, rps_limit: int, send_threads: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=world_main, args=(child, rps_limit, send_threads), daemon=True)
+        self.process.start()
+        self.url = self._answer(60)
+
+    def _answer(self, timeout: float) -> Any:
+        if not self.conn.poll(timeout):
+            raise RuntimeError("the sandbox process did not answer")
+        status, value = self.conn.recv()
+        if status != "ok":
+            raise RuntimeError(f"the sandbox process failed:\n{value}")
+        return value
+
+    def ask(self, name: str, *args: Any, timeout: float = 600) -> Any:
+        self.conn.send((name, args))
+        return self._answer(timeout)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.conn.send(None)
+        self.process.join(15)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(5)
+
+
+def stats_delta(before: dict[str, Any], after: dict[str, Any]) -> dict[str, int]:
+    calls_before, calls_after = before.get("calls", {}), after.get("calls", {})
+    return {
+        "requests": after["requests"] - before["requests"],
+        "refused": after["rate_limited"] - before["rate_limited"],
+        "execute": calls_after.get("execute", 0) - calls_before.get("execute", 0),
+        "sends": calls_after.get("messages.send", 0) - calls_before.get("messages.send", 0),
+        "typing": calls_after.get("messages.setActivity", 0) - calls_before.get("messages.setActivity", 0),
+    }
+
+
+def drive_and_check(world: World, plans: dict[int, list[tuple[str, str]]], steps: list[int]) -> dict[str, Any]:
+    """Drive the given steps of every user's plan; raise if any answer is missing, wrong or doubled."""
+    plan = {user: [plans[user][step][0] for step in steps] for user in plans}
+    before = world.ask("stats")
+    result = world.ask("drive", plan, 300.0)
+    after = world.ask("stats")
+    records, extra = result["records"], result["extra"]
+    if len(records) != result["total"] or extra:
+        raise RuntimeError(f"{len(records)} of {result['total']} steps answered; unexpected messages: {extra[:5]}")
+    wrong = [(user, answer) for user, step, _s, _a, answer in records if answer != plans[user][steps[step]][1]]
+    if wrong:
+        raise RuntimeError(f"{len(wrong)} wrong answers, e.g. {wrong[:3]}")
+    first_send = min(sent for _u, _s, sent, _a, _t in records)
+    last_answer = max(at for _u, _s, _sent, at, _t in records)
+    latencies = [at - sent for _u, _s, sent, at, _t in records]
+    elapsed = last_answer - first_send
+    return {
+        "steps": len(records),
+        "seconds": elapsed,
+        "rate": len(records) / elapsed,
+        "p50": percentile(latencies, 0.5),
+        "p99": percentile(latencies, 0.99),
+        "latencies": latencies,
+        **stats_delta(before, after),
+    }
+
+
+def bench_dialogs(users: int, workers: int, modes: list[str], send_threads: int) -> list[dict[str, Any]]:
+    world = World(rps_limit=20, send_threads=send_threads)
+    rows: list[dict[str, Any]] = []
+    try:
+        sandbox = SandboxClient(world.url)
+        community = sandbox.community()
+        cohorts = {mode: world.ask("users", index * users, users) for index, mode in enumerate(modes)}
+        with tempfile.TemporaryDirectory() as folder:
+            settings = Settings(
+                vk={
+                    "token": community["tokens"][0],
+                    "group_id": community["group_id"],
+                    "api_url": community["api_url"],
+                },
+                database={"url": f"sqlite:///{folder}/bot.db"},
+                flows=FLOWS,
+                engine={"workers": workers},
+            )
+            bot = Bot(settings)
+            bot.start()
+            try:
+                everyone = [user for cohort in cohorts.values() for user in cohort]
+                enrol(bot.database, bot.community_id, everyone)
+                for mode, cohort in cohorts.items():
+                    plans = {user: survey_plan(index) for index, user in enumerate(cohort)}
+                    time.sleep(1.1)  # an empty limiter window, as after a quiet second
+                    if mode == "lockstep":
+                        rounds = [drive_and_check(world, plans, [step]) for step in range(3)]
+                        for step, row in enumerate(rounds):
+                            rows.append({"name": f"lockstep, step {step + 1} ({STEP_NAMES[step]})", **row})
+                        rows.append(combine("lockstep, all 3 steps (sum of the rounds)", rounds))
+                    else:
+                        rows.append({"name": "pipelined per user, 3 steps", **drive_and_check(world, plans, [0, 1, 2])})
+            finally:
+                bot.stop()
+    finally:
+        world.close()
+    return rows
+
+
+STEP_NAMES = ["«опрос» -> same question for all", "name -> same question for all", "age -> a distinct question each"]
+
+
+def combine(name: str, rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    latencies = [value for row in rounds for value in row["latencies"]]
+    seconds = sum(row["seconds"] for row in rounds)
+    steps = sum(row["steps"] for row in rounds)
+    combined = {key: sum(row[key] for row in rounds) for key in ("requests", "refused", "execute", "sends", "typing")}
+    return {
+        "name": name,
+        "steps": steps,
+        "seconds": seconds,
+        "rate": steps / seconds,
+        "p50": percentile(latencies, 0.5),
+        "p99": percentile(latencies, 0.99),
+        "latencies": latencies,
+        **combined,
+    }
+
+
+def enrol(database: Database, community_id: int, vk_ids: list[int]) -> None:
+    """Members found by the start-up sync become onboarded: active in a study group, reachable."""
+
+    def store(session) -> None:  # type: ignore[no-untyped-def]
+        group = CommunityRepository(session).study_group(community_id, STUDY_GROUP)
+        session.execute(
+            update(Member)
+            .where(Member.community_id == community_id, Member.vk_id.in_(vk_ids))
+            .values(study_group_id=group.id, status="active", can_receive=True)
+        )
+
+    database.transaction(store)
+    missing = database.transaction(
+        lambda session: session.scalar(
+            select(func.count())
+            .select_from(Member)
+            .where(Member.community_id == community_id, Member.vk_id.in_(vk_ids), Member.status != "active")
+        )
+    )
+    known = database.transaction(
+        lambda session: session.scalar(
+            select(func.count()).select_from(Member).where(Member.community_id == community_id)
+        )
+    )
+    if missing or known < len(vk_ids):
+        raise RuntimeError(f"enrolment failed: {known} members known, {missing} not active")
+
+
+# --- (b) events per second in-process
+
+
+def survey_cycle(index: int, step: int) -> str:
+    name, age = name_of(index), age_of(index)
+    return ["опрос", name, age, "отмена"][step % 4]
+
+
+def bench_events(url: str, label: str, users: int, per_user: int, workers: int) -> dict[str, Any]:
+    database = Database(url)
+    try:
+        upgrade_to_head(database.engine)
+        vk_ids = [1_000_000 + i for i in range(users)]
+        populate(database, COMMUNITY_ID, vk_ids)
+        inbox, _handler, handle = engine_parts(database, COMMUNITY_ID)
+        total = users * per_user
+        events: list[IncomingEvent] = []
+        for step in range(per_user):  # interleaved: everyone's first message, then everyone's second...
+            for index, vk_id in enumerate(vk_ids):
+                events.append(
+                    parse_update(message_new(COMMUNITY_ID, vk_id, survey_cycle(index, step), len(events) + 1))
+                )
+        start = time.perf_counter()
+        for number, batch in enumerate(chunks(events, ACCEPT_BATCH)):
+            inbox.accept(batch, cursor=str(number + 1))
+        accept_rate = total / (time.perf_counter() - start)
+        row_ids = database.transaction(
+            lambda session: list(session.scalars(select(ProcessedEvent.id).order_by(ProcessedEvent.id)))
+        )
+        assert len(row_ids) == total
+
+        def mark(row_id: int) -> None:
+            database.transaction(lambda session: InboxRepository(session, COMMUNITY_ID).mark_handled(row_id))
+
+        def unmark() -> None:
+            database.transaction(lambda session: session.execute(update(ProcessedEvent).values(handled_at=None)))
+
+        cpu, start = cpu_seconds(), time.perf_counter()
+        for row_id in row_ids:
+            mark(row_id)
+        elapsed = time.perf_counter() - start
+        raw_serial = {"seconds": elapsed, "rate": total / elapsed, "cpu_per_event": (cpu_seconds() - cpu) / total}
+        unmark()
+        raw_dispatched = run_dispatcher(inbox, lambda event: mark(event.row_id), workers, total)
+        unmark()
+        engine = run_dispatcher(inbox, handle, workers, total)
+        check_engine_run(database, total, users, per_user)
+        return {
+            "backend": label,
+            "events": total,
+            "users": users,
+            "accept": accept_rate,
+            "raw_serial": raw_serial,
+            "raw_dispatched": raw_dispatched,
+            "engine": engine,
+        }
+    finally:
+        database.dispose()
+
+
+def check_engine_run(database: Database, total: int, users: int, per_user: int) -> None:
+    """Every event handled, each answered by exactly the reply the survey gives."""
+
+    def read(session) -> tuple[int, Counter]:  # type: ignore[no-untyped-def]
+        pending = session.scalar(
+            select(func.count()).select_from(ProcessedEvent).where(ProcessedEvent.handled_at.is_(None))
+        )
+        query = select(OutgoingMessage.text, func.count()).group_by(OutgoingMessage.text)
+        texts = Counter({text_: count for text_, count in session.execute(query)})
+        return pending, texts
+
+    pending, texts = database.transaction(read)
+    per_step = Counter(step % 4 for step in range(per_user))
+    expected = {ASK_NAME: per_step[0] * users, ASK_AGE: per_step[1] * users, CANCELLED: per_step[3] * users}
+    questions = sum(count for text_, count in texts.items() if text_.endswith(". Верно?"))
+    problems = [f"{key!r}: {texts[key]} of {count}" for key, count in expected.items() if texts[key] != count]
+    if questions != per_step[2] * users:
+        problems.append(f"confirm questions: {questions} of {per_step[2] * users}")
+    if pending or sum(texts.values()) != total or problems:
+        raise RuntimeError(f"engine run is wrong: {pending} unhandled, {sum(texts.values())} replies; {problems}")
+
+
+def postgres_schema(server_url: str) -> tuple[str, Callable[[], None]]:
+    """A fresh schema reached through search_path, and a function that drops it."""
+    server_url = normalize_url(server_url)
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server_url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+
+    def drop() -> None:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+    url = make_url(server_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    return url.render_as_string(hide_password=False), drop
+
+
+# --- (c) memory of a running engine
+
+
+def memory_main(conn, url: str, first_vk_id: int, batches: list[tuple[str, int]], workers: int) -> None:  # type: ignore[no-untyped-def]
+    """In a fresh process: RSS with the engine idle over the members, then after each batch of distinct users."""
+    try:
+        logging.basicConfig(level=logging.WARNING)
+        points = [("engine imported, nothing opened", vm_rss_mb())]
+        database = Database(url)
+        inbox, _handler, handle = engine_parts(database, COMMUNITY_ID)
+        members = database.transaction(lambda session: session.scalar(select(func.count()).select_from(Member)))
+        dispatcher = Dispatcher(inbox, handle, workers, typing=no_typing)
+        dispatcher.start()
+        time.sleep(0.5)
+        gc.collect()
+        points.append((f"dispatcher + handler running, {members:,} members, no event yet", vm_rss_mb()))
+        serial, handled, next_user = 0, 0, first_vk_id
+        timings = []
+        for label, size in batches:
+            events = []
+            for vk_id in range(next_user, next_user + size):
+                serial += 1
+                events.append(parse_update(message_new(COMMUNITY_ID, vk_id, "опрос", serial)))
+            next_user += size
+            start = time.perf_counter()
+            for batch in chunks(events, ACCEPT_BATCH):
+                inbox.accept(batch, cursor=str(serial))
+            del events
+            handled += size
+            while dispatcher.handled < handled:
+                time.sleep(0.01)
+            timings.append(size / (time.perf_counter() - start))
+            gc.collect()
+            points.append((label, vm_rss_mb()))
+        gc.collect()
+        kinds = (Member, Dialog, ProcessedEvent, OutgoingMessage, IncomingEvent, QueuedEvent)
+        alive = Counter(type(obj).__name__ for obj in gc.get_objects() if isinstance(obj, kinds))
+        dialogs = database.transaction(lambda session: session.scalar(select(func.count()).select_from(Dialog)))
+        result = {
+            "points": points,
+            "peak": vm_rss_mb("VmHWM"),
+            "alive": dict(alive),
+            "dialogs": dialogs,
+            "members": members,
+            "idle": dispatcher.idle(),
+            "rates": timings,
+        }
+        dispatcher.stop()
+        database.dispose()
+        conn.send(("ok", result))
+    except Exception:
+        conn.send(("error", traceback.format_exc()))
+
+
+def bench_memory(members: int, batch_users: int, workers: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{folder}/memory.db"
+        database = Database(url)
+        upgrade_to_head(database.engine)
+        populate(database, COMMUNITY_ID, [1_000_000 + i for i in range(members)])
+        database.dispose()
+        warm_up = min(500, members // 10)
+        batches = [(f"after {warm_up} events (warm-up, {warm_up} users)", warm_up)]
+        done = warm_up
+        for _ in range(2):
+            if done + batch_users > members:
+                break
+            done += batch_users
+            batches.append((f"after {done:,} events from {done:,} distinct users", batch_users))
+        context = multiprocessing.get_context("spawn")
+        parent, child = context.Pipe()
+        process = context.Process(target=memory_main, args=(child, url, 1_000_000, batches, workers))
+        process.start()
+        if not parent.poll(1800):
+            process.terminate()
+            raise RuntimeError("the memory process did not answer")
+        status, value = parent.recv()
+        process.join(30)
+        if status != "ok":
+            raise RuntimeError(f"the memory process failed:\n{value}")
+        value["batch_users"] = batch_users
+        return value
+
+
+# --- report
+
+
+def dialog_lines(rows: list[dict[str, Any]], users: int, workers: int) -> list[str]:
+    lines = [
+        f"**(a) Dialog steps end to end** — a real `Bot` (Long Poll, SQLite, {workers} workers, one token) against",
+        "the sandbox in its own process enforcing 20 requests/s; "
+        f"{users} onboarded users per schedule, 3 survey steps each;",
+        "latency from the user's send being issued to the answer landing in the sandbox.",
+        "",
+        "| run | steps | time | steps/s | % of 500/s | p50 latency | p99 latency | requests | refused (6) | "
+        "execute | messages.send | setActivity |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['name']} | {row['steps']} | {row['seconds']:.2f} s | {row['rate']:.0f} | "
+            f"{100 * row['rate'] / PHYSICAL_LIMIT:.0f}% | {row['p50'] * MS:.0f} ms | {row['p99'] * MS:.0f} ms | "
+            f"{row['requests']} | {row['refused']} | {row['execute']} | {row['sends']} | {row['typing']} |"
+        )
+    return lines
+
+
+def event_lines(results: list[dict[str, Any]], workers: int) -> list[str]:
+    if not results:
+        return []
+    first = results[0]
+    lines = [
+        "",
+        f"**(b) Events in-process**, VK replaced at the inbox — {first['events']:,} message_new events of "
+        f"{first['users']:,} users (survey steps and «отмена», interleaved), Dispatcher with {workers} workers; "
+        "replies queued in the outbox, not sent. Baseline: the same rows, each only marked handled in its own "
+        "transaction. CPU is this process's only (PostgreSQL's server work is not in it).",
+        "",
+        "| backend | inbox accept (batches of 100) | raw, serial | raw, via Dispatcher | engine | "
+        "engine CPU per event | engine time / raw-via-Dispatcher time |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for result in results:
+        engine, raw = result["engine"], result["raw_dispatched"]
+        lines.append(
+            f"| {result['backend']} | {result['accept']:,.0f} events/s | {result['raw_serial']['rate']:,.0f} events/s | "
+            f"{raw['rate']:,.0f} events/s | **{engine['rate']:,.0f} events/s** | "
+            f"{engine['cpu_per_event'] * 1e6:,.0f} µs | {raw['rate'] / engine['rate']:.1f}x |"
+        )
+    return lines
+
+
+def memory_lines(result: dict[str, Any] | None, workers: int) -> list[str]:
+    if result is None:
+        return []
+    lines = [
+        "",
+        f"**(c) Memory** — a fresh process running Dispatcher ({workers} workers) + EventHandler over SQLite with "
+        f"{result['members']:,} members; each event is «опрос» from a user not seen before (it starts a dialog).",
+        "",
+        "| moment | VmRSS |",
+        "| --- | ---: |",
+    ]
+    lines += [f"| {label} | {rss:.1f} MB |" for label, rss in result["points"]]
+    points = [rss for _label, rss in result["points"]]
+    growth = (points[-1] - points[-2]) * 1024 / result["batch_users"] * 1000 if len(points) >= 4 else float("nan")
+    alive = ", ".join(f"{name} {count}" for name, count in sorted(result["alive"].items())) or "none"
+    lines += [
+        "",
+        f"Peak (VmHWM) {result['peak']:.1f} MB. Growth over the last batch: {growth:.0f} KB per 1,000 new users. "
+        f"After the last batch: {result['dialogs']:,} dialogs in the database; live in the heap: {alive}; "
+        f"dispatcher idle: {result['idle']}.",
+    ]
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--users", type=int, default=500, help="(a) users per schedule")
+    parser.add_argument("--modes", default="lockstep,pipelined", help="(a) schedules: lockstep, pipelined")
+    parser.add_argument("--send-threads", type=int, default=4, help="(a) threads sending the users' messages")
+    parser.add_argument("--events", type=int, default=20_000, help="(b) events per backend")
+    parser.add_argument("--event-users", type=int, default=2_000, help="(b) distinct users")
+    parser.add_argument("--members", type=int, default=100_000, help="(c) members in the database")
+    parser.add_argument("--memory-users", type=int, default=5_000, help="(c) distinct users per measured batch")
+    parser.add_argument("--workers", type=int, default=8, help="dispatcher workers (settings engine.workers)")
+    parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--only", default="dialogs,events,memory", help="parts to run; a partial run is not recorded")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    parts = set(args.only.split(","))
+    modes = [mode for mode in args.modes.split(",") if mode]
+
+    dialogs: list[dict[str, Any]] = []
+    if "dialogs" in parts:
+        dialogs = bench_dialogs(args.users, args.workers, modes, args.send_threads)
+        print("\n".join(dialog_lines(dialogs, args.users, args.workers)), flush=True)
+    events: list[dict[str, Any]] = []
+    if "events" in parts:
+        per_user = max(1, args.events // args.event_users)
+        with tempfile.TemporaryDirectory() as folder:
+            events.append(
+                bench_events(f"sqlite:///{folder}/events.db", "SQLite", args.event_users, per_user, args.workers)
+            )
+        print("\n".join(event_lines(events, args.workers)), flush=True)
+        if not args.skip_postgres:
+            url, drop = postgres_schema(args.postgres_url)
+            try:
+                events.append(bench_events(url, "PostgreSQL", args.event_users, per_user, args.workers))
+            finally:
+                drop()
+            print("\n".join(event_lines(events[1:], args.workers)[-1:]), flush=True)
+    memory = None
+    if "memory" in parts:
+        memory = bench_memory(args.members, args.memory_users, args.workers)
+        print("\n".join(memory_lines(memory, args.workers)), flush=True)
+
+    command = " ".join([".venv/bin/python bench/engine.py", *map(shlex.quote, sys.argv[1:])])
+    lines = [f"Command: `{command}`", ""]
+    lines += dialog_lines(dialogs, args.users, args.workers) if dialogs else []
+    lines += event_lines(events, args.workers)
+    lines += memory_lines(memory, args.workers)
+    print()
+    print("\n".join(lines))
+    if parts >= {"dialogs", "events", "memory"}:
+        record("Engine: dialogs, events, memory (bench/engine.py)", lines)
+    else:
+        print("\n(partial run: not recorded in bench/RESULTS.md)")
+
+
+if __name__ == "__main__":
+    main()
