@@ -103,6 +103,9 @@ class LongPoll:
                 future.set_result(None)
 
 
+CLOSING_CHECK = 1.0  # seconds between looks at `Sandbox.closing` while a poll is held
+
+
 async def poll_endpoint(request: Request) -> Response:
     """``GET|POST /whp/{group_id}?act=a_check&key=K&ts=T&wait=N`` (VK_PROTOCOL.md, "Bots Long Poll")."""
     sandbox = request.app.state.sandbox
@@ -141,8 +144,10 @@ async def poll_endpoint(request: Request) -> Response:
             return JSONResponse({"failed": 1, "ts": longpoll.ts})
         updates, next_ts = found
         remaining = deadline - asyncio.get_running_loop().time()
-        if updates or remaining <= 0:
+        if updates or remaining <= 0 or sandbox.closing:
             return JSONResponse({"ts": str(next_ts), "updates": updates})
-        await longpoll.wait(remaining)
+        # In slices, so a server that is shutting down (`closing`, set from another thread) answers
+        # its held polls within a second instead of having uvicorn cancel them mid-wait.
+        await longpoll.wait(min(remaining, CLOSING_CHECK))
         if not longpoll.key_valid(key):
             return JSONResponse({"failed": 2})

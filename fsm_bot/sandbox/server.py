@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 
 START_TIMEOUT = 10.0
 # Held long polls must not keep a stopping server alive for their whole ``wait``.
-GRACEFUL_SHUTDOWN = 1
+GRACEFUL_SHUTDOWN = 3  # held long polls answer within Longpoll CLOSING_CHECK (1 s) of a stop
 
 
 def _config(app: object, host: str, port: int) -> uvicorn.Config:
@@ -83,6 +83,7 @@ class SandboxServer:
     def stop(self) -> None:
         if self._server is None or self._thread is None:
             return
+        self.sandbox.closing = True
         self._server.should_exit = True
         self._thread.join(timeout=START_TIMEOUT)
         self._server = self._thread = None

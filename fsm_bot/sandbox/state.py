@@ -47,6 +47,7 @@ class Sandbox:
         self.default_rps_limit = rps_limit
         self.base_url: str | None = None  # set by the server once it knows its port
         self.internal_errors = 0  # sandbox bugs answered as VK's error 10; tests assert it stays 0
+        self.closing = False  # the server is stopping: held long polls answer now
         self.longpoll = LongPoll(self.community.group_id)
         self.callbacks = Callbacks(self.community.group_id)
         self.reset(demo=demo)
