@@ -22,7 +22,7 @@ from fsm_bot.storage import Database
 from fsm_bot.storage.models import OutgoingMessage, OutgoingStatus
 from fsm_bot.storage.repositories import OutboxRepository
 from fsm_bot.storage.types import utcnow
-from fsm_bot.vk.client import Lane, VkClient
+from fsm_bot.vk.client import Slot, VkClient
 from fsm_bot.vk.errors import Outcome, VkAuthError, VkCallError
 from fsm_bot.vk.messages import MAX_CALLS_PER_EXECUTE, MAX_PEERS_PER_CALL, MessageContent, SendUnit, split_text
 from fsm_bot.vk.sending import PeerResult, send_units
@@ -51,12 +51,19 @@ class Delivery:
     error: str | None = None
 
 
-def queue_reply(session: Session, community_id: int, peer_id: int, content: MessageContent) -> list[OutgoingMessage]:
+def queue_reply(
+    session: Session,
+    community_id: int,
+    peer_id: int,
+    content: MessageContent,
+    outbox: OutboxRepository | None = None,
+) -> list[OutgoingMessage]:
     """Queue a reply in the caller's unit of work; a text over 4096 characters becomes several messages.
 
-    The keyboard and attachments ride on the last part, where the person's eyes end up.
+    The keyboard and attachments ride on the last part, where the person's eyes end up. Pass `outbox`
+    when queueing many replies in one unit of work, so the repository is set up once.
     """
-    outbox = OutboxRepository(session, community_id)
+    outbox = outbox or OutboxRepository(session, community_id)
     parts = split_text(content.text)
     rows = []
     for index, part in enumerate(parts):
@@ -96,7 +103,7 @@ class ReplySender:
         on_delivery: Callable[[list[Delivery]], None] | None = None,
         on_fatal: Callable[[Exception], None] | None = None,
         max_in_flight: int | None = None,
-        claim_limit: int = 1000,
+        claim_limit: int = 250,
     ) -> None:
         self.database = database
         self.community_id = community_id
@@ -104,7 +111,7 @@ class ReplySender:
         self.on_delivery = on_delivery
         self.on_fatal = on_fatal
         self.claim_limit = claim_limit
-        workers = max_in_flight or 2 * len(client.lanes)
+        workers = max_in_flight or 4 * len(client.lanes)
         self._slots = threading.BoundedSemaphore(workers)
         self._executor = ThreadPoolExecutor(workers, thread_name_prefix="reply-sender")
         self._wakeup = threading.Event()
@@ -139,11 +146,12 @@ class ReplySender:
         while not self._stop.is_set():
             self._wakeup.wait(POLL_INTERVAL)
             self._wakeup.clear()
-            while not self._stop.is_set() and self._has_work():
+            more = self._has_work()
+            while more and not self._stop.is_set():
                 self._slots.acquire()
                 try:
-                    lane = self.client.reserve()
-                    claimed = self.database.transaction(self._claim)
+                    slot = self.client.reserve()
+                    claimed, more = self.database.transaction(self._claim)
                 except Exception:
                     self._slots.release()
                     if self._stop.is_set():
@@ -154,7 +162,7 @@ class ReplySender:
                 if not claimed:
                     self._slots.release()
                     break
-                self._executor.submit(self._send, lane, claimed)
+                self._executor.submit(self._send, slot, claimed)
 
     def _has_work(self) -> bool:
         now = utcnow()
@@ -168,8 +176,12 @@ class ReplySender:
             log.exception("reply sender: the outbox cannot be read")
             return False
 
-    def _claim(self, session: Session) -> list[_Claimed]:
-        """Pick what goes in the next request; one row per person, so their replies keep their order."""
+    def _claim(self, session: Session) -> tuple[list[_Claimed], bool]:
+        """Pick what goes in the next request; one row per person, so their replies keep their order.
+
+        Also says whether more is ready to go at once, so a backlog is drained without another look
+        at the outbox between requests (that look would cost as much as the claim itself).
+        """
         outbox = OutboxRepository(session, self.community_id)
         rows = outbox.claimable(utcnow(), self.claim_limit)
         with self._lock:
@@ -202,11 +214,12 @@ class ReplySender:
         with self._lock:
             for item in claimed:
                 self._in_flight_peers.update(item.row_ids)
-        return claimed
+        taken = sum(len(item.row_ids) for item in claimed)
+        return claimed, taken < len(first_per_peer) or len(rows) == self.claim_limit
 
-    def _send(self, lane: Lane, claimed: list[_Claimed]) -> None:
+    def _send(self, slot: Slot, claimed: list[_Claimed]) -> None:
         try:
-            self._deliver(lane, claimed)
+            self._deliver(slot, claimed)
         except Exception:
             log.exception("reply sender: unexpected failure; the replies stay queued")
         finally:
@@ -216,10 +229,10 @@ class ReplySender:
             self._slots.release()
             self._wakeup.set()
 
-    def _deliver(self, lane: Lane, claimed: list[_Claimed]) -> None:
+    def _deliver(self, slot: Slot, claimed: list[_Claimed]) -> None:
         all_ids = [row_id for item in claimed for row_id in item.row_ids.values()]
         try:
-            results = send_units(self.client, [item.unit for item in claimed], lane=lane)
+            results = send_units(self.client, [item.unit for item in claimed], slot=slot)
         except VkAuthError as error:
             self._release(all_ids, delay=None)
             log.error("%s", error)

@@ -23,7 +23,7 @@ from fsm_bot.engine.privileges import Forbidden, allows
 from fsm_bot.engine.registry import FlowRegistry, normalize
 from fsm_bot.engine.services import CommunityServices
 from fsm_bot.storage.models import Dialog, Member, Role
-from fsm_bot.storage.repositories import DialogRepository, ScheduledMessageRepository
+from fsm_bot.storage.repositories import DialogRepository, OutboxRepository, ScheduledMessageRepository
 from fsm_bot.storage.repositories.dialogs import IDLE
 from fsm_bot.storage.types import utcnow
 from fsm_bot.texts import Texts
@@ -359,12 +359,14 @@ class Conversation:
         self.extra_replies.append(Reply(self.event.peer_id, self.texts("menu.title"), keyboard))
 
     def _finish(self) -> Handled:
+        outbox = OutboxRepository(self.session, self.handler.community_id)
         for reply in self.extra_replies:
             queue_reply(
                 self.session,
                 self.handler.community_id,
                 reply.peer_id,
                 MessageContent(reply.text, reply.keyboard, reply.attachment, reply.forward),
+                outbox,
             )
         self.result.queued_replies = len(self.extra_replies)
         if self.event.type == "message_event" and self.result.snackbar is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fsm_bot.delivery.replies import queue_reply
 from fsm_bot.storage import Database
-from fsm_bot.storage.repositories import ScheduledMessageRepository
+from fsm_bot.storage.repositories import OutboxRepository, ScheduledMessageRepository
 from fsm_bot.storage.types import utcnow
 from fsm_bot.vk.messages import MessageContent
 
@@ -17,8 +17,9 @@ from fsm_bot.vk.messages import MessageContent
 def send_due_messages(database: Database, community_id: int) -> int:
     def move(session) -> int:  # type: ignore[no-untyped-def]
         due = ScheduledMessageRepository(session, community_id).due(utcnow())
+        outbox = OutboxRepository(session, community_id)
         for row in due:
-            queue_reply(session, community_id, row.peer_id, MessageContent(row.text, row.keyboard))
+            queue_reply(session, community_id, row.peer_id, MessageContent(row.text, row.keyboard), outbox)
             row.sent = True
         return len(due)
 

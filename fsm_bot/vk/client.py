@@ -15,6 +15,7 @@ import random
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -50,6 +51,14 @@ class Lane:
             self._sessions.put(api)
 
 
+@dataclass(frozen=True)
+class Slot:
+    """One request's place in a token's budget, taken before the request is assembled."""
+
+    lane: Lane
+    stamp: float
+
+
 class VkClient:
     """Calls VK methods; raises VkAuthError, VkCallError (final) or VkUnavailableError (retries ran out)."""
 
@@ -83,34 +92,40 @@ class VkClient:
         """Requests per second all tokens together may make."""
         return sum(lane.limiter.rate for lane in self.lanes)
 
-    def reserve(self) -> Lane:
+    def reserve(self) -> Slot:
         """Wait for, and take, one request slot on the lane that has one soonest."""
         with self._rotation_lock:
             start = next(self._rotation)
         ordered = self.lanes[start:] + self.lanes[:start]
         for lane in ordered:
-            if lane.limiter.try_acquire():
-                return lane
+            stamp = lane.limiter.try_acquire()
+            if stamp is not None:
+                return Slot(lane, stamp)
         lane = min(ordered, key=lambda candidate: candidate.limiter.delay())
-        if not lane.limiter.acquire(self.stop):
+        stamp = lane.limiter.acquire(self.stop)
+        if stamp is None:
             raise VkUnavailableError("(any)", 0, "the bot is stopping")
-        return lane
+        return Slot(lane, stamp)
 
     def call(
-        self, method: str, params: dict[str, Any] | None = None, raw: bool = False, lane: Lane | None = None
+        self, method: str, params: dict[str, Any] | None = None, raw: bool = False, slot: Slot | None = None
     ) -> Any:
         """One VK method call with retries for 6, 9, 10 and network errors.
 
-        `lane` is a slot already reserved (the sender reserves before it assembles a batch, so the
+        `slot` is a slot already reserved (the sender reserves before it assembles a batch, so the
         batch holds everything that arrived while it waited); retries reserve their own slots.
         """
         if self.auth_failure is not None:
             raise self.auth_failure
         params = dict(params or {})
         for attempt in range(1, self.max_attempts + 1):
-            slot = lane if (lane is not None and attempt == 1) else self.reserve()
+            if slot is not None and attempt == 1:
+                slot.lane.limiter.restamp(slot.stamp)
+                current = slot
+            else:
+                current = self.reserve()
             try:
-                with slot.session() as api:
+                with current.lane.session() as api:
                     return api.method(method, params, raw=raw)
             except ApiError as error:
                 outcome = classify(error.code)

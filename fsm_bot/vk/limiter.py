@@ -9,9 +9,9 @@ requests reach VK with jitter, which can squeeze two of them closer than we sent
 
 from __future__ import annotations
 
+import bisect
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 
 
@@ -30,7 +30,7 @@ class RateLimiter:
         self.rate = rate
         self.window = window * (1 + margin)
         self._clock = clock
-        self._recent: deque[float] = deque()
+        self._recent: list[float] = []  # times of the last `rate` requests, oldest first
         self._lock = threading.Lock()
 
     def delay(self) -> float:
@@ -39,31 +39,46 @@ class RateLimiter:
             return self._delay_locked(self._clock())
 
     def _delay_locked(self, now: float) -> float:
-        while self._recent and self._recent[0] <= now - self.window:
-            self._recent.popleft()
+        expired = bisect.bisect_right(self._recent, now - self.window)
+        if expired:
+            del self._recent[:expired]
         if len(self._recent) < self.rate:
             return 0.0
         return self._recent[0] + self.window - now
 
-    def try_acquire(self) -> bool:
+    def try_acquire(self) -> float | None:
+        """Take a slot now if one is free; returns its time stamp (see `restamp`), else None."""
         with self._lock:
             now = self._clock()
             if self._delay_locked(now) > 0:
-                return False
-            self._recent.append(now)
-            return True
+                return None
+            bisect.insort(self._recent, now)
+            return now
 
-    def acquire(self, stop: threading.Event | None = None) -> bool:
-        """Wait for a slot; False only if `stop` was set while waiting."""
+    def restamp(self, stamp: float) -> None:
+        """Move a slot taken earlier to now, the moment its request really leaves.
+
+        A slot reserved before a batch is assembled would otherwise count from the reservation; the
+        assembling takes a varying few milliseconds, and two requests reserved a window apart could
+        reach VK less than a window apart.
+        """
+        with self._lock:
+            index = bisect.bisect_left(self._recent, stamp)
+            if index < len(self._recent) and self._recent[index] == stamp:
+                del self._recent[index]
+            bisect.insort(self._recent, max(stamp, self._clock()))
+
+    def acquire(self, stop: threading.Event | None = None) -> float | None:
+        """Wait for a slot and return its time stamp; None only if `stop` was set while waiting."""
         while True:
             with self._lock:
                 now = self._clock()
                 wait = self._delay_locked(now)
                 if wait <= 0:
-                    self._recent.append(now)
-                    return True
+                    bisect.insort(self._recent, now)
+                    return now
             if stop is not None:
                 if stop.wait(wait):
-                    return False
+                    return None
             else:
                 time.sleep(wait)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fsm_bot.vk.client import Lane, VkClient
+from fsm_bot.vk.client import Slot, VkClient
 from fsm_bot.vk.errors import Outcome, VkCallError, classify
 from fsm_bot.vk.messages import MAX_CALLS_PER_EXECUTE, SendUnit
 
@@ -68,7 +68,7 @@ def execute_code(units: Sequence[SendUnit]) -> str:
     return f"return [{calls}];"
 
 
-def send_units(client: VkClient, units: Sequence[SendUnit], lane: Lane | None = None) -> list[list[PeerResult]]:
+def send_units(client: VkClient, units: Sequence[SendUnit], slot: Slot | None = None) -> list[list[PeerResult]]:
     """Send up to 25 units in one request; returns the results per unit, in order.
 
     Raises VkAuthError and VkUnavailableError for the request as a whole; errors of single calls
@@ -79,14 +79,14 @@ def send_units(client: VkClient, units: Sequence[SendUnit], lane: Lane | None = 
     if len(units) == 1:
         unit = units[0]
         try:
-            answer = client.call("messages.send", unit.params(), lane=lane)
+            answer = client.call("messages.send", unit.params(), slot=slot)
         except VkCallError as error:
             if type(error) is not VkCallError:  # auth, or retries ran out: the request as a whole failed
                 raise
             return [_failed(unit, error.code, error.message)]
         return [_read_unit_answer(unit, answer)]
 
-    raw = client.call("execute", {"code": execute_code(units)}, raw=True, lane=lane)
+    raw = client.call("execute", {"code": execute_code(units)}, raw=True, slot=slot)
     answers = raw.get("response")
     if not isinstance(answers, list) or len(answers) != len(units):
         raise VkCallError("execute", 0, f"unexpected execute answer: {str(answers)[:200]}")

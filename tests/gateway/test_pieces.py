@@ -26,7 +26,7 @@ def test_the_limiter_never_allows_more_than_the_rate_in_any_window() -> None:
     granted = []
     for step in range(400):  # 4 simulated seconds in 10 ms steps, a caller trying every step
         clock.now = 100.0 + step * 0.01
-        if limiter.try_acquire():
+        if limiter.try_acquire() is not None:
             granted.append(clock.now)
     assert len(granted) == 80
     for index in range(len(granted) - 20):
@@ -36,20 +36,34 @@ def test_the_limiter_never_allows_more_than_the_rate_in_any_window() -> None:
 def test_the_limiter_pads_its_window() -> None:
     clock = FakeClock()
     limiter = RateLimiter(2, window=1.0, margin=0.05, clock=clock)
-    assert limiter.try_acquire() and limiter.try_acquire()
+    assert limiter.try_acquire() is not None and limiter.try_acquire() is not None
     clock.now += 1.0
-    assert not limiter.try_acquire()
+    assert limiter.try_acquire() is None
     assert abs(limiter.delay() - 0.05) < 1e-9
     clock.now += 0.06
-    assert limiter.try_acquire()
+    assert limiter.try_acquire() is not None
+
+
+def test_a_slot_counts_from_when_its_request_leaves() -> None:
+    """Reserved, then the batch took 40 ms to assemble: the window runs from the send, not the reservation."""
+    clock = FakeClock()
+    limiter = RateLimiter(1, window=1.0, margin=0.0, clock=clock)
+    stamp = limiter.try_acquire()
+    assert stamp is not None
+    clock.now += 0.04
+    limiter.restamp(stamp)
+    clock.now += 0.98  # 1.02 s after the reservation, 0.98 s after the send
+    assert limiter.try_acquire() is None
+    clock.now += 0.03
+    assert limiter.try_acquire() is not None
 
 
 def test_acquire_gives_up_when_the_bot_stops() -> None:
     limiter = RateLimiter(1, window=60.0)
-    assert limiter.acquire()
+    assert limiter.acquire() is not None
     stop = threading.Event()
     threading.Timer(0.05, stop.set).start()
-    assert limiter.acquire(stop) is False
+    assert limiter.acquire(stop) is None
 
 
 @given(st.text(alphabet=st.sampled_from("абв эюя.!?\n\t x"), min_size=0, max_size=12000))

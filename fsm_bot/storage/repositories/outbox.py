@@ -17,6 +17,7 @@ class OutboxRepository:
     def __init__(self, session: Session, community_id: int) -> None:
         self.session = session
         self.community_id = community_id
+        self._base: int | None = None
 
     def add(
         self,
@@ -45,10 +46,13 @@ class OutboxRepository:
         return row
 
     def _random_id_base(self) -> int:
-        base = self.session.scalar(select(Community.random_id_base).where(Community.id == self.community_id))
-        if base is None:
-            raise LookupError(f"community {self.community_id} is not registered")
-        return base
+        if self._base is None:
+            self._base = self.session.scalar(
+                select(Community.random_id_base).where(Community.id == self.community_id)
+            )
+            if self._base is None:
+                raise LookupError(f"community {self.community_id} is not registered")
+        return self._base
 
     def claimable(self, now: datetime, limit: int) -> list[OutgoingMessage]:
         """Pending rows whose retry time has come, oldest first."""
