@@ -28,7 +28,8 @@ from fsm_bot.engine.timeouts import expire_dialogs
 from fsm_bot.scheduler import BotScheduler, register_job_target
 from fsm_bot.scheduler.runtime import job_target, unregister_job_target
 from fsm_bot.storage import Database, upgrade_to_head
-from fsm_bot.storage.repositories import MemberProfile, MemberRepository
+from fsm_bot.storage.repositories import InboxRepository, MemberProfile, MemberRepository
+from fsm_bot.storage.types import utcnow
 from fsm_bot.texts import Texts
 from fsm_bot.vk.callback import CallbackCommunity, callback_server, create_callback_app
 from fsm_bot.vk.client import VkClient
@@ -40,6 +41,8 @@ log = logging.getLogger(__name__)
 
 FLOW_CATALOGS = Path(flows.__file__).parent / "locales"
 CONNECT_TIMEOUT = 10  # seconds start() waits for the long poll's first cursor
+INBOX_KEEP = timedelta(days=1)
+INBOX_PRUNE_SECONDS = 6 * 3600
 
 
 class BotFailed(RuntimeError):
@@ -109,6 +112,9 @@ class Bot:
             sweep_due_job,
             self.settings.engine.sweep_seconds,
             community_id=self.community_id,
+        )
+        self.scheduler.every(
+            f"prune-inbox:{self.community_id}", prune_inbox_job, INBOX_PRUNE_SECONDS, community_id=self.community_id
         )
         self.scheduler.every(
             f"member-sync:{self.community_id}",
@@ -223,6 +229,14 @@ class Bot:
             self.sender.wake()
         return ended + due
 
+    def prune_inbox(self) -> int:
+        """Handled events older than a day: VK repeats an event within minutes, never a day later."""
+        cutoff = utcnow() - INBOX_KEEP
+        pruned = self.database.transaction(lambda session: InboxRepository(session, self.community_id).prune(cutoff))
+        if pruned:
+            log.info("pruned %d handled event(s) older than a day", pruned)
+        return pruned
+
     def _handle(self, event: QueuedEvent) -> None:
         assert self.handler is not None and self.sender is not None
         outcome = self.handler.handle(event.row_id, event.user_id)
@@ -269,6 +283,11 @@ class Bot:
 def sweep_due_job(community_id: int) -> None:
     """Persisted job: end timed-out dialogs, send due scheduled messages (stored by this import path)."""
     job_target(f"bot:{community_id}").sweep_dialogs()
+
+
+def prune_inbox_job(community_id: int) -> None:
+    """Persisted job: forget handled events older than a day."""
+    job_target(f"bot:{community_id}").prune_inbox()
 
 
 def sync_members_job(community_id: int) -> None:

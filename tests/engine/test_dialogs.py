@@ -237,3 +237,31 @@ def test_a_scheduled_message_arrives_when_due_and_once(sandbox: SandboxClient, s
     assert reminder["text"] == "Напоминание: пара через 15 минут"
     time.sleep(2.5)  # more sweeps pass: it is not sent again
     assert [m["text"] for m in sandbox.messages(anna) if m["from"] == "bot"].count(reminder["text"]) == 1
+
+
+def test_handled_events_older_than_a_day_are_pruned_and_recent_ones_kept(
+    sandbox: SandboxClient, start_bot: StartBot
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import func, select, update
+
+    from fsm_bot.storage.models import ProcessedEvent
+
+    bot = start_bot()
+    anna = enrolled(sandbox, bot)
+    say(sandbox, anna, "помощь")
+    say(sandbox, anna, "помощь")
+
+    def age_first(session) -> None:  # type: ignore[no-untyped-def]
+        first = session.scalar(select(func.min(ProcessedEvent.id)))
+        session.execute(
+            update(ProcessedEvent)
+            .where(ProcessedEvent.id == first)
+            .values(received_at=datetime.now(UTC) - timedelta(days=2))
+        )
+
+    bot.database.transaction(age_first)
+    assert bot.prune_inbox() == 1
+    remaining = bot.database.transaction(lambda session: session.scalar(select(func.count(ProcessedEvent.id))))
+    assert remaining == 1
