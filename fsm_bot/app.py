@@ -17,13 +17,16 @@ from pathlib import Path
 
 import flows
 from fsm_bot.config import Settings
-from fsm_bot.delivery.replies import Delivery, ReplySender
+from fsm_bot.delivery.broadcasts import BroadcastQueue
+from fsm_bot.delivery.replies import ReplyQueue
+from fsm_bot.delivery.sender import Delivery, Sender
 from fsm_bot.engine.dispatcher import Dispatcher, QueuedEvent
 from fsm_bot.engine.handler import EventHandler
 from fsm_bot.engine.inbox import Inbox
 from fsm_bot.engine.later import send_due_messages
 from fsm_bot.engine.member_sync import GroupLeaders, sync_members
 from fsm_bot.engine.registry import FlowRegistry
+from fsm_bot.engine.reports import ReportUpdater, send_nudges
 from fsm_bot.engine.timeouts import expire_dialogs
 from fsm_bot.scheduler import BotScheduler, register_job_target
 from fsm_bot.scheduler.runtime import job_target, unregister_job_target
@@ -67,13 +70,14 @@ class Bot:
         if missing:
             raise BotFailed(f"texts missing from the {settings.locale} catalog: {', '.join(missing)}")
         self.inbox: Inbox | None = None
-        self.sender: ReplySender | None = None
+        self.sender: Sender | None = None
         self.dispatcher: Dispatcher | None = None
         self.scheduler: BotScheduler | None = None
         self.source: LongPollSource | None = None
         self._callback_server = None
         self._callback_thread: threading.Thread | None = None
         self.handler: EventHandler | None = None
+        self.reports: ReportUpdater | None = None
         self.stopped = threading.Event()
         self.failure: Exception | None = None
         self._stop_lock = threading.Lock()
@@ -91,8 +95,12 @@ class Bot:
         self._check_token()
         self.inbox = Inbox(self.database, self.community_id)
         self.sync_members()
-        self.sender = ReplySender(
-            self.database, self.community_id, self.client, on_delivery=self._on_delivery, on_fatal=self._fail
+        self.sender = Sender(
+            self.database,
+            self.client,
+            [ReplyQueue(self.community_id), BroadcastQueue(self.community_id)],
+            on_delivery=self._on_delivery,
+            on_fatal=self._fail,
         )
         override = self.settings.engine.dialog_timeout_seconds
         self.handler = EventHandler(
@@ -103,7 +111,9 @@ class Bot:
             self._lookup_profile,
             auto_approve=self.settings.stream.auto_approve,
             timeout_override=timedelta(seconds=override) if override else None,
+            nudge_after=timedelta(minutes=self.settings.broadcast.nudge_after_minutes),
         )
+        self.reports = ReportUpdater(self.database, self.community_id, self.texts, self.client)
         self.dispatcher = Dispatcher(self.inbox, self._handle, self.settings.engine.workers, typing=self._typing)
         self.scheduler = BotScheduler(self.database.engine, self.settings.timezone)
         register_job_target(self.job_name, self)
@@ -123,6 +133,7 @@ class Bot:
             community_id=self.community_id,
         )
         self.sender.start()
+        self.reports.start()
         self.dispatcher.start()
         self.scheduler.start()
         self._start_source()
@@ -147,6 +158,8 @@ class Bot:
             self.scheduler.stop()
         if self.sender is not None:
             self.sender.stop()
+        if self.reports is not None:
+            self.reports.stop()
         unregister_job_target(self.job_name)
         self.client.stop.set()
         self.database.dispose()
@@ -225,9 +238,10 @@ class Bot:
         assert self.handler is not None and self.sender is not None
         ended = expire_dialogs(self.database, self.community_id, self.registry, self.texts, self.handler.menu_for)
         due = send_due_messages(self.database, self.community_id)
-        if ended or due:
+        nudged = send_nudges(self.database, self.community_id, self.texts)
+        if ended or due or nudged:
             self.sender.wake()
-        return ended + due
+        return ended + due + nudged
 
     def prune_inbox(self) -> int:
         """Handled events older than a day: VK repeats an event within minutes, never a day later."""
@@ -240,8 +254,19 @@ class Bot:
     def _handle(self, event: QueuedEvent) -> None:
         assert self.handler is not None and self.sender is not None
         outcome = self.handler.handle(event.row_id, event.user_id)
-        if outcome.queued_replies:
-            self.sender.wake()
+        self.sender.wake()  # replies, and perhaps a broadcast: a look at the outboxes costs little
+        for edit in outcome.edits:
+            params = {
+                "peer_id": edit.peer_id,
+                "conversation_message_id": edit.conversation_message_id,
+                "message": edit.text,
+            }
+            if edit.keyboard is not None:
+                params["keyboard"] = edit.keyboard
+            try:
+                self.client.call("messages.edit", params)
+            except VkCallError as error:
+                log.warning("message %d in %d not edited: %s", edit.conversation_message_id, edit.peer_id, error)
         if outcome.snackbar is not None:
             incoming, text = outcome.snackbar
             params = {

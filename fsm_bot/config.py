@@ -107,7 +107,23 @@ class EngineSettings(_Section):
     sweep_seconds: int = Field(default=30, ge=1)
 
 
-DEFAULT_FLOWS = ["help", "onboarding", "membership", "appoint"]
+class BroadcastSettings(_Section):
+    # After this long, people who have not pressed «Ознакомлен» are reminded once and the sender
+    # gets the final tally.
+    nudge_after_minutes: float = Field(default=180, gt=0)
+
+
+DEFAULT_FLOWS = [
+    "help",
+    "onboarding",
+    "membership",
+    "appoint",
+    "broadcast",
+    "ack",
+    "broadcast_report:unread",
+    "broadcast_report:resend",
+    "history",
+]
 
 
 class LoggingSettings(_Section):
@@ -131,6 +147,7 @@ class Settings(BaseSettings):
     flows: list[str] = Field(default_factory=lambda: list(DEFAULT_FLOWS))
     stream: StreamSettings = Field(default_factory=StreamSettings)
     engine: EngineSettings = Field(default_factory=EngineSettings)
+    broadcast: BroadcastSettings = Field(default_factory=BroadcastSettings)
     timezone: str = "Europe/Moscow"
     locale: Literal["ru"] = "ru"
 

@@ -36,6 +36,16 @@ class Reply:
 
 
 @dataclass(frozen=True)
+class Edit:
+    """A bot message to change in place after the commit (a toggled button, the next page)."""
+
+    peer_id: int
+    conversation_message_id: int
+    text: str
+    keyboard: str | None
+
+
+@dataclass(frozen=True)
 class LaterMessage:
     """A message to send at `due_at`, saved with the dialog step that asked for it."""
 
@@ -87,6 +97,7 @@ class Context:
         self._commands = commands
         self.replies: list[Reply] = []
         self.later: list[LaterMessage] = []
+        self.edits: list[Edit] = []
         self.snackbar_text: str | None = None
         self.pending_trigger: str | None = None
         self.requested_state: str | None = None
@@ -124,15 +135,28 @@ class Context:
         buttons: Sequence[Sequence[KeyboardButton]] | None = None,
         *,
         inline: bool = True,
+        keyboard: str | None = None,
         attachment: str | None = None,
         forward: str | None = None,
     ) -> None:
-        keyboard = build_keyboard(buttons, inline=inline) if buttons else None
+        """A message to the person; `keyboard` takes ready VK keyboard JSON instead of `buttons`."""
+        if buttons:
+            keyboard = build_keyboard(buttons, inline=inline)
         self.replies.append(Reply(self.event.peer_id, text, keyboard, attachment, forward))
 
     def ask(self, text: str, buttons: Sequence[Sequence[KeyboardButton]] | None = None) -> None:
         """The question of a dialog step, with its buttons under the message."""
         self.reply(text, buttons)
+
+    def update(self, text: str, buttons: Sequence[Sequence[KeyboardButton]] | None = None) -> None:
+        """Change the message whose callback button was pressed (a toggle, the next page) instead of
+        sending a new one; for a typed message, send it anew."""
+        cmid = self.event.conversation_message_id
+        if self.event.type == "message_event" and cmid:
+            keyboard = build_keyboard(buttons, inline=True) if buttons else None
+            self.edits.append(Edit(self.event.peer_id, cmid, text, keyboard))
+        else:
+            self.reply(text, buttons)
 
     def option(self, label: str, value: str, color: Color = "secondary", callback: bool = False) -> KeyboardButton:
         """A dialog button: pressing it answers the current step with `value` (see `ctx.button`).

@@ -8,15 +8,16 @@ version are saved with the replies, in the transaction the EventHandler opened f
 
 from __future__ import annotations
 
+import copy
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
 from sqlalchemy.orm import Session
 
 from fsm_bot.delivery.replies import queue_reply
-from fsm_bot.engine.context import COMMAND_KEY, FLOW_KEY, VERSION_KEY, Command, Context, DialogState, Reply
+from fsm_bot.engine.context import COMMAND_KEY, FLOW_KEY, VERSION_KEY, Command, Context, DialogState, Edit, Reply
 from fsm_bot.engine.flow import Flow
 from fsm_bot.engine.members import MemberInfo
 from fsm_bot.engine.privileges import Forbidden, allows
@@ -44,6 +45,7 @@ class Handled:
     queued_replies: int = 0
     snackbar: tuple[IncomingEvent, str | None] | None = None
     error_id: str | None = None
+    edits: list[Edit] = field(default_factory=list)
 
 
 class Engine(Protocol):
@@ -53,6 +55,7 @@ class Engine(Protocol):
     registry: FlowRegistry
     texts: Texts
     auto_approve: bool
+    nudge_after: timedelta
     cancel_words: frozenset[str]
     back_words: frozenset[str]
     menu_words: frozenset[str]
@@ -261,14 +264,21 @@ class Conversation:
         a just-started dialog already has its new version; a continuing one gets the next."""
         if dialog is None:
             return DialogState(flow.name, None, {}, 0)
-        data = dict(dialog.data or {})
+        # A deep copy: a flow appends to lists inside the data, and a change made in place to the
+        # loaded value would look to SQLAlchemy like no change at all, so it would not be saved.
+        data = copy.deepcopy(dialog.data or {})
         history = list(data.pop("_history", []))
         version = dialog.version if fresh else dialog.version + 1
         return DialogState(flow.name, dialog.state or None, data, version, history)
 
     def _context(self, state: DialogState) -> Context:
         services = CommunityServices(
-            self.session, self.handler.community_id, self.event.user_id, self.handler.auto_approve
+            self.session,
+            self.handler.community_id,
+            self.event.user_id,
+            self.handler.auto_approve,
+            member=self.member,
+            nudge_after=self.handler.nudge_after,
         )
         return Context(
             self.event, self.member, self.texts, state, services, self.handler.menu_for, self.handler.commands_for
@@ -311,6 +321,7 @@ class Conversation:
 
     def _save(self, flow: Flow, ctx: Context) -> None:
         self.extra_replies.extend(ctx.replies)
+        self.result.edits.extend(ctx.edits)
         later = ScheduledMessageRepository(self.session, self.handler.community_id)
         for message in ctx.later:
             later.add(message.peer_id, message.text, message.due_at, message.keyboard)

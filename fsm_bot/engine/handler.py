@@ -47,8 +47,10 @@ class EventHandler:
         lookup_profile: ProfileLookup,
         auto_approve: bool = False,
         timeout_override: timedelta | None = None,
+        nudge_after: timedelta = timedelta(hours=3),
     ) -> None:
         self.auto_approve = auto_approve
+        self.nudge_after = nudge_after
         self.timeout_override = timeout_override
         self.database = database
         self.community_id = community_id

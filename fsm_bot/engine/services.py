@@ -6,21 +6,41 @@ so whatever a flow changes here commits or rolls back with its dialog state and 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fsm_bot.engine.broadcasting import BroadcastService
 from fsm_bot.engine.members import MemberInfo
 from fsm_bot.storage.models import Member, MemberStatus, Role, StudyGroup
 from fsm_bot.storage.repositories import CommunityRepository, MemberRepository
 
 
 class CommunityServices:
-    def __init__(self, session: Session, community_id: int, member_vk_id: int, auto_approve: bool = False) -> None:
+    def __init__(
+        self,
+        session: Session,
+        community_id: int,
+        member_vk_id: int,
+        auto_approve: bool = False,
+        member: MemberInfo | None = None,
+        nudge_after: timedelta = timedelta(hours=3),
+    ) -> None:
         self.auto_approve = auto_approve
+        self.nudge_after = nudge_after
+        self._member_info = member
         self._session = session
         self._community_id = community_id
         self._vk_id = member_vk_id
         self._members = MemberRepository(session, community_id)
+
+    @property
+    def broadcasts(self) -> BroadcastService:
+        """Broadcasts sent by this member (the dialog asks; the service writes in this event's transaction)."""
+        if self._member_info is None:
+            raise RuntimeError("broadcasts need the member who sends them")
+        return BroadcastService(self._session, self._community_id, self._member_info)
 
     def study_groups(self) -> list[str]:
         return [group.name for group in CommunityRepository(self._session).study_groups(self._community_id)]

@@ -34,7 +34,7 @@ class Role(StrEnum):
 
 
 def _random_id_base() -> int:
-    return secrets.randbelow(RANDOM_ID_SPACE // 2) + 1
+    return secrets.randbelow(RANDOM_ID_SPACE // 2) + 1  # any offset; random_ids.py folds it into range
 
 
 class MemberStatus(StrEnum):
@@ -206,4 +206,84 @@ class ScheduledMessage(Base):
     keyboard: Mapped[str | None] = mapped_column(Text, nullable=True)
     due_at: Mapped[datetime] = mapped_column(UtcDateTime)
     sent: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Audience(StrEnum):
+    GROUP = "group"  # the sender's study group
+    SUBGROUP = "subgroup"  # one subgroup of it
+    STREAM = "stream"  # every active member of the community (admins only)
+    ADMINS = "admins"  # the stream's admins («рассылка админам»)
+    CHOSEN = "chosen"  # students picked one by one
+
+
+class BroadcastStatus(StrEnum):
+    SENDING = "sending"
+    DONE = "done"  # every recipient has a final status
+    DELETED = "deleted"
+
+
+class RecipientStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    CANNOT_RECEIVE = "cannot_receive"
+    FAILED = "failed"
+
+
+class Broadcast(Base):
+    """A headman's message to many people: what it says, to whom, and how it went."""
+
+    __tablename__ = "broadcast"
+    __table_args__ = (Index("ix_broadcast_sender", "community_id", "sender_vk_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id", ondelete="CASCADE"))
+    sender_vk_id: Mapped[int] = mapped_column(BigInteger)
+    audience: Mapped[str] = mapped_column(String(16))
+    audience_label: Mapped[str] = mapped_column(String(200), default="")
+    parts: Mapped[list[dict[str, Any]]] = mapped_column(JsonDocument)  # [{text, attachment, forward}]
+    ask_ack: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(16), default=BroadcastStatus.SENDING.value)
+    report_outbox_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    report_dirty: Mapped[bool] = mapped_column(Boolean, default=True)
+    nudge_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    nudged: Mapped[bool] = mapped_column(Boolean, default=False)
+    admins_told: Mapped[bool] = mapped_column(Boolean, default=False)  # the finished report went to the admins
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class BroadcastRecipient(Base):
+    """One person's copy of a broadcast: delivered part by part, then perhaps acknowledged."""
+
+    __tablename__ = "broadcast_recipient"
+    __table_args__ = (
+        UniqueConstraint("broadcast_id", "vk_id", name="uq_broadcast_recipient"),
+        Index("ix_broadcast_recipient_queue", "status", "broadcast_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcast.id", ondelete="CASCADE"))
+    vk_id: Mapped[int] = mapped_column(BigInteger)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(16), default=RecipientStatus.PENDING.value)
+    parts_sent: Mapped[int] = mapped_column(Integer, default=0)
+    random_id: Mapped[int] = mapped_column(BigInteger, default=0)  # of the part in flight; kept across retries
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    error_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class SendBatch(Base):
+    """One messages.send call of a broadcast part to up to 100 people; its id makes their random_id."""
+
+    __tablename__ = "send_batch"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcast.id", ondelete="CASCADE"))
+    part: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -265,3 +265,30 @@ def test_handled_events_older_than_a_day_are_pruned_and_recent_ones_kept(
     assert bot.prune_inbox() == 1
     remaining = bot.database.transaction(lambda session: session.scalar(select(func.count(ProcessedEvent.id))))
     assert remaining == 1
+
+
+def test_a_list_grown_inside_dialog_data_is_saved(sandbox: SandboxClient, start_bot: StartBot) -> None:
+    """The survey keeps answers in ctx.data; a flow that appends to a list there must see it next step."""
+    bot = start_bot()
+    anna = enrolled(sandbox, bot)
+    say(sandbox, anna, "опрос")
+
+    def seed_list(session) -> None:  # type: ignore[no-untyped-def]
+        dialog = DialogRepository(session, bot.community_id).load(anna, anna)
+        dialog.data = {**dialog.data, "notes": ["first"]}
+
+    bot.database.transaction(seed_list)
+    from tests.engine import sample_flows
+
+    original = sample_flows.got_name
+
+    def append_note(ctx) -> None:  # type: ignore[no-untyped-def]
+        ctx.data["notes"].append("second")  # the only change: inside a list, in place
+        ctx.reply("записал")
+
+    sample_flows.survey._input["name"] = append_note
+    try:
+        say(sandbox, anna, "Анна")
+    finally:
+        sample_flows.survey._input["name"] = original
+    assert dialog_of(bot, anna).data["notes"] == ["first", "second"]  # type: ignore[union-attr]

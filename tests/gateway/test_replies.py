@@ -8,7 +8,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from fsm_bot.delivery.replies import Delivery, ReplySender, queue_reply
+from fsm_bot.delivery.replies import ReplyQueue, queue_reply
+from fsm_bot.delivery.sender import Delivery, Sender
 from fsm_bot.sandbox.client import SandboxClient
 from fsm_bot.storage import Database
 from fsm_bot.storage.models import OutgoingStatus
@@ -35,7 +36,9 @@ class Harness:
         self.deliveries: list[Delivery] = []
         self.fatal: list[Exception] = []
         self._lock = threading.Lock()
-        self.sender = ReplySender(database, community, client, on_delivery=self._record, on_fatal=self.fatal.append)
+        self.sender = Sender(
+            database, client, [ReplyQueue(community)], on_delivery=self._record, on_fatal=self.fatal.append
+        )
 
     def _record(self, deliveries: list[Delivery]) -> None:
         with self._lock:
@@ -82,7 +85,7 @@ def test_identical_replies_go_as_one_peer_ids_call(sandbox: SandboxClient, harne
                 session, harness.community, peer, MessageContent("Пара отменена")
             )
         )
-    sender = ReplySender(harness.database, harness.community, harness.sender.client)
+    sender = Sender(harness.database, harness.sender.client, [ReplyQueue(harness.community)])
     sender.start()
     try:
         wait_until(lambda: harness.count(OutgoingStatus.SENT) == 150, what="150 replies")

@@ -23,6 +23,9 @@ ENGINE_TABLES = {
     "longpoll_cursor",
     "outgoing_message",
     "scheduled_message",
+    "broadcast",
+    "broadcast_recipient",
+    "send_batch",
 }
 
 

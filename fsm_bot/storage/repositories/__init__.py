@@ -1,5 +1,6 @@
 """Repositories: the only code that writes SQL for the engine's tables. Each takes a Session."""
 
+from fsm_bot.storage.repositories.broadcasts import AckResult, BroadcastRepository, Tally
 from fsm_bot.storage.repositories.communities import CommunityRepository
 from fsm_bot.storage.repositories.dialogs import DialogRepository
 from fsm_bot.storage.repositories.events import CursorRepository, InboxRepository, ReceivedEvent
@@ -8,6 +9,8 @@ from fsm_bot.storage.repositories.outbox import OutboxRepository
 from fsm_bot.storage.repositories.scheduled import ScheduledMessageRepository
 
 __all__ = [
+    "AckResult",
+    "BroadcastRepository",
     "CommunityRepository",
     "CursorRepository",
     "DialogRepository",
@@ -17,4 +20,5 @@ __all__ = [
     "OutboxRepository",
     "ReceivedEvent",
     "ScheduledMessageRepository",
+    "Tally",
 ]

@@ -7,7 +7,8 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from fsm_bot.storage.models import RANDOM_ID_SPACE, Community, OutgoingMessage, OutgoingStatus
+from fsm_bot.storage.models import Community, OutgoingMessage, OutgoingStatus
+from fsm_bot.storage.random_ids import RandomIdRange, random_id_for
 from fsm_bot.storage.types import utcnow
 
 
@@ -42,14 +43,12 @@ class OutboxRepository:
         )
         self.session.add(row)
         self.session.flush()
-        row.random_id = (self._random_id_base() + row.id) % RANDOM_ID_SPACE + 1
+        row.random_id = random_id_for(self._random_id_base(), row.id, RandomIdRange.REPLIES)
         return row
 
     def _random_id_base(self) -> int:
         if self._base is None:
-            self._base = self.session.scalar(
-                select(Community.random_id_base).where(Community.id == self.community_id)
-            )
+            self._base = self.session.scalar(select(Community.random_id_base).where(Community.id == self.community_id))
             if self._base is None:
                 raise LookupError(f"community {self.community_id} is not registered")
         return self._base

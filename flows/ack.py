@@ -1,0 +1,26 @@
+"""«✅ Ознакомлен»: a student's press under a broadcast, recorded once, answered with a snackbar."""
+
+from __future__ import annotations
+
+from fsm_bot.engine import Context, Flow
+from fsm_bot.engine.broadcasting import PREVIEW, AckResult
+
+flow = Flow(name="ack", description="ack.description", open_to_newcomers=True, in_menu=False)
+
+ANSWERS = {
+    AckResult.RECORDED: "ack.recorded",
+    AckResult.ALREADY: "ack.already",
+    AckResult.NOT_RECIPIENT: "ack.not_recipient",
+    AckResult.DELETED: "ack.deleted",
+}
+
+
+@flow.on_start
+def acknowledge(ctx: Context) -> None:
+    value = str((ctx.event.payload or {}).get("b", ""))
+    if value == PREVIEW:
+        ctx.snackbar(ctx.t("ack.preview"))
+    elif not value.isdigit():
+        ctx.snackbar(ctx.t("ack.deleted"))
+    else:
+        ctx.snackbar(ctx.t(ANSWERS[ctx.services.broadcasts.acknowledge(int(value))]))

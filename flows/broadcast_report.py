@@ -1,0 +1,44 @@
+"""The buttons under a broadcast report: «Кто не прочитал» and «Повторить недоставленным».
+
+Both carry the broadcast's id; only its sender or a stream admin may use them, checked here at
+every press, since a payload can name any id.
+"""
+
+from __future__ import annotations
+
+from fsm_bot.engine import Context, Flow, Role
+
+unread = Flow(name="unread", description="unread.description", role=Role.DEPUTY, in_menu=False)
+resend = Flow(name="resend", description="resend.description", role=Role.DEPUTY, in_menu=False)
+
+
+def _broadcast_id(ctx: Context) -> int | None:
+    value = str((ctx.event.payload or {}).get("b", ""))
+    if value.isdigit() and ctx.services.broadcasts.own(int(value)) is not None:
+        return int(value)
+    return None
+
+
+@unread.on_start
+def list_unread(ctx: Context) -> None:
+    broadcast_id = _broadcast_id(ctx)
+    if broadcast_id is None:
+        ctx.reply(ctx.t("unread.not_yours"))
+        return
+    names = ctx.services.broadcasts.tally(broadcast_id).unacknowledged
+    if not names:
+        ctx.reply(ctx.t("unread.everyone", id=broadcast_id))
+        return
+    shown = "\n".join(f"• {name}" for name in names[:100])
+    more = ctx.t("unread.more", count=len(names) - 100) if len(names) > 100 else ""
+    ctx.reply(ctx.t("unread.list", id=broadcast_id, count=len(names), names=shown) + more)
+
+
+@resend.on_start
+def resend_unreached(ctx: Context) -> None:
+    broadcast_id = _broadcast_id(ctx)
+    if broadcast_id is None:
+        ctx.reply(ctx.t("unread.not_yours"))
+        return
+    count = ctx.services.broadcasts.resend_unreached(broadcast_id)
+    ctx.reply(ctx.t("resend.queued", id=broadcast_id, count=count) if count else ctx.t("resend.nobody"))

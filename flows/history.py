@@ -1,0 +1,48 @@
+"""«мои рассылки»: recent broadcasts with their tallies (an admin sees everyone's)."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from fsm_bot.engine import Context, Flow, Role
+
+flow = Flow(
+    name="history",
+    description="history.description",
+    triggers=["мои рассылки", "рассылки", "история рассылок"],
+    role=Role.DEPUTY,
+)
+
+MOSCOW = ZoneInfo("Europe/Moscow")
+
+
+@flow.on_start
+def show_history(ctx: Context) -> None:
+    recent = ctx.services.broadcasts.recent()
+    if not recent:
+        ctx.finish(ctx.t("history.empty"))
+        return
+    lines = [ctx.t("history.header")]
+    buttons = []
+    for broadcast, tally in recent:
+        when = broadcast.created_at.astimezone(MOSCOW).strftime("%d.%m %H:%M")
+        first = next((p.get("text", "") for p in broadcast.parts if p.get("text")), "")
+        line = ctx.t(
+            "history.line",
+            id=broadcast.id,
+            when=when,
+            audience=broadcast.audience_label,
+            preview=" ".join(first.split())[:40],
+            delivered=tally.delivered,
+            planned=tally.planned,
+        )
+        if broadcast.ask_ack:
+            line += ctx.t("history.acks", acked=tally.acknowledged)
+        lines.append(line)
+        if len(buttons) < 5 and tally.finished and (tally.cannot_receive or tally.failed):
+            buttons.append([ctx.command_button(ctx.t("history.resend", id=broadcast.id), "resend", str(broadcast.id))])
+        elif len(buttons) < 5 and broadcast.ask_ack and tally.unacknowledged:
+            buttons.append(
+                [ctx.command_button(ctx.t("history.unread", id=broadcast.id), "unread", str(broadcast.id), "secondary")]
+            )
+    ctx.reply("\n".join(lines), buttons or None)

@@ -1,0 +1,110 @@
+"""The broadcast outbox: one row per recipient, sent part by part in peer_ids batches of 100.
+
+A batch's random_id comes from its own row in send_batch and is written to its recipients before
+the request leaves, so a resend after a crash carries the same id and VK drops the copies it has
+already delivered: the delivery log shows each recipient once (tests/delivery, kill -9).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from fsm_bot.delivery.sender import MAX_ATTEMPTS, Claimed, Delivery, RetryAt
+from fsm_bot.storage.models import RecipientStatus
+from fsm_bot.storage.repositories import BroadcastRepository
+from fsm_bot.storage.types import utcnow
+from fsm_bot.vk.errors import Outcome
+from fsm_bot.vk.messages import MAX_CALLS_PER_EXECUTE, MAX_PEERS_PER_CALL, MessageContent, SendUnit
+from fsm_bot.vk.sending import PeerResult
+
+CLAIM_LIMIT = MAX_CALLS_PER_EXECUTE * MAX_PEERS_PER_CALL  # one request's worth: 2,500 copies
+
+_FINAL = {
+    Outcome.CANNOT_RECEIVE: RecipientStatus.CANNOT_RECEIVE,
+}
+
+
+def part_content(part: dict) -> MessageContent:
+    return MessageContent(
+        text=part.get("text", ""),
+        keyboard=part.get("keyboard"),
+        attachment=part.get("attachment"),
+        forward=part.get("forward"),
+    )
+
+
+class BroadcastQueue:
+    """The Sender's view of one community's broadcasts."""
+
+    name = "broadcasts"
+
+    def __init__(self, community_id: int) -> None:
+        self.community_id = community_id
+
+    def requeue_interrupted(self, session: Session) -> int:
+        return BroadcastRepository(session, self.community_id).requeue_interrupted()
+
+    def has_work(self, session: Session, now: datetime) -> bool:
+        return BroadcastRepository(session, self.community_id).has_claimable(now)
+
+    def claim(self, session: Session, busy_peers: set[int]) -> tuple[list[Claimed], bool]:
+        broadcasts = BroadcastRepository(session, self.community_id)
+        rows = broadcasts.claimable(utcnow(), CLAIM_LIMIT + len(busy_peers))
+        groups: dict[tuple[int, int, int], list] = defaultdict(list)
+        for row in rows:
+            if row.vk_id not in busy_peers:
+                # A batch tried before keeps its random_id, so its retry is dropped where it arrived.
+                groups[(row.broadcast_id, row.parts_sent, row.random_id if row.attempts else 0)].append(row)
+        chunks = [
+            (key, group[start : start + MAX_PEERS_PER_CALL])
+            for key, group in groups.items()
+            for start in range(0, len(group), MAX_PEERS_PER_CALL)
+        ][:MAX_CALLS_PER_EXECUTE]
+        parts = broadcasts.parts(key[0] for key, _ in chunks)
+        claimed = []
+        for (broadcast_id, part, random_id), chunk in chunks:
+            if not random_id:
+                random_id = broadcasts.new_random_id(broadcast_id, part)
+            broadcasts.mark_sending([row.id for row in chunk], random_id)
+            unit = SendUnit(tuple(row.vk_id for row in chunk), random_id, part_content(parts[broadcast_id][part]))
+            attempts = max(row.attempts for row in chunk) + 1
+            claimed.append(Claimed(unit, {row.vk_id: row.id for row in chunk}, attempts, owner=broadcast_id))
+        taken = sum(len(item.row_ids) for item in claimed)
+        return claimed, taken < len(rows) - sum(row.vk_id in busy_peers for row in rows) or len(rows) >= CLAIM_LIMIT
+
+    def settle(
+        self, session: Session, claimed: Sequence[Claimed], results: Sequence[list[PeerResult]], retry_at: RetryAt
+    ) -> list[Delivery]:
+        broadcasts = BroadcastRepository(session, self.community_id)
+        delivered: list[int] = []
+        retry: list[int] = []
+        deliveries = []
+        for item, unit_results in zip(claimed, results, strict=True):
+            for result in unit_results:
+                row_id = item.row_ids[result.peer_id]
+                if result.outcome is Outcome.SENT:
+                    delivered.append(row_id)
+                elif result.outcome is Outcome.RETRY and item.attempts < MAX_ATTEMPTS:
+                    retry.append(row_id)
+                else:
+                    status = _FINAL.get(result.outcome, RecipientStatus.FAILED)
+                    broadcasts.give_up(row_id, status, result.error_code, result.error)
+                    deliveries.append(
+                        Delivery(
+                            self.name, row_id, result.peer_id, result.outcome, None, result.error_code, result.error
+                        )
+                    )
+        touched = {item.owner for item in claimed if item.owner is not None}
+        parts = broadcasts.parts(touched)
+        broadcasts.part_delivered(delivered, {broadcast_id: len(p) for broadcast_id, p in parts.items()})
+        if retry:
+            broadcasts.retry_later(retry, retry_at(max(item.attempts for item in claimed)))
+        broadcasts.touch(touched)
+        return deliveries
+
+    def release(self, session: Session, row_ids: Sequence[int], not_before: datetime | None) -> None:
+        BroadcastRepository(session, self.community_id).retry_later(row_ids, not_before or utcnow())

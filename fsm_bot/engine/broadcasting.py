@@ -1,0 +1,264 @@
+"""What the broadcast dialogs may ask for (`ctx.services.broadcasts`), and how a report reads.
+
+Creating a broadcast writes the broadcast, one row per recipient and the sender's report message
+in the confirming event's transaction: either the headman sees «Отправлено» and every student is
+queued, or neither happened.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fsm_bot.delivery.replies import queue_reply
+from fsm_bot.engine.context import COMMAND_KEY, VALUE_KEY
+from fsm_bot.engine.members import MemberInfo
+from fsm_bot.storage.models import Audience, Broadcast, Member, MemberStatus, Role, StudyGroup
+from fsm_bot.storage.repositories import AckResult, BroadcastRepository, OutboxRepository, Tally
+from fsm_bot.storage.types import utcnow
+from fsm_bot.texts import Texts
+from fsm_bot.vk.attachments import MAX_ATTACHMENTS, MAX_FORWARDS, read_attachments
+from fsm_bot.vk.events import IncomingEvent
+from fsm_bot.vk.keyboards import KeyboardButton, build_keyboard
+from fsm_bot.vk.messages import MAX_TEXT_LENGTH, MessageContent, split_text
+
+ACK_FLOW, UNREAD_FLOW, RESEND_FLOW = "ack", "unread", "resend"
+__all__ = ["PREVIEW", "AckResult", "BroadcastService", "message_parts", "preview_parts", "render_report"]
+PREVIEW = "preview"  # the ack button of a preview carries this instead of a broadcast id
+MAX_NAMES = 30  # names listed in a report line before "и ещё N"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    vk_id: int
+    name: str
+    can_receive: bool
+
+
+def ack_keyboard(label: str, broadcast: int | str) -> str:
+    """The inline «✅ Ознакомлен» callback button under the last part of every copy."""
+    button = KeyboardButton(label, {COMMAND_KEY: ACK_FLOW, VALUE_KEY: str(broadcast)}, "positive", callback=True)
+    return build_keyboard([[button]], inline=True)
+
+
+class BroadcastService:
+    def __init__(self, session: Session, community_id: int, sender: MemberInfo) -> None:
+        self.session = session
+        self.community_id = community_id
+        self.sender = sender
+        self.repository = BroadcastRepository(session, community_id)
+
+    # --- recipients
+
+    def _active(self):  # type: ignore[no-untyped-def]
+        return select(Member).where(
+            Member.community_id == self.community_id,
+            Member.is_member.is_(True),
+            Member.status == MemberStatus.ACTIVE.value,
+            Member.vk_id != self.sender.vk_id,
+        )
+
+    def _group_id(self, name: str | None) -> int | None:
+        if name is None:
+            return None
+        return self.session.scalar(
+            select(StudyGroup.id).where(StudyGroup.community_id == self.community_id, StudyGroup.name == name)
+        )
+
+    def recipients(self, audience: str, subgroup: int | None = None, chosen: Sequence[int] = ()) -> list[Recipient]:
+        query = self._active()
+        group_id = self._group_id(self.sender.study_group)
+        if audience == Audience.GROUP:
+            query = query.where(Member.study_group_id == group_id)
+        elif audience == Audience.SUBGROUP:
+            query = query.where(Member.study_group_id == group_id, Member.subgroup == subgroup)
+        elif audience == Audience.ADMINS:
+            query = query.where(Member.role == Role.ADMIN.value)
+        elif audience == Audience.CHOSEN:
+            query = query.where(Member.vk_id.in_(list(chosen)))
+        elif audience != Audience.STREAM:
+            raise ValueError(f"unknown audience {audience!r}")
+        members = self.session.scalars(query.order_by(Member.last_name, Member.first_name))
+        return [Recipient(m.vk_id, m.full_name or f"id{m.vk_id}", m.can_receive) for m in members]
+
+    def classmates(self, query: str = "") -> list[Recipient]:
+        """The sender's group, for picking recipients one by one (optionally by surname prefix)."""
+        people = self.recipients(Audience.GROUP)
+        needle = query.strip().lower().replace("ё", "е")
+        return [p for p in people if not needle or p.name.lower().replace("ё", "е").startswith(needle)]
+
+    def subgroups(self) -> list[int]:
+        group_id = self._group_id(self.sender.study_group)
+        found = self.session.scalars(
+            select(Member.subgroup)
+            .where(Member.community_id == self.community_id, Member.study_group_id == group_id)
+            .where(Member.subgroup.is_not(None))
+            .distinct()
+        )
+        return sorted(found)
+
+    # --- sending
+
+    def create(
+        self,
+        audience: str,
+        audience_label: str,
+        parts: list[dict[str, Any]],
+        ask_ack: bool,
+        recipients: Sequence[Recipient],
+        texts: Texts,
+        nudge_after: timedelta,
+    ) -> Broadcast:
+        """The broadcast, its recipient rows, and the sender's report, all in this transaction."""
+        now = utcnow()
+        broadcast = self.repository.create(
+            self.sender.vk_id,
+            audience,
+            audience_label,
+            [dict(part) for part in parts],
+            ask_ack,
+            [(r.vk_id, r.name) for r in recipients],
+            now + nudge_after if ask_ack else None,
+        )
+        if ask_ack:
+            final = dict(broadcast.parts[-1])
+            final["keyboard"] = ack_keyboard(texts("broadcast.ack_button"), broadcast.id)
+            broadcast.parts = [*broadcast.parts[:-1], final]
+        text, keyboard = render_report(texts, broadcast, self.repository.tally(broadcast.id))
+        [report] = queue_reply(
+            self.session,
+            self.community_id,
+            self.sender.vk_id,
+            MessageContent(text, keyboard),
+            OutboxRepository(self.session, self.community_id),
+        )
+        broadcast.report_outbox_id = report.id
+        broadcast.report_dirty = False
+        return broadcast
+
+    def acknowledge(self, broadcast_id: int) -> str:
+        return self.repository.acknowledge(broadcast_id, self.sender.vk_id)
+
+    def own(self, broadcast_id: int) -> Broadcast | None:
+        """The broadcast if this member may act on it: its sender, or a stream admin."""
+        broadcast = self.repository.get(broadcast_id)
+        if broadcast is None:
+            return None
+        if broadcast.sender_vk_id != self.sender.vk_id and self.sender.role is not Role.ADMIN:
+            return None
+        return broadcast
+
+    def tally(self, broadcast_id: int) -> Tally:
+        return self.repository.tally(broadcast_id)
+
+    def resend_unreached(self, broadcast_id: int) -> int:
+        return self.repository.resend_unreached(broadcast_id)
+
+    def recent(self, limit: int = 8) -> list[tuple[Broadcast, Tally]]:
+        sender = None if self.sender.role is Role.ADMIN else self.sender.vk_id
+        return [(b, self.repository.tally(b.id)) for b in self.repository.recent(sender, limit)]
+
+
+def _names(names: Sequence[str]) -> str:
+    shown = ", ".join(names[:MAX_NAMES])
+    return shown + (f" и ещё {len(names) - MAX_NAMES}" if len(names) > MAX_NAMES else "")
+
+
+def report_title(texts: Texts, broadcast: Broadcast) -> str:
+    first = next((part.get("text", "") for part in broadcast.parts if part.get("text")), "")
+    preview = " ".join(first.split())[:60] + ("…" if len(first) > 60 else "")
+    return texts("broadcast.report_title", id=broadcast.id, audience=broadcast.audience_label, preview=preview)
+
+
+def render_report(texts: Texts, broadcast: Broadcast, tally: Tally) -> tuple[str, str | None]:
+    """The sender's live report: planned, delivered, who cannot receive and why, who acknowledged."""
+    lines = [report_title(texts, broadcast), texts("broadcast.report_planned", planned=tally.planned)]
+    lines.append(texts("broadcast.report_delivered", delivered=tally.delivered))
+    if tally.pending:
+        lines.append(texts("broadcast.report_pending", pending=tally.pending))
+    if tally.cannot_receive:
+        lines.append(
+            texts("broadcast.report_cannot", count=len(tally.cannot_receive), names=_names(tally.cannot_receive))
+        )
+    if tally.failed:
+        failed = [f"{name} ({reason})" if reason else name for name, reason in tally.failed]
+        lines.append(texts("broadcast.report_failed", count=len(tally.failed), names=_names(failed)))
+    if broadcast.ask_ack:
+        lines.append(texts("broadcast.report_acks", acked=tally.acknowledged, delivered=tally.delivered))
+    if tally.finished:
+        lines.append(texts("broadcast.report_done"))
+    buttons = []
+    if broadcast.ask_ack and tally.delivered:
+        buttons.append(
+            KeyboardButton(texts("broadcast.unread_button"), {COMMAND_KEY: UNREAD_FLOW, VALUE_KEY: str(broadcast.id)})
+        )
+    if tally.finished and (tally.cannot_receive or tally.failed):
+        buttons.append(
+            KeyboardButton(texts("broadcast.resend_button"), {COMMAND_KEY: RESEND_FLOW, VALUE_KEY: str(broadcast.id)})
+        )
+    keyboard = build_keyboard([[button] for button in buttons], inline=True) if buttons else None
+    return "\n".join(lines), keyboard
+
+
+def preview_parts(parts: Sequence[dict[str, Any]], ask_ack: bool, texts: Texts) -> list[dict[str, Any]]:
+    """The parts exactly as students will see them (the preview's ack button says it is a preview)."""
+    shown = [dict(part) for part in parts]
+    if ask_ack and shown:
+        shown[-1]["keyboard"] = ack_keyboard(texts("broadcast.ack_button"), PREVIEW)
+    return shown
+
+
+def nudge_keyboard(broadcast: Broadcast) -> str | None:
+    return broadcast.parts[-1].get("keyboard") if broadcast.parts else None
+
+
+def forward_of(peer_id: int, message_id: int, conversation_message_id: int) -> str:
+    """Forward the sender's own message (with the forwards inside it) as VK's `forward` JSON."""
+    spec: dict[str, Any] = {"peer_id": peer_id}
+    if message_id:
+        spec["message_ids"] = [message_id]
+    else:
+        spec["conversation_message_ids"] = [conversation_message_id]
+    return json.dumps(spec)
+
+
+Problem = tuple[str, dict[str, Any]]  # a text key under "broadcast." and its values
+
+
+def message_parts(event: IncomingEvent, room: int) -> tuple[list[dict[str, Any]], Problem | None]:
+    """The parts one composed message becomes, or why it cannot be broadcast.
+
+    A text over VK's 4096 characters becomes several parts; attachments and forwards ride on the
+    last one; links arrive as link attachments and travel as URLs in the text; a sticker alone
+    cannot be sent on by a community, so it is refused rather than silently dropped.
+    """
+    media = read_attachments(event.attachments)
+    text = event.text.strip()
+    if media.links:
+        text = "\n".join([text, *[link for link in media.links if link not in text]]).strip()
+    if len(event.fwd_messages) > MAX_FORWARDS:
+        return [], ("too_many_forwards", {"limit": MAX_FORWARDS})
+    if len(media.strings) > MAX_ATTACHMENTS:
+        return [], ("too_many_attachments", {"limit": MAX_ATTACHMENTS})
+    forward = forward_of(event.peer_id, event.message_id, event.conversation_message_id) if event.fwd_messages else None
+    if not (text or media.strings or forward):
+        return [], ("unsupported" if media.unsupported else "empty", {})
+    pieces = split_text(text, MAX_TEXT_LENGTH) if text else [""]
+    if len(pieces) > room:
+        return [], ("too_many_parts", {"limit": room})
+    parts = []
+    for index, piece in enumerate(pieces):
+        part: dict[str, Any] = {"text": piece}
+        if index == len(pieces) - 1:
+            if media.strings:
+                part["attachment"] = ",".join(media.strings)
+            if forward:
+                part["forward"] = forward
+        parts.append(part)
+    return parts, None

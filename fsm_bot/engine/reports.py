@@ -1,0 +1,127 @@
+"""Keeping broadcast reports current, and the one reminder to those who have not acknowledged.
+
+Anything that changes a tally (a batch delivered, an «Ознакомлен» pressed) marks the broadcast's
+report dirty in its own transaction; the updater edits the sender's one report message every few
+seconds for dirty broadcasts, so a delivery to 2,000 people edits the message a handful of times,
+not 2,000. The flag lives in the database, so a report left stale by a crash is refreshed after it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fsm_bot.delivery.replies import queue_reply
+from fsm_bot.engine.broadcasting import nudge_keyboard, render_report, report_title
+from fsm_bot.storage import Database
+from fsm_bot.storage.models import Broadcast, BroadcastStatus, Member, OutgoingMessage, Role
+from fsm_bot.storage.repositories import BroadcastRepository, OutboxRepository
+from fsm_bot.storage.types import utcnow
+from fsm_bot.texts import Texts
+from fsm_bot.vk.client import VkClient
+from fsm_bot.vk.errors import VkCallError
+from fsm_bot.vk.messages import MessageContent
+
+log = logging.getLogger(__name__)
+
+REFRESH_SECONDS = 3.0
+
+
+class ReportUpdater:
+    """A thread that edits dirty reports in place; started and stopped with the bot."""
+
+    def __init__(self, database: Database, community_id: int, texts: Texts, client: VkClient) -> None:
+        self.database = database
+        self.community_id = community_id
+        self.texts = texts
+        self.client = client
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="reports", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+
+    def _run(self) -> None:
+        while not self._stop.wait(REFRESH_SECONDS):
+            try:
+                self.refresh()
+            except Exception:
+                log.exception("broadcast reports: refresh failed; will try again")
+
+    def refresh(self) -> int:
+        """Edit every dirty report whose message has gone out; returns how many were edited."""
+        edits = self.database.transaction(self._collect)
+        done = 0
+        for broadcast_id, peer_id, message_id, text, keyboard in edits:
+            params = {"peer_id": peer_id, "message_id": message_id, "message": text, "keyboard": keyboard or "{}"}
+            try:
+                self.client.call("messages.edit", params)
+                done += 1
+            except VkCallError as error:
+                log.warning("report of broadcast %d not updated: %s", broadcast_id, error)
+        return done
+
+    def _collect(self, session: Session) -> list[tuple[int, int, int, str, str | None]]:
+        broadcasts = BroadcastRepository(session, self.community_id)
+        edits = []
+        for broadcast in broadcasts.dirty_reports():
+            report = session.get(OutgoingMessage, broadcast.report_outbox_id) if broadcast.report_outbox_id else None
+            if report is None or not report.message_id:
+                continue  # the report itself has not gone out yet; the next round will do it
+            tally = broadcasts.tally(broadcast.id)
+            text, keyboard = render_report(self.texts, broadcast, tally)
+            edits.append((broadcast.id, report.peer_id, report.message_id, text, keyboard))
+            broadcast.report_dirty = False
+            if tally.finished and broadcast.status == BroadcastStatus.DONE.value:
+                _tell_admins_once(session, self.community_id, self.texts, broadcast, text)
+        return edits
+
+
+def _tell_admins_once(session: Session, community_id: int, texts: Texts, broadcast: Broadcast, report: str) -> None:
+    """The stream admins get the finished report once (the seed bot reported every broadcast to them)."""
+    if broadcast.admins_told:
+        return
+    broadcast.admins_told = True
+    admins = session.scalars(
+        select(Member.vk_id).where(
+            Member.community_id == community_id,
+            Member.role == Role.ADMIN.value,
+            Member.vk_id != broadcast.sender_vk_id,
+        )
+    )
+    outbox = OutboxRepository(session, community_id)
+    for admin in admins:
+        queue_reply(
+            session, community_id, admin, MessageContent(texts("broadcast.admin_report", report=report)), outbox
+        )
+
+
+def send_nudges(database: Database, community_id: int, texts: Texts) -> int:
+    """Remind non-acknowledgers once, and give the sender the final tally; returns reminders queued."""
+
+    def nudge(session: Session) -> int:
+        broadcasts = BroadcastRepository(session, community_id)
+        outbox = OutboxRepository(session, community_id)
+        queued = 0
+        for broadcast in broadcasts.due_nudges(utcnow()):
+            broadcast.nudged = True
+            title = report_title(texts, broadcast)
+            for vk_id in broadcasts.unacknowledged_ids(broadcast.id):
+                reminder = MessageContent(texts("broadcast.nudge", title=title), nudge_keyboard(broadcast))
+                queue_reply(session, community_id, vk_id, reminder, outbox)
+                queued += 1
+            text, keyboard = render_report(texts, broadcast, broadcasts.tally(broadcast.id))
+            final = MessageContent(texts("broadcast.final_tally", report=text), keyboard)
+            queue_reply(session, community_id, broadcast.sender_vk_id, final, outbox)
+        return queued
+
+    return database.transaction(nudge)

@@ -1,0 +1,325 @@
+"""Broadcasts and their recipients.
+
+The delivery side works on thousands of recipient rows a second, so it uses Core statements on
+plain rows (bulk UPDATE ... WHERE id IN ...) rather than ORM objects; the dialog side (creating a
+broadcast, reading a report) is small and uses the ORM.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, case, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from fsm_bot.storage.models import (
+    Broadcast,
+    BroadcastRecipient,
+    BroadcastStatus,
+    Community,
+    RecipientStatus,
+    SendBatch,
+)
+from fsm_bot.storage.random_ids import RandomIdRange, random_id_for
+from fsm_bot.storage.types import utcnow
+
+R = BroadcastRecipient.__table__.c
+
+
+@dataclass(frozen=True)
+class Tally:
+    """How a broadcast went, as the report shows it."""
+
+    planned: int = 0
+    delivered: int = 0
+    pending: int = 0
+    cannot_receive: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (name, reason)
+    acknowledged: int = 0
+    unacknowledged: list[str] = field(default_factory=list)
+
+    @property
+    def finished(self) -> bool:
+        return self.pending == 0
+
+
+class AckResult:
+    RECORDED = "recorded"
+    ALREADY = "already"
+    NOT_RECIPIENT = "not_recipient"
+    DELETED = "deleted"
+
+
+class BroadcastRepository:
+    def __init__(self, session: Session, community_id: int) -> None:
+        self.session = session
+        self.community_id = community_id
+
+    # --- the dialog side
+
+    def create(
+        self,
+        sender_vk_id: int,
+        audience: str,
+        audience_label: str,
+        parts: list[dict[str, Any]],
+        ask_ack: bool,
+        recipients: Iterable[tuple[int, str]],
+        nudge_at: datetime | None,
+    ) -> Broadcast:
+        """The broadcast and one pending row per recipient, in the caller's (the confirming) transaction."""
+        broadcast = Broadcast(
+            community_id=self.community_id,
+            sender_vk_id=sender_vk_id,
+            audience=audience,
+            audience_label=audience_label,
+            parts=parts,
+            ask_ack=ask_ack,
+            status=BroadcastStatus.SENDING.value,
+            report_dirty=True,
+            nudge_at=nudge_at if ask_ack else None,
+            nudged=False,
+            admins_told=False,
+        )
+        self.session.add(broadcast)
+        self.session.flush()
+        rows = [
+            {
+                "broadcast_id": broadcast.id,
+                "vk_id": vk_id,
+                "name": name,
+                "status": RecipientStatus.PENDING.value,
+                "parts_sent": 0,
+                "random_id": 0,
+                "attempts": 0,
+            }
+            for vk_id, name in dict(recipients).items()
+        ]
+        if rows:
+            self.session.execute(insert(BroadcastRecipient.__table__), rows)
+        return broadcast
+
+    def get(self, broadcast_id: int) -> Broadcast | None:
+        broadcast = self.session.get(Broadcast, broadcast_id)
+        return broadcast if broadcast is not None and broadcast.community_id == self.community_id else None
+
+    def recent(self, sender_vk_id: int | None, limit: int = 10) -> list[Broadcast]:
+        query = select(Broadcast).where(
+            Broadcast.community_id == self.community_id, Broadcast.status != BroadcastStatus.DELETED.value
+        )
+        if sender_vk_id is not None:
+            query = query.where(Broadcast.sender_vk_id == sender_vk_id)
+        return list(self.session.scalars(query.order_by(Broadcast.id.desc()).limit(limit)))
+
+    def tally(self, broadcast_id: int) -> Tally:
+        rows = self.session.execute(
+            select(R.name, R.status, R.error, R.acknowledged_at).where(R.broadcast_id == broadcast_id).order_by(R.name)
+        ).all()
+        delivered = [row for row in rows if row.status == RecipientStatus.SENT.value]
+        return Tally(
+            planned=len(rows),
+            delivered=len(delivered),
+            pending=sum(row.status in (RecipientStatus.PENDING.value, RecipientStatus.SENDING.value) for row in rows),
+            cannot_receive=[row.name for row in rows if row.status == RecipientStatus.CANNOT_RECEIVE.value],
+            failed=[(row.name, row.error or "") for row in rows if row.status == RecipientStatus.FAILED.value],
+            acknowledged=sum(row.acknowledged_at is not None for row in rows),
+            unacknowledged=[row.name for row in delivered if row.acknowledged_at is None],
+        )
+
+    def acknowledge(self, broadcast_id: int, vk_id: int) -> str:
+        """Record a press of «Ознакомлен», once; the answer says what happened."""
+        broadcast = self.get(broadcast_id)
+        if broadcast is None or broadcast.status == BroadcastStatus.DELETED.value:
+            return AckResult.DELETED
+        result = self.session.execute(
+            update(BroadcastRecipient)
+            .where(
+                R.broadcast_id == broadcast_id,
+                R.vk_id == vk_id,
+                R.acknowledged_at.is_(None),
+                R.status == RecipientStatus.SENT.value,
+            )
+            .values(acknowledged_at=utcnow())
+        )
+        if result.rowcount == 1:
+            broadcast.report_dirty = True
+            return AckResult.RECORDED
+        known = self.session.scalar(select(R.id).where(R.broadcast_id == broadcast_id, R.vk_id == vk_id))
+        return AckResult.ALREADY if known is not None else AckResult.NOT_RECIPIENT
+
+    def resend_unreached(self, broadcast_id: int) -> int:
+        """Queue again those it did not reach (failed or could not receive); the reached are left alone."""
+        result = self.session.execute(
+            update(BroadcastRecipient)
+            .where(
+                R.broadcast_id == broadcast_id,
+                R.status.in_([RecipientStatus.FAILED.value, RecipientStatus.CANNOT_RECEIVE.value]),
+            )
+            .values(status=RecipientStatus.PENDING.value, attempts=0, not_before=None, error=None, error_code=None)
+        )
+        if result.rowcount:
+            self.session.execute(
+                update(Broadcast)
+                .where(Broadcast.id == broadcast_id)
+                .values(status=BroadcastStatus.SENDING.value, report_dirty=True, finished_at=None)
+            )
+        return result.rowcount
+
+    def delete(self, broadcast_id: int) -> bool:
+        result = self.session.execute(
+            update(Broadcast)
+            .where(Broadcast.id == broadcast_id, Broadcast.community_id == self.community_id)
+            .values(status=BroadcastStatus.DELETED.value)
+        )
+        self.session.execute(
+            update(BroadcastRecipient)
+            .where(R.broadcast_id == broadcast_id, R.status.in_([RecipientStatus.PENDING.value]))
+            .values(status=RecipientStatus.FAILED.value, error="broadcast deleted")
+        )
+        return result.rowcount == 1
+
+    # --- the delivery side
+
+    def claimable(self, now: datetime, limit: int) -> Sequence[Row]:
+        return self.session.execute(
+            select(R.id, R.broadcast_id, R.vk_id, R.parts_sent, R.attempts, R.random_id)
+            .join(Broadcast, Broadcast.id == R.broadcast_id)
+            .where(
+                Broadcast.community_id == self.community_id,
+                Broadcast.status == BroadcastStatus.SENDING.value,
+                R.status == RecipientStatus.PENDING.value,
+                or_(R.not_before.is_(None), R.not_before <= now),
+            )
+            .order_by(R.broadcast_id, R.id)
+            .limit(limit)
+        ).all()
+
+    def has_claimable(self, now: datetime) -> bool:
+        return bool(self.claimable(now, 1))
+
+    def new_random_id(self, broadcast_id: int, part: int) -> int:
+        """A fresh random_id for one send batch, from the batch table's sequence."""
+        batch_id = self.session.execute(
+            insert(SendBatch).values(broadcast_id=broadcast_id, part=part, created_at=utcnow()).returning(SendBatch.id)
+        ).scalar_one()
+        base = self.session.scalar(select(Community.random_id_base).where(Community.id == self.community_id))
+        return random_id_for(base or 0, batch_id, RandomIdRange.BROADCASTS)
+
+    def mark_sending(self, row_ids: Sequence[int], random_id: int) -> None:
+        self.session.execute(
+            update(BroadcastRecipient)
+            .where(R.id.in_(row_ids))
+            .values(status=RecipientStatus.SENDING.value, random_id=random_id, attempts=R.attempts + 1)
+        )
+
+    def part_delivered(self, row_ids: Sequence[int], parts_total: dict[int, int]) -> None:
+        """A part reached these rows: the next part is due, or the copy is complete."""
+        if not row_ids:
+            return
+        self.session.execute(
+            update(BroadcastRecipient)
+            .where(R.id.in_(row_ids))
+            .values(
+                parts_sent=R.parts_sent + 1,
+                random_id=0,
+                attempts=0,
+                status=case(
+                    *[
+                        (R.broadcast_id == broadcast_id, _after_part(total))
+                        for broadcast_id, total in parts_total.items()
+                    ],
+                    else_=RecipientStatus.PENDING.value,
+                ),
+            )
+        )
+
+    def retry_later(self, row_ids: Sequence[int], not_before: datetime) -> None:
+        if row_ids:
+            self.session.execute(
+                update(BroadcastRecipient)
+                .where(R.id.in_(row_ids))
+                .values(status=RecipientStatus.PENDING.value, not_before=not_before)
+            )
+
+    def give_up(self, row_id: int, status: RecipientStatus, code: int | None, reason: str | None) -> None:
+        self.session.execute(
+            update(BroadcastRecipient).where(R.id == row_id).values(status=status.value, error_code=code, error=reason)
+        )
+
+    def requeue_interrupted(self) -> int:
+        sending = select(Broadcast.id).where(Broadcast.community_id == self.community_id)
+        result = self.session.execute(
+            update(BroadcastRecipient)
+            .where(R.status == RecipientStatus.SENDING.value, R.broadcast_id.in_(sending))
+            .values(status=RecipientStatus.PENDING.value)
+        )
+        return result.rowcount
+
+    def touch(self, broadcast_ids: Iterable[int]) -> None:
+        """Mark reports as needing a refresh, and finish broadcasts with nothing left to send."""
+        ids = list(set(broadcast_ids))
+        if not ids:
+            return
+        self.session.execute(update(Broadcast).where(Broadcast.id.in_(ids)).values(report_dirty=True))
+        open_rows = (
+            select(func.count())
+            .select_from(BroadcastRecipient)
+            .where(
+                R.broadcast_id == Broadcast.id,
+                R.status.in_([RecipientStatus.PENDING.value, RecipientStatus.SENDING.value]),
+            )
+            .scalar_subquery()
+        )
+        self.session.execute(
+            update(Broadcast)
+            .where(Broadcast.id.in_(ids), Broadcast.status == BroadcastStatus.SENDING.value, open_rows == 0)
+            .values(status=BroadcastStatus.DONE.value, finished_at=utcnow())
+        )
+
+    def parts(self, broadcast_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
+        rows = self.session.execute(select(Broadcast.id, Broadcast.parts).where(Broadcast.id.in_(set(broadcast_ids))))
+        return {row.id: row.parts for row in rows}
+
+    # --- reports and nudges
+
+    def dirty_reports(self, limit: int = 50) -> list[Broadcast]:
+        return list(
+            self.session.scalars(
+                select(Broadcast)
+                .where(Broadcast.community_id == self.community_id, Broadcast.report_dirty.is_(True))
+                .order_by(Broadcast.id)
+                .limit(limit)
+            )
+        )
+
+    def due_nudges(self, now: datetime) -> list[Broadcast]:
+        return list(
+            self.session.scalars(
+                select(Broadcast)
+                .where(
+                    Broadcast.community_id == self.community_id,
+                    Broadcast.nudged.is_(False),
+                    Broadcast.nudge_at <= now,
+                    Broadcast.status != BroadcastStatus.DELETED.value,
+                )
+                .with_for_update(skip_locked=True)
+            )
+        )
+
+    def unacknowledged_ids(self, broadcast_id: int) -> list[int]:
+        return list(
+            self.session.scalars(
+                select(R.vk_id).where(
+                    R.broadcast_id == broadcast_id,
+                    R.status == RecipientStatus.SENT.value,
+                    R.acknowledged_at.is_(None),
+                )
+            )
+        )
+
+
+def _after_part(total: int):  # type: ignore[no-untyped-def]
+    return case((R.parts_sent + 1 >= total, RecipientStatus.SENT.value), else_=RecipientStatus.PENDING.value)
