@@ -246,8 +246,14 @@ def message_parts(event: IncomingEvent, room: int) -> tuple[list[dict[str, Any]]
         return [], ("too_many_forwards", {"limit": MAX_FORWARDS})
     if len(media.strings) > MAX_ATTACHMENTS:
         return [], ("too_many_attachments", {"limit": MAX_ATTACHMENTS})
-    forward = forward_of(event.peer_id, event.message_id, event.conversation_message_id) if event.fwd_messages else None
-    if not (text or media.strings or forward):
+    if event.fwd_messages:
+        # The forwarded messages live in other conversations the community cannot reach; only the
+        # headman's own message (here, with the bot) can be forwarded, and it carries them all, with
+        # the headman's text and attachments, intact. Sending those again beside it would double them.
+        return [
+            {"text": "", "forward": forward_of(event.peer_id, event.message_id, event.conversation_message_id)}
+        ], None
+    if not (text or media.strings):
         return [], ("unsupported" if media.unsupported else "empty", {})
     pieces = split_text(text, MAX_TEXT_LENGTH) if text else [""]
     if len(pieces) > room:
@@ -255,10 +261,7 @@ def message_parts(event: IncomingEvent, room: int) -> tuple[list[dict[str, Any]]
     parts = []
     for index, piece in enumerate(pieces):
         part: dict[str, Any] = {"text": piece}
-        if index == len(pieces) - 1:
-            if media.strings:
-                part["attachment"] = ",".join(media.strings)
-            if forward:
-                part["forward"] = forward
+        if index == len(pieces) - 1 and media.strings:
+            part["attachment"] = ",".join(media.strings)
         parts.append(part)
     return parts, None

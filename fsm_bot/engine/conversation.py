@@ -175,9 +175,10 @@ class Conversation:
             self._say(self.texts("dialog.no_way_back"))
             return
         previous = history.pop()
-        ctx = self._context(self._dialog_state(active, self.dialog, fresh=False))
+        ctx = self._context(self._dialog_state(active, self.dialog))
         ctx.dialog.history = history
         ctx.dialog.state = previous
+        ctx.dialog.version += 1
         handler = active.entry_handler(previous)
         self._drive(active, ctx, handler)
 
@@ -238,7 +239,7 @@ class Conversation:
             )
         elif self.dialog is not None and self.dialog.flow != IDLE:
             self.dialogs.finish(self.dialog)
-        ctx = self._context(self._dialog_state(flow, self.dialog if flow.is_dialog else None, fresh=True))
+        ctx = self._context(self._dialog_state(flow, self.dialog if flow.is_dialog else None))
         start = flow.start_handler()
         if start is None and flow.is_dialog:
             start = flow.entry_handler(flow.first_state or "")
@@ -251,7 +252,7 @@ class Conversation:
             self._allowed(flow)
             self.dialogs.finish(self.dialog)
             return
-        ctx = self._context(self._dialog_state(flow, self.dialog, fresh=False))
+        ctx = self._context(self._dialog_state(flow, self.dialog))
         handler = flow.input_handler(self.dialog.state)
         if handler is None:
             entry = flow.entry_handler(self.dialog.state)
@@ -259,17 +260,20 @@ class Conversation:
             return
         self._drive(flow, ctx, handler)
 
-    def _dialog_state(self, flow: Flow, dialog: Dialog | None, fresh: bool) -> DialogState:
-        """The dialog for this event. Buttons made now carry the version it will be saved with:
-        a just-started dialog already has its new version; a continuing one gets the next."""
+    def _dialog_state(self, flow: Flow, dialog: Dialog | None) -> DialogState:
+        """The dialog for this event.
+
+        Its version grows whenever the dialog moves to another step (and when it starts or ends),
+        so a button from an earlier step, or a second press of a button that moved the dialog on,
+        no longer matches; buttons of the current step stay usable however often the person writes.
+        """
         if dialog is None:
             return DialogState(flow.name, None, {}, 0)
         # A deep copy: a flow appends to lists inside the data, and a change made in place to the
         # loaded value would look to SQLAlchemy like no change at all, so it would not be saved.
         data = copy.deepcopy(dialog.data or {})
         history = list(data.pop("_history", []))
-        version = dialog.version if fresh else dialog.version + 1
-        return DialogState(flow.name, dialog.state or None, data, version, history)
+        return DialogState(flow.name, dialog.state or None, data, dialog.version, history)
 
     def _context(self, state: DialogState) -> Context:
         services = CommunityServices(
@@ -297,6 +301,7 @@ class Conversation:
                         raise ValueError(f"flow {flow.name!r} has no state {target!r}")
                     if ctx.dialog.state and ctx.dialog.state != target:
                         ctx.dialog.history.append(ctx.dialog.state)
+                        ctx.dialog.version += 1
                     ctx.dialog.state = target
                     entry = flow.entry_handler(target)
                     if entry is not None:

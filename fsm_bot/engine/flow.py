@@ -65,9 +65,12 @@ class _DialogModel:
 
     @state.setter
     def state(self, value: str) -> None:
+        changed = value != self._state
         self._state = value
         if self.context is not None:
             self.context.dialog.state = value
+            if changed:  # buttons of the step left behind must no longer match (see Conversation)
+                self.context.dialog.version += 1
 
 
 @dataclass

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import vk_api
+
 from fsm_bot.app import Bot
 from fsm_bot.sandbox.client import SandboxClient
 from fsm_bot.storage.models import Role
@@ -90,3 +92,133 @@ def test_a_headman_broadcasts_and_students_acknowledge(sandbox: SandboxClient, s
     [unread] = press(sandbox, headman, current, "Кто не прочитал")
     assert unread["text"].startswith("Не нажали «Ознакомлен» в рассылке №")
     assert "(10)" in unread["text"] and "Студентов03" not in unread["text"]
+
+
+def test_two_fast_presses_of_send_make_one_broadcast(sandbox: SandboxClient, start_bot: StartBot) -> None:
+    bot = start_bot()
+    headman = enrolled(sandbox, bot, "Анна", "Старостина", role=Role.HEADMAN)
+    students = group_of(sandbox, bot, 3)
+    confirm = compose_and_send(sandbox, headman, "Завтра пары не будет")
+    since = sandbox.messages(headman)[-1]["id"]
+    sandbox.press(headman, confirm["id"], "Отправить")
+    sandbox.press(headman, confirm["id"], "Отправить")
+    answers = sandbox.wait_for_messages(headman, 3, since=since, timeout=20)
+    texts = [m["text"] for m in answers]
+    assert sum(text.startswith("📣 Рассылка №") for text in texts) == 1
+    assert "Эта кнопка устарела." in texts
+    time.sleep(1.0)
+    for student in students:
+        assert [m["text"] for m in bot_messages(sandbox, student)] == ["Завтра пары не будет"]
+
+
+def test_a_student_cannot_broadcast(sandbox: SandboxClient, start_bot: StartBot) -> None:
+    bot = start_bot()
+    student = enrolled(sandbox, bot)
+    for command in (".mb", "рассылка участникам", "рассылка админам"):
+        assert say(sandbox, student, command)[-1]["text"] == "Эта команда доступна только заместителям старост и выше."
+
+
+def test_a_10000_character_text_goes_out_in_parts_with_the_ack_on_the_last(
+    sandbox: SandboxClient, start_bot: StartBot
+) -> None:
+    """VK's own client sends a 10,000-character text as three messages; the bot keeps them as parts."""
+    bot = start_bot()
+    headman = enrolled(sandbox, bot, "Анна", "Старостина", role=Role.HEADMAN)
+    [student] = group_of(sandbox, bot, 1)
+    chunks = [f"Часть {n}. " + "Подробности этого пункта регламента. " * 90 for n in range(1, 4)]
+    assert sum(len(chunk) for chunk in chunks) > 10000
+    say(sandbox, headman, "рассылка")
+    for chunk in chunks:
+        added = say(sandbox, headman, chunk)[-1]
+    assert added["text"].startswith("Добавлено сообщений: 3.")
+    [who] = press(sandbox, headman, added, "Готово")
+    [options] = press(sandbox, headman, who, "Моей группе (ИВТ-101)")
+    confirm = press(sandbox, headman, options, "Далее", expect=5)[-1]
+    press(sandbox, headman, confirm, "Отправить", expect=2)
+    copies = sandbox.wait_for_messages(student, 3, timeout=20)
+    assert [copy["text"] for copy in copies] == [chunk.strip() for chunk in chunks]
+    assert [copy["keyboard"] is not None for copy in copies] == [False, False, True]
+
+
+def test_a_text_longer_than_vk_allows_is_split_into_parts() -> None:
+    from fsm_bot.engine.broadcasting import message_parts
+    from fsm_bot.vk.events import IncomingEvent
+
+    text = "\n\n".join(f"Пункт {n}. " + "Подробности пункта. " * 60 for n in range(1, 10))
+    event = IncomingEvent("message_new", "e", 1, 5, 5, text=text, message_id=7)
+    parts, problem = message_parts(event, room=10)
+    assert problem is None and len(text) > 10000
+    assert len(parts) == 3 and all(len(part["text"]) <= 4096 for part in parts)
+    assert message_parts(event, room=2) == ([], ("too_many_parts", {"limit": 2}))
+
+
+def test_what_cannot_be_broadcast_is_refused_with_a_reason(sandbox: SandboxClient, start_bot: StartBot) -> None:
+    bot = start_bot()
+    headman = enrolled(sandbox, bot, "Анна", "Старостина", role=Role.HEADMAN)
+    say(sandbox, headman, "рассылка")
+    since = sandbox.messages(headman)[-1]["id"]
+    sandbox.send(headman, "", attachments=[{"type": "sticker", "sticker": {"sticker_id": 9, "product_id": 1}}])
+    [refusal] = sandbox.wait_for_messages(headman, 1, since=since)
+    assert refusal["text"].startswith("Стикеры, подарки и звонки разослать нельзя")
+    assert say(sandbox, headman, "   .   ")[-1]["text"].startswith("Добавлено сообщений: 1")  # a dot is a message
+    since = sandbox.messages(headman)[-1]["id"]
+    forwards = [{"from_id": headman, "text": f"сообщение {n}", "date": 1700000000} for n in range(101)]
+    sandbox.send(headman, "смотрите", fwd_messages=forwards)
+    [refusal] = sandbox.wait_for_messages(headman, 1, since=since)
+    assert refusal["text"] == "VK пересылает не больше 100 сообщений за раз; перешлите их частями."
+    [added] = [m for m in bot_messages(sandbox, headman) if m["text"].startswith("Добавлено")][-1:]
+    [who] = press(sandbox, headman, added, "Готово")
+    assert who["text"] == "Кому отправить?"
+
+
+def test_photos_documents_and_forwards_arrive_intact(
+    sandbox: SandboxClient, start_bot: StartBot, sandbox_vk: vk_api.VkApi
+) -> None:
+    bot = start_bot()
+    headman = enrolled(sandbox, bot, "Анна", "Старостина", role=Role.HEADMAN)
+    [student] = group_of(sandbox, bot, 1)
+    say(sandbox, headman, "рассылка")
+    photo = {"type": "photo", "photo": {"id": 457239017, "owner_id": headman, "access_key": "ab12cd34ef"}}
+    since = sandbox.messages(headman)[-1]["id"]
+    sandbox.send(
+        headman,
+        "Расписание сессии во вложении, ниже — письмо деканата",
+        attachments=[photo],
+        fwd_messages=[{"from_id": 100500, "text": "Письмо деканата: сессия с 10 января", "date": 1700000000}],
+    )
+    [added] = sandbox.wait_for_messages(headman, 1, since=since)
+    [who] = press(sandbox, headman, added, "Готово")
+    [options] = press(sandbox, headman, who, "Моей группе (ИВТ-101)")
+    confirm = press(sandbox, headman, options, "Далее", expect=3)[-1]
+    press(sandbox, headman, confirm, "Отправить", expect=2)
+    sandbox.wait_for_messages(student, 1, timeout=20)
+    delivered = [entry for entry in sandbox.log() if entry["peer_id"] == student]
+    assert len(delivered) == 1  # one message: the headman's own, forwarded whole
+    history = sandbox_vk.method("messages.getHistory", {"peer_id": student, "count": 5})
+    [copy] = history["items"]
+    assert copy["keyboard"]["buttons"][0][0]["action"]["label"] == "✅ Ознакомлен"
+    [forwarded] = copy["fwd_messages"]
+    assert forwarded["from_id"] == headman
+    assert forwarded["text"] == "Расписание сессии во вложении, ниже — письмо деканата"
+    [photo_copy] = forwarded["attachments"]
+    assert photo_copy["photo"]["access_key"] == "ab12cd34ef"
+    assert forwarded["fwd_messages"][0]["text"] == "Письмо деканата: сессия с 10 января"
+
+
+def test_a_photo_with_its_access_key_is_sent_on(sandbox: SandboxClient, start_bot: StartBot) -> None:
+    bot = start_bot()
+    headman = enrolled(sandbox, bot, "Анна", "Старостина", role=Role.HEADMAN)
+    [student] = group_of(sandbox, bot, 1)
+    say(sandbox, headman, "рассылка")
+    document = {"type": "doc", "doc": {"id": 66, "owner_id": headman, "access_key": "k3y", "title": "приказ.pdf"}}
+    since = sandbox.messages(headman)[-1]["id"]
+    sandbox.send(headman, "Приказ о сессии", attachments=[document])
+    [added] = sandbox.wait_for_messages(headman, 1, since=since)
+    [who] = press(sandbox, headman, added, "Готово")
+    [options] = press(sandbox, headman, who, "Моей группе (ИВТ-101)")
+    confirm = press(sandbox, headman, options, "Далее", expect=3)[-1]
+    press(sandbox, headman, confirm, "Отправить", expect=2)
+    [copy] = sandbox.wait_for_messages(student, 1, timeout=20)
+    assert copy["text"] == "Приказ о сессии"
+    [attachment] = copy["attachments"]
+    assert attachment["type"] == "doc" and attachment["doc"]["access_key"] == "k3y"

@@ -35,9 +35,16 @@ class Content:
 
 
 def forwarded_view(message: Message) -> dict[str, Any]:
-    """A message as it appears inside ``fwd_messages`` / ``reply_message``."""
+    """A message as it appears inside ``fwd_messages`` / ``reply_message``.
+
+    A forwarded message keeps its own forwards (VK nests them), so forwarding a message that
+    carries forwards passes all of them on.
+    """
     view = message.vk_view()
-    return {key: view[key] for key in FORWARDED_FIELDS}
+    nested = {key: view[key] for key in FORWARDED_FIELDS}
+    if view.get("fwd_messages"):
+        nested["fwd_messages"] = view["fwd_messages"]
+    return nested
 
 
 def read_text(call: Call) -> str:
