@@ -11,7 +11,7 @@ from __future__ import annotations
 from fsm_bot.engine import Context, Flow, Role, Transition
 from fsm_bot.engine.broadcasting import message_parts, preview_parts
 
-PAGE_SIZE = 7  # an inline keyboard holds 10 buttons: 7 people, two arrows and «Готово»
+PAGE_SIZE = 7  # an inline keyboard holds 10 buttons in 6 rows: 7 people two to a row, ◀ «Готово» ▶
 MAX_PARTS = 10
 ADMINS_TRIGGER = "рассылка админам"
 
@@ -128,18 +128,17 @@ def _page(ctx: Context) -> tuple[str, list]:
     page = min(ctx.data.get("page", 0), pages - 1)
     ctx.data["page"] = page
     chosen = set(ctx.data["chosen"])
-    rows = [
-        [ctx.option(("✅ " if p.vk_id in chosen else "▫️ ") + p.name, f"t:{p.vk_id}", callback=True)]
+    toggles = [
+        ctx.option(("✅ " if p.vk_id in chosen else "▫️ ") + p.name, f"t:{p.vk_id}", callback=True)
         for p in people[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     ]
-    arrows = []
+    rows = [toggles[index : index + 2] for index in range(0, len(toggles), 2)]
+    last_row = [ctx.option(ctx.t("broadcast.picked", count=len(chosen)), "done", "positive", callback=True)]
     if page > 0:
-        arrows.append(ctx.option("◀", "p:prev", callback=True))
+        last_row.insert(0, ctx.option("◀", "p:prev", callback=True))
     if page < pages - 1:
-        arrows.append(ctx.option("▶", "p:next", callback=True))
-    if arrows:
-        rows.append(arrows)
-    rows.append([ctx.option(ctx.t("broadcast.picked", count=len(chosen)), "done", "positive", callback=True)])
+        last_row.append(ctx.option("▶", "p:next", callback=True))
+    rows.append(last_row)
     query = ctx.data.get("query")
     text = ctx.t("broadcast.pick_title", page=page + 1, pages=pages)
     if query:

@@ -1,0 +1,95 @@
+"""A broadcast to 2,000 people survives `kill -9` of the bot mid-delivery: each copy arrives once."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+
+from fsm_bot.app import Bot
+from fsm_bot.sandbox.client import SandboxClient
+from fsm_bot.storage import Database
+from fsm_bot.storage.migrate import upgrade_to_head
+from fsm_bot.storage.models import Role
+from fsm_bot.storage.repositories import CommunityRepository, MemberProfile, MemberRepository
+from tests.broadcast.test_dialog import report_of, wait_until
+from tests.engine.test_crashes import BotProcess
+from tests.engine.test_dialogs import enrolled, press, say
+
+StartBot = Callable[..., Bot]
+RECIPIENTS = 2000
+PARTS = ["Первая часть: сессия начинается 10 января.", "Вторая часть: расписание экзаменов.", "Третья часть: допуски."]
+
+
+def seed(database_url: str, community_id: int, headman: int, students: list[int]) -> None:
+    database = Database(database_url)
+    upgrade_to_head(database.engine)
+
+    def fill(session) -> None:  # type: ignore[no-untyped-def]
+        communities = CommunityRepository(session)
+        communities.ensure(community_id)
+        group = communities.study_group(community_id, "ИВТ-101")
+        members = MemberRepository(session, community_id)
+        members.upsert_profiles(
+            [MemberProfile(headman, "Анна", "Старостина")]
+            + [MemberProfile(vk_id, f"Имя{n}", f"Студент{n:04d}") for n, vk_id in enumerate(students)]
+        )
+        for vk_id in [headman, *students]:
+            member = members.get(vk_id)
+            member.study_group_id, member.status, member.can_receive = group.id, "active", True
+        members.get(headman).role = Role.HEADMAN.value
+
+    database.transaction(fill)
+    database.dispose()
+
+
+def test_kill_9_during_a_2000_recipient_delivery_sends_every_copy_once(
+    sandbox: SandboxClient,
+    bot_process: BotProcess,
+    database_url: str,
+) -> None:
+    headman = sandbox.add_user("Анна", "Старостина")["id"]
+    students = [sandbox.add_user(f"Имя{n}", f"Студент{n:04d}")["id"] for n in range(RECIPIENTS)]
+    seed(database_url, sandbox.group_id, headman, students)
+    bot_process.start()
+    say(sandbox, headman, "рассылка", expect=1)
+    for part in PARTS:
+        added = say(sandbox, headman, part)[-1]
+    [who] = press(sandbox, headman, added, "Готово")
+    [options] = press(sandbox, headman, who, "Моей группе (ИВТ-101)")
+    confirm = press(sandbox, headman, options, "Далее", expect=5)[-1]
+    sandbox.inject_fault("execute", 10, count=2)  # the first tries fail: the delivery is under way, not done
+    sandbox.press(headman, confirm["id"], "Отправить")
+    wait_until(lambda: sandbox.stats()["delivered"] >= RECIPIENTS + 12, timeout=60, what="the first part out")
+    bot_process.kill()
+    delivered_at_kill = sandbox.stats()["delivered"]
+    bot_process.start()
+    wait_until(lambda: sandbox.stats()["delivered"] >= 3 * RECIPIENTS + 12, timeout=120, what="every part to everyone")
+    time.sleep(2.0)  # anything sent twice would be in the log by now
+    copies = Counter((entry["peer_id"], entry["text"]) for entry in sandbox.log() if entry["peer_id"] in set(students))
+    assert len(copies) == 3 * RECIPIENTS
+    assert set(copies.values()) == {1}, [key for key, count in copies.items() if count > 1][:5]
+    assert delivered_at_kill < 3 * RECIPIENTS + 12, "the bot was killed after the delivery had finished"
+    wait_until(lambda: "Доставка завершена." in report_of(sandbox, headman)["text"], timeout=30, what="report")
+    assert f"Доставлено: {RECIPIENTS}" in report_of(sandbox, headman)["text"]
+
+
+def test_a_recipient_who_leaves_mid_send_loses_nothing(sandbox: SandboxClient, start_bot: StartBot) -> None:
+    bot = start_bot()
+    headman = enrolled(sandbox, bot, "Анна", "Старостина", role=Role.HEADMAN)
+    students = [enrolled(sandbox, bot, f"Имя{n}", f"Студент{n}") for n in range(3)]
+    say(sandbox, headman, "рассылка")
+    for part in PARTS:
+        added = say(sandbox, headman, part)[-1]
+    [who] = press(sandbox, headman, added, "Готово")
+    [options] = press(sandbox, headman, who, "Моей группе (ИВТ-101)")
+    confirm = press(sandbox, headman, options, "Далее", expect=5)[-1]
+    sandbox.inject_fault("execute", 10, count=3)  # slows the delivery down by a few retries
+    sandbox.press(headman, confirm["id"], "Отправить")
+    sandbox.update_user(students[1], member=False)  # leaves the community while the parts go out
+    for student in students:
+        sandbox.wait_for_messages(student, 3, timeout=30)
+    wait_until(lambda: "Доставка завершена." in report_of(sandbox, headman)["text"], timeout=30, what="report")
+    assert "Доставлено: 3" in report_of(sandbox, headman)["text"]
+    member = bot.database.transaction(lambda session: MemberRepository(session, bot.community_id).get(students[1]))
+    assert member is not None and not member.is_member

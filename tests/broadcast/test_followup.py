@@ -1,0 +1,187 @@
+"""After the send: failures named, reminders, history, re-sending, picking people one by one."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import requests
+
+from fsm_bot.app import Bot
+from fsm_bot.sandbox.client import SandboxClient
+from fsm_bot.storage.models import Role
+from fsm_bot.storage.repositories import BroadcastRepository, MemberRepository
+from tests.broadcast.test_dialog import bot_messages, compose_and_send, group_of, report_of, wait_until
+from tests.engine.test_dialogs import enrolled, press, say
+
+StartBot = Callable[..., Bot]
+
+
+def send_to_group(sandbox: SandboxClient, headman: int, text: str) -> None:
+    confirm = compose_and_send(sandbox, headman, text)
+    press(sandbox, headman, confirm, "Отправить", expect=2)
+
+
+def test_a_deleted_recipient_is_named_with_the_reason(sandbox: SandboxClient, start_bot: StartBot) -> None:
+    bot = start_bot()
+    headman = enrolled(sandbox, bot, "Анна", "Старостина", role=Role.HEADMAN)
+    students = group_of(sandbox, bot, 3)
+    requests.delete(f"{sandbox.url}/sandbox/users/{students[1]}", timeout=5).raise_for_status()
+    send_to_group(sandbox, headman, "Собрание в 18:00")
+    wait_until(lambda: "Доставка завершена." in report_of(sandbox, headman)["text"], what="report done")
+    report = report_of(sandbox, headman)["text"]
+    assert "Доставлено: 2" in report
+    assert "Не доставлено (1): Студентов01 Имя01" in report
+    assert [m["text"] for m in bot_messages(sandbox, students[0])] == ["Собрание в 18:00"]
+
+
+def test_ack_on_a_deleted_broadcast_says_so(sandbox: SandboxClient, start_bot: StartBot) -> None:
+    bot = start_bot()
+    headman = enrolled(sandbox, bot, "Анна", "Старостина", role=Role.HEADMAN)
+    [student] = group_of(sandbox, bot, 1)
+    send_to_group(sandbox, headman, "Отменяется")
+    [copy] = sandbox.wait_for_messages(student, 1, timeout=20)
+    bot.database.transaction(lambda session: BroadcastRepository(session, bot.community_id).delete(1))
+    sandbox.press(student, copy["id"], "✅ Ознакомлен")
+    wait_until(lambda: len(sandbox.snackbars(student)) == 1, what="snackbar")
+    assert sandbox.snackbars(student)[0]["event_data"]["text"] == "Эта рассылка удалена."
+
+
+def test_non_readers_are_nudged_once_and_the_sender_gets_the_tally(sandbox: SandboxClient, start_bot: StartBot) -> None:
+    bot = start_bot(broadcast={"nudge_after_minutes": 0.05})  # three seconds
+    admin = enrolled(sandbox, bot, "Ольга", "Админова", role=Role.ADMIN)
+    headman = enrolled(sandbox, bot, "Анна", "Старостина", role=Role.HEADMAN)
+    reader, sleeper = group_of(sandbox, bot, 2)
+    send_to_group(sandbox, headman, "Сдайте зачётки до пятницы")
+    [copy] = sandbox.wait_for_messages(reader, 1, timeout=20)
+    sandbox.press(reader, copy["id"], "✅ Ознакомлен")
+    nudge = sandbox.wait_for_messages(sleeper, 2, timeout=20)[-1]
+    assert nudge["text"].startswith("Напоминание: пожалуйста, прочитайте сообщение")
+    assert nudge["keyboard"]["buttons"][0][0]["action"]["label"] == "✅ Ознакомлен"
+    tally = sandbox.wait_for_messages(headman, 1, predicate=lambda m: m["text"].startswith("Итог рассылки"))[-1]
+    assert "Ознакомились: 1 из 3" in tally["text"]  # the admin is in the group too
+    admin_report = sandbox.wait_for_messages(admin, 1, predicate=lambda m: m["text"].startswith("Отчёт о рассылке"))
+    assert "Доставлено: 3" in admin_report[-1]["text"]
+    time.sleep(2.5)  # more sweeps: nobody is nudged twice
+    assert [m["text"].startswith("Напоминание") for m in bot_messages(sandbox, sleeper)].count(True) == 1
+    assert [m["text"].startswith("Напоминание") for m in bot_messages(sandbox, reader)].count(True) == 0
+    # The nudge's button still records the acknowledgement.
+    sandbox.press(sleeper, nudge["id"], "✅ Ознакомлен")
+    wait_until(lambda: len(sandbox.snackbars(sleeper)) == 1)
+    assert sandbox.snackbars(sleeper)[0]["event_data"]["text"] == "Спасибо, отмечено!"
+
+
+def test_history_and_resend_to_those_it_did_not_reach(sandbox: SandboxClient, start_bot: StartBot) -> None:
+    bot = start_bot()
+    headman = enrolled(sandbox, bot, "Анна", "Старостина", role=Role.HEADMAN)
+    shy, other = group_of(sandbox, bot, 2, closed=1)
+    send_to_group(sandbox, headman, "Стипендия пришла")
+    wait_until(lambda: "Доставка завершена." in report_of(sandbox, headman)["text"], what="report done")
+    [history] = say(sandbox, headman, "мои рассылки")
+    assert "№1" in history["text"] and "доставлено 1 из 2" in history["text"]
+    sandbox.update_user(shy, allow_messages=True)  # asked by the headman, the student allows messages
+    [queued] = press(sandbox, headman, history, "Повторить №1 недоставленным")
+    assert queued["text"] == "Рассылка №1 отправляется повторно 1 получателям, до которых не дошла."
+    [copy] = sandbox.wait_for_messages(shy, 1, timeout=20)
+    assert copy["text"] == "Стипендия пришла"
+    time.sleep(1.0)
+    assert [m["text"] for m in bot_messages(sandbox, other)] == ["Стипендия пришла"]  # not sent twice
+
+
+def test_a_student_cannot_use_a_headmans_report_buttons(sandbox: SandboxClient, start_bot: StartBot) -> None:
+    bot = start_bot()
+    headman = enrolled(sandbox, bot, "Анна", "Старостина", role=Role.HEADMAN)
+    deputy = enrolled(sandbox, bot, "Мария", "Заместитель", role=Role.DEPUTY)
+    [student] = group_of(sandbox, bot, 1)
+    send_to_group(sandbox, headman, "Важное")
+    sandbox.wait_for_messages(student, 1, timeout=20)
+    since = sandbox.messages(student)[-1]["id"]
+    sandbox.send(student, "Кто не прочитал", payload={"c": "unread", "b": "1"})
+    [refusal] = sandbox.wait_for_messages(student, 1, since=since)
+    assert refusal["text"] == "Эта команда доступна только заместителям старост и выше."
+    # A deputy who did not send it may not read its list either.
+    since = sandbox.messages(deputy)[-1]["id"] if sandbox.messages(deputy) else None
+    sandbox.send(deputy, "Кто не прочитал", payload={"c": "unread", "b": "1"})
+    [answer] = sandbox.wait_for_messages(deputy, 1, since=since)
+    assert answer["text"] == "Это не ваша рассылка, или её больше нет."
+
+
+def test_picking_students_by_toggles_pages_and_search(sandbox: SandboxClient, start_bot: StartBot) -> None:
+    bot = start_bot()
+    headman = enrolled(sandbox, bot, "Анна", "Старостина", role=Role.HEADMAN)
+    students = group_of(sandbox, bot, 10)
+    say(sandbox, headman, "рассылка")
+    [added] = say(sandbox, headman, "Зайдите в деканат")
+    [who] = press(sandbox, headman, added, "Готово")
+    [picker] = press(sandbox, headman, who, "Выбрать студентов")
+    assert picker["text"].startswith("Выберите получателей (страница 1 из 2)")
+
+    def current() -> dict:
+        return next(m for m in sandbox.messages(headman) if m["id"] == picker["id"])
+
+    sandbox.press(headman, picker["id"], "▫️ Студентов00 Имя00")
+    wait_until(lambda: "✅ Студентов00 Имя00" in str(current()["keyboard"]), what="toggle shown")
+    sandbox.press(headman, picker["id"], "▶")
+    wait_until(lambda: "страница 2 из 2" in current()["text"], what="next page")
+    sandbox.press(headman, picker["id"], "▫️ Студентов08 Имя08")
+    wait_until(lambda: "Готово (выбрано 2)" in str(current()["keyboard"]), what="two picked")
+    [found] = say(sandbox, headman, "студентов05")  # a typed surname searches
+    assert "Поиск: «студентов05»" in found["text"]
+    assert [b["action"]["label"] for row in found["keyboard"]["buttons"] for b in row][:1] == ["▫️ Студентов05 Имя05"]
+    since = sandbox.messages(headman)[-1]["id"]
+    sandbox.press(headman, found["id"], "▫️ Студентов05 Имя05")
+    wait_until(
+        lambda: (
+            "Готово (выбрано 3)"
+            in str(next(m for m in sandbox.messages(headman) if m["id"] == found["id"])["keyboard"])
+        )
+    )
+    sandbox.press(headman, found["id"], "Готово (выбрано 3)")
+    [options] = sandbox.wait_for_messages(headman, 1, since=since)
+    confirm = press(sandbox, headman, options, "Далее", expect=3)[-1]
+    assert confirm["text"].startswith("Получателей: 3 (выбранным (3)).")
+    press(sandbox, headman, confirm, "Отправить", expect=2)
+    for index, student in enumerate(students):
+        expected = ["Зайдите в деканат"] if index in (0, 5, 8) else []
+        if expected:
+            sandbox.wait_for_messages(student, 1, timeout=20)
+        assert [m["text"] for m in bot_messages(sandbox, student)] == expected
+
+
+def test_broadcast_to_admins_skips_the_audience_question(sandbox: SandboxClient, start_bot: StartBot) -> None:
+    bot = start_bot()
+    admin = enrolled(sandbox, bot, "Ольга", "Админова", role=Role.ADMIN)
+    sandbox.update_user(admin, allow_messages=True)
+    headman = enrolled(sandbox, bot, "Анна", "Старостина", role=Role.HEADMAN)
+    group_of(sandbox, bot, 2)
+    say(sandbox, headman, "рассылка админам")
+    [added] = say(sandbox, headman, "Нужна аудитория на субботу")
+    [options] = press(sandbox, headman, added, "Готово")
+    assert options["text"] == "Настройки рассылки:"
+    confirm = press(sandbox, headman, options, "Далее", expect=3)[-1]
+    assert confirm["text"].startswith("Получателей: 1 (Администраторам).")
+    press(sandbox, headman, confirm, "Отправить", expect=2)
+    copy = sandbox.wait_for_messages(admin, 1, predicate=lambda m: m["text"] == "Нужна аудитория на субботу")
+    assert copy
+
+
+def test_a_subgroup_gets_it_and_the_other_does_not(sandbox: SandboxClient, start_bot: StartBot) -> None:
+    bot = start_bot()
+    headman = enrolled(sandbox, bot, "Анна", "Старостина", role=Role.HEADMAN)
+    students = group_of(sandbox, bot, 4)
+
+    def split(session) -> None:  # type: ignore[no-untyped-def]
+        members = MemberRepository(session, bot.community_id)
+        for index, student in enumerate(students):
+            member = members.get(student)
+            member.subgroup = 1 + index % 2
+
+    bot.database.transaction(split)
+    confirm = compose_and_send(sandbox, headman, "Лабораторная переносится", audience="Подгруппе 2")
+    assert confirm["text"].startswith("Получателей: 2 (ИВТ-101/2).")
+    press(sandbox, headman, confirm, "Отправить", expect=2)
+    for index, student in enumerate(students):
+        if index % 2 == 1:
+            sandbox.wait_for_messages(student, 1, timeout=20)
+    time.sleep(0.5)
+    assert [len(bot_messages(sandbox, s)) for s in students] == [0, 1, 0, 1]
