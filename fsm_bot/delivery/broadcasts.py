@@ -19,9 +19,10 @@ from fsm_bot.storage.repositories import BroadcastRepository
 from fsm_bot.storage.types import utcnow
 from fsm_bot.vk.errors import Outcome
 from fsm_bot.vk.messages import MAX_CALLS_PER_EXECUTE, MAX_PEERS_PER_CALL, MessageContent, SendUnit
-from fsm_bot.vk.sending import PeerResult
+from fsm_bot.vk.sending import PeerResult, fit_execute
 
 CLAIM_LIMIT = MAX_CALLS_PER_EXECUTE * MAX_PEERS_PER_CALL  # one request's worth: 2,500 copies
+SIZING_RANDOM_ID = 2**31 - 1  # the longest a random_id can be written, for sizing a batch before it has one
 
 _FINAL = {
     Outcome.CANNOT_RECEIVE: RecipientStatus.CANNOT_RECEIVE,
@@ -53,7 +54,9 @@ class BroadcastQueue:
 
     def claim(self, session: Session, busy_peers: set[int]) -> tuple[list[Claimed], bool]:
         broadcasts = BroadcastRepository(session, self.community_id)
-        rows = broadcasts.claimable(utcnow(), CLAIM_LIMIT + len(busy_peers))
+        # Rows in flight are marked sending and not fetched; one more than a request holds says
+        # whether more is waiting, without another look (and another rate-limit slot) to find out.
+        rows = broadcasts.claimable(utcnow(), CLAIM_LIMIT + 1)
         groups: dict[tuple[int, int, int], list] = defaultdict(list)
         for row in rows:
             if row.vk_id not in busy_peers:
@@ -65,6 +68,11 @@ class BroadcastQueue:
             for start in range(0, len(group), MAX_PEERS_PER_CALL)
         ][:MAX_CALLS_PER_EXECUTE]
         parts = broadcasts.parts(key[0] for key, _ in chunks)
+        sizing = [
+            SendUnit(tuple(row.vk_id for row in chunk), random_id or SIZING_RANDOM_ID, part_content(parts[b][part]))
+            for (b, part, random_id), chunk in chunks
+        ]
+        chunks = chunks[: fit_execute(sizing)]  # a long part to 100 peers fills the code before 25 calls do
         claimed = []
         for (broadcast_id, part, random_id), chunk in chunks:
             if not random_id:
@@ -74,7 +82,8 @@ class BroadcastQueue:
             attempts = max(row.attempts for row in chunk) + 1
             claimed.append(Claimed(unit, {row.vk_id: row.id for row in chunk}, attempts, owner=broadcast_id))
         taken = sum(len(item.row_ids) for item in claimed)
-        return claimed, taken < len(rows) - sum(row.vk_id in busy_peers for row in rows) or len(rows) >= CLAIM_LIMIT
+        usable = sum(row.vk_id not in busy_peers for row in rows)
+        return claimed, taken < usable
 
     def settle(
         self, session: Session, claimed: Sequence[Claimed], results: Sequence[list[PeerResult]], retry_at: RetryAt

@@ -19,7 +19,7 @@ from fsm_bot.storage.repositories import OutboxRepository
 from fsm_bot.storage.types import utcnow
 from fsm_bot.vk.errors import Outcome
 from fsm_bot.vk.messages import MAX_CALLS_PER_EXECUTE, MAX_PEERS_PER_CALL, MessageContent, SendUnit, split_text
-from fsm_bot.vk.sending import PeerResult
+from fsm_bot.vk.sending import PeerResult, fit_execute
 
 _STATUS_BY_OUTCOME = {
     Outcome.SENT: OutgoingStatus.SENT,
@@ -96,15 +96,19 @@ class ReplyQueue:
             for start in range(0, len(group), MAX_PEERS_PER_CALL)
         ]
         chunks.sort(key=lambda chunk: min(row.id for row in chunk))
-        claimed = []
-        for chunk in chunks[:MAX_CALLS_PER_EXECUTE]:
+        chunks = chunks[:MAX_CALLS_PER_EXECUTE]
+        for chunk in chunks:
             chunk.sort(key=lambda row: row.id)
-            random_id = chunk[0].random_id
+        units = [
+            SendUnit(tuple(row.peer_id for row in chunk), chunk[0].random_id, _content(chunk[0])) for chunk in chunks
+        ]
+        fitting = fit_execute(units)  # long texts fill an execute's code before 25 calls do
+        claimed = []
+        for chunk, unit in zip(chunks[:fitting], units[:fitting], strict=True):
             for row in chunk:
-                row.random_id = random_id  # one peer_ids call shares one random_id (VK_PROTOCOL.md)
+                row.random_id = unit.random_id  # one peer_ids call shares one random_id (VK_PROTOCOL.md)
                 row.status = OutgoingStatus.SENDING.value
                 row.attempts += 1
-            unit = SendUnit(tuple(row.peer_id for row in chunk), random_id, _content(chunk[0]))
             claimed.append(Claimed(unit, {row.peer_id: row.id for row in chunk}, max(row.attempts for row in chunk)))
         taken = sum(len(item.row_ids) for item in claimed)
         return claimed, taken < len(first_per_peer) or len(rows) == self.claim_limit

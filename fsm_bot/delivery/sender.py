@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from fsm_bot.storage import Database
 from fsm_bot.storage.types import utcnow
 from fsm_bot.vk.client import Slot, VkClient
-from fsm_bot.vk.errors import Outcome, VkAuthError, VkCallError
+from fsm_bot.vk.errors import Outcome, VkAuthError, VkCallError, VkUnavailableError
 from fsm_bot.vk.messages import SendUnit
 from fsm_bot.vk.sending import PeerResult, send_units
 
@@ -197,9 +197,15 @@ class Sender:
                 self.on_fatal(error)
             return
         except VkCallError as error:
-            log.warning("%s: %s; %d message(s) will be retried", queue.name, error, len(all_ids))
-            self._release(queue, all_ids, self.retry_at(max(item.attempts for item in claimed)))
-            return
+            # The request as a whole failed: VK unavailable after the client's retries (each row is
+            # retried later, up to its attempt limit), or an error no retry can fix (each row is
+            # settled as failed with it, rather than retried for ever).
+            outcome = Outcome.RETRY if isinstance(error, VkUnavailableError) else error.outcome
+            log.warning("%s: %s; %d message(s) marked %s", queue.name, error, len(all_ids), outcome.value)
+            results = [
+                [PeerResult(peer, outcome, error_code=error.code, error=str(error)) for peer in item.unit.peer_ids]
+                for item in claimed
+            ]
         deliveries = self.database.transaction(lambda session: queue.settle(session, claimed, results, self.retry_at))
         if deliveries and self.on_delivery is not None:
             self.on_delivery(deliveries)

@@ -11,6 +11,9 @@ from typing import Any
 MAX_TEXT_LENGTH = 4096  # longer: error 914 (VK_PROTOCOL.md)
 MAX_PEERS_PER_CALL = 100
 MAX_CALLS_PER_EXECUTE = 25
+# The sandbox refuses execute code over 65,536 characters; VK documents no figure we could find,
+# so stay a little under the one we know is enforced somewhere.
+MAX_EXECUTE_CODE = 60_000
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 from fsm_bot.vk.client import Slot, VkClient
 from fsm_bot.vk.errors import Outcome, VkCallError, classify
-from fsm_bot.vk.messages import MAX_CALLS_PER_EXECUTE, SendUnit
+from fsm_bot.vk.messages import MAX_CALLS_PER_EXECUTE, MAX_EXECUTE_CODE, SendUnit
 
 
 @dataclass(frozen=True)
@@ -60,22 +60,46 @@ def _read_unit_answer(unit: SendUnit, answer: Any) -> list[PeerResult]:
     return results
 
 
+def _call_code(unit: SendUnit) -> str:
+    return f"API.messages.send({json.dumps(unit.params(), ensure_ascii=False, separators=(',', ':'))})"
+
+
 def execute_code(units: Sequence[SendUnit]) -> str:
     """VKScript that makes one messages.send call per unit and returns their answers in order."""
-    calls = ",".join(
-        f"API.messages.send({json.dumps(unit.params(), ensure_ascii=False, separators=(',', ':'))})" for unit in units
-    )
-    return f"return [{calls}];"
+    return f"return [{','.join(_call_code(unit) for unit in units)}];"
+
+
+def code_length(unit: SendUnit) -> int:
+    """What one unit adds to an execute's code: long texts to many peers fill it before 25 calls do."""
+    return len(_call_code(unit)) + 1
+
+
+def fit_execute(units: Sequence[SendUnit], limit: int = MAX_EXECUTE_CODE) -> int:
+    """How many of `units`, from the first, fit in one execute (at least one)."""
+    used = len("return [];")
+    for count, unit in enumerate(units[:MAX_CALLS_PER_EXECUTE]):
+        used += code_length(unit)
+        if used > limit and count:
+            return count
+    return min(len(units), MAX_CALLS_PER_EXECUTE)
 
 
 def send_units(client: VkClient, units: Sequence[SendUnit], slot: Slot | None = None) -> list[list[PeerResult]]:
-    """Send up to 25 units in one request; returns the results per unit, in order.
+    """Send up to 25 units, in one request when the execute code allows; results per unit, in order.
 
     Raises VkAuthError and VkUnavailableError for the request as a whole; errors of single calls
     (a person who blocked the community, an inner flood error) come back as that unit's results.
     """
     if not 1 <= len(units) <= MAX_CALLS_PER_EXECUTE:
         raise ValueError(f"1..{MAX_CALLS_PER_EXECUTE} units per request, not {len(units)}")
+    first = fit_execute(units)
+    if first < len(units):
+        # Callers size their batches to fit; this is the safety net, at the cost of another request.
+        return _send_one_request(client, units[:first], slot) + send_units(client, units[first:])
+    return _send_one_request(client, units, slot)
+
+
+def _send_one_request(client: VkClient, units: Sequence[SendUnit], slot: Slot | None) -> list[list[PeerResult]]:
     if len(units) == 1:
         unit = units[0]
         try:

@@ -94,3 +94,32 @@ def test_one_call_carries_100_peers_with_per_peer_errors(sandbox: SandboxClient,
     send_units(client, [unit])
     assert sandbox.stats()["delivered"] == 99
     assert sandbox.stats()["deduplicated"] == 99
+
+
+def test_long_texts_to_many_peers_are_split_over_executes_that_fit(sandbox: SandboxClient, client: VkClient) -> None:
+    """25 calls of a 4,000-character text to 100 peers each would make ~500 KB of execute code."""
+    sandbox.reset(rps_limit=None)
+    users = [sandbox.add_user(f"Имя{i}", "Фамилия")["id"] for i in range(300)]
+    text = "Очень длинное объявление. " * 150
+    assert len(text) > 3500
+    units = [SendUnit(tuple(users[i : i + 100]), 5000 + i, MessageContent(text)) for i in range(0, 300, 100)]
+    units += [SendUnit((users[n],), 6000 + n, MessageContent(text)) for n in range(22)]
+    results = send_units(client, units)
+    assert len(results) == 25
+    assert all(result.outcome is Outcome.SENT for unit_results in results for result in unit_results)
+    stats = sandbox.stats()
+    assert stats["delivered"] == 300 + 22
+    assert stats["requests"] > 1  # split, and every part of it accepted
+
+
+def test_fit_execute_keeps_the_code_under_the_limit() -> None:
+    from fsm_bot.vk.messages import MAX_EXECUTE_CODE
+    from fsm_bot.vk.sending import execute_code, fit_execute
+
+    long_text = MessageContent("ж" * 4096)
+    units = [SendUnit(tuple(range(10**8, 10**8 + 100)), 2**31 - 1, long_text) for _ in range(25)]
+    count = fit_execute(units)
+    assert 1 <= count < 25
+    assert len(execute_code(units[:count])) <= MAX_EXECUTE_CODE < len(execute_code(units[: count + 1]))
+    short = [SendUnit((1,), n + 1, MessageContent("ok")) for n in range(30)]
+    assert fit_execute(short) == 25

@@ -196,3 +196,28 @@ def test_a_revoked_token_stops_the_sender_and_keeps_the_replies(
     assert "community token" in str(harness.fatal[0])
     assert harness.count(OutgoingStatus.PENDING) == 1
     assert sandbox.messages(user["id"]) == []
+
+
+def test_an_error_no_retry_can_fix_fails_the_replies_instead_of_retrying_for_ever(
+    sandbox: SandboxClient, harness: Harness
+) -> None:
+    users = [sandbox.add_user(f"Имя{i}", "Фамилия") for i in range(3)]
+    sandbox.inject_fault("*", 100, count=1)  # "invalid parameter": the request itself is wrong
+    harness.sender.stop()
+    for user in users:
+        harness.database.transaction(
+            lambda session, peer=user["id"]: queue_reply(
+                session, harness.community, peer, MessageContent(f"Для {peer}")
+            )
+        )
+    sender = Sender(
+        harness.database, harness.sender.client, [ReplyQueue(harness.community)], on_delivery=harness._record
+    )
+    sender.start()
+    try:
+        wait_until(lambda: len(harness.deliveries) == 3, what="three final outcomes")
+    finally:
+        sender.stop()
+    assert {delivery.outcome for delivery in harness.deliveries} == {Outcome.BUG}
+    assert harness.count(OutgoingStatus.FAILED) == 3
+    assert harness.count(OutgoingStatus.PENDING) == 0

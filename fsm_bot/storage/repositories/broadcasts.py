@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, case, func, insert, or_, select, update
+from sqlalchemy import Row, case, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from fsm_bot.storage.models import (
@@ -57,6 +57,7 @@ class BroadcastRepository:
     def __init__(self, session: Session, community_id: int) -> None:
         self.session = session
         self.community_id = community_id
+        self._base: int | None = None
 
     # --- the dialog side
 
@@ -205,8 +206,9 @@ class BroadcastRepository:
         batch_id = self.session.execute(
             insert(SendBatch).values(broadcast_id=broadcast_id, part=part, created_at=utcnow()).returning(SendBatch.id)
         ).scalar_one()
-        base = self.session.scalar(select(Community.random_id_base).where(Community.id == self.community_id))
-        return random_id_for(base or 0, batch_id, RandomIdRange.BROADCASTS)
+        if self._base is None:
+            self._base = self.session.scalar(select(Community.random_id_base).where(Community.id == self.community_id))
+        return random_id_for(self._base or 0, batch_id, RandomIdRange.BROADCASTS)
 
     def mark_sending(self, row_ids: Sequence[int], random_id: int) -> None:
         self.session.execute(
@@ -264,18 +266,17 @@ class BroadcastRepository:
         if not ids:
             return
         self.session.execute(update(Broadcast).where(Broadcast.id.in_(ids)).values(report_dirty=True))
-        open_rows = (
-            select(func.count())
-            .select_from(BroadcastRecipient)
+        still_open = (
+            select(R.id)
             .where(
                 R.broadcast_id == Broadcast.id,
                 R.status.in_([RecipientStatus.PENDING.value, RecipientStatus.SENDING.value]),
             )
-            .scalar_subquery()
+            .exists()
         )
         self.session.execute(
             update(Broadcast)
-            .where(Broadcast.id.in_(ids), Broadcast.status == BroadcastStatus.SENDING.value, open_rows == 0)
+            .where(Broadcast.id.in_(ids), Broadcast.status == BroadcastStatus.SENDING.value, ~still_open)
             .values(status=BroadcastStatus.DONE.value, finished_at=utcnow())
         )
 
