@@ -15,15 +15,20 @@
     says) are written into the `Inbox` in batches of 100 (as the Long Poll source does), then a `Dispatcher`
     with `EventHandler` (wired as `Bot` wires them; the typing indicator is an instant stand-in) handles them;
     replies are queued in the outbox and never sent. M users x K events, interleaved across users, each user
-    cycling «опрос», name, age, «отмена». Baselines on the same rows: the transaction alone (mark the inbox row
-    handled, nothing else), serially in one thread and through the same Dispatcher. SQLite and PostgreSQL
-    (a schema of its own, dropped afterwards).
+    cycling «опрос», name, age, «отмена»; afterwards every reply is checked. Baselines on the same rows: the
+    transaction alone (mark the inbox row handled, nothing else), serially in one thread and through the same
+    Dispatcher, with and without the typing function (the Dispatcher starts a timer per event when it has one).
+    SQLite (a file) and PostgreSQL (a schema of its own, dropped afterwards).
 (c) Memory: VmRSS (/proc/self/status) of a fresh process running dispatcher + handler over a SQLite database
     holding 100,000 members, before and after handling events from thousands of distinct users (each «опрос»,
-    which starts a dialog); then the live ORM rows and event objects left in the heap are counted.
+    which starts a dialog), with Python's allocated blocks beside it; then the ORM rows and event objects still
+    alive in the heap are counted.
 
-    .venv/bin/python bench/engine.py [--users 500] [--events 20000 --event-users 2000] [--members 100000]
-        [--memory-users 5000] [--workers 8] [--postgres-url URL | --skip-postgres] [--only dialogs,events,memory]
+Defaults take about 3 minutes on 2 cores:
+
+    .venv/bin/python bench/engine.py [--users 500] [--events 10000 --event-users 2000] [--members 100000]
+        [--memory-users 4000 --memory-batches 3] [--workers 8] [--postgres-url URL | --skip-postgres]
+        [--only dialogs,events,memory]  (a partial run prints but does not record)
 
 Run it from the repository root (the survey flow lives in tests/engine/sample_flows.py).
 """
@@ -54,7 +59,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `flows` and tests.engine.sample_flows
 
 from _results import percentile, record
-from sqlalchemy import create_engine, func, insert, select, text, update
+from sqlalchemy import create_engine, event, func, insert, select, text, update
 from sqlalchemy.engine import make_url
 
 from fsm_bot.app import FLOW_CATALOGS, Bot
@@ -199,9 +204,24 @@ def no_typing(_peer_id: int) -> None:
     """The VK stand-in for messages.setActivity: answers at once."""
 
 
-def run_dispatcher(inbox: Inbox, handle: Callable[[QueuedEvent], None], workers: int, total: int) -> dict[str, float]:
-    """Start a Dispatcher on an inbox holding `total` pending rows; seconds and CPU until all are handled."""
-    dispatcher = Dispatcher(inbox, handle, workers, typing=no_typing)
+def accept_all(inbox: Inbox, events: list[IncomingEvent]) -> None:
+    """Store events as the Long Poll source does: a batch at a time, each with its cursor."""
+    for number, batch in enumerate(chunks(events, ACCEPT_BATCH)):
+        inbox.accept(batch, cursor=str(number + 1))
+
+
+def run_dispatcher(
+    inbox: Inbox,
+    handle: Callable[[QueuedEvent], None],
+    workers: int,
+    total: int,
+    typing: Callable[[int], None] | None = no_typing,
+) -> dict[str, float]:
+    """Start a Dispatcher on an inbox holding `total` pending rows; seconds and CPU until all are handled.
+
+    `typing` as the Bot passes it (a stand-in answering at once), or None: no typing timer per event.
+    """
+    dispatcher = Dispatcher(inbox, handle, workers, typing=typing)
     cpu, start = cpu_seconds(), time.perf_counter()
     dispatcher.start()
     deadline = start + 1800
@@ -354,7 +374,8 @@ def drive_and_check(world: World, plans: dict[int, list[tuple[str, str]]], steps
     """Drive the given steps of every user's plan; raise if any answer is missing, wrong or doubled."""
     plan = {user: [plans[user][step][0] for step in steps] for user in plans}
     before = world.ask("stats")
-    result = world.ask("drive", plan, 300.0)
+    with CpuSampler() as bot_cpu:  # the bot runs in this process
+        result = world.ask("drive", plan, 300.0)
     after = world.ask("stats")
     records, extra = result["records"], result["extra"]
     if len(records) != result["total"] or extra:
@@ -373,8 +394,39 @@ def drive_and_check(world: World, plans: dict[int, list[tuple[str, str]]], steps
         "p50": percentile(latencies, 0.5),
         "p99": percentile(latencies, 0.99),
         "latencies": latencies,
+        "bot_cpu": bot_cpu.between(first_send, last_answer),
         **stats_delta(before, after),
     }
+
+
+class CpuSampler:
+    """This process's CPU seconds sampled every 20 ms on the monotonic clock (the sandbox stamps with it too)."""
+
+    def __init__(self) -> None:
+        self.samples: list[tuple[float, float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="cpu-sampler", daemon=True)
+
+    def _run(self) -> None:
+        while True:
+            self.samples.append((time.monotonic(), cpu_seconds()))
+            if self._stop.wait(0.02):
+                self.samples.append((time.monotonic(), cpu_seconds()))
+                return
+
+    def __enter__(self) -> CpuSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def between(self, start: float, end: float) -> float:
+        """CPU used from `start` to `end`, as a fraction of one core."""
+        inside = [sample for sample in self.samples if start <= sample[0] <= end] or self.samples
+        (first_at, first_cpu), (last_at, last_cpu) = inside[0], inside[-1]
+        return (last_cpu - first_cpu) / max(last_at - first_at, 1e-9)
 
 
 def bench_dialogs(users: int, workers: int, modes: list[str], send_threads: int) -> list[dict[str, Any]]:
@@ -425,6 +477,7 @@ def combine(name: str, rounds: list[dict[str, Any]]) -> dict[str, Any]:
     seconds = sum(row["seconds"] for row in rounds)
     steps = sum(row["steps"] for row in rounds)
     combined = {key: sum(row[key] for row in rounds) for key in ("requests", "refused", "execute", "sends", "typing")}
+    combined_cpu = sum(row["bot_cpu"] * row["seconds"] for row in rounds) / seconds
     return {
         "name": name,
         "steps": steps,
@@ -433,6 +486,7 @@ def combine(name: str, rounds: list[dict[str, Any]]) -> dict[str, Any]:
         "p50": percentile(latencies, 0.5),
         "p99": percentile(latencies, 0.99),
         "latencies": latencies,
+        "bot_cpu": combined_cpu,
         **combined,
     }
 
@@ -488,8 +542,7 @@ def bench_events(url: str, label: str, users: int, per_user: int, workers: int) 
                     parse_update(message_new(COMMUNITY_ID, vk_id, survey_cycle(index, step), len(events) + 1))
                 )
         start = time.perf_counter()
-        for number, batch in enumerate(chunks(events, ACCEPT_BATCH)):
-            inbox.accept(batch, cursor=str(number + 1))
+        accept_all(inbox, events)
         accept_rate = total / (time.perf_counter() - start)
         row_ids = database.transaction(
             lambda session: list(session.scalars(select(ProcessedEvent.id).order_by(ProcessedEvent.id)))
@@ -508,9 +561,17 @@ def bench_events(url: str, label: str, users: int, per_user: int, workers: int) 
         elapsed = time.perf_counter() - start
         raw_serial = {"seconds": elapsed, "rate": total / elapsed, "cpu_per_event": (cpu_seconds() - cpu) / total}
         unmark()
-        raw_dispatched = run_dispatcher(inbox, lambda event: mark(event.row_id), workers, total)
+        with StatementCounter(database) as statements:
+            raw_dispatched = run_dispatcher(inbox, lambda event: mark(event.row_id), workers, total)
+        raw_dispatched["statements"] = statements.statements / total
+        raw_dispatched["commits"] = statements.commits / total
         unmark()
-        engine = run_dispatcher(inbox, handle, workers, total)
+        raw_untimed = run_dispatcher(inbox, lambda event: mark(event.row_id), workers, total, typing=None)
+        unmark()
+        with StatementCounter(database) as statements:
+            engine = run_dispatcher(inbox, handle, workers, total)
+        engine["statements"] = statements.statements / total
+        engine["commits"] = statements.commits / total
         check_engine_run(database, total, users, per_user)
         return {
             "backend": label,
@@ -519,10 +580,34 @@ def bench_events(url: str, label: str, users: int, per_user: int, workers: int) 
             "accept": accept_rate,
             "raw_serial": raw_serial,
             "raw_dispatched": raw_dispatched,
+            "raw_untimed": raw_untimed,
             "engine": engine,
         }
     finally:
         database.dispose()
+
+
+class StatementCounter:
+    """SQL statements and commits the database executes meanwhile (SQLAlchemy engine events)."""
+
+    def __init__(self, database: Database) -> None:
+        self.engine = database.engine
+        self.statements = self.commits = 0
+
+    def _statement(self, *_args: Any) -> None:
+        self.statements += 1
+
+    def _commit(self, *_args: Any) -> None:
+        self.commits += 1
+
+    def __enter__(self) -> StatementCounter:
+        event.listen(self.engine, "before_cursor_execute", self._statement)
+        event.listen(self.engine, "commit", self._commit)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._statement)
+        event.remove(self.engine, "commit", self._commit)
 
 
 def check_engine_run(database: Database, total: int, users: int, per_user: int) -> None:
@@ -567,37 +652,39 @@ def postgres_schema(server_url: str) -> tuple[str, Callable[[], None]]:
 # --- (c) memory of a running engine
 
 
+def memory_point(label: str, database: Database | None = None) -> tuple[str, float, int, int]:
+    """RSS (MB), Python's allocated blocks, and the database connections open (each has its SQLite page cache)."""
+    gc.collect()
+    pool: Any = database.engine.pool if database is not None else None
+    connections = pool.checkedin() + pool.checkedout() if pool is not None else 0
+    return label, vm_rss_mb(), sys.getallocatedblocks(), connections
+
+
 def memory_main(conn, url: str, first_vk_id: int, batches: list[tuple[str, int]], workers: int) -> None:  # type: ignore[no-untyped-def]
     """In a fresh process: RSS with the engine idle over the members, then after each batch of distinct users."""
     try:
         logging.basicConfig(level=logging.WARNING)
-        points = [("engine imported, nothing opened", vm_rss_mb())]
+        points = [memory_point("engine imported, nothing opened")]
         database = Database(url)
         inbox, _handler, handle = engine_parts(database, COMMUNITY_ID)
         members = database.transaction(lambda session: session.scalar(select(func.count()).select_from(Member)))
         dispatcher = Dispatcher(inbox, handle, workers, typing=no_typing)
         dispatcher.start()
         time.sleep(0.5)
-        gc.collect()
-        points.append((f"dispatcher + handler running, {members:,} members, no event yet", vm_rss_mb()))
+        points.append(memory_point(f"dispatcher + handler running, {members:,} members, no event yet", database))
         serial, handled, next_user = 0, 0, first_vk_id
-        timings = []
         for label, size in batches:
             events = []
             for vk_id in range(next_user, next_user + size):
                 serial += 1
                 events.append(parse_update(message_new(COMMUNITY_ID, vk_id, "опрос", serial)))
             next_user += size
-            start = time.perf_counter()
-            for batch in chunks(events, ACCEPT_BATCH):
-                inbox.accept(batch, cursor=str(serial))
+            accept_all(inbox, events)
             del events
             handled += size
             while dispatcher.handled < handled:
                 time.sleep(0.01)
-            timings.append(size / (time.perf_counter() - start))
-            gc.collect()
-            points.append((label, vm_rss_mb()))
+            points.append(memory_point(label, database))
         gc.collect()
         kinds = (Member, Dialog, ProcessedEvent, OutgoingMessage, IncomingEvent, QueuedEvent)
         alive = Counter(type(obj).__name__ for obj in gc.get_objects() if isinstance(obj, kinds))
@@ -609,7 +696,6 @@ def memory_main(conn, url: str, first_vk_id: int, batches: list[tuple[str, int]]
             "dialogs": dialogs,
             "members": members,
             "idle": dispatcher.idle(),
-            "rates": timings,
         }
         dispatcher.stop()
         database.dispose()
@@ -618,7 +704,7 @@ def memory_main(conn, url: str, first_vk_id: int, batches: list[tuple[str, int]]
         conn.send(("error", traceback.format_exc()))
 
 
-def bench_memory(members: int, batch_users: int, workers: int) -> dict[str, Any]:
+def bench_memory(members: int, batch_users: int, batches_count: int, workers: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{folder}/memory.db"
         database = Database(url)
@@ -628,7 +714,7 @@ def bench_memory(members: int, batch_users: int, workers: int) -> dict[str, Any]
         warm_up = min(500, members // 10)
         batches = [(f"after {warm_up} events (warm-up, {warm_up} users)", warm_up)]
         done = warm_up
-        for _ in range(2):
+        for _ in range(batches_count):
             if done + batch_users > members:
                 break
             done += batch_users
@@ -656,17 +742,19 @@ def dialog_lines(rows: list[dict[str, Any]], users: int, workers: int) -> list[s
         f"**(a) Dialog steps end to end** — a real `Bot` (Long Poll, SQLite, {workers} workers, one token) against",
         "the sandbox in its own process enforcing 20 requests/s; "
         f"{users} onboarded users per schedule, 3 survey steps each;",
-        "latency from the user's send being issued to the answer landing in the sandbox.",
+        "latency from the user's send being issued to the answer landing in the sandbox; bot CPU: the bot "
+        "process's CPU time over the run's wall time (100% = one core; the GIL lets Python use about one).",
         "",
-        "| run | steps | time | steps/s | % of 500/s | p50 latency | p99 latency | requests | refused (6) | "
-        "execute | messages.send | setActivity |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| run | steps | time | steps/s | % of 500/s | p50 latency | p99 latency | bot CPU | requests | "
+        "refused (6) | execute | messages.send | setActivity |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in rows:
         lines.append(
             f"| {row['name']} | {row['steps']} | {row['seconds']:.2f} s | {row['rate']:.0f} | "
             f"{100 * row['rate'] / PHYSICAL_LIMIT:.0f}% | {row['p50'] * MS:.0f} ms | {row['p99'] * MS:.0f} ms | "
-            f"{row['requests']} | {row['refused']} | {row['execute']} | {row['sends']} | {row['typing']} |"
+            f"{100 * row['bot_cpu']:.0f}% | {row['requests']} | {row['refused']} | {row['execute']} | "
+            f"{row['sends']} | {row['typing']} |"
         )
     return lines
 
@@ -678,21 +766,46 @@ def event_lines(results: list[dict[str, Any]], workers: int) -> list[str]:
     lines = [
         "",
         f"**(b) Events in-process**, VK replaced at the inbox — {first['events']:,} message_new events of "
-        f"{first['users']:,} users (survey steps and «отмена», interleaved), Dispatcher with {workers} workers; "
-        "replies queued in the outbox, not sent. Baseline: the same rows, each only marked handled in its own "
-        "transaction. CPU is this process's only (PostgreSQL's server work is not in it).",
+        f"{first['users']:,} users (survey steps and «отмена», interleaved across users), Dispatcher with {workers} "
+        "workers; replies queued in the outbox, not sent. Baseline: the same rows, each only marked handled in a "
+        "transaction of its own. CPU is this process's only (PostgreSQL's server work is not in it).",
         "",
-        "| backend | inbox accept (batches of 100) | raw, serial | raw, via Dispatcher | engine | "
-        "engine CPU per event | engine time / raw-via-Dispatcher time |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| measure | " + " | ".join(result["backend"] for result in results) + " |",
+        "| --- |" + " ---: |" * len(results),
     ]
-    for result in results:
-        engine, raw = result["engine"], result["raw_dispatched"]
-        lines.append(
-            f"| {result['backend']} | {result['accept']:,.0f} events/s | {result['raw_serial']['rate']:,.0f} events/s | "
-            f"{raw['rate']:,.0f} events/s | **{engine['rate']:,.0f} events/s** | "
-            f"{engine['cpu_per_event'] * 1e6:,.0f} µs | {raw['rate'] / engine['rate']:.1f}x |"
-        )
+
+    def row(name: str, cell: Callable[[dict[str, Any]], str]) -> None:
+        lines.append(f"| {name} | " + " | ".join(cell(result) for result in results) + " |")
+
+    row("inbox accept, batches of 100 with the cursor (the source's write)", lambda r: f"{r['accept']:,.0f} events/s")
+    row("baseline: mark handled, serial, one thread", lambda r: f"{r['raw_serial']['rate']:,.0f} events/s")
+    row(
+        "baseline: mark handled through the Dispatcher (typing timer per event, as the Bot runs it)",
+        lambda r: f"{r['raw_dispatched']['rate']:,.0f} events/s",
+    )
+    row(
+        "baseline: mark handled through the Dispatcher, no typing function (no timer)",
+        lambda r: f"{r['raw_untimed']['rate']:,.0f} events/s",
+    )
+    row("**engine: Dispatcher + EventHandler + FSM**", lambda r: f"**{r['engine']['rate']:,.0f} events/s**")
+    row("engine CPU per event (this process)", lambda r: f"{r['engine']['cpu_per_event'] * 1e6:,.0f} µs")
+    row(
+        "SQL statements / commits per event: engine (baseline)",
+        lambda r: (
+            f"{r['engine']['statements']:.1f} / {r['engine']['commits']:.1f} "
+            f"({r['raw_dispatched']['statements']:.1f} / {r['raw_dispatched']['commits']:.1f})"
+        ),
+    )
+    row(
+        "baseline CPU per event: through the Dispatcher / without the timer",
+        lambda r: (
+            f"{r['raw_dispatched']['cpu_per_event'] * 1e6:,.0f} µs / {r['raw_untimed']['cpu_per_event'] * 1e6:,.0f} µs"
+        ),
+    )
+    row(
+        "engine time / baseline time (through the Dispatcher)",
+        lambda r: f"{r['raw_dispatched']['rate'] / r['engine']['rate']:.1f}x",
+    )
     return lines
 
 
@@ -702,20 +815,26 @@ def memory_lines(result: dict[str, Any] | None, workers: int) -> list[str]:
     lines = [
         "",
         f"**(c) Memory** — a fresh process running Dispatcher ({workers} workers) + EventHandler over SQLite with "
-        f"{result['members']:,} members; each event is «опрос» from a user not seen before (it starts a dialog).",
+        f"{result['members']:,} members; each event is «опрос» from a user not seen before (it starts a dialog). "
+        "Python blocks: `sys.getallocatedblocks()`; connections: open in the pool, each with SQLite's page cache "
+        "(up to 2 MB by default).",
         "",
-        "| moment | VmRSS |",
-        "| --- | ---: |",
+        "| moment | VmRSS | Python blocks | DB connections |",
+        "| --- | ---: | ---: | ---: |",
     ]
-    lines += [f"| {label} | {rss:.1f} MB |" for label, rss in result["points"]]
-    points = [rss for _label, rss in result["points"]]
-    growth = (points[-1] - points[-2]) * 1024 / result["batch_users"] * 1000 if len(points) >= 4 else float("nan")
+    lines += [
+        f"| {label} | {rss:.1f} MB | {blocks:,} | {connections} |"
+        for label, rss, blocks, connections in result["points"]
+    ]
+    last, before = result["points"][-1], result["points"][-2]
+    rss_growth = (last[1] - before[1]) * 1024 / result["batch_users"] * 1000
+    block_growth = (last[2] - before[2]) / result["batch_users"]
     alive = ", ".join(f"{name} {count}" for name, count in sorted(result["alive"].items())) or "none"
     lines += [
         "",
-        f"Peak (VmHWM) {result['peak']:.1f} MB. Growth over the last batch: {growth:.0f} KB per 1,000 new users. "
-        f"After the last batch: {result['dialogs']:,} dialogs in the database; live in the heap: {alive}; "
-        f"dispatcher idle: {result['idle']}.",
+        f"Peak (VmHWM) {result['peak']:.1f} MB. Over the last batch: {rss_growth:+.0f} KB RSS per 1,000 new users, "
+        f"{block_growth:+.2f} Python blocks per new user. After it: {result['dialogs']:,} dialogs in the database; "
+        f"ORM rows and events alive in the heap: {alive}; dispatcher idle: {result['idle']}.",
     ]
     return lines
 
@@ -725,10 +844,11 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=500, help="(a) users per schedule")
     parser.add_argument("--modes", default="lockstep,pipelined", help="(a) schedules: lockstep, pipelined")
     parser.add_argument("--send-threads", type=int, default=4, help="(a) threads sending the users' messages")
-    parser.add_argument("--events", type=int, default=20_000, help="(b) events per backend")
+    parser.add_argument("--events", type=int, default=10_000, help="(b) events per backend")
     parser.add_argument("--event-users", type=int, default=2_000, help="(b) distinct users")
     parser.add_argument("--members", type=int, default=100_000, help="(c) members in the database")
-    parser.add_argument("--memory-users", type=int, default=5_000, help="(c) distinct users per measured batch")
+    parser.add_argument("--memory-users", type=int, default=4_000, help="(c) distinct users per measured batch")
+    parser.add_argument("--memory-batches", type=int, default=3, help="(c) measured batches after the warm-up")
     parser.add_argument("--workers", type=int, default=8, help="dispatcher workers (settings engine.workers)")
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--skip-postgres", action="store_true")
@@ -736,6 +856,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     parts = set(args.only.split(","))
+    load_before = Path("/proc/loadavg").read_text().split()[0]
     modes = [mode for mode in args.modes.split(",") if mode]
 
     dialogs: list[dict[str, Any]] = []
@@ -756,14 +877,18 @@ def main() -> None:
                 events.append(bench_events(url, "PostgreSQL", args.event_users, per_user, args.workers))
             finally:
                 drop()
-            print("\n".join(event_lines(events[1:], args.workers)[-1:]), flush=True)
+            print("\n".join(event_lines(events, args.workers)), flush=True)
     memory = None
     if "memory" in parts:
-        memory = bench_memory(args.members, args.memory_users, args.workers)
+        memory = bench_memory(args.members, args.memory_users, args.memory_batches, args.workers)
         print("\n".join(memory_lines(memory, args.workers)), flush=True)
 
     command = " ".join([".venv/bin/python bench/engine.py", *map(shlex.quote, sys.argv[1:])])
-    lines = [f"Command: `{command}`", ""]
+    lines = [
+        f"Command: `{command}` (1-minute load average before the run: {load_before}; the benchmark itself keeps "
+        "both cores busy, so other work on the machine skews its figures)",
+        "",
+    ]
     lines += dialog_lines(dialogs, args.users, args.workers) if dialogs else []
     lines += event_lines(events, args.workers)
     lines += memory_lines(memory, args.workers)
