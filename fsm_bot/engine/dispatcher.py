@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +25,7 @@ from fsm_bot.storage.repositories import InboxRepository
 log = logging.getLogger(__name__)
 
 TYPING_AFTER = 0.7  # seconds a handler may take before the person sees "typing..."
+TYPING_CHECK = 0.25
 READ_BATCH = 200
 
 
@@ -60,10 +62,15 @@ class Dispatcher:
         self._thread: threading.Thread | None = None
         self._last_row = 0
         self.handled = 0
+        self._in_progress: dict[int, tuple[int, float]] = {}  # row id -> (peer, started), for "typing..."
+        self._typing_thread: threading.Thread | None = None
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._read_loop, name="dispatcher", daemon=True)
         self._thread.start()
+        if self.typing is not None:
+            self._typing_thread = threading.Thread(target=self._watch_typing, name="typing", daemon=True)
+            self._typing_thread.start()
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stop taking events, finish those in flight (they commit or stay in the inbox), return."""
@@ -136,7 +143,7 @@ class Dispatcher:
     def _handle_with_retries(self, event: QueuedEvent) -> None:
         delay = 0.2
         while True:
-            timer = self._typing_timer(event)
+            self._started(event)
             try:
                 self.handle(event)
                 return
@@ -148,19 +155,33 @@ class Dispatcher:
                 log.exception("event %d: handler crashed outside its own error handling", event.row_id)
                 return
             finally:
-                if timer is not None:
-                    timer.cancel()
+                self._finished(event)
             if self._stop.wait(delay * random.uniform(0.8, 1.2)):
                 return
             delay = min(delay * 2, 10.0)
 
-    def _typing_timer(self, event: QueuedEvent) -> threading.Timer | None:
-        if self.typing is None or event.peer_id is None:
-            return None
-        timer = threading.Timer(TYPING_AFTER, self._show_typing, (event.peer_id,))
-        timer.daemon = True
-        timer.start()
-        return timer
+    # --- "typing..." for slow handlers
+
+    def _started(self, event: QueuedEvent) -> None:
+        if self.typing is not None and event.peer_id is not None:
+            with self._lock:
+                self._in_progress[event.row_id] = (event.peer_id, time.monotonic())
+
+    def _finished(self, event: QueuedEvent) -> None:
+        with self._lock:
+            self._in_progress.pop(event.row_id, None)
+
+    def _watch_typing(self) -> None:
+        """One thread for all events (a timer thread per event cost ~250 µs each, bench/engine.py):
+        whoever's event has taken longer than a moment sees "typing...", once per event."""
+        while not self._stop.wait(TYPING_CHECK):
+            now = time.monotonic()
+            with self._lock:
+                slow = [(row, peer) for row, (peer, since) in self._in_progress.items() if now - since >= TYPING_AFTER]
+                for row, _ in slow:
+                    del self._in_progress[row]
+            for _, peer in slow:
+                self._show_typing(peer)
 
     def _show_typing(self, peer_id: int) -> None:
         try:

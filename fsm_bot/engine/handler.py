@@ -8,7 +8,9 @@ exactly-once guarantee (the snackbar answering a callback press) go out after th
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -33,6 +35,7 @@ log = logging.getLogger(__name__)
 
 
 ProfileLookup = Callable[[int], MemberProfile | None]
+KNOWN_MEMBERS_CACHE = 10_000
 
 
 class EventHandler:
@@ -57,6 +60,8 @@ class EventHandler:
         self.registry = registry
         self.texts = texts
         self.lookup_profile = lookup_profile
+        self._known_members: OrderedDict[int, None] = OrderedDict()
+        self._known_lock = threading.Lock()
         self.cancel_words = frozenset(texts.variants("words.cancel"))
         self.back_words = frozenset(texts.variants("words.back"))
         self.menu_words = frozenset(texts.variants("words.menu"))
@@ -77,11 +82,25 @@ class EventHandler:
             return self.database.transaction(lambda session: self._answer_failure(session, row_id, error_id))
 
     def _profile_if_unknown(self, user_id: int | None) -> MemberProfile | None:
-        # A VK call must not run inside the transaction (it holds the dialog row's lock meanwhile).
-        if user_id is None or user_id <= 0:
+        """VK's profile of a person the bot has never seen, fetched before the event's transaction
+        (a VK call inside it would hold the dialog row's lock meanwhile)."""
+        if user_id is None or user_id <= 0 or user_id in self._known_members:
             return None
-        known = self.database.transaction(lambda session: MemberRepository(session, self.community_id).get(user_id))
-        return None if known is not None else self.lookup_profile(user_id)
+        known = self.database.transaction(
+            lambda session: MemberRepository(session, self.community_id).get(user_id) is not None
+        )
+        if known:
+            self._remember(user_id)
+            return None
+        return self.lookup_profile(user_id)
+
+    def _remember(self, user_id: int) -> None:
+        # Bounded: the people active lately, so a known member costs no extra transaction per event.
+        with self._known_lock:
+            self._known_members[user_id] = None
+            self._known_members.move_to_end(user_id)
+            while len(self._known_members) > KNOWN_MEMBERS_CACHE:
+                self._known_members.popitem(last=False)
 
     def _answer_failure(self, session: Session, row_id: int, error_id: str) -> Handled:
         row = session.get(ProcessedEvent, row_id)
