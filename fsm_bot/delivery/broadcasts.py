@@ -73,10 +73,11 @@ class BroadcastQueue:
             for (b, part, random_id), chunk in chunks
         ]
         chunks = chunks[: fit_execute(sizing)]  # a long part to 100 peers fills the code before 25 calls do
+        fresh = iter(broadcasts.new_random_ids([(b, part) for (b, part, random_id), _ in chunks if not random_id]))
         claimed = []
         for (broadcast_id, part, random_id), chunk in chunks:
             if not random_id:
-                random_id = broadcasts.new_random_id(broadcast_id, part)
+                random_id = next(fresh)
             broadcasts.mark_sending([row.id for row in chunk], random_id)
             unit = SendUnit(tuple(row.vk_id for row in chunk), random_id, part_content(parts[broadcast_id][part]))
             attempts = max(row.attempts for row in chunk) + 1

@@ -201,14 +201,19 @@ class BroadcastRepository:
     def has_claimable(self, now: datetime) -> bool:
         return bool(self.claimable(now, 1))
 
-    def new_random_id(self, broadcast_id: int, part: int) -> int:
-        """A fresh random_id for one send batch, from the batch table's sequence."""
-        batch_id = self.session.execute(
-            insert(SendBatch).values(broadcast_id=broadcast_id, part=part, created_at=utcnow()).returning(SendBatch.id)
-        ).scalar_one()
+    def new_random_ids(self, batches: Sequence[tuple[int, int]]) -> list[int]:
+        """Fresh random_ids for send batches (broadcast id, part), from the batch table's sequence,
+        in one statement: a claim makes up to 25 of them and is on the delivery's critical path."""
+        if not batches:
+            return []
+        now = utcnow()
+        rows = self.session.execute(
+            insert(SendBatch).returning(SendBatch.id, sort_by_parameter_order=True),
+            [{"broadcast_id": broadcast_id, "part": part, "created_at": now} for broadcast_id, part in batches],
+        ).all()
         if self._base is None:
             self._base = self.session.scalar(select(Community.random_id_base).where(Community.id == self.community_id))
-        return random_id_for(self._base or 0, batch_id, RandomIdRange.BROADCASTS)
+        return [random_id_for(self._base or 0, row.id, RandomIdRange.BROADCASTS) for row in rows]
 
     def mark_sending(self, row_ids: Sequence[int], random_id: int) -> None:
         self.session.execute(
