@@ -185,10 +185,12 @@ def pick(ctx: Context) -> None:
 
 def _options(ctx: Context) -> tuple[str, list]:
     ack = ctx.t("broadcast.option_ack_on" if ctx.data["ask_ack"] else "broadcast.option_ack_off")
-    return ctx.t("broadcast.ask_options"), [
-        [ctx.option(ack, "ack", callback=True)],
-        [ctx.option(ctx.t("broadcast.next"), "next", "positive")],
-    ]
+    rows = [[ctx.option(ack, "ack", callback=True)]]
+    if ctx.services.broadcasts.group_chat is not None and ctx.data["audience"] in ("group", "subgroup"):
+        pin = ctx.t("broadcast.option_pin_on" if ctx.data.get("pin") else "broadcast.option_pin_off")
+        rows.append([ctx.option(pin, "pin", callback=True)])
+    rows.append([ctx.option(ctx.t("broadcast.next"), "next", "positive")])
+    return ctx.t("broadcast.ask_options"), rows
 
 
 @flow.asks("options")
@@ -199,8 +201,9 @@ def show_options(ctx: Context) -> None:
 
 @flow.receives("options")
 def got_option(ctx: Context) -> None:
-    if ctx.button == "ack":
-        ctx.data["ask_ack"] = not ctx.data["ask_ack"]
+    if ctx.button in ("ack", "pin"):
+        key = "ask_ack" if ctx.button == "ack" else "pin"
+        ctx.data[key] = not ctx.data.get(key)
         text, rows = _options(ctx)
         ctx.update(text, rows)
     elif ctx.button == "next":
@@ -232,6 +235,8 @@ def preview(ctx: Context) -> None:
         ctx.reply(part.get("text", ""), keyboard=part.get("keyboard"), attachment=part.get("attachment"),
                   forward=part.get("forward"))  # fmt: skip
     summary = [ctx.t("broadcast.summary", count=len(recipients), audience=ctx.data["label"])]
+    if ctx.data.get("pin"):
+        summary.append(ctx.t("broadcast.summary_pin"))
     closed = [r.name for r in recipients if not r.can_receive]
     if closed:
         summary.append(ctx.t("broadcast.summary_closed", count=len(closed), names=", ".join(closed[:30])))
@@ -261,6 +266,7 @@ def decide(ctx: Context) -> None:
             recipients,
             ctx.t,
             ctx.services.nudge_after,
+            post_in_chat=bool(ctx.data.get("pin")),
         )
         ctx.finish(ctx.t("broadcast.sent", id=broadcast.id, count=len(recipients)))
     elif ctx.button == "edit":

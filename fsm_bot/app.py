@@ -112,6 +112,11 @@ class Bot:
             auto_approve=self.settings.stream.auto_approve,
             timeout_override=timedelta(seconds=override) if override else None,
             nudge_after=timedelta(minutes=self.settings.broadcast.nudge_after_minutes),
+            group_chats={
+                name: group.chat_peer_id
+                for name, group in self.settings.stream.groups.items()
+                if group.chat_peer_id is not None
+            },
         )
         self.reports = ReportUpdater(self.database, self.community_id, self.texts, self.client)
         self.dispatcher = Dispatcher(self.inbox, self._handle, self.settings.engine.workers, typing=self._typing)

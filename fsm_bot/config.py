@@ -91,6 +91,8 @@ class DatabaseSettings(_Section):
 class GroupLeadersSettings(_Section):
     headman: int | None = Field(default=None, gt=0)
     deputies: list[int] = Field(default_factory=list)
+    # The group's chat (беседа) with the bot in it, as VK numbers it: 2000000000 + the chat's number.
+    chat_peer_id: int | None = Field(default=None, gt=2_000_000_000)
 
 
 class StreamSettings(_Section):

@@ -32,6 +32,7 @@ ACK_FLOW, UNREAD_FLOW, RESEND_FLOW = "ack", "unread", "resend"
 __all__ = ["PREVIEW", "AckResult", "BroadcastService", "message_parts", "preview_parts", "render_report"]
 PREVIEW = "preview"  # the ack button of a preview carries this instead of a broadcast id
 MAX_NAMES = 30  # names listed in a report line before "и ещё N"
+PIN_PENDING, PIN_DONE, PIN_FAILED = "pending", "pinned", "failed"
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,8 @@ def ack_keyboard(label: str, broadcast: int | str) -> str:
 
 
 class BroadcastService:
-    def __init__(self, session: Session, community_id: int, sender: MemberInfo) -> None:
+    def __init__(self, session: Session, community_id: int, sender: MemberInfo, group_chat: int | None = None) -> None:
+        self.group_chat = group_chat  # the sender's group's chat (беседа), if settings name one
         self.session = session
         self.community_id = community_id
         self.sender = sender
@@ -114,8 +116,10 @@ class BroadcastService:
         recipients: Sequence[Recipient],
         texts: Texts,
         nudge_after: timedelta,
+        post_in_chat: bool = False,
     ) -> Broadcast:
-        """The broadcast, its recipient rows, and the sender's report, all in this transaction."""
+        """The broadcast, its recipient rows, the copy for the group's chat (to be pinned once it is
+        out) and the sender's report, all in this transaction."""
         now = utcnow()
         broadcast = self.repository.create(
             self.sender.vk_id,
@@ -130,13 +134,16 @@ class BroadcastService:
             final = dict(broadcast.parts[-1])
             final["keyboard"] = ack_keyboard(texts("broadcast.ack_button"), broadcast.id)
             broadcast.parts = [*broadcast.parts[:-1], final]
+        outbox = OutboxRepository(self.session, self.community_id)
+        if post_in_chat and self.group_chat is not None:
+            # In the chat without the «Ознакомлен» button: the chat's readers are not its recipients.
+            for part in parts:
+                content = MessageContent(part.get("text", ""), None, part.get("attachment"), part.get("forward"))
+                [posted] = queue_reply(self.session, self.community_id, self.group_chat, content, outbox)
+            broadcast.chat_outbox_id, broadcast.pin_state = posted.id, PIN_PENDING
         text, keyboard = render_report(texts, broadcast, self.repository.tally(broadcast.id))
         [report] = queue_reply(
-            self.session,
-            self.community_id,
-            self.sender.vk_id,
-            MessageContent(text, keyboard),
-            OutboxRepository(self.session, self.community_id),
+            self.session, self.community_id, self.sender.vk_id, MessageContent(text, keyboard), outbox
         )
         broadcast.report_outbox_id = report.id
         broadcast.report_dirty = False
@@ -191,6 +198,10 @@ def render_report(texts: Texts, broadcast: Broadcast, tally: Tally) -> tuple[str
         lines.append(texts("broadcast.report_failed", count=len(tally.failed), names=_names(failed)))
     if broadcast.ask_ack:
         lines.append(texts("broadcast.report_acks", acked=tally.acknowledged, delivered=tally.delivered))
+    if broadcast.pin_state == PIN_DONE:
+        lines.append(texts("broadcast.report_pinned"))
+    elif broadcast.pin_state == PIN_FAILED:
+        lines.append(texts("broadcast.report_pin_failed"))
     if tally.finished:
         lines.append(texts("broadcast.report_done"))
     buttons = []

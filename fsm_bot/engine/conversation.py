@@ -56,6 +56,7 @@ class Engine(Protocol):
     texts: Texts
     auto_approve: bool
     nudge_after: timedelta
+    group_chats: dict[str, int]
     cancel_words: frozenset[str]
     back_words: frozenset[str]
     menu_words: frozenset[str]
@@ -283,6 +284,7 @@ class Conversation:
             self.handler.auto_approve,
             member=self.member,
             nudge_after=self.handler.nudge_after,
+            group_chats=self.handler.group_chats,
         )
         return Context(
             self.event, self.member, self.texts, state, services, self.handler.menu_for, self.handler.commands_for

@@ -51,7 +51,9 @@ class EventHandler:
         auto_approve: bool = False,
         timeout_override: timedelta | None = None,
         nudge_after: timedelta = timedelta(hours=3),
+        group_chats: dict[str, int] | None = None,
     ) -> None:
+        self.group_chats = dict(group_chats or {})
         self.auto_approve = auto_approve
         self.nudge_after = nudge_after
         self.timeout_override = timeout_override

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fsm_bot.delivery.replies import queue_reply
-from fsm_bot.engine.broadcasting import nudge_keyboard, render_report, report_title
+from fsm_bot.engine.broadcasting import PIN_DONE, PIN_FAILED, nudge_keyboard, render_report, report_title
 from fsm_bot.storage import Database
 from fsm_bot.storage.models import Broadcast, BroadcastStatus, Member, OutgoingMessage, Role
 from fsm_bot.storage.repositories import BroadcastRepository, OutboxRepository
@@ -58,7 +58,9 @@ class ReportUpdater:
                 log.exception("broadcast reports: refresh failed; will try again")
 
     def refresh(self) -> int:
-        """Edit every dirty report whose message has gone out; returns how many were edited."""
+        """Pin what went out to group chats, then edit every dirty report whose message has gone out;
+        returns how many reports were edited."""
+        self._pin_posted()
         edits = self.database.transaction(self._collect)
         done = 0
         for broadcast_id, peer_id, message_id, text, keyboard in edits:
@@ -69,6 +71,31 @@ class ReportUpdater:
             except VkCallError as error:
                 log.warning("report of broadcast %d not updated: %s", broadcast_id, error)
         return done
+
+    def _pin_posted(self) -> None:
+        pins = self.database.transaction(self._posted_copies)
+        for broadcast_id, peer_id, cmid, failed in pins:
+            state = PIN_FAILED
+            if not failed:
+                try:
+                    self.client.call("messages.pin", {"peer_id": peer_id, "conversation_message_id": cmid})
+                    state = PIN_DONE
+                except VkCallError as error:  # 925: the bot is not an admin of the chat
+                    log.warning("broadcast %d not pinned in %d: %s", broadcast_id, peer_id, error)
+            self.database.transaction(
+                lambda session, b=broadcast_id, s=state: _set_pin_state(session, self.community_id, b, s)
+            )
+
+    def _posted_copies(self, session: Session) -> list[tuple[int, int, int, bool]]:
+        """Chat copies that have gone out (or failed) and wait to be pinned."""
+        found = []
+        for broadcast in BroadcastRepository(session, self.community_id).pending_pins():
+            posted = session.get(OutgoingMessage, broadcast.chat_outbox_id) if broadcast.chat_outbox_id else None
+            if posted is None or posted.status in ("pending", "sending"):
+                continue
+            sent = posted.status == "sent" and bool(posted.conversation_message_id)
+            found.append((broadcast.id, posted.peer_id, posted.conversation_message_id or 0, not sent))
+        return found
 
     def _collect(self, session: Session) -> list[tuple[int, int, int, str, str | None]]:
         broadcasts = BroadcastRepository(session, self.community_id)
@@ -84,6 +111,12 @@ class ReportUpdater:
             if tally.finished and broadcast.status == BroadcastStatus.DONE.value:
                 _tell_admins_once(session, self.community_id, self.texts, broadcast, text)
         return edits
+
+
+def _set_pin_state(session: Session, community_id: int, broadcast_id: int, state: str) -> None:
+    broadcast = BroadcastRepository(session, community_id).get(broadcast_id)
+    if broadcast is not None:
+        broadcast.pin_state, broadcast.report_dirty = state, True
 
 
 def _tell_admins_once(session: Session, community_id: int, texts: Texts, broadcast: Broadcast, report: str) -> None:

@@ -26,7 +26,9 @@ class CommunityServices:
         auto_approve: bool = False,
         member: MemberInfo | None = None,
         nudge_after: timedelta = timedelta(hours=3),
+        group_chats: dict[str, int] | None = None,
     ) -> None:
+        self.group_chats = group_chats or {}
         self.auto_approve = auto_approve
         self.nudge_after = nudge_after
         self._member_info = member
@@ -40,7 +42,8 @@ class CommunityServices:
         """Broadcasts sent by this member (the dialog asks; the service writes in this event's transaction)."""
         if self._member_info is None:
             raise RuntimeError("broadcasts need the member who sends them")
-        return BroadcastService(self._session, self._community_id, self._member_info)
+        chat = self.group_chats.get(self._member_info.study_group or "")
+        return BroadcastService(self._session, self._community_id, self._member_info, chat)
 
     def study_groups(self) -> list[str]:
         return [group.name for group in CommunityRepository(self._session).study_groups(self._community_id)]

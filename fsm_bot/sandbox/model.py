@@ -91,6 +91,7 @@ class Chat:
             "title": self.title,
             "member_ids": list(self.member_ids),
             "bot_is_admin": self.bot_is_admin,
+            "pinned_conversation_message_id": self.pinned_cmid,  # extension: what messages.pin pinned
         }
 
 

@@ -250,6 +250,9 @@ class Broadcast(Base):
     nudge_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     nudged: Mapped[bool] = mapped_column(Boolean, default=False)
     admins_told: Mapped[bool] = mapped_column(Boolean, default=False)  # the finished report went to the admins
+    # Also posted in the group's chat: which outbox row carries it, and whether pinning it worked.
+    chat_outbox_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    pin_state: Mapped[str] = mapped_column(String(16), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 

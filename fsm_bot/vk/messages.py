@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+CHAT_PEER_OFFSET = 2_000_000_000
 MAX_TEXT_LENGTH = 4096  # longer: error 914 (VK_PROTOCOL.md)
 MAX_PEERS_PER_CALL = 100
 MAX_CALLS_PER_EXECUTE = 25
@@ -56,7 +57,9 @@ class SendUnit:
 
     @property
     def uses_peer_ids(self) -> bool:
-        return len(self.peer_ids) > 1
+        # A chat's message is known to a community only by its conversation_message_id, which only
+        # the peer_ids form of the answer carries (the peer_id form answers 0 in chats).
+        return len(self.peer_ids) > 1 or self.peer_ids[0] > CHAT_PEER_OFFSET
 
     def params(self) -> dict[str, Any]:
         params = self.content.params()

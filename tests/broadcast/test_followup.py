@@ -185,3 +185,59 @@ def test_a_subgroup_gets_it_and_the_other_does_not(sandbox: SandboxClient, start
             sandbox.wait_for_messages(student, 1, timeout=20)
     time.sleep(0.5)
     assert [len(bot_messages(sandbox, s)) for s in students] == [0, 1, 0, 1]
+
+
+def chat_of(sandbox: SandboxClient, peer_id: int) -> dict:
+    return next(
+        chat for chat in requests.get(f"{sandbox.url}/sandbox/chats", timeout=5).json() if chat["peer_id"] == peer_id
+    )
+
+
+def _send_with_pin(sandbox: SandboxClient, headman: int, text: str) -> None:
+    say(sandbox, headman, "рассылка")
+    [added] = say(sandbox, headman, text)
+    [who] = press(sandbox, headman, added, "Готово")
+    [options] = press(sandbox, headman, who, "Моей группе (ИВТ-101)")
+    sandbox.press(headman, options["id"], "Закрепить в беседе группы: нет")
+    wait_until(
+        lambda: (
+            "Закрепить в беседе группы: да"
+            in str(next(m for m in sandbox.messages(headman) if m["id"] == options["id"]))
+        ),
+        what="pin toggled on",
+    )
+    confirm = press(sandbox, headman, options, "Далее", expect=3)[-1]
+    assert "Сообщение будет опубликовано и закреплено в беседе группы." in confirm["text"]
+    press(sandbox, headman, confirm, "Отправить", expect=2)
+
+
+def test_a_broadcast_is_also_posted_and_pinned_in_the_group_chat(
+    sandbox: SandboxClient, database_url: str, start_bot: StartBot
+) -> None:
+    headman_user = sandbox.add_user("Анна", "Старостина")
+    chat = sandbox.create_chat("ИВТ-101", [headman_user["id"]], bot_is_admin=True)
+    bot = start_bot(stream={"groups": {"ИВТ-101": {"headman": headman_user["id"], "chat_peer_id": chat}}})
+    headman = headman_user["id"]
+    [student] = group_of(sandbox, bot, 1)
+    _send_with_pin(sandbox, headman, "Собрание старост в 15:00")
+    sandbox.wait_for_messages(student, 1, timeout=20)
+    wait_until(
+        lambda: "Опубликовано и закреплено в беседе группы." in report_of(sandbox, headman)["text"], what="pinned"
+    )
+    [posted] = [m for m in sandbox.chat_messages(chat) if m["text"] == "Собрание старост в 15:00"]
+    assert posted["keyboard"] is None  # no «Ознакомлен» in the chat: its readers are not the recipients
+    assert chat_of(sandbox, chat)["pinned_conversation_message_id"] == posted["conversation_message_id"]
+
+
+def test_a_chat_where_the_bot_is_not_admin_is_reported(
+    sandbox: SandboxClient, database_url: str, start_bot: StartBot
+) -> None:
+    headman_user = sandbox.add_user("Анна", "Старостина")
+    chat = sandbox.create_chat("ИВТ-101", [headman_user["id"]], bot_is_admin=False)
+    bot = start_bot(stream={"groups": {"ИВТ-101": {"headman": headman_user["id"], "chat_peer_id": chat}}})
+    group_of(sandbox, bot, 1)
+    _send_with_pin(sandbox, headman_user["id"], "Собрание старост в 15:00")
+    wait_until(
+        lambda: "Не удалось закрепить в беседе группы" in report_of(sandbox, headman_user["id"])["text"], what="report"
+    )
+    assert chat_of(sandbox, chat)["pinned_conversation_message_id"] is None

@@ -180,7 +180,15 @@ def test_chat_routes(sandbox):
     anna, ivan = sandbox.add_user()["id"], sandbox.add_user()["id"]
     peer_id = sandbox.create_chat("ИВТ-101", [anna, ivan])
     chats = requests.get(f"{sandbox.url}/sandbox/chats", timeout=5).json()
-    assert chats == [{"peer_id": peer_id, "title": "ИВТ-101", "member_ids": [anna, ivan], "bot_is_admin": False}]
+    assert chats == [
+        {
+            "peer_id": peer_id,
+            "title": "ИВТ-101",
+            "member_ids": [anna, ivan],
+            "bot_is_admin": False,
+            "pinned_conversation_message_id": None,
+        }
+    ]
     patched = requests.patch(f"{sandbox.url}/sandbox/chats/{peer_id}", json={"bot_is_admin": True}, timeout=5)
     assert patched.json()["bot_is_admin"] is True
     outsider = sandbox.add_user()["id"]

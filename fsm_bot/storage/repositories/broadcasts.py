@@ -301,6 +301,16 @@ class BroadcastRepository:
             )
         )
 
+    def pending_pins(self, limit: int = 20) -> list[Broadcast]:
+        return list(
+            self.session.scalars(
+                select(Broadcast)
+                .where(Broadcast.community_id == self.community_id, Broadcast.pin_state == "pending")
+                .order_by(Broadcast.id)
+                .limit(limit)
+            )
+        )
+
     def due_nudges(self, now: datetime) -> list[Broadcast]:
         return list(
             self.session.scalars(
