@@ -160,6 +160,7 @@ def test_what_cannot_be_broadcast_is_refused_with_a_reason(sandbox: SandboxClien
     sandbox.send(headman, "", attachments=[{"type": "sticker", "sticker": {"sticker_id": 9, "product_id": 1}}])
     [refusal] = sandbox.wait_for_messages(headman, 1, since=since)
     assert refusal["text"].startswith("Стикеры, подарки и звонки разослать нельзя")
+    assert say(sandbox, headman, "   ")[-1]["text"] == "Пустое сообщение: пришлите текст, фото или документ."
     assert say(sandbox, headman, "   .   ")[-1]["text"].startswith("Добавлено сообщений: 1")  # a dot is a message
     since = sandbox.messages(headman)[-1]["id"]
     forwards = [{"from_id": headman, "text": f"сообщение {n}", "date": 1700000000} for n in range(101)]
