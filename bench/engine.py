@@ -1,7 +1,7 @@
 """The engine's own speed and memory: dialog steps end to end, events per second in-process, RSS per member.
 
 (a) Dialog steps end to end. A real `Bot` (Long Poll source, durable inbox, dispatcher, handler, SQLite, reply
-    outbox and ReplySender, one token) against the VK sandbox enforcing 20 requests/s. The sandbox runs in a
+    outbox and the Sender, one token) against the VK sandbox enforcing 20 requests/s. The sandbox runs in a
     process of its own, as VK is another machine: it plays the people too (sends their messages through the
     control API from a few threads) and stamps, with the system-wide monotonic clock, each bot message the moment
     it lands in a conversation. N onboarded members each go through the survey's 3 steps («опрос», a name, an
@@ -219,7 +219,7 @@ def run_dispatcher(
 ) -> dict[str, float]:
     """Start a Dispatcher on an inbox holding `total` pending rows; seconds and CPU until all are handled.
 
-    `typing` as the Bot passes it (a stand-in answering at once), or None: no typing timer per event.
+    `typing` as the Bot passes it (a stand-in answering at once), or None: no "typing..." watching.
     """
     dispatcher = Dispatcher(inbox, handle, workers, typing=typing)
     cpu, start = cpu_seconds(), time.perf_counter()
@@ -780,11 +780,11 @@ def event_lines(results: list[dict[str, Any]], workers: int) -> list[str]:
     row("inbox accept, batches of 100 with the cursor (the source's write)", lambda r: f"{r['accept']:,.0f} events/s")
     row("baseline: mark handled, serial, one thread", lambda r: f"{r['raw_serial']['rate']:,.0f} events/s")
     row(
-        "baseline: mark handled through the Dispatcher (typing timer per event, as the Bot runs it)",
+        "baseline: mark handled through the Dispatcher (with the "typing..." watcher, as the Bot runs it)",
         lambda r: f"{r['raw_dispatched']['rate']:,.0f} events/s",
     )
     row(
-        "baseline: mark handled through the Dispatcher, no typing function (no timer)",
+        "baseline: mark handled through the Dispatcher, no typing function (no watcher)",
         lambda r: f"{r['raw_untimed']['rate']:,.0f} events/s",
     )
     row("**engine: Dispatcher + EventHandler + FSM**", lambda r: f"**{r['engine']['rate']:,.0f} events/s**")

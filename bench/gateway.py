@@ -2,7 +2,7 @@
 
 The physical limit is 500 replies/s per token (20 requests x 25 messages.send per execute).
 Three ways of sending are measured in the same run, against the same sandbox:
-- the gateway: the reply outbox and ReplySender (execute batches, peer_ids, per-token limiter);
+- the gateway: the reply outbox and the Sender (execute batches, peer_ids, per-token limiter);
 - naive at 20/s: one messages.send per reply, paced to the limit (the best one call per reply can do);
 - vk_api default: one messages.send per reply through a plain VkApi, as vk_api's examples do
   (its built-in 0.34 s pause between calls, sized for user tokens), on a smaller sample.
@@ -27,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import vk_api
 from _results import percentile, record
 
-from fsm_bot.delivery.replies import Delivery, ReplySender, queue_reply
+from fsm_bot.delivery.replies import ReplyQueue, queue_reply
+from fsm_bot.delivery.sender import Delivery, Sender
 from fsm_bot.sandbox import SandboxServer
 from fsm_bot.sandbox.client import SandboxClient, vk_session_for
 from fsm_bot.storage import Database, upgrade_to_head
@@ -70,7 +71,7 @@ def bench_gateway(sandbox: SandboxClient, database_url: str, count: int) -> dict
             done.set()
 
     client = VkClient([sandbox.token], sandbox.api_url)
-    sender = ReplySender(database, sandbox.group_id, client, on_delivery=on_delivery)
+    sender = Sender(database, client, [ReplyQueue(sandbox.group_id)], on_delivery=on_delivery)
     sender.start()
     time.sleep(1.1)  # let the limiter's window empty after start-up calls
     start = time.perf_counter()
