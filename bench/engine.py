@@ -219,7 +219,7 @@ def run_dispatcher(
 ) -> dict[str, float]:
     """Start a Dispatcher on an inbox holding `total` pending rows; seconds and CPU until all are handled.
 
-    `typing` as the Bot passes it (a stand-in answering at once), or None: no "typing..." watching.
+    `typing` as the Bot passes it (a stand-in answering at once), or None: no typing watcher.
     """
     dispatcher = Dispatcher(inbox, handle, workers, typing=typing)
     cpu, start = cpu_seconds(), time.perf_counter()
@@ -780,7 +780,7 @@ def event_lines(results: list[dict[str, Any]], workers: int) -> list[str]:
     row("inbox accept, batches of 100 with the cursor (the source's write)", lambda r: f"{r['accept']:,.0f} events/s")
     row("baseline: mark handled, serial, one thread", lambda r: f"{r['raw_serial']['rate']:,.0f} events/s")
     row(
-        "baseline: mark handled through the Dispatcher (with the "typing..." watcher, as the Bot runs it)",
+        "baseline: mark handled through the Dispatcher (with the typing watcher, as the Bot runs it)",
         lambda r: f"{r['raw_dispatched']['rate']:,.0f} events/s",
     )
     row(
