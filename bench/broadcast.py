@@ -44,9 +44,8 @@ import tempfile
 import threading
 import time
 import traceback
-import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -55,9 +54,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import vk_api
+from _databases import postgres_schema
 from _results import record
 from sqlalchemy import create_engine, event, func, select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 import flows
@@ -383,23 +382,6 @@ def bench_naive(world: World, count: int, ack_label: str) -> dict[str, Any]:
     if not check["exactly_once"]:
         raise RuntimeError(f"naive run went wrong: {check}")
     return {"wall": max(r[2] for r in seen if r[3] > 0) - start, "requests": check["stats"]["requests"], "check": check}
-
-
-def postgres_schema(server_url: str) -> tuple[str, Callable[[], None]]:
-    """A fresh schema reached through search_path (as tests/conftest.py does), and a function that drops it."""
-    server_url = normalize_url(server_url)
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server_url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-
-    def drop() -> None:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-    url = make_url(server_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    return url.render_as_string(hide_password=False), drop
 
 
 def postgres_reachable(server_url: str) -> str | None:

@@ -48,7 +48,6 @@ import tempfile
 import threading
 import time
 import traceback
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -58,9 +57,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `flows` and tests.engine.sample_flows
 
+from _databases import postgres_schema
 from _results import percentile, record
-from sqlalchemy import create_engine, event, func, insert, select, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import event, func, insert, select, update
 
 from fsm_bot.app import FLOW_CATALOGS, Bot
 from fsm_bot.config import Settings
@@ -71,7 +70,7 @@ from fsm_bot.engine.registry import FlowRegistry
 from fsm_bot.sandbox import SandboxServer
 from fsm_bot.sandbox.client import SandboxClient
 from fsm_bot.sandbox.mailbox import Mailbox
-from fsm_bot.storage import Database, normalize_url, upgrade_to_head
+from fsm_bot.storage import Database, upgrade_to_head
 from fsm_bot.storage.models import Dialog, Member, OutgoingMessage, ProcessedEvent
 from fsm_bot.storage.repositories import CommunityRepository, InboxRepository
 from fsm_bot.storage.types import utcnow
@@ -630,23 +629,6 @@ def check_engine_run(database: Database, total: int, users: int, per_user: int) 
         problems.append(f"confirm questions: {questions} of {per_step[2] * users}")
     if pending or sum(texts.values()) != total or problems:
         raise RuntimeError(f"engine run is wrong: {pending} unhandled, {sum(texts.values())} replies; {problems}")
-
-
-def postgres_schema(server_url: str) -> tuple[str, Callable[[], None]]:
-    """A fresh schema reached through search_path, and a function that drops it."""
-    server_url = normalize_url(server_url)
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server_url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-
-    def drop() -> None:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-    url = make_url(server_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    return url.render_as_string(hide_password=False), drop
 
 
 # --- (c) memory of a running engine

@@ -7,19 +7,11 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from fsm_bot.app import Bot
-from fsm_bot.config import Settings
+from fsm_bot.config import DEFAULT_FLOWS, Settings
 from fsm_bot.sandbox.client import SandboxClient
 
 TEST_FLOWS = [
-    "help",
-    "onboarding",
-    "membership",
-    "appoint",
-    "broadcast",
-    "ack",
-    "broadcast_report:unread",
-    "broadcast_report:resend",
-    "history",
+    *DEFAULT_FLOWS,
     "tests.engine.sample_flows:survey",
     "tests.engine.sample_flows:leaders_only",
     "tests.engine.sample_flows:crash",
