@@ -215,16 +215,10 @@ class BroadcastRepository:
             self._base = self.session.scalar(select(Community.random_id_base).where(Community.id == self.community_id))
         return [random_id_for(self._base or 0, row.id, RandomIdRange.BROADCASTS) for row in rows]
 
-    def mark_sending(self, batches: Sequence[tuple[Sequence[int], int]]) -> None:
-        """Claim rows for their batches (row ids, random_id) in one statement, not one per batch:
-        a claim of 2,500 copies is on the delivery's critical path, and round trips are its cost."""
-        if not batches:
-            return
-        all_ids = [row_id for row_ids, _ in batches for row_id in row_ids]
-        random_id = case(*[(R.id.in_(list(row_ids)), batch_random_id) for row_ids, batch_random_id in batches])
+    def mark_sending(self, row_ids: Sequence[int], random_id: int) -> None:
         self.session.execute(
             update(BroadcastRecipient)
-            .where(R.id.in_(all_ids))
+            .where(R.id.in_(row_ids))
             .values(status=RecipientStatus.SENDING.value, random_id=random_id, attempts=R.attempts + 1)
         )
 
