@@ -263,7 +263,8 @@ class BroadcastRecipient(Base):
     __tablename__ = "broadcast_recipient"
     __table_args__ = (
         UniqueConstraint("broadcast_id", "vk_id", name="uq_broadcast_recipient"),
-        Index("ix_broadcast_recipient_queue", "status", "broadcast_id", "id"),
+        # Not on status: updating an indexed column rules out PostgreSQL's HOT updates (migration 0007).
+        Index("ix_broadcast_recipient_order", "broadcast_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
