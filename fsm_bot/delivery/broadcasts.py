@@ -76,12 +76,12 @@ class BroadcastQueue:
         fresh = iter(broadcasts.new_random_ids([(b, part) for (b, part, random_id), _ in chunks if not random_id]))
         claimed = []
         for (broadcast_id, part, random_id), chunk in chunks:
-            if not random_id:
-                random_id = next(fresh)
-            broadcasts.mark_sending([row.id for row in chunk], random_id)
-            unit = SendUnit(tuple(row.vk_id for row in chunk), random_id, part_content(parts[broadcast_id][part]))
+            unit = SendUnit(
+                tuple(row.vk_id for row in chunk), random_id or next(fresh), part_content(parts[broadcast_id][part])
+            )
             attempts = max(row.attempts for row in chunk) + 1
             claimed.append(Claimed(unit, {row.vk_id: row.id for row in chunk}, attempts, owner=broadcast_id))
+        broadcasts.mark_sending([(list(item.row_ids.values()), item.unit.random_id) for item in claimed])
         taken = sum(len(item.row_ids) for item in claimed)
         usable = sum(row.vk_id not in busy_peers for row in rows)
         return claimed, taken < usable

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, case, insert, or_, select, update
+from sqlalchemy import Row, case, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from fsm_bot.storage.models import (
@@ -215,12 +215,30 @@ class BroadcastRepository:
             self._base = self.session.scalar(select(Community.random_id_base).where(Community.id == self.community_id))
         return [random_id_for(self._base or 0, row.id, RandomIdRange.BROADCASTS) for row in rows]
 
-    def mark_sending(self, row_ids: Sequence[int], random_id: int) -> None:
-        self.session.execute(
-            update(BroadcastRecipient)
-            .where(R.id.in_(row_ids))
-            .values(status=RecipientStatus.SENDING.value, random_id=random_id, attempts=R.attempts + 1)
-        )
+    def mark_sending(self, batches: Sequence[tuple[Sequence[int], int]]) -> None:
+        """Claim rows for their batches (row ids, random_id) before the request leaves.
+
+        On PostgreSQL all batches go in one statement joined to arrays (a round trip per batch was
+        the claim's cost, and claims are on the delivery's critical path); SQLite runs in process,
+        where a statement per batch costs no round trip.
+        """
+        if self.session.get_bind().dialect.name == "postgresql":
+            ids = [row_id for row_ids, _ in batches for row_id in row_ids]
+            random_ids = [random_id for row_ids, random_id in batches for _ in row_ids]
+            self.session.execute(
+                text(
+                    "UPDATE broadcast_recipient AS r SET status = :status, random_id = c.rid, attempts = r.attempts + 1"
+                    " FROM unnest(CAST(:ids AS bigint[]), CAST(:rids AS bigint[])) AS c(id, rid) WHERE r.id = c.id"
+                ),
+                {"status": RecipientStatus.SENDING.value, "ids": ids, "rids": random_ids},
+            )
+            return
+        for row_ids, random_id in batches:
+            self.session.execute(
+                update(BroadcastRecipient)
+                .where(R.id.in_(list(row_ids)))
+                .values(status=RecipientStatus.SENDING.value, random_id=random_id, attempts=R.attempts + 1)
+            )
 
     def part_delivered(self, row_ids: Sequence[int], parts_total: dict[int, int]) -> None:
         """A part reached these rows: the next part is due, or the copy is complete."""
