@@ -86,7 +86,9 @@ def test_a_recipient_who_leaves_mid_send_loses_nothing(sandbox: SandboxClient, s
     confirm = press(sandbox, headman, options, "Далее", expect=5)[-1]
     sandbox.inject_fault("execute", 10, count=3)  # slows the delivery down by a few retries
     sandbox.press(headman, confirm["id"], "Отправить")
-    sandbox.update_user(students[1], member=False)  # leaves the community while the parts go out
+    # Once the broadcast exists (its report is out), one recipient leaves while the parts go out.
+    sandbox.wait_for_messages(headman, 1, predicate=lambda m: m["text"].startswith("📣 Рассылка №"), timeout=20)
+    sandbox.update_user(students[1], member=False)
     for student in students:
         sandbox.wait_for_messages(student, 3, timeout=30)
     wait_until(lambda: "Доставка завершена." in report_of(sandbox, headman)["text"], timeout=30, what="report")
