@@ -33,17 +33,14 @@ with time.monotonic(), one clock system-wide on Linux, so the bot's and the sand
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import math
-import multiprocessing
 import os
 import statistics
 import sys
 import tempfile
 import threading
 import time
-import traceback
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -56,6 +53,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import vk_api
 from _databases import postgres_schema
 from _results import record
+from _world import World as SandboxWorld
+from _world import serve_commands
 from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.orm import Session
 
@@ -113,74 +112,46 @@ def world_main(conn, rps_limit: int) -> None:  # type: ignore[no-untyped-def]
     server = SandboxServer(port=0, demo=False, rps_limit=rps_limit)
     url = server.start()
     client = SandboxClient(url)
-    conn.send(("ok", url))
+
+    def handle(name: str, args: tuple) -> Any:
+        if name == "reset":
+            client.reset(rps_limit=rps_limit)
+            requests_seen.clear()
+            return None
+        if name == "users":
+            # Straight into the state: the server is idle between runs, and 10,000 POSTs take long.
+            directory = server.sandbox.directory
+            return [directory.add_user(f"Студент{i}", "Бенчмарков").id for i in range(args[0])]
+        if name == "requests":
+            return list(requests_seen)
+        if name == "stats":
+            return client.stats()
+        if name == "cpu":
+            return time.process_time()
+        if name == "log":
+            return client.log()
+        raise ValueError(f"unknown command {name!r}")
+
     try:
-        while (command := conn.recv()) is not None:
-            name, args = command
-            try:
-                if name == "reset":
-                    client.reset(rps_limit=rps_limit)
-                    requests_seen.clear()
-                    reply: Any = None
-                elif name == "users":
-                    # Straight into the state: the server is idle between runs, and 10,000 POSTs take long.
-                    directory = server.sandbox.directory
-                    reply = [directory.add_user(f"Студент{i}", "Бенчмарков").id for i in range(args[0])]
-                elif name == "requests":
-                    reply = list(requests_seen)
-                elif name == "stats":
-                    reply = client.stats()
-                elif name == "cpu":
-                    reply = time.process_time()
-                elif name == "log":
-                    reply = client.log()
-                else:
-                    raise ValueError(f"unknown command {name!r}")
-                conn.send(("ok", reply))
-            except Exception:
-                conn.send(("error", traceback.format_exc()))
+        serve_commands(conn, url, handle)
     finally:
         server.stop()
 
 
-class World:
+class World(SandboxWorld):
     """The benchmark's handle on the sandbox process."""
 
     def __init__(self, rps_limit: int) -> None:
-        context = multiprocessing.get_context("spawn")
-        self.conn, child = context.Pipe()
-        self.process = context.Process(target=world_main, args=(child, rps_limit), daemon=True)
-        self.process.start()
-        self.url: str = self._answer(60)
+        super().__init__(world_main, rps_limit, ask_timeout=120)
         community = SandboxClient(self.url).community()
         self.group_id: int = community["group_id"]
         self.token: str = community["tokens"][0]
         self.api_url: str = community["api_url"]
 
-    def _answer(self, timeout: float) -> Any:
-        if not self.conn.poll(timeout):
-            raise RuntimeError("the sandbox process did not answer")
-        status, value = self.conn.recv()
-        if status != "ok":
-            raise RuntimeError(f"the sandbox process failed:\n{value}")
-        return value
-
-    def ask(self, name: str, *args: Any, timeout: float = 120) -> Any:
-        self.conn.send((name, args))
-        return self._answer(timeout)
-
     def fresh(self, users: int) -> list[int]:
         """Forget everything (stats, messages, the rate window) and create `users` users who allow messages."""
         self.ask("reset")
         return self.ask("users", users)
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self.conn.send(None)
-        self.process.join(15)
-        if self.process.is_alive():
-            self.process.terminate()
-            self.process.join(5)
 
 
 def delivery_check(world: World, recipients: Sequence[int]) -> dict[str, Any]:

@@ -36,7 +36,6 @@ Run it from the repository root (the survey flow lives in tests/engine/sample_fl
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gc
 import logging
 import multiprocessing
@@ -59,6 +58,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `flows` and t
 
 from _databases import postgres_schema
 from _results import percentile, record
+from _world import World as SandboxWorld
+from _world import serve_commands
 from sqlalchemy import event, func, insert, select, update
 
 from fsm_bot.app import FLOW_CATALOGS, Bot
@@ -252,23 +253,19 @@ def world_main(conn, rps_limit: int, send_threads: int) -> None:  # type: ignore
     server = SandboxServer(port=0, demo=False, rps_limit=rps_limit)
     url = server.start()
     client = SandboxClient(url)
-    conn.send(("ok", url))
+
+    def handle(name: str, args: tuple) -> Any:
+        if name == "users":
+            first, count = args
+            return [client.add_user(name_of(first + i), "Бенчмарков")["id"] for i in range(count)]
+        if name == "drive":
+            return _drive(url, answers, *args, threads=send_threads)
+        if name == "stats":
+            return client.stats()
+        raise ValueError(f"unknown command {name!r}")
+
     try:
-        while (command := conn.recv()) is not None:
-            name, args = command
-            try:
-                if name == "users":
-                    first, count = args
-                    reply: Any = [client.add_user(name_of(first + i), "Бенчмарков")["id"] for i in range(count)]
-                elif name == "drive":
-                    reply = _drive(url, answers, *args, threads=send_threads)
-                elif name == "stats":
-                    reply = client.stats()
-                else:
-                    raise ValueError(f"unknown command {name!r}")
-                conn.send(("ok", reply))
-            except Exception:
-                conn.send(("error", traceback.format_exc()))
+        serve_commands(conn, url, handle)
     finally:
         server.stop()
 
@@ -327,35 +324,11 @@ def _drive(
     return {"records": records, "extra": extra, "total": total}
 
 
-class World:
-    """The benchmark's handle on the VK-side process."""
+class World(SandboxWorld):
+    """The benchmark's handle on the VK-side process: the sandbox and the people writing to the bot."""
 
     def __init__(self, rps_limit: int, send_threads: int) -> None:
-        context = multiprocessing.get_context("spawn")
-        self.conn, child = context.Pipe()
-        self.process = context.Process(target=world_main, args=(child, rps_limit, send_threads), daemon=True)
-        self.process.start()
-        self.url = self._answer(60)
-
-    def _answer(self, timeout: float) -> Any:
-        if not self.conn.poll(timeout):
-            raise RuntimeError("the sandbox process did not answer")
-        status, value = self.conn.recv()
-        if status != "ok":
-            raise RuntimeError(f"the sandbox process failed:\n{value}")
-        return value
-
-    def ask(self, name: str, *args: Any, timeout: float = 600) -> Any:
-        self.conn.send((name, args))
-        return self._answer(timeout)
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self.conn.send(None)
-        self.process.join(15)
-        if self.process.is_alive():
-            self.process.terminate()
-            self.process.join(5)
+        super().__init__(world_main, rps_limit, send_threads, ask_timeout=600)
 
 
 def stats_delta(before: dict[str, Any], after: dict[str, Any]) -> dict[str, int]:
