@@ -25,7 +25,7 @@ from fsm_bot.engine.members import MemberInfo
 from fsm_bot.engine.menu import commands, main_menu
 from fsm_bot.engine.registry import FlowRegistry
 from fsm_bot.storage import Database
-from fsm_bot.storage.models import Member, ProcessedEvent, StudyGroup
+from fsm_bot.storage.models import Member, ProcessedEvent
 from fsm_bot.storage.repositories import InboxRepository, MemberProfile, MemberRepository
 from fsm_bot.texts import Texts
 from fsm_bot.vk.events import IncomingEvent, MalformedEvent, parse_update
@@ -169,8 +169,7 @@ class EventHandler:
         return member
 
     def member_info(self, session: Session, member: Member) -> MemberInfo:
-        group = session.get(StudyGroup, member.study_group_id) if member.study_group_id else None
-        return MemberInfo.of(member, group.name if group else None)
+        return MemberInfo.load(session, member)
 
     def timeout_for(self, flow: Flow) -> timedelta:
         return self.timeout_override or flow.timeout

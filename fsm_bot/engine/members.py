@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fsm_bot.storage.models import Member, Role
+from sqlalchemy.orm import Session
+
+from fsm_bot.storage.models import Member, Role, StudyGroup
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,12 @@ class MemberInfo:
     @property
     def onboarded(self) -> bool:
         return self.status == "active"
+
+    @classmethod
+    def load(cls, session: Session, member: Member) -> MemberInfo:
+        """The snapshot of a member row, with its study group's name looked up."""
+        group = session.get(StudyGroup, member.study_group_id) if member.study_group_id else None
+        return cls.of(member, group.name if group else None)
 
     @classmethod
     def of(cls, member: Member, study_group: str | None) -> MemberInfo:

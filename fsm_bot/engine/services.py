@@ -50,13 +50,7 @@ class CommunityServices:
 
     def member(self, vk_id: int) -> MemberInfo | None:
         member = self._members.get(vk_id)
-        return None if member is None else MemberInfo.of(member, self._group_name(member.study_group_id))
-
-    def _group_name(self, group_id: int | None) -> str | None:
-        if group_id is None:
-            return None
-        group = self._session.get(StudyGroup, group_id)
-        return group.name if group else None
+        return None if member is None else MemberInfo.load(self._session, member)
 
     def _group(self, name: str) -> StudyGroup | None:
         return self._session.scalars(
@@ -82,7 +76,7 @@ class CommunityServices:
         admins = self._session.scalars(
             select(Member).where(Member.community_id == self._community_id, Member.role == Role.ADMIN.value)
         )
-        return [MemberInfo.of(member, self._group_name(member.study_group_id)) for member in admins]
+        return [MemberInfo.load(self._session, member) for member in admins]
 
     def set_name(self, first_name: str, last_name: str) -> None:
         member = self._require(self._vk_id)
@@ -106,7 +100,7 @@ class CommunityServices:
             member.status = MemberStatus.ACTIVE.value
         else:
             member.status, member.study_group_id = MemberStatus.NEW.value, None
-        return MemberInfo.of(member, self._group_name(member.study_group_id))
+        return MemberInfo.load(self._session, member)
 
     def find_members(self, query: str, limit: int = 10) -> list[MemberInfo]:
         """Members by surname prefix (case-insensitive), or by VK id / vk.com/id link."""
@@ -123,7 +117,7 @@ class CommunityServices:
             .order_by(Member.last_name, Member.first_name)
         )
         matches = [row for row in rows if row.last_name.lower().replace("ё", "е").startswith(needle)]
-        return [MemberInfo.of(row, self._group_name(row.study_group_id)) for row in matches[:limit]]
+        return [MemberInfo.load(self._session, row) for row in matches[:limit]]
 
     def appoint(self, vk_id: int, group_name: str, role: Role) -> MemberInfo | None:
         """Make someone the headman or a deputy of a group (or a plain student again).

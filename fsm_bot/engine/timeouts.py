@@ -17,7 +17,6 @@ from fsm_bot.delivery.replies import queue_reply
 from fsm_bot.engine.members import MemberInfo
 from fsm_bot.engine.registry import FlowRegistry
 from fsm_bot.storage import Database
-from fsm_bot.storage.models import StudyGroup
 from fsm_bot.storage.repositories import DialogRepository, MemberRepository
 from fsm_bot.storage.repositories.dialogs import IDLE
 from fsm_bot.storage.types import utcnow
@@ -63,7 +62,6 @@ def _expire_one(session: Session, community_id: int, peer_id: int, user_id: int,
     member = MemberRepository(session, community_id).get(user_id)
     keyboard = None
     if member is not None:
-        group = session.get(StudyGroup, member.study_group_id) if member.study_group_id else None
-        keyboard = menu_for(MemberInfo.of(member, group.name if group else None))
+        keyboard = menu_for(MemberInfo.load(session, member))
     queue_reply(session, community_id, peer_id, MessageContent(texts("dialog.timed_out", flow=name), keyboard))
     return 1

@@ -105,13 +105,19 @@ def seed_group(database_url: str, community_id: int) -> None:
     database.dispose()
 
 
-def test_a_dialog_continues_after_kill_9_and_restart(
-    sandbox: SandboxClient, bot_process: BotProcess, database_url: str
-) -> None:
+def running_with_anna(sandbox: SandboxClient, bot_process: BotProcess, database_url: str) -> int:
+    """The bot started on a database with the group ИВТ-101, and Anna onboarded into it."""
     seed_group(database_url, sandbox.group_id)
     bot_process.start()
     anna = sandbox.add_user("Анна", "Смирнова")["id"]
     onboard(sandbox, anna)
+    return anna
+
+
+def test_a_dialog_continues_after_kill_9_and_restart(
+    sandbox: SandboxClient, bot_process: BotProcess, database_url: str
+) -> None:
+    anna = running_with_anna(sandbox, bot_process, database_url)
     sandbox.send(anna, "опрос")
     sandbox.wait_for_messages(anna, 4, timeout=20)
     sandbox.send(anna, "Анна")
@@ -149,10 +155,7 @@ def test_kill_9_while_busy_loses_no_event_and_doubles_no_reply(
 def test_a_dialog_timeout_fires_after_a_restart(
     sandbox: SandboxClient, bot_process: BotProcess, database_url: str
 ) -> None:
-    seed_group(database_url, sandbox.group_id)
-    bot_process.start()
-    anna = sandbox.add_user("Анна", "Смирнова")["id"]
-    onboard(sandbox, anna)
+    anna = running_with_anna(sandbox, bot_process, database_url)
     sandbox.send(anna, "опрос")
     sandbox.wait_for_messages(anna, 4, timeout=20)
     bot_process.kill()
@@ -206,10 +209,7 @@ def _cursor(database_url: str) -> str:
 def test_a_scheduled_message_survives_kill_9(
     sandbox: SandboxClient, bot_process: BotProcess, database_url: str
 ) -> None:
-    seed_group(database_url, sandbox.group_id)
-    bot_process.start()
-    anna = sandbox.add_user("Анна", "Смирнова")["id"]
-    onboard(sandbox, anna)
+    anna = running_with_anna(sandbox, bot_process, database_url)
     sandbox.send(anna, "напомни")
     sandbox.wait_for_messages(anna, 4, timeout=20)
     bot_process.kill()
