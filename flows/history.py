@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from fsm_bot.engine import Context, Flow, Role
 
 flow = Flow(
@@ -12,8 +10,6 @@ flow = Flow(
     triggers=["мои рассылки", "рассылки", "история рассылок"],
     role=Role.DEPUTY,
 )
-
-MOSCOW = ZoneInfo("Europe/Moscow")
 
 
 @flow.on_start
@@ -25,7 +21,7 @@ def show_history(ctx: Context) -> None:
     lines = [ctx.t("history.header")]
     buttons = []
     for broadcast, tally in recent:
-        when = broadcast.created_at.astimezone(MOSCOW).strftime("%d.%m %H:%M")
+        when = broadcast.created_at.astimezone(ctx.services.timezone).strftime("%d.%m %H:%M")
         first = next((p.get("text", "") for p in broadcast.parts if p.get("text")), "")
         line = ctx.t(
             "history.line",

@@ -14,12 +14,14 @@ import threading
 import time
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import flows
 from fsm_bot.config import Settings
 from fsm_bot.delivery.broadcasts import BroadcastQueue
 from fsm_bot.delivery.replies import ReplyQueue
 from fsm_bot.delivery.sender import Delivery, Sender
+from fsm_bot.delivery.uploads import DocumentUploader
 from fsm_bot.engine.dispatcher import Dispatcher, QueuedEvent
 from fsm_bot.engine.handler import EventHandler
 from fsm_bot.engine.inbox import Inbox
@@ -34,6 +36,7 @@ from fsm_bot.storage import Database, upgrade_to_head
 from fsm_bot.storage.repositories import InboxRepository, MemberProfile, MemberRepository
 from fsm_bot.storage.types import utcnow
 from fsm_bot.texts import Texts
+from fsm_bot.timekeeping import Timekeeper
 from fsm_bot.vk.callback import CallbackCommunity, callback_server, create_callback_app
 from fsm_bot.vk.client import VkClient
 from fsm_bot.vk.errors import Outcome, VkCallError
@@ -78,6 +81,8 @@ class Bot:
         self._callback_thread: threading.Thread | None = None
         self.handler: EventHandler | None = None
         self.reports: ReportUpdater | None = None
+        self.uploads: DocumentUploader | None = None
+        self.timekeeper: Timekeeper | None = None
         self.stopped = threading.Event()
         self.failure: Exception | None = None
         self._stop_lock = threading.Lock()
@@ -117,6 +122,15 @@ class Bot:
                 for name, group in self.settings.stream.groups.items()
                 if group.chat_peer_id is not None
             },
+            timezone=ZoneInfo(self.settings.timezone),
+            ics_days=self.settings.reminders.ics_days,
+        )
+        self.uploads = DocumentUploader(
+            self.database,
+            self.community_id,
+            self.client,
+            self.sender.wake,
+            lambda name: self.texts("documents.upload_failed", name=name),
         )
         self.reports = ReportUpdater(self.database, self.community_id, self.texts, self.client)
         self.dispatcher = Dispatcher(self.inbox, self._handle, self.settings.engine.workers, typing=self._typing)
@@ -138,9 +152,14 @@ class Bot:
             community_id=self.community_id,
         )
         self.sender.start()
+        self.uploads.start()
         self.reports.start()
         self.dispatcher.start()
         self.scheduler.start()
+        self.timekeeper = Timekeeper(
+            self.settings, self.database, self.community_id, self.scheduler, self.inbox, self.texts, self.sender.wake
+        )
+        self.timekeeper.start()
         self._start_source()
         log.info("bot for community %d is running (%s mode)", self.community_id, self.settings.vk.mode)
 
@@ -161,6 +180,10 @@ class Bot:
             self.dispatcher.stop()
         if self.scheduler is not None:
             self.scheduler.stop()
+        if self.timekeeper is not None:
+            self.timekeeper.stop()
+        if self.uploads is not None:
+            self.uploads.stop()
         if self.sender is not None:
             self.sender.stop()
         if self.reports is not None:
@@ -260,6 +283,10 @@ class Bot:
         assert self.handler is not None and self.sender is not None
         outcome = self.handler.handle(event.row_id, event.user_id)
         self.sender.wake()  # replies, and perhaps a broadcast: a look at the outboxes costs little
+        if outcome.documents and self.uploads is not None:
+            self.uploads.wake()
+        if outcome.replan_reminders and self.timekeeper is not None:
+            self.timekeeper.plan()
         for edit in outcome.edits:
             params = {
                 "peer_id": edit.peer_id,

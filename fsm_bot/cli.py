@@ -73,6 +73,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     diagram.add_argument("--output", metavar="FILE", help="write Markdown to FILE instead of printing it")
 
+    timetable = commands.add_parser("timetable", help="import or export a timetable file")
+    timetable_commands = timetable.add_subparsers(dest="timetable_command", required=True, metavar="ACTION")
+    load = timetable_commands.add_parser(
+        "import", parents=[common], help="load a YAML timetable (or a university's .ics with --group)"
+    )
+    load.add_argument("file", type=Path, help="timetable.yaml (format in the README) or calendar.ics")
+    load.add_argument("--group", help="only this group of a YAML file; the group an .ics file belongs to")
+    save = timetable_commands.add_parser("export", parents=[common], help="write a group's timetable to a file")
+    save.add_argument("--group", required=True, help="study group, e.g. ИВТ-101")
+    save.add_argument("--output", required=True, type=Path, help="F.ics (calendar) or F.yaml (import format)")
+    save.add_argument("--subgroup", type=int, help="only what this subgroup attends (.ics)")
+    save.add_argument("--from", dest="first", type=_date_argument, help="first day (default: semester start)")
+    save.add_argument("--to", dest="last", type=_date_argument, help="last day (default: semester end)")
+
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     upgrade = db_commands.add_parser("upgrade", parents=[common], help="apply migrations (default: to head)")
@@ -104,6 +118,64 @@ def _database(settings: Settings):  # type: ignore[no-untyped-def]
         return Database(settings.database.url, echo=settings.database.echo)
     except (SQLAlchemyError, ValueError) as error:
         raise CommandError(f"database.url {_printable_url(settings.database.url)!r} is not usable: {error}") from None
+
+
+def _date_argument(value: str):  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-12-01") from None
+
+
+def cmd_timetable(args: argparse.Namespace) -> int:
+    from zoneinfo import ZoneInfo
+
+    from fsm_bot.storage import upgrade_to_head
+    from fsm_bot.timetable import TimetableFileError
+    from fsm_bot.timetable_files import export_timetable, import_timetable, read_timetable_file
+
+    settings = _settings(args)
+    if settings.vk.group_id is None:
+        raise ConfigError("vk.group_id is missing: the timetable belongs to a community; put its numeric id there.")
+    timezone = ZoneInfo(settings.timezone)
+    database = _database(settings)
+    try:
+        if args.timetable_command == "import":
+            try:
+                timetable = read_timetable_file(args.file, args.group, timezone)
+            except TimetableFileError as error:
+                raise CommandError(f"{args.file} was not imported, nothing changed:\n{error}") from None
+            upgrade_to_head(database.engine)
+            summary = import_timetable(database, settings.vk.group_id, timetable)
+            for group, count in summary.lessons_by_group.items():
+                print(f"{group}: {count} weekly lesson(s)")
+            if summary.semester is not None:
+                semester = summary.semester
+                print(f"semester {semester.start} .. {semester.end}, first week {semester.first_week.value}")
+            print("a running bot picks the new timetable up within 5 minutes")
+        else:
+            upgrade_to_head(database.engine)
+            try:
+                count = export_timetable(
+                    database,
+                    settings.vk.group_id,
+                    args.group,
+                    args.output,
+                    timezone,
+                    args.first,
+                    args.last,
+                    args.subgroup,
+                )
+            except TimetableFileError as error:
+                raise CommandError(str(error)) from None
+            print(f"{args.output}: {count} {'lesson(s)' if args.output.suffix.lower() == '.ics' else 'slot(s)'}")
+    except SQLAlchemyError as error:
+        raise CommandError(f"{_printable_url(database.url)}: {type(error).__name__}: {error.orig or error}") from None
+    finally:
+        database.dispose()
+    return EXIT_OK
 
 
 def cmd_version(args: argparse.Namespace) -> int:
@@ -202,6 +274,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": cmd_run,
     "sandbox": cmd_sandbox,
     "db": cmd_db,
+    "timetable": cmd_timetable,
 }
 
 

@@ -115,6 +115,59 @@ class BroadcastSettings(_Section):
     nudge_after_minutes: float = Field(default=180, gt=0)
 
 
+class RemindersSettings(_Section):
+    # A reminder before a class that could not go out on time (the bot was down) is dropped when it
+    # would be this late: "the class starts in 15 minutes" half an hour later only confuses.
+    late_drop_minutes: int = Field(default=10, ge=0)
+    # A daily digest that could not go out on time is still sent up to this many hours late
+    # (not after the day it describes has begun).
+    digest_grace_hours: float = Field(default=12, ge=0)
+    # What «подписаться» offers first.
+    default_digest_time: str = "20:00"
+    default_lead_minutes: int = Field(default=15, ge=1, le=240)
+    # Timetable sent as a calendar file covers this many days from today.
+    ics_days: int = Field(default=120, ge=1, le=400)
+
+    @field_validator("default_digest_time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", value):
+            raise ValueError(f"{value!r} is not a time of day like 20:00")
+        return value
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class ScheduledCommandSettings(_Section):
+    """A command the bot runs by itself at set times (the seed's activate_times/activate_days)."""
+
+    command: str = Field(min_length=1)
+    # Where the answer goes: a study group's chat (stream.groups.<name>.chat_peer_id) or a peer id.
+    to: str | int
+    # On whose behalf it runs (a VK id); by default the group's headman, so privileges still apply.
+    run_as: int | None = Field(default=None, gt=0)
+    times: list[str] = Field(min_length=1)
+    days: list[str] = Field(default_factory=lambda: list(WEEKDAYS[:5]))
+
+    @field_validator("times")
+    @classmethod
+    def _clock_times(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", str(value)):
+                raise ValueError(f"{value!r} is not a time of day like 07:30")
+        return values
+
+    @field_validator("days")
+    @classmethod
+    def _weekdays(cls, values: list[str]) -> list[str]:
+        days = [str(value).lower()[:3] for value in values]
+        unknown = [value for value in days if value not in WEEKDAYS]
+        if unknown:
+            raise ValueError(f"unknown day(s) {', '.join(unknown)}: use mon, tue, wed, thu, fri, sat, sun")
+        return days
+
+
 DEFAULT_FLOWS = [
     "help",
     "onboarding",
@@ -125,6 +178,9 @@ DEFAULT_FLOWS = [
     "broadcast_report:unread",
     "broadcast_report:resend",
     "history",
+    "timetable",
+    "timetable_change",
+    "reminders",
 ]
 
 
@@ -150,6 +206,8 @@ class Settings(BaseSettings):
     stream: StreamSettings = Field(default_factory=StreamSettings)
     engine: EngineSettings = Field(default_factory=EngineSettings)
     broadcast: BroadcastSettings = Field(default_factory=BroadcastSettings)
+    reminders: RemindersSettings = Field(default_factory=RemindersSettings)
+    schedule: list[ScheduledCommandSettings] = Field(default_factory=list)
     timezone: str = "Europe/Moscow"
     locale: Literal["ru"] = "ru"
 

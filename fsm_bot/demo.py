@@ -8,6 +8,8 @@ learns nothing here that it would not learn from real VK and a real settings.yam
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
 
 from pydantic import SecretStr
 
@@ -17,9 +19,12 @@ from fsm_bot.sandbox.client import SandboxClient
 from fsm_bot.sandbox.demo import DEMO_STREAM
 from fsm_bot.storage import Database, upgrade_to_head
 from fsm_bot.storage.models import MemberStatus
-from fsm_bot.storage.repositories import CommunityRepository, MemberProfile, MemberRepository
+from fsm_bot.storage.repositories import CommunityRepository, MemberProfile, MemberRepository, TimetableRepository
+from fsm_bot.timetable import Parity, Semester, TimetableFile, load_timetable
+from fsm_bot.timetable_files import import_timetable
 
 SANDBOX_DATABASE = "sqlite:///fsm_bot_sandbox.db"
+DEMO_TIMETABLE = Path(__file__).with_name("demo_timetable.yaml")
 
 
 def demo_leaders() -> dict[str, GroupLeadersSettings]:
@@ -76,7 +81,22 @@ def enrol_demo_students(settings: Settings) -> None:
                 member.can_receive = person.allow_messages
 
     database.transaction(enrol)
+    load_demo_timetable(database, group_id)
     database.dispose()
+
+
+def load_demo_timetable(database: Database, community_id: int, today: date | None = None) -> None:
+    """The demo stream's weekly timetable, in a semester around today so every view has lessons.
+
+    Loaded once: a later start keeps the timetable and the changes tried in the demo."""
+    has_slots = database.transaction(lambda session: TimetableRepository(session, community_id).groups_with_slots())
+    if has_slots:
+        return
+    today = today or date.today()
+    monday = today - timedelta(days=today.weekday())
+    parsed = load_timetable(DEMO_TIMETABLE.read_text(encoding="utf-8"), DEMO_TIMETABLE.name)
+    semester = Semester(monday - timedelta(weeks=8), monday + timedelta(weeks=10), Parity.ODD)
+    import_timetable(database, community_id, TimetableFile(semester, parsed.groups))
 
 
 def run_sandbox_with_bot(

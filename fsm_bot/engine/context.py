@@ -33,6 +33,7 @@ class Reply:
     keyboard: str | None = None
     attachment: str | None = None
     forward: str | None = None
+    document: tuple[str, bytes] | None = None  # (file name, content): uploaded to VK, then attached
 
 
 @dataclass(frozen=True)
@@ -171,6 +172,14 @@ class Context:
         """A message to another person (a headman asked to approve, a student told the answer)."""
         keyboard = build_keyboard(buttons, inline=True) if buttons else None
         self.replies.append(Reply(vk_id, text, keyboard))
+
+    def send_document(self, file_name: str, content: bytes, text: str = "") -> None:
+        """Send a file (a calendar, a register) to this person as a VK document.
+
+        The file is stored with the reply and uploaded after the commit, so a crash in between
+        leaves it waiting in the outbox, not lost.
+        """
+        self.replies.append(Reply(self.event.peer_id, text, document=(file_name, content)))
 
     def command_button(
         self, label: str, flow: str, value: str | None = None, color: Color = "primary"

@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -46,6 +47,8 @@ class Handled:
     snackbar: tuple[IncomingEvent, str | None] | None = None
     error_id: str | None = None
     edits: list[Edit] = field(default_factory=list)
+    replan_reminders: bool = False  # subscriptions or the timetable changed
+    documents: int = 0  # replies with a file, waiting for the uploader
 
 
 class Engine(Protocol):
@@ -57,6 +60,8 @@ class Engine(Protocol):
     auto_approve: bool
     nudge_after: timedelta
     group_chats: dict[str, int]
+    timezone: ZoneInfo
+    ics_days: int
     cancel_words: frozenset[str]
     back_words: frozenset[str]
     menu_words: frozenset[str]
@@ -84,6 +89,7 @@ class Conversation:
         self.dialog = self.dialogs.load(event.peer_id, event.user_id)
         self.result = Handled()
         self.extra_replies: list[Reply] = []
+        self._services: list[CommunityServices] = []
         self._was_reset = False
 
     # --- routing
@@ -285,7 +291,11 @@ class Conversation:
             member=self.member,
             nudge_after=self.handler.nudge_after,
             group_chats=self.handler.group_chats,
+            timezone=self.handler.timezone,
+            flow_names=self.handler.registry.names,
+            ics_days=self.handler.ics_days,
         )
+        self._services.append(services)
         return Context(
             self.event, self.member, self.texts, state, services, self.handler.menu_for, self.handler.commands_for
         )
@@ -379,6 +389,10 @@ class Conversation:
     def _finish(self) -> Handled:
         outbox = OutboxRepository(self.session, self.handler.community_id)
         for reply in self.extra_replies:
+            if reply.document is not None:
+                outbox.add_document(reply.peer_id, reply.text, *reply.document)
+                self.result.documents += 1
+                continue
             queue_reply(
                 self.session,
                 self.handler.community_id,
@@ -387,6 +401,7 @@ class Conversation:
                 outbox,
             )
         self.result.queued_replies = len(self.extra_replies)
+        self.result.replan_reminders = any(services.timetable_changed for services in self._services)
         if self.event.type == "message_event" and self.result.snackbar is None:
             self.result.snackbar = (self.event, None)  # stop the button's spinner
         return self.result

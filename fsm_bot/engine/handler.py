@@ -13,6 +13,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -33,6 +34,8 @@ from fsm_bot.vk.messages import MessageContent
 
 log = logging.getLogger(__name__)
 
+DEFAULT_TIMEZONE = ZoneInfo("Europe/Moscow")  # settings.yaml `timezone` overrides it
+
 
 ProfileLookup = Callable[[int], MemberProfile | None]
 KNOWN_MEMBERS_CACHE = 10_000
@@ -52,7 +55,11 @@ class EventHandler:
         timeout_override: timedelta | None = None,
         nudge_after: timedelta = timedelta(hours=3),
         group_chats: dict[str, int] | None = None,
+        timezone: ZoneInfo = DEFAULT_TIMEZONE,
+        ics_days: int = 120,
     ) -> None:
+        self.timezone = timezone
+        self.ics_days = ics_days
         self.group_chats = dict(group_chats or {})
         self.auto_approve = auto_approve
         self.nudge_after = nudge_after

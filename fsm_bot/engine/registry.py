@@ -57,6 +57,10 @@ class FlowRegistry:
                 needed.append(flow.menu_label or f"{flow.name}.button")
         return [key for key in needed if not has_text(key)]
 
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset(self._flows)
+
     def get(self, name: str) -> Flow | None:
         return self._flows.get(name)
 

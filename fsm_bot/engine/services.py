@@ -7,14 +7,18 @@ so whatever a flow changes here commits or rolls back with its dialog state and 
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fsm_bot.engine.broadcasting import BroadcastService
 from fsm_bot.engine.members import MemberInfo
+from fsm_bot.engine.timetabling import TimetableService
 from fsm_bot.storage.models import Member, MemberStatus, Role, StudyGroup
 from fsm_bot.storage.repositories import CommunityRepository, MemberRepository
+
+DEFAULT_TIMEZONE = ZoneInfo("Europe/Moscow")  # settings.yaml `timezone` overrides it
 
 
 class CommunityServices:
@@ -27,7 +31,14 @@ class CommunityServices:
         member: MemberInfo | None = None,
         nudge_after: timedelta = timedelta(hours=3),
         group_chats: dict[str, int] | None = None,
+        timezone: ZoneInfo = DEFAULT_TIMEZONE,
+        flow_names: frozenset[str] = frozenset(),
+        ics_days: int = 120,
     ) -> None:
+        self.timezone = timezone
+        self.flow_names = flow_names  # the dialogs this bot offers: offer a button only for those
+        self.ics_days = ics_days
+        self._timetable: TimetableService | None = None
         self.group_chats = group_chats or {}
         self.auto_approve = auto_approve
         self.nudge_after = nudge_after
@@ -44,6 +55,19 @@ class CommunityServices:
             raise RuntimeError("broadcasts need the member who sends them")
         chat = self.group_chats.get(self._member_info.study_group or "")
         return BroadcastService(self._session, self._community_id, self._member_info, chat)
+
+    @property
+    def timetable(self) -> TimetableService:
+        """The member's timetable, changes and reminder subscriptions (one service per event)."""
+        if self._member_info is None:
+            raise RuntimeError("the timetable needs the member who asks")
+        if self._timetable is None:
+            self._timetable = TimetableService(self._session, self._community_id, self._member_info, self.timezone)
+        return self._timetable
+
+    @property
+    def timetable_changed(self) -> bool:
+        return self._timetable is not None and self._timetable.changed
 
     def study_groups(self) -> list[str]:
         return [group.name for group in CommunityRepository(self._session).study_groups(self._community_id)]

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
@@ -57,6 +59,80 @@ class BotScheduler:
     def stop(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+
+    def cron(
+        self,
+        job_id: str,
+        function: Callable[..., Any],
+        *,
+        hour: int,
+        minute: int,
+        day_of_week: str = "*",
+        misfire_grace_time: float = 3600,
+        **kwargs: Any,
+    ) -> None:
+        """A job at a time of day in the scheduler's time zone (DST handled by APScheduler's cron)."""
+        self.scheduler.add_job(
+            function,
+            "cron",
+            hour=hour,
+            minute=minute,
+            day_of_week=day_of_week,
+            id=job_id,
+            replace_existing=True,
+            misfire_grace_time=misfire_grace_time,
+            kwargs=kwargs,
+        )
+
+    def sync_date_jobs(
+        self,
+        prefix: str,
+        wanted: Mapping[str, datetime],
+        function: Callable[..., Any],
+        misfire_grace_time: float,
+        **kwargs: Any,
+    ) -> tuple[int, int]:
+        """Make the one-off jobs whose ids start with `prefix` exactly `wanted` (id -> run time).
+
+        Existing jobs are kept as they are rather than re-added, so running this again (at every
+        start, after every change) neither moves nor doubles a job; returns (added, removed).
+        """
+        existing = {job.id for job in self.scheduler.get_jobs() if job.id.startswith(prefix)}
+        removed = 0
+        for job_id in existing - wanted.keys():
+            try:
+                self.scheduler.remove_job(job_id)
+                removed += 1
+            except JobLookupError:
+                pass  # it fired meanwhile
+        added = 0
+        for job_id, run_date in wanted.items():
+            if job_id in existing:
+                continue
+            self.scheduler.add_job(
+                function,
+                "date",
+                run_date=run_date,
+                id=job_id,
+                replace_existing=True,
+                misfire_grace_time=misfire_grace_time,
+                kwargs=kwargs,
+            )
+            added += 1
+        return added, removed
+
+    def remove_jobs(self, prefix: str, keep: Iterable[str] = ()) -> int:
+        """Jobs under `prefix` that are no longer configured (a schedule entry deleted from settings)."""
+        keep = set(keep)
+        removed = 0
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith(prefix) and job.id not in keep:
+                job.remove()
+                removed += 1
+        return removed
+
+    def job_ids(self, prefix: str = "") -> list[str]:
+        return sorted(job.id for job in self.scheduler.get_jobs() if job.id.startswith(prefix))
 
     def every(self, job_id: str, function: Callable[..., Any], seconds: float, **kwargs: Any) -> None:
         """An interval job; re-adding it at start replaces the stored one (with its next run time)."""

@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from fsm_bot.storage.types import JsonDocument, UtcDateTime, utcnow
@@ -151,6 +151,7 @@ class LongPollCursor(Base):
 
 
 class OutgoingStatus(StrEnum):
+    UPLOADING = "uploading"  # a document waits to be uploaded to VK; then it is pending like any reply
     PENDING = "pending"
     SENDING = "sending"
     SENT = "sent"
@@ -178,6 +179,9 @@ class OutgoingMessage(Base):
     attachment: Mapped[str | None] = mapped_column(Text, nullable=True)
     forward: Mapped[str | None] = mapped_column(Text, nullable=True)
     options: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
+    # A file to upload and attach before sending (an .ics, a register); dropped once uploaded.
+    upload_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    upload_data: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     status: Mapped[str] = mapped_column(String(16), default=OutgoingStatus.PENDING.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

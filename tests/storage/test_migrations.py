@@ -26,6 +26,11 @@ ENGINE_TABLES = {
     "broadcast",
     "broadcast_recipient",
     "send_batch",
+    "timetable_calendar",
+    "timetable_slot",
+    "timetable_change",
+    "subscription",
+    "fired_reminder",
 }
 
 

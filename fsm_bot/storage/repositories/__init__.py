@@ -7,6 +7,8 @@ from fsm_bot.storage.repositories.events import CursorRepository, InboxRepositor
 from fsm_bot.storage.repositories.members import MemberProfile, MemberRepository
 from fsm_bot.storage.repositories.outbox import OutboxRepository
 from fsm_bot.storage.repositories.scheduled import ScheduledMessageRepository
+from fsm_bot.storage.repositories.subscriptions import Firing, Subscriber, SubscriptionRepository
+from fsm_bot.storage.repositories.timetable import TimetableRepository
 
 __all__ = [
     "AckResult",
@@ -14,11 +16,15 @@ __all__ = [
     "CommunityRepository",
     "CursorRepository",
     "DialogRepository",
+    "Firing",
     "InboxRepository",
     "MemberProfile",
     "MemberRepository",
     "OutboxRepository",
     "ReceivedEvent",
     "ScheduledMessageRepository",
+    "Subscriber",
+    "SubscriptionRepository",
     "Tally",
+    "TimetableRepository",
 ]

@@ -4,7 +4,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from fsm_bot.storage.models import Community, OutgoingMessage, OutgoingStatus
@@ -45,6 +45,59 @@ class OutboxRepository:
         self.session.flush()
         row.random_id = random_id_for(self._random_id_base(), row.id, RandomIdRange.REPLIES)
         return row
+
+    def add_many(self, peer_ids: Sequence[int], text: str, keyboard: str | None = None) -> list[int]:
+        """The same message to many peers in two statements (reminders due at one minute): the
+        sender then finds identical rows and sends them as one peer_ids call per hundred."""
+        if not peer_ids:
+            return []
+        now = utcnow()
+        rows = self.session.execute(
+            insert(OutgoingMessage).returning(OutgoingMessage.id, sort_by_parameter_order=True),
+            [
+                {
+                    "community_id": self.community_id,
+                    "peer_id": peer_id,
+                    "text": text,
+                    "keyboard": keyboard,
+                    "options": {},
+                    "status": OutgoingStatus.PENDING.value,
+                    "attempts": 0,
+                    "random_id": 0,
+                    "created_at": now,
+                }
+                for peer_id in peer_ids
+            ],
+        ).all()
+        base = self._random_id_base()
+        ids = [row.id for row in rows]
+        self.session.execute(
+            update(OutgoingMessage),
+            [{"id": row_id, "random_id": random_id_for(base, row_id, RandomIdRange.REPLIES)} for row_id in ids],
+        )
+        return ids
+
+    def add_document(self, peer_id: int, text: str, name: str, data: bytes) -> OutgoingMessage:
+        """A message with a file: it waits as UPLOADING until the uploader attaches the file, then
+        goes out like any reply (crash-safe: the file lives in the row until it is uploaded)."""
+        row = self.add(peer_id, text)
+        row.upload_name = name
+        row.upload_data = data
+        row.status = OutgoingStatus.UPLOADING.value
+        return row
+
+    def waiting_uploads(self, limit: int = 10) -> list[OutgoingMessage]:
+        return list(
+            self.session.scalars(
+                select(OutgoingMessage)
+                .where(
+                    OutgoingMessage.community_id == self.community_id,
+                    OutgoingMessage.status == OutgoingStatus.UPLOADING.value,
+                )
+                .order_by(OutgoingMessage.id)
+                .limit(limit)
+            )
+        )
 
     def _random_id_base(self) -> int:
         if self._base is None:

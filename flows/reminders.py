@@ -1,0 +1,129 @@
+"""«напоминания»: a student's subscriptions to the timetable.
+
+menu (what is on, and buttons to add or remove) -> a time for the digest, or minutes before class
+-> back to the menu. Every kind also brings changes the headman makes («только изменения» brings
+nothing else). Saving a subscription re-plans the reminder jobs after the commit.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+
+from fsm_bot.engine import Context, Flow, Transition
+from fsm_bot.engine.timetabling import SubscriptionKind
+
+DIGEST_TIMES = ("19:00", "20:00", "21:00", "22:00")
+LEADS = (5, 10, 15, 30, 60)
+
+flow = Flow(
+    name="reminders",
+    description="reminders.description",
+    triggers=["напоминания", "подписки", "подписаться", "отписаться"],
+    states=["menu", "digest_time", "lead"],
+    transitions=[
+        Transition("pick_time", "menu", "digest_time"),
+        Transition("pick_lead", "menu", "lead"),
+        Transition("saved", ["digest_time", "lead"], "menu"),
+    ],
+)
+
+
+@flow.on_start
+def begin(ctx: Context) -> None:
+    if ctx.services.timetable.group is None:
+        ctx.finish(ctx.t("timetable.no_group"))
+        return
+    ctx.enter("menu")
+
+
+@flow.asks("menu")
+def show_menu(ctx: Context) -> None:
+    current = {s.kind: s for s in ctx.services.timetable.subscriptions()}
+    lines = [ctx.t("reminders.header")]
+    if not current:
+        lines.append(ctx.t("reminders.none"))
+    for kind, subscription in current.items():
+        lines.append(
+            "• "
+            + ctx.t(
+                f"reminders.kind.{kind.value}",
+                time=subscription.at_time.strftime("%H:%M") if subscription.at_time else "",
+                minutes=subscription.lead_minutes or "",
+            )
+        )
+    rows = [
+        [ctx.option(ctx.t("reminders.add_digest"), "digest")],
+        [
+            ctx.option(ctx.t("reminders.add_before_first"), "before_first"),
+            ctx.option(ctx.t("reminders.add_before_each"), "before_each"),
+        ],
+        [ctx.option(ctx.t("reminders.add_changes"), "changes")],
+    ]
+    if current:
+        rows.append([ctx.option(ctx.t("reminders.remove_all"), "off", "negative")])
+    rows.append([ctx.option(ctx.t("reminders.done"), "done", "positive")])
+    ctx.ask("\n".join(lines), rows)
+
+
+@flow.receives("menu")
+def got_menu(ctx: Context) -> None:
+    choice = ctx.button
+    timetable = ctx.services.timetable
+    if choice == "done":
+        ctx.finish(ctx.t("reminders.bye"))
+    elif choice == "off":
+        timetable.unsubscribe()
+        ctx.reply(ctx.t("reminders.all_removed"))
+        ctx.enter("menu")
+    elif choice == "digest":
+        ctx.go("pick_time")
+    elif choice in ("before_first", "before_each"):
+        ctx.data["kind"] = choice
+        ctx.go("pick_lead")
+    elif choice == "changes":
+        timetable.subscribe(SubscriptionKind.CHANGES)
+        ctx.reply(ctx.t("reminders.saved_changes"))
+        ctx.enter("menu")
+    else:
+        ctx.enter("menu")
+
+
+@flow.asks("digest_time")
+def ask_time(ctx: Context) -> None:
+    ctx.ask(
+        ctx.t("reminders.ask_time"),
+        [[ctx.option(value, value, "primary" if value == "20:00" else "secondary") for value in DIGEST_TIMES]],
+    )
+
+
+@flow.receives("digest_time")
+def got_time(ctx: Context) -> None:
+    match = re.fullmatch(r"\s*(\d{1,2})[:.](\d{2})\s*", ctx.button or ctx.text)
+    if match is None or int(match[1]) > 23 or int(match[2]) > 59:
+        ctx.reply(ctx.t("reminders.bad_time"))
+        return
+    at = time(int(match[1]), int(match[2]))
+    ctx.services.timetable.subscribe(SubscriptionKind.DIGEST, at_time=at)
+    ctx.reply(ctx.t("reminders.saved_digest", time=at.strftime("%H:%M")))
+    ctx.go("saved")
+
+
+@flow.asks("lead")
+def ask_lead(ctx: Context) -> None:
+    ctx.ask(
+        ctx.t("reminders.ask_lead"),
+        [[ctx.option(ctx.t("reminders.minutes", minutes=lead), str(lead)) for lead in LEADS]],
+    )
+
+
+@flow.receives("lead")
+def got_lead(ctx: Context) -> None:
+    value = (ctx.button or ctx.text).strip()
+    if not value.isdigit() or not 1 <= int(value) <= 240:
+        ctx.reply(ctx.t("reminders.bad_lead"))
+        return
+    kind = SubscriptionKind(ctx.data.get("kind", "before_first"))
+    ctx.services.timetable.subscribe(kind, lead_minutes=int(value))
+    ctx.reply(ctx.t(f"reminders.saved_{kind.value}", minutes=int(value)))
+    ctx.go("saved")

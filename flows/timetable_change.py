@@ -1,0 +1,314 @@
+"""«изменить расписание»: a leader cancels or moves one lesson; the group's subscribers hear at once.
+
+day -> lesson -> what to change (cancel / time / room / another day) -> the new value -> confirm.
+The role is checked by the engine at every step, and the service checks again that the lesson
+belongs to the leader's own group (a forged payload can name any slot id).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+
+from fsm_bot.engine import Context, Flow, Role, Transition
+from fsm_bot.engine.timetabling import Change, ChangeKind, Lesson, LessonStatus, lesson_line
+
+DAYS_OFFERED = 8
+ACTIONS = ("cancel", "time", "room", "day")
+
+flow = Flow(
+    name="timetable_change",
+    description="timetable_change.description",
+    triggers=["изменить расписание", "перенос пары", "отмена пары"],
+    role=Role.DEPUTY,
+    in_menu=False,
+    states=["day", "lesson", "action", "value", "confirm"],
+    transitions=[
+        Transition("day_chosen", "day", "lesson"),
+        Transition("lesson_chosen", "lesson", "action"),
+        Transition("cancel_chosen", "action", "confirm"),
+        Transition("action_chosen", "action", "value"),
+        Transition("value_given", "value", "confirm"),
+    ],
+)
+
+
+@flow.on_start
+def begin(ctx: Context) -> None:
+    timetable = ctx.services.timetable
+    if timetable.group is None or not timetable.has_timetable():
+        ctx.finish(ctx.t("timetable_change.no_timetable"))
+        return
+    ctx.enter("day")
+
+
+# --- day
+
+
+@flow.asks("day")
+def ask_day(ctx: Context) -> None:
+    timetable = ctx.services.timetable
+    today = timetable.today()
+    buttons = []
+    for day, lessons in timetable.days(today, today + timedelta(days=DAYS_OFFERED)):
+        if any(lesson.slot_id is not None and lesson.takes_place for lesson in lessons):
+            buttons.append(ctx.option(_day_label(ctx, day, today), day.isoformat()))
+    rows = [buttons[index : index + 3] for index in range(0, min(len(buttons), 9), 3)]
+    ctx.ask(ctx.t("timetable_change.ask_day"), rows or None)
+
+
+@flow.receives("day")
+def got_day(ctx: Context) -> None:
+    timetable = ctx.services.timetable
+    day = _parse_day(ctx.button or ctx.text, timetable.today())
+    if day is None:
+        ctx.reply(ctx.t("timetable_change.bad_day"))
+        return
+    if day < timetable.today():
+        ctx.reply(ctx.t("timetable_change.past_day"))
+        return
+    if not _changeable(timetable.lessons(day)):
+        ctx.reply(ctx.t("timetable_change.no_lessons_that_day", date=day.strftime("%d.%m")))
+        return
+    ctx.data["day"] = day.isoformat()
+    ctx.go("day_chosen")
+
+
+# --- lesson
+
+
+@flow.asks("lesson")
+def ask_lesson(ctx: Context) -> None:
+    day = date.fromisoformat(ctx.data["day"])
+    lessons = _changeable(ctx.services.timetable.lessons(day))
+    rows = [
+        [ctx.option(f"{lesson.start:%H:%M} {lesson.subject}"[:40], f"{lesson.slot_id}@{lesson.start:%H%M}")]
+        for lesson in lessons[:8]
+    ]
+    ctx.ask(ctx.t("timetable_change.ask_lesson", date=day.strftime("%d.%m")), rows)
+
+
+@flow.receives("lesson")
+def got_lesson(ctx: Context) -> None:
+    day = date.fromisoformat(ctx.data["day"])
+    lessons = _changeable(ctx.services.timetable.lessons(day))
+    chosen = next((lesson for lesson in lessons if f"{lesson.slot_id}@{lesson.start:%H%M}" == ctx.button), None)
+    if chosen is None:
+        ctx.reply(ctx.t("timetable_change.pick_lesson"))
+        return
+    ctx.data.update(
+        slot_id=chosen.slot_id,
+        start=chosen.start.strftime("%H:%M"),
+        end=chosen.end.strftime("%H:%M"),
+        room=chosen.room,
+        subgroup=chosen.subgroup,
+        line=lesson_line(ctx.t, chosen),
+    )
+    ctx.go("lesson_chosen")
+
+
+# --- action
+
+
+@flow.asks("action")
+def ask_action(ctx: Context) -> None:
+    rows = [
+        [ctx.option(ctx.t("timetable_change.action_cancel"), "cancel", "negative")],
+        [
+            ctx.option(ctx.t("timetable_change.action_time"), "time"),
+            ctx.option(ctx.t("timetable_change.action_room"), "room"),
+        ],
+        [ctx.option(ctx.t("timetable_change.action_day"), "day")],
+    ]
+    ctx.ask(ctx.t("timetable_change.ask_action", lesson=ctx.data["line"]), rows)
+
+
+@flow.receives("action")
+def got_action(ctx: Context) -> None:
+    if ctx.button not in ACTIONS:
+        ctx.enter("action")
+        return
+    ctx.data["action"] = ctx.button
+    ctx.go("cancel_chosen" if ctx.button == "cancel" else "action_chosen")
+
+
+# --- the new value
+
+
+@flow.asks("value")
+def ask_value(ctx: Context) -> None:
+    key = {"time": "ask_time", "room": "ask_room", "day": "ask_day_value"}[ctx.data["action"]]
+    ctx.ask(ctx.t(f"timetable_change.{key}"))
+
+
+@flow.receives("value")
+def got_value(ctx: Context) -> None:
+    action = ctx.data["action"]
+    today = ctx.services.timetable.today()
+    if action == "room":
+        room = ctx.text.strip()
+        if not room or len(room) > 30:
+            ctx.reply(ctx.t("timetable_change.bad_room"))
+            return
+        ctx.data["new_room"] = room
+    elif action == "time":
+        times = _parse_times(ctx.text, ctx.data)
+        if times is None:
+            ctx.reply(ctx.t("timetable_change.bad_time"))
+            return
+        ctx.data.update(new_start=times[0], new_end=times[1])
+    else:  # another day: "03.12" or "03.12 10:45"
+        parts = ctx.text.split(maxsplit=1)
+        new_day = _parse_day(parts[0], today) if parts else None
+        times = _parse_times(parts[1], ctx.data) if len(parts) > 1 else (ctx.data["start"], ctx.data["end"])
+        if new_day is None or times is None:
+            ctx.reply(ctx.t("timetable_change.bad_new_day"))
+            return
+        if new_day < today:
+            ctx.reply(ctx.t("timetable_change.past_day"))
+            return
+        ctx.data.update(new_date=new_day.isoformat(), new_start=times[0], new_end=times[1])
+    ctx.go("value_given")
+
+
+# --- confirm
+
+
+@flow.asks("confirm")
+def ask_confirm(ctx: Context) -> None:
+    ctx.ask(
+        ctx.t("timetable_change.confirm", lesson=ctx.data["line"], change=_describe(ctx)),
+        [
+            [
+                ctx.option(ctx.t("timetable_change.apply"), "apply", "positive"),
+                ctx.option(ctx.t("timetable_change.cancel"), "drop", "negative"),
+            ]
+        ],
+    )
+
+
+@flow.receives("confirm")
+def got_confirm(ctx: Context) -> None:
+    if ctx.button == "drop":
+        ctx.finish(ctx.t("timetable_change.dropped"))
+        return
+    if ctx.button != "apply":
+        ctx.enter("confirm")
+        return
+    ctx.require(Role.DEPUTY)
+    timetable = ctx.services.timetable
+    change = _change(ctx)
+    try:
+        timetable.add_change(change)
+    except PermissionError:
+        ctx.finish(ctx.t("timetable_change.not_yours"))
+        return
+    day = date.fromisoformat(ctx.data["day"])
+    changed = [lesson for lesson in timetable.lessons(day) if lesson.slot_id == change.slot_id]
+    if change.new_date is not None and change.new_date != day:
+        changed += [
+            lesson
+            for lesson in timetable.lessons(change.new_date)
+            if lesson.slot_id == change.slot_id and lesson.status is LessonStatus.MOVED
+        ]
+    notice = ctx.t(
+        "timetable_change.notice",
+        group=timetable.group,
+        date=day.strftime("%d.%m"),
+        lessons="\n".join(lesson_line(ctx.t, lesson) for lesson in changed) or ctx.data["line"],
+    )
+    subscribers = [vk_id for vk_id in timetable.subscribers_for(ctx.data.get("subgroup")) if vk_id != ctx.member.vk_id]
+    for vk_id in subscribers:
+        ctx.send_to(vk_id, notice)
+    ctx.finish(ctx.t("timetable_change.done", told=len(subscribers)))
+
+
+def _change(ctx: Context) -> Change:
+    data = ctx.data
+    day = date.fromisoformat(data["day"])
+    if data["action"] == "cancel":
+        return Change(ChangeKind.CANCEL, day, slot_id=data["slot_id"])
+    return Change(
+        ChangeKind.MOVE,
+        day,
+        slot_id=data["slot_id"],
+        new_date=date.fromisoformat(data["new_date"]) if data.get("new_date") else None,
+        new_start=_clock(data["new_start"]) if data.get("new_start") else None,
+        new_end=_clock(data["new_end"]) if data.get("new_end") else None,
+        new_room=data.get("new_room"),
+    )
+
+
+def _describe(ctx: Context) -> str:
+    data = ctx.data
+    action = data["action"]
+    if action == "cancel":
+        return ctx.t("timetable_change.will_cancel")
+    if action == "room":
+        return ctx.t("timetable_change.will_room", room=data["new_room"])
+    if action == "time":
+        return ctx.t("timetable_change.will_time", start=data["new_start"], end=data["new_end"])
+    new_day = date.fromisoformat(data["new_date"])
+    return ctx.t("timetable_change.will_day", date=new_day.strftime("%d.%m"), start=data["new_start"])
+
+
+def _changeable(lessons: list[Lesson]) -> list[Lesson]:
+    """Lessons of the weekly timetable that still take place: those a leader can cancel or move."""
+    return [lesson for lesson in lessons if lesson.slot_id is not None and lesson.takes_place]
+
+
+def _day_label(ctx: Context, day: date, today: date) -> str:
+    if day == today:
+        return ctx.t("timetable.today")
+    if day == today + timedelta(days=1):
+        return ctx.t("timetable.tomorrow")
+    weekday = ctx.t(f"timetable.weekdays.{('mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun')[day.weekday()]}")
+    return f"{weekday} {day:%d.%m}"
+
+
+def _parse_day(text: str, today: date) -> date | None:
+    """ "2026-12-03", "03.12", "3.12.2026", «сегодня», «завтра»."""
+    text = text.strip().lower()
+    if text in ("сегодня", "today"):
+        return today
+    if text in ("завтра", "tomorrow"):
+        return today + timedelta(days=1)
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    match = re.fullmatch(r"(\d{1,2})\.(\d{1,2})(?:\.(\d{2}|\d{4}))?", text)
+    if match is None:
+        return None
+    day, month, year = int(match[1]), int(match[2]), match[3]
+    try:
+        if year is not None:
+            return date(int(year) + (2000 if len(year) == 2 else 0), month, day)
+        candidate = date(today.year, month, day)
+        # "03.01" typed in December means next January
+        return candidate if candidate >= today - timedelta(days=180) else date(today.year + 1, month, day)
+    except ValueError:
+        return None
+
+
+def _parse_times(text: str, data: dict) -> tuple[str, str] | None:
+    """ "10:45" keeps the lesson's length; "10:45-12:15" sets both ends."""
+    found = re.findall(r"\b(\d{1,2})[:.](\d{2})\b", text)
+    try:
+        clocks = [time(int(hours), int(minutes)) for hours, minutes in found]
+    except ValueError:
+        return None
+    if len(clocks) == 1:
+        length = datetime.combine(date.min, _clock(data["end"])) - datetime.combine(date.min, _clock(data["start"]))
+        end = datetime.combine(date.min, clocks[0]) + length
+        if end.date() != date.min:
+            return None
+        clocks.append(end.time())
+    if len(clocks) != 2 or clocks[1] <= clocks[0]:
+        return None
+    return clocks[0].strftime("%H:%M"), clocks[1].strftime("%H:%M")
+
+
+def _clock(value: str) -> time:
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))

@@ -1,0 +1,178 @@
+"""The timetable as a flow sees it, through `ctx.services.timetable`: the member's own lessons,
+one-off changes by the headman, calendar files and reminder subscriptions.
+
+Leaders (headman, deputies) see their whole group, subgroups marked; a student sees the group's
+common lessons and their own subgroup's. Everything written here commits with the dialog step;
+`changed` tells the engine to re-plan reminder jobs after the commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fsm_bot.engine.members import MemberInfo
+from fsm_bot.engine.privileges import allows
+from fsm_bot.storage.models import Member, Role, StudyGroup
+from fsm_bot.storage.repositories import SubscriptionRepository, TimetableRepository
+from fsm_bot.storage.timetable_models import SubscriptionKind
+from fsm_bot.timetable import (
+    Change,
+    ChangeKind,
+    Lesson,
+    LessonStatus,
+    Parity,
+    Semester,
+    export_ics,
+    lessons_between,
+    lessons_on,
+    parity_of,
+)
+from fsm_bot.timetable.render import day_text, lesson_line
+
+__all__ = [
+    "Change",
+    "ChangeKind",
+    "Lesson",
+    "LessonStatus",
+    "Parity",
+    "SubscriptionKind",
+    "SubscriptionView",
+    "TimetableService",
+    "day_text",
+    "lesson_line",
+]
+
+
+@dataclass(frozen=True)
+class SubscriptionView:
+    kind: SubscriptionKind
+    at_time: time | None
+    lead_minutes: int | None
+
+
+class TimetableService:
+    def __init__(self, session: Session, community_id: int, member: MemberInfo, timezone: ZoneInfo) -> None:
+        self.session = session
+        self.community_id = community_id
+        self.member = member
+        self.timezone = timezone
+        self.repository = TimetableRepository(session, community_id)
+        self.changed = False  # subscriptions or the timetable changed: reminder jobs need re-planning
+        self._group_id: int | None = None
+        if member.study_group:
+            self._group_id = session.scalars(
+                select(StudyGroup.id).where(
+                    StudyGroup.community_id == community_id, StudyGroup.name == member.study_group
+                )
+            ).one_or_none()
+
+    # --- reading
+
+    @property
+    def group(self) -> str | None:
+        return self.member.study_group if self._group_id is not None else None
+
+    @property
+    def whole_group(self) -> bool:
+        """Leaders see every subgroup's lessons; a student only what concerns them."""
+        return allows(self.member.role, Role.DEPUTY)
+
+    @property
+    def viewer_subgroup(self) -> int | None:
+        return None if self.whole_group else self.member.subgroup
+
+    def has_timetable(self) -> bool:
+        return self._group_id is not None and bool(self.repository.slots(self._group_id))
+
+    def today(self) -> date:
+        return datetime.now(self.timezone).date()
+
+    def semester(self) -> Semester | None:
+        return self.repository.semester()
+
+    def parity(self, day: date) -> Parity:
+        return parity_of(self.semester(), day)
+
+    def lessons(self, day: date) -> list[Lesson]:
+        if self._group_id is None:
+            return []
+        slots = self.repository.slots(self._group_id)
+        changes = self.repository.changes(self._group_id, day - timedelta(days=31), day + timedelta(days=31))
+        return lessons_on(self.semester(), slots, changes, day, self.viewer_subgroup)
+
+    def days(self, first: date, last: date) -> list[tuple[date, list[Lesson]]]:
+        """Every day in [first, last] with its lessons (days without lessons are left out)."""
+        if self._group_id is None:
+            return []
+        slots = self.repository.slots(self._group_id)
+        changes = self.repository.changes(self._group_id, first - timedelta(days=31), last + timedelta(days=31))
+        by_day: dict[date, list[Lesson]] = {}
+        for lesson in lessons_between(self.semester(), slots, changes, first, last, self.viewer_subgroup):
+            by_day.setdefault(lesson.date, []).append(lesson)
+        return sorted(by_day.items())
+
+    def ics(self, days: int) -> bytes:
+        """The member's lessons from today for `days` days as an .ics file for a phone calendar."""
+        assert self._group_id is not None and self.member.study_group is not None
+        first = self.today()
+        last = first + timedelta(days=days)
+        slots = self.repository.slots(self._group_id)
+        changes = self.repository.changes(self._group_id, first - timedelta(days=31), last + timedelta(days=31))
+        name = self.member.study_group
+        if self.viewer_subgroup is not None:
+            name += f" / {self.viewer_subgroup}"
+        return export_ics(name, self.semester(), slots, changes, self.timezone, first, last, self.viewer_subgroup)
+
+    # --- changes (leaders only: the flow checks the role at every step, this checks again)
+
+    def add_change(self, change: Change) -> int:
+        if not self.whole_group or self._group_id is None:
+            raise PermissionError("only a group's leaders change its timetable")
+        if change.slot_id is not None:
+            if change.slot_id not in {slot.id for slot in self.repository.slots(self._group_id)}:
+                raise PermissionError("that lesson is not in this group's timetable")
+            self.repository.remove_changes_of(self._group_id, change.slot_id, change.date)
+        change_id = self.repository.add_change(self._group_id, change, self.member.vk_id)
+        self.changed = True
+        return change_id
+
+    def subscribers_for(self, subgroup: int | None) -> list[int]:
+        """Who hears of a change at once: the group's subscribers (any kind) whom the lesson concerns."""
+        if self._group_id is None:
+            return []
+        found = SubscriptionRepository(self.session, self.community_id).subscribers(study_group_id=self._group_id)
+        return sorted({s.vk_id for s in found if subgroup is None or s.subgroup is None or s.subgroup == subgroup})
+
+    # --- subscriptions of this member
+
+    def _member_id(self) -> int:
+        member_id = self.session.scalars(
+            select(Member.id).where(Member.community_id == self.community_id, Member.vk_id == self.member.vk_id)
+        ).one()
+        return member_id
+
+    def subscriptions(self) -> list[SubscriptionView]:
+        rows = SubscriptionRepository(self.session, self.community_id).of_member(self._member_id())
+        return [SubscriptionView(SubscriptionKind(row.kind), row.at_time, row.lead_minutes) for row in rows]
+
+    def subscribe(self, kind: SubscriptionKind, at_time: time | None = None, lead_minutes: int | None = None) -> None:
+        repository = SubscriptionRepository(self.session, self.community_id)
+        member_id = self._member_id()
+        if kind in (SubscriptionKind.BEFORE_FIRST, SubscriptionKind.BEFORE_EACH):
+            # One kind of before-class reminder at a time: both would say the first class twice.
+            other = (
+                SubscriptionKind.BEFORE_EACH if kind is SubscriptionKind.BEFORE_FIRST else SubscriptionKind.BEFORE_FIRST
+            )
+            repository.remove(member_id, other)
+        repository.put(member_id, kind, at_time, lead_minutes)
+        self.changed = True
+
+    def unsubscribe(self, kind: SubscriptionKind | None = None) -> int:
+        removed = SubscriptionRepository(self.session, self.community_id).remove(self._member_id(), kind)
+        self.changed = True
+        return removed

@@ -1,0 +1,146 @@
+"""Reminder subscriptions and the record of reminders that fired."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, time
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from fsm_bot.storage.models import Member, MemberStatus
+from fsm_bot.storage.timetable_models import FiredReminder, Subscription, SubscriptionKind
+from fsm_bot.storage.types import utcnow
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """A subscription with what a reminder needs of its member: where to send and whose timetable."""
+
+    subscription_id: int
+    kind: SubscriptionKind
+    at_time: time | None
+    lead_minutes: int | None
+    vk_id: int
+    study_group_id: int
+    subgroup: int | None
+
+
+@dataclass(frozen=True)
+class Firing:
+    subscription_id: int
+    occurrence: str
+    due_at: datetime
+    outcome: str = "sent"
+
+
+class SubscriptionRepository:
+    def __init__(self, session: Session, community_id: int) -> None:
+        self.session = session
+        self.community_id = community_id
+
+    def of_member(self, member_id: int) -> list[Subscription]:
+        return list(
+            self.session.scalars(
+                select(Subscription).where(Subscription.member_id == member_id).order_by(Subscription.id)
+            )
+        )
+
+    def put(
+        self, member_id: int, kind: SubscriptionKind, at_time: time | None = None, lead_minutes: int | None = None
+    ) -> Subscription:
+        """Subscribe, or change the time of an existing subscription of that kind (one per kind)."""
+        row = self.session.scalars(
+            select(Subscription).where(Subscription.member_id == member_id, Subscription.kind == kind.value)
+        ).one_or_none()
+        if row is None:
+            row = Subscription(community_id=self.community_id, member_id=member_id, kind=kind.value)
+            self.session.add(row)
+        row.at_time = at_time
+        row.lead_minutes = lead_minutes
+        self.session.flush()
+        return row
+
+    def remove(self, member_id: int, kind: SubscriptionKind | None = None) -> int:
+        statement = delete(Subscription).where(Subscription.member_id == member_id)
+        if kind is not None:
+            statement = statement.where(Subscription.kind == kind.value)
+        return int(self.session.execute(statement).rowcount or 0)
+
+    def subscribers(
+        self, kinds: Sequence[SubscriptionKind] | None = None, study_group_id: int | None = None
+    ) -> list[Subscriber]:
+        """Subscriptions of current, approved members who belong to a group (the only ones with a timetable)."""
+        statement = (
+            select(
+                Subscription.id,
+                Subscription.kind,
+                Subscription.at_time,
+                Subscription.lead_minutes,
+                Member.vk_id,
+                Member.study_group_id,
+                Member.subgroup,
+            )
+            .join(Member, Member.id == Subscription.member_id)
+            .where(
+                Subscription.community_id == self.community_id,
+                Member.is_member.is_(True),
+                Member.status == MemberStatus.ACTIVE.value,
+                Member.study_group_id.is_not(None),
+            )
+            .order_by(Subscription.id)
+        )
+        if kinds is not None:
+            statement = statement.where(Subscription.kind.in_([kind.value for kind in kinds]))
+        if study_group_id is not None:
+            statement = statement.where(Member.study_group_id == study_group_id)
+        return [
+            Subscriber(
+                row.id,
+                SubscriptionKind(row.kind),
+                row.at_time,
+                row.lead_minutes,
+                row.vk_id,
+                row.study_group_id,
+                row.subgroup,
+            )
+            for row in self.session.execute(statement)
+        ]
+
+    def record_fired(self, firings: Sequence[Firing]) -> set[tuple[int, str]]:
+        """Record firings; returns those that are new. An existing (subscription, occurrence) is kept
+        as it was, so whoever recorded it first is the only one who sends it."""
+        if not firings:
+            return set()
+        dialect = sqlite if self.session.get_bind().dialect.name == "sqlite" else postgresql
+        now = utcnow()
+        inserted: set[tuple[int, str]] = set()
+        for start in range(0, len(firings), 1000):
+            chunk = firings[start : start + 1000]
+            statement = (
+                dialect.insert(FiredReminder)
+                .values(
+                    [
+                        {
+                            "subscription_id": firing.subscription_id,
+                            "occurrence": firing.occurrence,
+                            "due_at": firing.due_at,
+                            "fired_at": now,
+                            "outcome": firing.outcome,
+                        }
+                        for firing in chunk
+                    ]
+                )
+                .on_conflict_do_nothing()
+                .returning(FiredReminder.subscription_id, FiredReminder.occurrence)
+            )
+            inserted.update((row.subscription_id, row.occurrence) for row in self.session.execute(statement))
+        return inserted
+
+    def fired(self, subscription_id: int | None = None) -> list[FiredReminder]:
+        statement = select(FiredReminder).order_by(FiredReminder.id)
+        if subscription_id is not None:
+            statement = statement.where(FiredReminder.subscription_id == subscription_id)
+        return list(self.session.scalars(statement))

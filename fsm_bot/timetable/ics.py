@@ -1,0 +1,467 @@
+"""iCalendar files: exporting a group's lessons to phones' calendars, importing the timetables universities publish.
+
+Export writes one event per lesson that takes place, each with its own date, rather than weekly RRULEs: parity,
+holidays, cancellations and moves are then exact in every calendar application, none of which knows what an
+odd week is. A few X-FSM-BOT-* properties carry what an event cannot (the semester, its first week's parity,
+the kind of a lesson whose subject itself ends in brackets), so our own export reads back exactly.
+
+Import accepts both styles universities use: weekly RRULEs (INTERVAL=2 being an odd/even lesson) and one
+event per occurrence, from which the weekly slots are recovered:
+
+- occurrences of the same lesson (weekday, time, subject, kind, teacher, room, subgroup) form one slot;
+- a day without any event, while the same weekday of the same week parity has events elsewhere, was a holiday;
+- a slot is odd or even when it occurs in weeks of one parity only (or the other parity's appearances are a
+  stray few: a lesson moved into that week); otherwise it runs every week.
+
+Changes (cancellations, moves) are not reconstructed: a moved lesson comes back as a slot of its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event
+
+from fsm_bot.timetable.calendar import is_study_day, lessons_between, parity_of
+from fsm_bot.timetable.errors import TimetableFileError
+from fsm_bot.timetable.model import Change, Lesson, Parity, Semester, Slot, TimetableFile
+
+PRODID = "-//fsm_bot//timetable//RU"
+UID_DOMAIN = "fsm-bot"
+TEACHER_LABEL = "Преподаватель"
+SUBGROUP_LABEL = "Подгруппа"
+X_SEMESTER = "X-FSM-BOT-SEMESTER"  # 2026-09-01..2026-12-30
+X_FIRST_WEEK = "X-FSM-BOT-FIRST-WEEK"  # odd | even
+X_HOLIDAYS = "X-FSM-BOT-HOLIDAYS"  # space-separated dates
+X_KIND = "X-FSM-BOT-KIND"  # per event: the kind, so "Язык (английский)" without a kind is not split
+
+# A rule that runs longer than this is a "repeat forever" left by a lazy export, not a semester.
+LONGEST_RULE = timedelta(days=366)
+# Where never-ending rules stop when nothing else in the calendar says where the semester ends.
+DEFAULT_SEMESTER_LENGTH = timedelta(weeks=26)
+# The other parity's share of a lesson's weeks below which those appearances are strays (moved lessons).
+STRAY_SHARE = 0.25
+
+_PARITIES = (Parity.ODD, Parity.EVEN)
+_WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+_SUPPORTED_RULE_PARTS = {"FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "WKST"}
+_SUMMARY_WITH_KIND = re.compile(r"(?P<subject>.*?\S)\s*\((?P<kind>[^()]+)\)")
+
+
+# -- export
+
+
+def export_ics(
+    calendar_name: str,
+    semester: Semester | None,
+    slots: Sequence[Slot],
+    changes: Sequence[Change],
+    tz: ZoneInfo,
+    first: date,
+    last: date,
+    subgroup: int | None = None,
+) -> bytes:
+    """An iCalendar file with one event per lesson that takes place in [first, last], in local time of `tz`."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", calendar_name)
+    if tz.key:
+        calendar.add("x-wr-timezone", tz.key)
+    if semester is not None:
+        calendar.add(X_SEMESTER, f"{semester.start.isoformat()}..{semester.end.isoformat()}")
+        calendar.add(X_FIRST_WEEK, str(semester.first_week))
+        if semester.holidays:
+            calendar.add(X_HOLIDAYS, " ".join(day.isoformat() for day in sorted(semester.holidays)))
+    stamp = datetime.now(UTC).replace(microsecond=0)
+    used_uids: set[str] = set()
+    for lesson in lessons_between(semester, slots, changes, first, last, subgroup):
+        if lesson.takes_place:
+            calendar.add_component(_event(calendar_name, lesson, tz, stamp, used_uids))
+    # VTIMEZONE rules for the years the events fall in: clients must not guess what TZID=Europe/Berlin means.
+    calendar.add_missing_timezones(first_date=date(first.year, 1, 1), last_date=date(last.year + 1, 1, 1))
+    return calendar.to_ical()
+
+
+def _event(calendar_name: str, lesson: Lesson, tz: ZoneInfo, stamp: datetime, used_uids: set[str]) -> Event:
+    event = Event()
+    event.add("uid", _uid(calendar_name, lesson, used_uids))
+    event.add("dtstamp", stamp)
+    event.add("dtstart", lesson.starts_at(tz))
+    event.add("dtend", lesson.ends_at(tz))
+    event.add("summary", f"{lesson.subject} ({lesson.kind})" if lesson.kind else lesson.subject)
+    if lesson.room:
+        event.add("location", lesson.room)
+    lines = []
+    if lesson.teacher:
+        lines.append(f"{TEACHER_LABEL}: {lesson.teacher}")
+    if lesson.subgroup is not None:
+        lines.append(f"{SUBGROUP_LABEL}: {lesson.subgroup}")
+    if lesson.note:
+        lines.append(lesson.note)
+    if lines:
+        event.add("description", "\n".join(lines))
+    event.add(X_KIND, lesson.kind, parameters={"VALUE": "TEXT"})
+    return event
+
+
+def _uid(calendar_name: str, lesson: Lesson, used: set[str]) -> str:
+    """The same lesson gets the same UID in every export, so a subscribed calendar updates instead of duplicating."""
+    identity = "\x1f".join(
+        [calendar_name, lesson.subject, lesson.kind, lesson.teacher, lesson.room, str(lesson.subgroup or "")]
+    )
+    digest = hashlib.sha1(identity.encode(), usedforsecurity=False).hexdigest()[:12]
+    base = f"{lesson.date:%Y%m%d}-{lesson.start:%H%M}-{digest}"
+    uid, copy = f"{base}@{UID_DOMAIN}", 1
+    while uid in used:  # two identical lessons at one time: unlikely, but a UID must stay unique
+        copy += 1
+        uid = f"{base}-{copy}@{UID_DOMAIN}"
+    used.add(uid)
+    return uid
+
+
+# -- import
+
+
+@dataclass(frozen=True)
+class _What:
+    """Everything an occurrence shares with its slot except the time."""
+
+    subject: str
+    kind: str
+    teacher: str
+    room: str
+    subgroup: int | None
+
+
+@dataclass(frozen=True)
+class _Occurrence:
+    start: datetime  # aware, in the importing time zone
+    end: datetime
+    what: _What
+    interval: int | None  # 1 or 2 from a weekly rule, which decides the weeks; None: to be inferred
+
+
+@dataclass
+class _Rule:
+    name: str
+    uid: str
+    start: datetime  # aware: DTSTART of the series
+    length: timedelta
+    what: _What
+    interval: int
+    weekdays: list[int]
+    week_start: int
+    count: int | None
+    until: datetime | date | None
+    excluded: set[date]
+
+
+def import_ics(data: bytes, tz: ZoneInfo) -> TimetableFile:
+    """The weekly slots (group "", named by the caller) and the semester behind an iCalendar file."""
+    try:
+        calendar = Calendar.from_ical(data)
+    except (ValueError, IndexError, KeyError) as exc:
+        raise TimetableFileError([f"not an iCalendar file: {exc}"]) from None
+    if calendar.name != "VCALENDAR":
+        raise TimetableFileError([f"not an iCalendar file: it holds a {calendar.name}, not a VCALENDAR"])
+    errors: list[str] = []
+    known = _semester_from_metadata(calendar, errors)
+    occurrences, rules = _read_events(calendar, tz, errors)
+    if errors:
+        raise TimetableFileError(errors)
+    occurrences.extend(_expand_rules(rules, occurrences, known, tz))
+    if not occurrences:
+        raise TimetableFileError(["the calendar has no lessons (no events with a start and an end time)"])
+    semester = known or _derived_semester(occurrences)
+    return TimetableFile(semester=semester, groups={"": _slots(occurrences, semester)})
+
+
+def _semester_from_metadata(calendar: Calendar, errors: list[str]) -> Semester | None:
+    """The semester our own export wrote down; None for other calendars."""
+    if X_SEMESTER not in calendar:
+        return None
+    text = str(calendar[X_SEMESTER])
+    first, _, last = text.partition("..")
+    first_week = str(calendar.get(X_FIRST_WEEK, "odd")).strip().lower()
+    try:
+        holidays = frozenset(date.fromisoformat(day) for day in str(calendar.get(X_HOLIDAYS, "")).split())
+        start, end = date.fromisoformat(first.strip()), date.fromisoformat(last.strip())
+        return Semester(start, end, Parity(first_week), holidays)
+    except ValueError as exc:
+        errors.append(f"{X_SEMESTER}/{X_FIRST_WEEK}/{X_HOLIDAYS}: cannot read the semester from {text!r}: {exc}")
+        return None
+
+
+def _read_events(calendar: Calendar, tz: ZoneInfo, errors: list[str]) -> tuple[list[_Occurrence], list[_Rule]]:
+    """Single events become occurrences; recurring ones become rules, expanded once the semester's end is known."""
+    occurrences: list[_Occurrence] = []
+    rules: list[_Rule] = []
+    replaced: dict[str, set[date]] = defaultdict(set)  # UID -> dates whose occurrence a RECURRENCE-ID overrides
+    for event in calendar.walk("VEVENT"):
+        name = _name(event)
+        try:
+            uid = str(event.get("UID", ""))
+            if "RECURRENCE-ID" in event:
+                replaced[uid].add(_local_date(event["RECURRENCE-ID"].dt, tz))
+            if str(event.get("STATUS", "")).upper() == "CANCELLED":
+                continue
+            start, end = event.start, event.end
+            if not isinstance(start, datetime):
+                continue  # an all-day event (a holiday, a deadline) is not a lesson
+            start = _aware(start, tz)
+            end = _aware(end, tz) if isinstance(end, datetime) else start
+            what = _what(event)
+            _check_times(start.astimezone(tz), end.astimezone(tz))
+            rule = event.get("RRULE")
+            if rule is None or "RECURRENCE-ID" in event:
+                occurrences.append(_Occurrence(start.astimezone(tz), end.astimezone(tz), what, None))
+            else:
+                rules.append(_rule(name, uid, start, end - start, what, rule, _excluded(event, tz)))
+        except TimetableFileError as exc:
+            errors.extend(f"event {name}: {error}" for error in exc.errors)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            errors.append(f"event {name}: {exc}")
+    for rule in rules:
+        rule.excluded |= replaced.get(rule.uid, set())
+    return occurrences, rules
+
+
+def _name(event: Event) -> str:
+    """How an error names an event: its summary and start as written in the file."""
+    summary = str(event.get("SUMMARY", "")).strip() or "(no SUMMARY)"
+    try:
+        written = event["DTSTART"].to_ical().decode()
+    except (KeyError, ValueError, AttributeError):
+        written = "no readable DTSTART"
+    return f'"{summary}" ({written})'
+
+
+def _aware(moment: datetime, tz: ZoneInfo) -> datetime:
+    # a floating time (no TZID, no Z) means "local wherever you are": the group's time zone
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
+
+
+def _local_date(moment: date | datetime, tz: ZoneInfo) -> date:
+    return _aware(moment, tz).astimezone(tz).date() if isinstance(moment, datetime) else moment
+
+
+def _check_times(start: datetime, end: datetime) -> None:
+    if end.date() != start.date() or end.time() <= start.time():
+        raise TimetableFileError(
+            [f"a lesson must end after it starts on the same day ({start:%Y-%m-%d %H:%M} - {end:%Y-%m-%d %H:%M})"]
+        )
+
+
+def _what(event: Event) -> _What:
+    summary = str(event.get("SUMMARY", "")).strip()
+    if not summary:
+        raise TimetableFileError(["has no SUMMARY (the subject)"])
+    if X_KIND in event:  # our own export says exactly which bracket is the kind
+        kind = str(event[X_KIND]).strip()
+        suffix = f" ({kind})"
+        subject = summary.removesuffix(suffix).strip() if kind and summary.endswith(suffix) else summary
+    elif match := _SUMMARY_WITH_KIND.fullmatch(summary):
+        subject, kind = match["subject"], match["kind"].strip()
+    else:
+        subject, kind = summary, ""
+    teacher, subgroup = "", None
+    for line in str(event.get("DESCRIPTION", "")).splitlines():
+        label, _, value = line.partition(":")
+        label, value = label.strip().lower(), value.strip()
+        if label == TEACHER_LABEL.lower():
+            teacher = value
+        elif label == SUBGROUP_LABEL.lower() and value.isdecimal() and int(value) > 0:
+            subgroup = int(value)
+    room = str(event.get("LOCATION", "")).strip()
+    return _What(subject=subject, kind=kind, teacher=teacher, room=room, subgroup=subgroup)
+
+
+def _excluded(event: Event, tz: ZoneInfo) -> set[date]:
+    exdates = event.get("EXDATE")
+    if exdates is None:
+        return set()
+    lists = exdates if isinstance(exdates, list) else [exdates]
+    return {_local_date(item.dt, tz) for exdate in lists for item in exdate.dts}
+
+
+def _rule(
+    name: str, uid: str, start: datetime, length: timedelta, what: _What, rule: Any, excluded: set[date]
+) -> _Rule:
+    if isinstance(rule, list):
+        raise TimetableFileError(["has several RRULEs; only one weekly rule per event is supported"])
+    unsupported = sorted(set(rule) - _SUPPORTED_RULE_PARTS)
+    if unsupported:
+        raise TimetableFileError([f"RRULE parts {', '.join(unsupported)} are not supported"])
+    frequency = _one(rule, "FREQ", "")
+    if str(frequency).upper() != "WEEKLY":
+        raise TimetableFileError([f"repeats FREQ={frequency}; only weekly lessons (FREQ=WEEKLY) are supported"])
+    interval = int(_one(rule, "INTERVAL", 1))
+    if interval < 1:
+        raise TimetableFileError([f"RRULE INTERVAL={interval} is not a positive number"])
+    weekdays = [_weekday(code) for code in rule.get("BYDAY", [])] or [start.weekday()]
+    count = _one(rule, "COUNT", None)
+    return _Rule(
+        name=name,
+        uid=uid,
+        start=start,
+        length=length,
+        what=what,
+        interval=interval,
+        weekdays=sorted(set(weekdays)),
+        week_start=_weekday(_one(rule, "WKST", "MO")),
+        count=None if count is None else int(count),
+        until=_one(rule, "UNTIL", None),
+        excluded=excluded,
+    )
+
+
+def _one(rule: Any, part: str, default: Any) -> Any:
+    values = rule.get(part)
+    return values[0] if values else default
+
+
+def _weekday(code: Any) -> int:
+    text = str(code).strip().upper()
+    if text not in _WEEKDAYS:
+        raise TimetableFileError([f"RRULE day {text!r} is not one of {', '.join(_WEEKDAYS)} (weekly rules)"])
+    return _WEEKDAYS.index(text)
+
+
+def _expand_rules(
+    rules: list[_Rule], singles: list[_Occurrence], known: Semester | None, tz: ZoneInfo
+) -> list[_Occurrence]:
+    """Occurrences of every rule; rules that never end stop where the rest of the calendar says the semester does."""
+    bounded: list[tuple[_Rule, list[datetime]]] = []
+    endless: list[_Rule] = []
+    for rule in rules:
+        starts, ended = _rule_starts(rule, rule.start.date() + LONGEST_RULE)
+        if ended:
+            bounded.append((rule, starts))
+        else:
+            endless.append(rule)
+    if endless:
+        ends = [occurrence.start.date() for occurrence in singles]
+        ends.extend(rule_starts[-1].astimezone(tz).date() for _, rule_starts in bounded if rule_starts)
+        if known is not None:
+            end = known.end
+        elif ends:
+            end = max(ends)
+        else:
+            end = min(rule.start.date() for rule in endless) + DEFAULT_SEMESTER_LENGTH
+        for rule in endless:
+            starts, _ = _rule_starts(rule, max(end, rule.start.date()))
+            bounded.append((rule, starts))
+    occurrences = []
+    for rule, starts in bounded:
+        for start in starts:
+            local = start.astimezone(tz)
+            if local.date() not in rule.excluded:
+                occurrences.append(_Occurrence(local, (start + rule.length).astimezone(tz), rule.what, rule.interval))
+    return occurrences
+
+
+def _rule_starts(rule: _Rule, limit: date) -> tuple[list[datetime], bool]:
+    """The starts a weekly rule generates up to `limit`, and whether UNTIL or COUNT ended it before that."""
+    starts: list[datetime] = []
+    first = rule.start.date()
+    period = first - timedelta(days=(first.weekday() - rule.week_start) % 7)
+    offsets = sorted((weekday - rule.week_start) % 7 for weekday in rule.weekdays)
+    while True:
+        for offset in offsets:
+            day = period + timedelta(days=offset)
+            if day < first:
+                continue
+            start = datetime.combine(day, rule.start.timetz())
+            if _past_until(start, rule.until):
+                return starts, True
+            if day > limit:
+                return starts, False
+            starts.append(start)
+            if rule.count is not None and len(starts) >= rule.count:
+                return starts, True
+        period += timedelta(weeks=rule.interval)
+
+
+def _past_until(start: datetime, until: datetime | date | None) -> bool:
+    if until is None:
+        return False
+    if not isinstance(until, datetime):
+        return start.date() > until
+    return start > (until if until.tzinfo is not None else until.replace(tzinfo=start.tzinfo))
+
+
+def _derived_semester(occurrences: list[_Occurrence]) -> Semester:
+    """From the first to the last lesson; days without lessons where the timetable expects some are holidays."""
+    days = {occurrence.start.date() for occurrence in occurrences}
+    semester = Semester(start=min(days), end=max(days), first_week=Parity.ODD)
+    busy_classes = {(day.weekday(), parity_of(semester, day)) for day in days}
+    holidays = frozenset(
+        day
+        for day in _days(semester.start, semester.end)
+        if day not in days and (day.weekday(), parity_of(semester, day)) in busy_classes
+    )
+    return Semester(semester.start, semester.end, semester.first_week, holidays)
+
+
+def _slots(occurrences: list[_Occurrence], semester: Semester) -> list[Slot]:
+    """One slot per distinct lesson; an odd and an even rule of the same lesson fall into one group: every week."""
+    lessons: dict[tuple[int, time, time, _What], list[_Occurrence]] = defaultdict(list)
+    for occurrence in occurrences:
+        key = (occurrence.start.weekday(), occurrence.start.time(), occurrence.end.time(), occurrence.what)
+        lessons[key].append(occurrence)
+    slots = [
+        Slot(
+            day=day,
+            start=start,
+            end=end,
+            subject=what.subject,
+            kind=what.kind,
+            teacher=what.teacher,
+            room=what.room,
+            weeks=_weeks(day, found, semester),
+            subgroup=what.subgroup,
+        )
+        for (day, start, end, what), found in lessons.items()
+    ]
+    return sorted(slots, key=lambda slot: (slot.day, slot.start, slot.end, slot.subgroup or 0, slot.subject))
+
+
+def _weeks(weekday: int, found: list[_Occurrence], semester: Semester) -> Parity:
+    """Which weeks a lesson runs in: a weekly rule says so; for single events it is inferred (module docstring)."""
+    intervals = {occurrence.interval for occurrence in found}
+    if 1 in intervals:
+        return Parity.ALL
+    if intervals == {2}:
+        parities = {parity_of(semester, occurrence.start.date()) for occurrence in found}
+        return parities.pop() if len(parities) == 1 else Parity.ALL
+    held: dict[Parity, set[date]] = defaultdict(set)
+    for occurrence in found:
+        day = occurrence.start.date()
+        held[parity_of(semester, day)].add(day)
+    possible: dict[Parity, set[date]] = defaultdict(set)
+    for day in _days(semester.start, semester.end):
+        if day.weekday() == weekday and is_study_day(semester, day):
+            possible[parity_of(semester, day)].add(day)
+    share = {parity: len(held[parity]) / max(len(possible[parity] | held[parity]), 1) for parity in _PARITIES}
+    for parity, other in (_PARITIES, _PARITIES[::-1]):
+        if not held[other]:
+            return parity if possible[other] else Parity.ALL
+        if share[other] < share[parity] * STRAY_SHARE:
+            return parity
+    return Parity.ALL
+
+
+def _days(first: date, last: date) -> Iterator[date]:
+    day = first
+    while day <= last:
+        yield day
+        day += timedelta(days=1)
