@@ -85,8 +85,8 @@ def got_menu(ctx: Context) -> None:
         timetable.subscribe(SubscriptionKind.CHANGES)
         ctx.reply(ctx.t("reminders.saved_changes"))
         ctx.enter("menu")
-    else:
-        ctx.enter("menu")
+    else:  # something typed instead of a button: end here rather than hold the person in this menu
+        ctx.finish(ctx.t("reminders.bye"))
 
 
 @flow.asks("digest_time")

@@ -132,7 +132,7 @@ class Timekeeper:
                     hour=moment.hour,
                     minute=moment.minute,
                     day_of_week=command.day_of_week(),
-                    misfire_grace_time=COMMAND_GRACE.total_seconds(),
+                    misfire_grace_time=int(COMMAND_GRACE.total_seconds()),
                     community_id=self.community_id,
                 )
         removed = self.scheduler.remove_jobs(f"command:{self.community_id}:", keep=keys)
@@ -160,7 +160,7 @@ class Timekeeper:
                 f"reminders:{self.community_id}:",
                 wanted,
                 reminders_job,
-                misfire_grace_time=self.policy.lookback.total_seconds(),
+                misfire_grace_time=int(self.policy.lookback.total_seconds()),
                 community_id=self.community_id,
             )
         if added or removed:

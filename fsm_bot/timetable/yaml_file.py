@@ -380,9 +380,7 @@ def dump_timetable(timetable: TimetableFile) -> str:
     document: dict[str, object] = {}
     semester = timetable.semester
     if semester is not None:
-        document["semester"] = _Inline(
-            start=semester.start, end=semester.end, first_week=str(semester.first_week)
-        )
+        document["semester"] = _Inline(start=semester.start, end=semester.end, first_week=str(semester.first_week))
         if semester.holidays:
             document["holidays"] = _holiday_items(semester.holidays)
     document["groups"] = {name: [_slot_item(slot) for slot in slots] for name, slots in timetable.groups.items()}

@@ -218,7 +218,12 @@ def test_a_move_to_another_day_leaves_a_note_on_the_old_date_and_a_lesson_on_the
     )
     [analysis, away] = lessons_on(AUTUMN, SLOTS, [move], MON_ODD_WEEK)
     assert analysis.status is LessonStatus.REGULAR
-    assert (away.subject, away.status, away.start, away.room) == ("Физика", LessonStatus.MOVED_AWAY, time(10, 45), "214")
+    assert (away.subject, away.status, away.start, away.room) == (
+        "Физика",
+        LessonStatus.MOVED_AWAY,
+        time(10, 45),
+        "214",
+    )
     assert away.note == "перенесено на 12.11 10:45, ауд. 214а"
     assert not away.takes_place
     [moved_in] = lessons_on(AUTUMN, SLOTS, [move], thursday)
@@ -231,9 +236,7 @@ def test_a_move_to_another_day_leaves_a_note_on_the_old_date_and_a_lesson_on_the
     assert (moved_in.slot_id, moved_in.change_id, moved_in.note) == (2, 11, "перенесено с 09.11 10:45")
     # the subgroup filter applies to the moved lesson as to its slot
     assert lessons_on(AUTUMN, SLOTS, [move], thursday, subgroup=2) == []
-    assert [lesson.status for lesson in lessons_on(AUTUMN, SLOTS, [move], thursday, subgroup=1)] == [
-        LessonStatus.MOVED
-    ]
+    assert [lesson.status for lesson in lessons_on(AUTUMN, SLOTS, [move], thursday, subgroup=1)] == [LessonStatus.MOVED]
     assert [lesson.status for lesson in lessons_on(AUTUMN, SLOTS, [move], MON_ODD_WEEK, subgroup=2)] == [
         LessonStatus.REGULAR
     ]
@@ -339,9 +342,7 @@ def test_starts_at_in_new_york_changes_offset_on_the_first_sunday_of_november() 
     after = lesson_at(date(2026, 11, 1), time(9, 0))
     assert before.starts_at(new_york).utcoffset() == timedelta(hours=-4)
     assert after.starts_at(new_york).utcoffset() == timedelta(hours=-5)
-    assert after.starts_at(new_york).astimezone(UTC) - before.starts_at(new_york).astimezone(UTC) == timedelta(
-        hours=25
-    )
+    assert after.starts_at(new_york).astimezone(UTC) - before.starts_at(new_york).astimezone(UTC) == timedelta(hours=25)
 
 
 def test_a_start_in_the_spring_gap_becomes_the_real_instant_after_it() -> None:

@@ -1,0 +1,259 @@
+"""The timetable dialogs end to end: real bot, real vk_api over HTTP, the sandbox as VK.
+
+The group has lessons every day of the week in a semester around today, so the views have
+something to show whatever day the suite runs on; which lessons a person sees depends on the
+week's parity and their subgroup, computed here independently of the bot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+import requests
+
+from fsm_bot.app import Bot
+from fsm_bot.sandbox.client import SandboxClient
+from fsm_bot.storage import Database, upgrade_to_head
+from fsm_bot.storage.models import MemberStatus
+from fsm_bot.storage.repositories import (
+    CommunityRepository,
+    MemberProfile,
+    MemberRepository,
+    SubscriptionRepository,
+    TimetableRepository,
+)
+from fsm_bot.storage.timetable_models import SubscriptionKind
+from fsm_bot.timetable import Parity, Semester, Slot, parity_of
+from tests.engine.conftest import start_bot  # noqa: F401  (fixture)
+
+StartBot = Callable[..., Bot]
+MOSCOW = ZoneInfo("Europe/Moscow")
+TODAY = datetime.now(MOSCOW).date()
+MONDAY = TODAY - timedelta(days=TODAY.weekday())
+SEMESTER = Semester(MONDAY - timedelta(weeks=5), MONDAY + timedelta(weeks=8), Parity.ODD)
+SLOTS = [
+    slot
+    for day in range(7)
+    for slot in (
+        Slot(day, time(9, 0), time(10, 30), "Общая пара", "лекция", "Иванов И. И.", "301"),
+        Slot(day, time(10, 45), time(12, 15), "Физика", "практика", "", "214", Parity.ALL, 1),
+        Slot(day, time(10, 45), time(12, 15), "Химия", "практика", "", "215", Parity.ALL, 2),
+        Slot(day, time(13, 0), time(14, 30), "Нечётная пара", "семинар", "", "118", Parity.ODD),
+        Slot(day, time(13, 0), time(14, 30), "Чётная пара", "семинар", "", "119", Parity.EVEN),
+    )
+]
+
+
+def seed(database_url: str, community: int) -> None:
+    database = Database(database_url)
+    upgrade_to_head(database.engine)
+
+    def write(session) -> None:  # type: ignore[no-untyped-def]
+        CommunityRepository(session).ensure(community)
+        group = CommunityRepository(session).study_group(community, "ИВТ-101")
+        CommunityRepository(session).study_group(community, "ИВТ-102")
+        timetable = TimetableRepository(session, community)
+        timetable.set_semester(SEMESTER)
+        timetable.replace_slots(group.id, SLOTS)
+
+    database.transaction(write)
+    database.dispose()
+
+
+def enrol(bot: Bot, vk_id: int, subgroup: int | None, group: str = "ИВТ-101") -> None:
+    def write(session) -> None:  # type: ignore[no-untyped-def]
+        members = MemberRepository(session, bot.community_id)
+        members.upsert_profiles([MemberProfile(vk_id, "Студент", f"Номер{vk_id}")])
+        study_group = CommunityRepository(session).study_group(bot.community_id, group)
+        members.assign_group(vk_id, study_group.id, subgroup)
+        member = members.get(vk_id)
+        assert member is not None
+        member.status = MemberStatus.ACTIVE.value
+        member.can_receive = True
+
+    bot.database.transaction(write)
+
+
+@pytest.fixture
+def stream(sandbox: SandboxClient, database_url: str, start_bot: StartBot):  # noqa: F811
+    seed(database_url, sandbox.group_id)
+    headman = sandbox.add_user("Анна", "Смирнова")["id"]
+    first = sandbox.add_user("Пётр", "Первый")["id"]
+    second = sandbox.add_user("Вера", "Вторая")["id"]
+    bot = start_bot(stream={"groups": {"ИВТ-101": {"headman": headman}}})
+    enrol(bot, first, 1)
+    enrol(bot, second, 2)
+    return bot, headman, first, second
+
+
+def ask(sandbox: SandboxClient, user: int, text: str, count: int = 1, timeout: float = 15) -> list[dict]:
+    sent = sandbox.send(user, text)
+    return sandbox.wait_for_messages(user, count, since=sent["message_id"], timeout=timeout)
+
+
+def press(sandbox: SandboxClient, user: int, message: dict, label: str, count: int = 1) -> list[dict]:
+    last = sandbox.messages(user)[-1]["id"]
+    sandbox.press(user, message["id"], label)
+    return sandbox.wait_for_messages(user, count, since=last, timeout=15)
+
+
+def expected_parity_subject(day: date) -> str:
+    return "Нечётная пара" if parity_of(SEMESTER, day) is Parity.ODD else "Чётная пара"
+
+
+def test_a_student_sees_today_tomorrow_and_the_week_for_their_subgroup(sandbox: SandboxClient, stream) -> None:
+    _, _, first, second = stream
+    [today] = ask(sandbox, first, "расписание")
+    parity = "нечётная" if parity_of(SEMESTER, TODAY) is Parity.ODD else "чётная"
+    assert today["text"].splitlines()[0] == f"📅 {('Пн', 'Вт', 'Ср', 'Чт', 'Пт', 'Сб', 'Вс')[TODAY.weekday()]}, " + (
+        f"{TODAY:%d.%m} · {parity} неделя"
+    )
+    assert "Общая пара" in today["text"] and "Физика" in today["text"] and "Химия" not in today["text"]
+    assert expected_parity_subject(TODAY) in today["text"]
+    other = "Чётная пара" if expected_parity_subject(TODAY) == "Нечётная пара" else "Нечётная пара"
+    assert other not in today["text"]
+    assert "[подгр." not in today["text"]  # a student is not told whose lesson it is: it is theirs
+
+    [tomorrow] = press(sandbox, first, today, "Завтра")
+    tomorrow_day = TODAY + timedelta(days=1)
+    assert f"{tomorrow_day:%d.%m}" in tomorrow["text"].splitlines()[0]
+    assert expected_parity_subject(tomorrow_day) in tomorrow["text"]
+
+    [week] = press(sandbox, first, tomorrow, "Следующая неделя")
+    next_monday = MONDAY + timedelta(weeks=1)
+    assert week["text"].startswith(f"🗓 Неделя {next_monday:%d.%m}–{next_monday + timedelta(days=6):%d.%m}")
+    assert week["text"].count("Общая пара") == 7
+
+    [second_view] = ask(sandbox, second, "расписание")
+    assert "Химия" in second_view["text"] and "Физика" not in second_view["text"]
+
+
+def test_the_headman_sees_every_subgroup_marked(sandbox: SandboxClient, stream) -> None:
+    _, headman, _, _ = stream
+    [today] = ask(sandbox, headman, "расписание завтра")
+    assert "Физика (практика), ауд. 214 [подгр. 1]" in today["text"]
+    assert "Химия (практика), ауд. 215 [подгр. 2]" in today["text"]
+    labels = [button["action"]["label"] for row in today["keyboard"]["buttons"] for button in row]
+    assert "✏️ Изменить" in labels and "🔔 Напоминания" in labels
+
+
+def test_the_calendar_file_arrives_as_a_document_with_the_lessons(sandbox: SandboxClient, stream) -> None:
+    _, _, first, _ = stream
+    [today] = ask(sandbox, first, "расписание")
+    [document] = press(sandbox, first, today, "📎 В календарь")
+    [attachment] = document["attachments"]
+    assert attachment["type"] == "doc"
+    assert attachment["doc"]["title"] == "ИВТ-101.ics"
+    data = requests.get(attachment["doc"]["url"], timeout=10).content
+    calendar = icalendar.Calendar.from_ical(data)
+    assert str(calendar["X-WR-CALNAME"]) == "ИВТ-101 / 1"  # subgroup 1's own calendar
+    events = [event for event in calendar.walk("VEVENT")]
+    summaries = {str(event["SUMMARY"]) for event in events}
+    assert "Физика (практика)" in summaries and "Химия (практика)" not in summaries
+    first_day = min(event.decoded("DTSTART") for event in events)
+    assert first_day.date() == TODAY and first_day.utcoffset() == timedelta(hours=3)
+
+
+def test_a_student_subscribes_and_the_reminder_job_is_planned(sandbox: SandboxClient, stream) -> None:
+    bot, _, first, _ = stream
+    [menu] = ask(sandbox, first, "напоминания")
+    assert "пока никаких" in menu["text"]
+    [question] = press(sandbox, first, menu, "🌙 Сводка на завтра")
+    asked = sandbox.send(first, "21:30")
+    replies = sandbox.wait_for_messages(first, 2, since=asked["message_id"], timeout=15)
+    assert replies[0]["text"] == "Каждый вечер в 21:30 пришлю расписание на завтра."
+    assert "каждый вечер в 21:30" in replies[1]["text"]
+    assert question
+
+    [lead_question] = press(sandbox, first, replies[1], "⏰ До первой пары")
+    replies = press(sandbox, first, lead_question, "30 мин.", count=2)
+    assert "за 30 мин. до первой пары" in replies[1]["text"]
+
+    subscriptions = bot.database.transaction(
+        lambda session: sorted(
+            (s.kind, s.at_time, s.lead_minutes) for s in SubscriptionRepository(session, bot.community_id).subscribers()
+        )
+    )
+    assert subscriptions == [
+        (SubscriptionKind.BEFORE_FIRST, None, 30),
+        (SubscriptionKind.DIGEST, time(21, 30), None),
+    ]
+    assert bot.scheduler is not None
+    now = datetime.now(MOSCOW)
+    digest_at = datetime.combine(now.date(), time(21, 30), tzinfo=MOSCOW)
+    if digest_at <= now:
+        digest_at += timedelta(days=1)
+    stamp = digest_at.astimezone(ZoneInfo("UTC")).strftime("%Y%m%dT%H%M%S")
+    assert f"reminders:{bot.community_id}:{stamp}" in bot.scheduler.job_ids("reminders:")
+
+
+def test_the_headman_cancels_a_lesson_and_subscribers_are_told_at_once(sandbox: SandboxClient, stream) -> None:
+    _, headman, first, second = stream
+    for student in (first, second):
+        [menu] = ask(sandbox, student, "напоминания")
+        saved = press(sandbox, student, menu, "📣 Только изменения", count=2)
+        press(sandbox, student, saved[-1], "Готово")
+
+    [day_question] = ask(sandbox, headman, "изменить расписание")
+    [lesson_question] = press(sandbox, headman, day_question, "Завтра")
+    [action_question] = press(sandbox, headman, lesson_question, "10:45 Физика")
+    assert "Физика" in action_question["text"]
+    [confirm] = press(sandbox, headman, action_question, "Отменить пару")
+    assert "пара будет отменена" in confirm["text"]
+    done = press(sandbox, headman, confirm, "Подтвердить")
+    assert "Сообщение получили подписчиков: 1" in done[0]["text"]
+
+    tomorrow = TODAY + timedelta(days=1)
+    notice = sandbox.wait_for_messages(first, 1, lambda m: m["text"].startswith("⚠️"), timeout=15)[0]
+    assert notice["text"].startswith(f"⚠️ Изменение в расписании ИВТ-101 на {tomorrow:%d.%m}:")
+    assert "❌ 10:45–12:15 Физика" in notice["text"] and "отменено" in notice["text"]
+    assert not [m for m in sandbox.messages(second) if m["text"].startswith("⚠️")]  # Физика is subgroup 1's
+
+    [view] = ask(sandbox, first, "расписание завтра")
+    assert "❌ 10:45–12:15 Физика" in view["text"]
+
+
+def test_the_headman_moves_a_lesson_to_another_time(sandbox: SandboxClient, stream) -> None:
+    _, headman, first, _ = stream
+    [day_question] = ask(sandbox, headman, "изменить расписание")
+    [lesson_question] = press(sandbox, headman, day_question, "Завтра")
+    [action_question] = press(sandbox, headman, lesson_question, "09:00 Общая пара")
+    [value_question] = press(sandbox, headman, action_question, "Другое время")
+    asked = sandbox.send(headman, "15:00")
+    [confirm] = sandbox.wait_for_messages(headman, 1, since=asked["message_id"], timeout=15)
+    assert "время 15:00–16:30" in confirm["text"]
+    press(sandbox, headman, confirm, "Подтвердить")
+    [view] = ask(sandbox, first, "расписание завтра")
+    assert "🔁 15:00–16:30 Общая пара" in view["text"]
+    assert view["text"].index("Физика") < view["text"].index("Общая пара")  # sorted by the new time
+    assert value_question
+
+
+def test_a_student_cannot_change_the_timetable(sandbox: SandboxClient, stream) -> None:
+    _, _, first, _ = stream
+    [refusal] = ask(sandbox, first, "изменить расписание")
+    assert "только заместителям старост и выше" in refusal["text"]
+
+
+def test_a_forged_lesson_payload_changes_nothing(sandbox: SandboxClient, stream) -> None:
+    bot, headman, _, _ = stream
+    [day_question] = ask(sandbox, headman, "изменить расписание")
+    [lesson_question] = press(sandbox, headman, day_question, "Завтра")
+    payload = lesson_question["keyboard"]["buttons"][0][0]["action"]["payload"]
+    import json
+
+    forged = json.loads(payload) if isinstance(payload, str) else dict(payload)
+    forged["b"] = "999999@0900"
+    sent = sandbox.send(headman, "09:00 Чужая пара", payload=forged)
+    [answer] = sandbox.wait_for_messages(headman, 1, since=sent["message_id"], timeout=15)
+    assert answer["text"] == "Выберите пару кнопкой."
+    assert (
+        bot.database.transaction(
+            lambda session: TimetableRepository(session, bot.community_id).changes(1, TODAY, TODAY + timedelta(days=30))
+        )
+        == []
+    )
