@@ -7,6 +7,8 @@ week's parity and their subgroup, computed here independently of the bot.
 
 from __future__ import annotations
 
+import json
+import time as clock
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -244,8 +246,6 @@ def test_a_forged_lesson_payload_changes_nothing(sandbox: SandboxClient, stream)
     [day_question] = ask(sandbox, headman, "изменить расписание")
     [lesson_question] = press(sandbox, headman, day_question, "Завтра")
     payload = lesson_question["keyboard"]["buttons"][0][0]["action"]["payload"]
-    import json
-
     forged = json.loads(payload) if isinstance(payload, str) else dict(payload)
     forged["b"] = "999999@0900"
     sent = sandbox.send(headman, "09:00 Чужая пара", payload=forged)
@@ -257,3 +257,46 @@ def test_a_forged_lesson_payload_changes_nothing(sandbox: SandboxClient, stream)
         )
         == []
     )
+
+
+def test_a_scheduled_command_missed_while_down_runs_once_at_start(
+    sandbox: SandboxClient,
+    database_url: str,
+    start_bot: StartBot,  # noqa: F811
+) -> None:
+    seed(database_url, sandbox.group_id)
+    headman = sandbox.add_user("Анна", "Смирнова")["id"]
+    chat = sandbox.create_chat("ИВТ-101", [headman])
+    now = datetime.now(MOSCOW)
+    due = (now - timedelta(minutes=2)).strftime("%H:%M")  # two minutes ago: the bot was not running
+    settings = {
+        "stream": {"groups": {"ИВТ-101": {"headman": headman, "chat_peer_id": chat}}},
+        "schedule": [
+            {
+                "command": "расписание сегодня",
+                "to": "ИВТ-101",
+                "times": [due],
+                "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+            }
+        ],
+    }
+    bot = start_bot(**settings)
+
+    def timetables() -> list[dict]:
+        return [m for m in sandbox.chat_messages(chat) if m["text"].startswith("📅")]
+
+    deadline = datetime.now().timestamp() + 15
+    while not timetables() and datetime.now().timestamp() < deadline:
+        clock.sleep(0.05)
+    [posted] = timetables()
+    # The group's headman runs it, so the chat sees the whole group's day, subgroups marked.
+    assert "[подгр. 1]" in posted["text"] and "[подгр. 2]" in posted["text"]
+    assert posted["text"].startswith(f"📅 {('Пн', 'Вт', 'Ср', 'Чт', 'Пт', 'Сб', 'Вс')[now.weekday()]}, {now:%d.%m}")
+    assert bot.scheduler is not None
+    assert len(bot.scheduler.job_ids(f"command:{bot.community_id}:")) == 1
+
+    bot.stop()
+    again = start_bot(**settings)
+    assert again.timekeeper is not None and again.timekeeper.run_due_commands() == 1  # due, but already run
+    clock.sleep(1.5)  # time for a second copy to arrive, if one were coming
+    assert len(timetables()) == 1
