@@ -19,7 +19,6 @@ Changes (cancellations, moves) are not reconstructed: a moved lesson comes back 
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vRecur
 
 from fsm_bot.timetable.calendar import is_study_day, lessons_between, parity_of
 from fsm_bot.timetable.errors import TimetableFileError
@@ -52,7 +51,6 @@ STRAY_SHARE = 0.25
 _PARITIES = (Parity.ODD, Parity.EVEN)
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _SUPPORTED_RULE_PARTS = {"FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "WKST"}
-_SUMMARY_WITH_KIND = re.compile(r"(?P<subject>.*?\S)\s*\((?P<kind>[^()]+)\)")
 
 
 # -- export
@@ -152,7 +150,6 @@ class _Occurrence:
 
 @dataclass
 class _Rule:
-    name: str
     uid: str
     start: datetime  # aware: DTSTART of the series
     length: timedelta
@@ -224,8 +221,13 @@ def _read_events(calendar: Calendar, tz: ZoneInfo, errors: list[str]) -> tuple[l
             rule = event.get("RRULE")
             if rule is None or "RECURRENCE-ID" in event:
                 occurrences.append(_Occurrence(start.astimezone(tz), end.astimezone(tz), what, None))
+            elif isinstance(rule, vRecur):
+                rules.append(_rule(uid, start, end - start, what, rule, _excluded(event, tz)))
+            elif isinstance(rule, list):
+                raise TimetableFileError(["has several RRULEs; only one weekly rule per event is supported"])
             else:
-                rules.append(_rule(name, uid, start, end - start, what, rule, _excluded(event, tz)))
+                reasons = "; ".join(reason for prop, reason in event.errors if prop == "RRULE")
+                raise TimetableFileError([f"RRULE {rule} cannot be read: {reasons or 'malformed'}"])
         except TimetableFileError as exc:
             errors.extend(f"event {name}: {error}" for error in exc.errors)
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
@@ -269,10 +271,8 @@ def _what(event: Event) -> _What:
         kind = str(event[X_KIND]).strip()
         suffix = f" ({kind})"
         subject = summary.removesuffix(suffix).strip() if kind and summary.endswith(suffix) else summary
-    elif match := _SUMMARY_WITH_KIND.fullmatch(summary):
-        subject, kind = match["subject"], match["kind"].strip()
     else:
-        subject, kind = summary, ""
+        subject, kind = _split_summary(summary)
     teacher, subgroup = "", None
     for line in str(event.get("DESCRIPTION", "")).splitlines():
         label, _, value = line.partition(":")
@@ -285,6 +285,22 @@ def _what(event: Event) -> _What:
     return _What(subject=subject, kind=kind, teacher=teacher, room=room, subgroup=subgroup)
 
 
+def _split_summary(summary: str) -> tuple[str, str]:
+    """ "Физика (лекция)" -> ("Физика", "лекция"): the last bracketed part, brackets inside it included, is the kind."""
+    depth = 0
+    for index in range(len(summary) - 1, -1, -1):
+        if summary[index] == ")":
+            depth += 1
+        elif summary[index] == "(" and depth:
+            depth -= 1
+            if depth == 0:
+                subject, kind = summary[:index].rstrip(), summary[index + 1 : -1].strip()
+                return (subject, kind) if subject and kind else (summary, "")
+        if depth == 0:
+            break
+    return summary, ""
+
+
 def _excluded(event: Event, tz: ZoneInfo) -> set[date]:
     exdates = event.get("EXDATE")
     if exdates is None:
@@ -293,11 +309,7 @@ def _excluded(event: Event, tz: ZoneInfo) -> set[date]:
     return {_local_date(item.dt, tz) for exdate in lists for item in exdate.dts}
 
 
-def _rule(
-    name: str, uid: str, start: datetime, length: timedelta, what: _What, rule: Any, excluded: set[date]
-) -> _Rule:
-    if isinstance(rule, list):
-        raise TimetableFileError(["has several RRULEs; only one weekly rule per event is supported"])
+def _rule(uid: str, start: datetime, length: timedelta, what: _What, rule: vRecur, excluded: set[date]) -> _Rule:
     unsupported = sorted(set(rule) - _SUPPORTED_RULE_PARTS)
     if unsupported:
         raise TimetableFileError([f"RRULE parts {', '.join(unsupported)} are not supported"])
@@ -310,7 +322,6 @@ def _rule(
     weekdays = [_weekday(code) for code in rule.get("BYDAY", [])] or [start.weekday()]
     count = _one(rule, "COUNT", None)
     return _Rule(
-        name=name,
         uid=uid,
         start=start,
         length=length,

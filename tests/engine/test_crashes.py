@@ -30,11 +30,14 @@ class BotProcess:
         self.config, self.log = config, log
         self.process: subprocess.Popen[bytes] | None = None
 
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "fsm_bot.cli", "run", "--config", str(self.config)]
+
     def start(self) -> None:
         env = {key: value for key, value in os.environ.items() if not key.startswith("FSM_BOT_")}
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "fsm_bot.cli", "run", "--config", str(self.config)],
+                self.command(),
                 cwd=ROOT,
                 env=env,
                 stdout=log,

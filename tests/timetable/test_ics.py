@@ -278,6 +278,8 @@ slot_strategy = st.builds(
     weeks=st.sampled_from(Parity),
     subgroup=st.none() | st.integers(1, 3),
 )
+# Without our X-FSM-BOT-KIND, "ин. яз (англ.)" without a kind reads as subject "ин. яз", kind "англ.".
+unambiguous_slot_strategy = slot_strategy.filter(lambda slot: bool(slot.kind) or not slot.subject.endswith(")"))
 zones = st.sampled_from(["Europe/Berlin", "America/New_York", "Europe/Moscow", "UTC", "Australia/Sydney"]).map(ZoneInfo)
 
 
@@ -312,7 +314,7 @@ def test_any_timetable_round_trips_through_our_export(semester: Semester, slots:
 @settings(max_examples=50, deadline=None, derandomize=True)
 @given(
     semester=semesters(st.just(Parity.ODD)),
-    slots=st.lists(slot_strategy, min_size=0, max_size=5),
+    slots=st.lists(unambiguous_slot_strategy, min_size=0, max_size=5),
     tz=zones,
 )
 def test_any_timetable_round_trips_through_a_foreign_export(
@@ -531,7 +533,23 @@ def test_our_export_reproduces_the_lessons_a_university_calendar_had() -> None:
                     "DTSTART:20260907T090000", "DTEND:20260907T103000", "RRULE:FREQ=WEEKLY;BYDAY=XX", "SUMMARY:Ф"
                 )
             ),
-            "RRULE day 'XX' is not one of MO, TU, WE, TH, FR, SA, SU",
+            "RRULE FREQ=WEEKLY;BYDAY=XX cannot be read: Expected weekday abbreviation, got: XX",
+        ),
+        (
+            calendar_text(
+                *event_text(
+                    "DTSTART:20260907T090000", "DTEND:20260907T103000", "RRULE:FREQ=WEEKLY;BYDAY=1MO", "SUMMARY:Ф"
+                )
+            ),
+            "RRULE day '1MO' is not one of MO, TU, WE, TH, FR, SA, SU (weekly rules)",
+        ),
+        (
+            calendar_text(
+                *event_text(
+                    "DTSTART:20260907T090000", "DTEND:20260907T103000", "RRULE:FREQ=WEEKLY;BYMONTH=9", "SUMMARY:Ф"
+                )
+            ),
+            "RRULE parts BYMONTH are not supported",
         ),
         (
             calendar_text(
