@@ -12,9 +12,10 @@ ROOT = Path(__file__).resolve().parents[1]
 # package -> the fsm_bot packages (or top modules) it may import besides itself
 ALLOWED = {
     "fsm_bot.sandbox": set(),
-    "fsm_bot.storage": set(),
+    "fsm_bot.timetable": set(),
+    "fsm_bot.storage": {"fsm_bot.timetable"},
     "fsm_bot.vk": set(),
-    "fsm_bot.scheduler": set(),
+    "fsm_bot.scheduler": {"fsm_bot.storage", "fsm_bot.timetable"},
     "fsm_bot.delivery": {"fsm_bot.storage", "fsm_bot.vk"},
     "fsm_bot.engine": {
         "fsm_bot.storage",
@@ -22,6 +23,7 @@ ALLOWED = {
         "fsm_bot.delivery",
         "fsm_bot.scheduler",
         "fsm_bot.texts",
+        "fsm_bot.timetable",
     },
     "flows": {"fsm_bot.engine"},
 }
