@@ -61,6 +61,9 @@ def show_menu(ctx: Context) -> None:
         [ctx.option(ctx.t("reminders.add_changes"), "changes")],
     ]
     if current:
+        rows.append(
+            [ctx.option(ctx.t(f"reminders.remove.{kind.value}"), f"off:{kind.value}") for kind in current][:3]
+        )
         rows.append([ctx.option(ctx.t("reminders.remove_all"), "off", "negative")])
     rows.append([ctx.option(ctx.t("reminders.done"), "done", "positive")])
     ctx.ask("\n".join(lines), rows)
@@ -75,6 +78,10 @@ def got_menu(ctx: Context) -> None:
     elif choice == "off":
         timetable.unsubscribe()
         ctx.reply(ctx.t("reminders.all_removed"))
+        ctx.enter("menu")
+    elif choice is not None and choice.startswith("off:") and choice[4:] in {kind.value for kind in SubscriptionKind}:
+        timetable.unsubscribe(SubscriptionKind(choice[4:]))
+        ctx.reply(ctx.t("reminders.removed", what=ctx.t(f"reminders.remove.{choice[4:]}")[2:]))
         ctx.enter("menu")
     elif choice == "digest":
         ctx.go("pick_time")

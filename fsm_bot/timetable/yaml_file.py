@@ -208,7 +208,6 @@ class _Reader:
             if slot is None:
                 continue
             if slot in first_seen:
-                continue
                 self.error(item, item_path, f"the same lesson as {path}[{first_seen[slot]}]")
                 continue
             first_seen[slot] = index

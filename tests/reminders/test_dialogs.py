@@ -103,6 +103,15 @@ def press(sandbox: SandboxClient, user: int, message: dict, label: str, count: i
     return sandbox.wait_for_messages(user, count, since=last, timeout=15)
 
 
+def job_at(bot: Bot, clock: time) -> str:
+    """The id of the reminder job at the next `clock` (Moscow time)."""
+    now = datetime.now(MOSCOW)
+    moment = datetime.combine(now.date(), clock, tzinfo=MOSCOW)
+    if moment <= now:
+        moment += timedelta(days=1)
+    return f"reminders:{bot.community_id}:{moment.astimezone(ZoneInfo('UTC')):%Y%m%dT%H%M%S}"
+
+
 def expected_parity_subject(day: date) -> str:
     return "Нечётная пара" if parity_of(SEMESTER, day) is Parity.ODD else "Чётная пара"
 
@@ -170,6 +179,8 @@ def test_a_student_subscribes_and_the_reminder_job_is_planned(sandbox: SandboxCl
     assert replies[0]["text"] == "Каждый вечер в 21:30 пришлю расписание на завтра."
     assert "каждый вечер в 21:30" in replies[1]["text"]
     assert question
+    assert bot.scheduler is not None
+    assert job_at(bot, time(21, 30)) in bot.scheduler.job_ids("reminders:")  # planned after the commit
 
     [lead_question] = press(sandbox, first, replies[1], "⏰ До первой пары")
     replies = press(sandbox, first, lead_question, "30 мин.", count=2)
@@ -184,13 +195,16 @@ def test_a_student_subscribes_and_the_reminder_job_is_planned(sandbox: SandboxCl
         (SubscriptionKind.BEFORE_FIRST, None, 30),
         (SubscriptionKind.DIGEST, time(21, 30), None),
     ]
+
+    replies = press(sandbox, first, replies[1], "✖ сводка", count=2)
+    assert replies[0]["text"] == "Отписка: сводка."
+    assert "каждый вечер" not in replies[1]["text"] and "за 30 мин. до первой пары" in replies[1]["text"]
+    [done] = press(sandbox, first, replies[1], "Готово")
+    assert done["text"].startswith("Напоминания сохранены")
     assert bot.scheduler is not None
-    now = datetime.now(MOSCOW)
-    digest_at = datetime.combine(now.date(), time(21, 30), tzinfo=MOSCOW)
-    if digest_at <= now:
-        digest_at += timedelta(days=1)
-    stamp = digest_at.astimezone(ZoneInfo("UTC")).strftime("%Y%m%dT%H%M%S")
-    assert f"reminders:{bot.community_id}:{stamp}" in bot.scheduler.job_ids("reminders:")
+    jobs = bot.scheduler.job_ids("reminders:")
+    assert job_at(bot, time(8, 30)) in jobs  # 30 minutes before the 09:00 lesson
+    assert job_at(bot, time(21, 30)) not in jobs  # the digest was unsubscribed: its job is gone
 
 
 def test_the_headman_cancels_a_lesson_and_subscribers_are_told_at_once(sandbox: SandboxClient, stream) -> None:

@@ -411,7 +411,8 @@ def test_a_stray_occurrence_in_the_other_week_does_not_make_a_lesson_weekly() ->
     for week in range(0, 16, 2):
         day = date(2026, 9, 7) + timedelta(weeks=week)
         events += event_text(f"DTSTART:{day:%Y%m%d}T090000", f"DTEND:{day:%Y%m%d}T103000", "SUMMARY:Физика")
-    events += event_text("DTSTART:20261005T090000", "DTEND:20261005T103000", "SUMMARY:Физика")  # a make-up lesson
+    # a make-up lesson in week 4, an even week
+    events += event_text("DTSTART:20260928T090000", "DTEND:20260928T103000", "SUMMARY:Физика")
     for week in range(16):
         day = date(2026, 9, 7) + timedelta(weeks=week)
         events += event_text(f"DTSTART:{day:%Y%m%d}T130000", f"DTEND:{day:%Y%m%d}T140000", "SUMMARY:Спорт")
@@ -450,6 +451,24 @@ def test_overridden_and_cancelled_occurrences_of_a_series() -> None:
     assert imported.semester == Semester(
         date(2026, 9, 7), date(2026, 9, 28), Parity.ODD, frozenset({date(2026, 9, 21)})
     )
+
+
+def test_excluded_dates_are_compared_as_local_dates() -> None:
+    """08:00 in Vladivostok is 22:00 UTC the evening before: an EXDATE written in UTC must still hit the 14th."""
+    data = calendar_text(
+        *event_text(
+            "DTSTART;TZID=Asia/Vladivostok:20260907T080000",
+            "DTEND;TZID=Asia/Vladivostok:20260907T093000",
+            "RRULE:FREQ=WEEKLY;COUNT=3",
+            "EXDATE:20260913T220000Z",
+            "SUMMARY:Физика",
+        )
+    )
+    imported = import_ics(data, ZoneInfo("Asia/Vladivostok"))
+    assert imported.semester == Semester(
+        date(2026, 9, 7), date(2026, 9, 21), Parity.ODD, frozenset({date(2026, 9, 14)})
+    )
+    assert imported.groups[""] == [Slot(0, time(8, 0), time(9, 30), "Физика")]
 
 
 def test_an_endless_rule_stops_where_the_rest_of_the_calendar_ends() -> None:
