@@ -124,6 +124,7 @@ class Bot:
             },
             timezone=ZoneInfo(self.settings.timezone),
             ics_days=self.settings.reminders.ics_days,
+            hours_per_lesson=self.settings.attendance.hours_per_lesson,
         )
         self.uploads = DocumentUploader(
             self.database,

@@ -136,6 +136,11 @@ class RemindersSettings(_Section):
         return value
 
 
+class AttendanceSettings(_Section):
+    # Academic hours one lesson counts for in the register and the summaries.
+    hours_per_lesson: int = Field(default=2, ge=1, le=8)
+
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -181,6 +186,11 @@ DEFAULT_FLOWS = [
     "timetable",
     "timetable_change",
     "reminders",
+    "attendance",
+    "absences:mine",
+    "absences:notice",
+    "absences:decision",
+    "attendance_report",
 ]
 
 
@@ -207,6 +217,7 @@ class Settings(BaseSettings):
     engine: EngineSettings = Field(default_factory=EngineSettings)
     broadcast: BroadcastSettings = Field(default_factory=BroadcastSettings)
     reminders: RemindersSettings = Field(default_factory=RemindersSettings)
+    attendance: AttendanceSettings = Field(default_factory=AttendanceSettings)
     schedule: list[ScheduledCommandSettings] = Field(default_factory=list)
     timezone: str = "Europe/Moscow"
     locale: Literal["ru"] = "ru"

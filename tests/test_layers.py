@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ALLOWED = {
     "fsm_bot.sandbox": set(),
     "fsm_bot.timetable": set(),
+    "fsm_bot.attendance": set(),
     "fsm_bot.storage": {"fsm_bot.timetable"},
     "fsm_bot.vk": set(),
     "fsm_bot.scheduler": {"fsm_bot.storage", "fsm_bot.timetable"},
@@ -24,6 +25,7 @@ ALLOWED = {
         "fsm_bot.scheduler",
         "fsm_bot.texts",
         "fsm_bot.timetable",
+        "fsm_bot.attendance",
     },
     "flows": {"fsm_bot.engine"},
 }

@@ -62,6 +62,7 @@ class Engine(Protocol):
     group_chats: dict[str, int]
     timezone: ZoneInfo
     ics_days: int
+    hours_per_lesson: int
     cancel_words: frozenset[str]
     back_words: frozenset[str]
     menu_words: frozenset[str]
@@ -294,6 +295,7 @@ class Conversation:
             timezone=self.handler.timezone,
             flow_names=self.handler.registry.names,
             ics_days=self.handler.ics_days,
+            hours_per_lesson=self.handler.hours_per_lesson,
         )
         self._services.append(services)
         return Context(

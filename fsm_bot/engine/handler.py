@@ -57,7 +57,9 @@ class EventHandler:
         group_chats: dict[str, int] | None = None,
         timezone: ZoneInfo = DEFAULT_TIMEZONE,
         ics_days: int = 120,
+        hours_per_lesson: int = 2,
     ) -> None:
+        self.hours_per_lesson = hours_per_lesson
         self.timezone = timezone
         self.ics_days = ics_days
         self.group_chats = dict(group_chats or {})

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fsm_bot.engine.absences import AttendanceService
 from fsm_bot.engine.broadcasting import BroadcastService
 from fsm_bot.engine.members import MemberInfo
 from fsm_bot.engine.timetabling import TimetableService
@@ -34,7 +35,10 @@ class CommunityServices:
         timezone: ZoneInfo = DEFAULT_TIMEZONE,
         flow_names: frozenset[str] = frozenset(),
         ics_days: int = 120,
+        hours_per_lesson: int = 2,
     ) -> None:
+        self.hours_per_lesson = hours_per_lesson
+        self._attendance: AttendanceService | None = None
         self.timezone = timezone
         self.flow_names = flow_names  # the dialogs this bot offers: offer a button only for those
         self.ics_days = ics_days
@@ -64,6 +68,15 @@ class CommunityServices:
         if self._timetable is None:
             self._timetable = TimetableService(self._session, self._community_id, self._member_info, self.timezone)
         return self._timetable
+
+    @property
+    def attendance(self) -> AttendanceService:
+        """The group's attendance register: marking, absences, advance notices (one service per event)."""
+        if self._attendance is None:
+            self._attendance = AttendanceService(
+                self._session, self._community_id, self.timetable.member, self.timetable, self.hours_per_lesson
+            )
+        return self._attendance
 
     @property
     def timetable_changed(self) -> bool:

@@ -9,9 +9,10 @@ Import accepts both styles universities use: weekly RRULEs (INTERVAL=2 being an 
 event per occurrence, from which the weekly slots are recovered:
 
 - occurrences of the same lesson (weekday, time, subject, kind, teacher, room, subgroup) form one slot;
-- a day without any event, while the same weekday of the same week parity has events elsewhere, was a holiday;
 - a slot is odd or even when it occurs in weeks of one parity only (or the other parity's appearances are a
-  stray few: a lesson moved into that week); otherwise it runs every week.
+  stray few: a lesson moved into that week); otherwise it runs every week;
+- the semester runs from the first lesson to the last, its first week is odd, and a day on which some slot
+  should have had a lesson but the file has none at all was a holiday.
 
 Changes (cancellations, moves) are not reconstructed: a moved lesson comes back as a slot of its own.
 """
@@ -21,7 +22,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -150,6 +151,7 @@ class _Occurrence:
 
 @dataclass
 class _Rule:
+    name: str  # for errors
     uid: str
     start: datetime  # aware: DTSTART of the series
     length: timedelta
@@ -175,11 +177,22 @@ def import_ics(data: bytes, tz: ZoneInfo) -> TimetableFile:
     occurrences, rules = _read_events(calendar, tz, errors)
     if errors:
         raise TimetableFileError(errors)
-    occurrences.extend(_expand_rules(rules, occurrences, known, tz))
+    try:
+        occurrences.extend(_expand_rules(rules, occurrences, known, tz))
+    except OverflowError:
+        raise TimetableFileError(["a recurring event runs past the year 9999"]) from None
     if not occurrences:
         raise TimetableFileError(["the calendar has no lessons (no events with a start and an end time)"])
-    semester = known or _derived_semester(occurrences)
-    return TimetableFile(semester=semester, groups={"": _slots(occurrences, semester)})
+    dates = sorted({occurrence.start.date() for occurrence in occurrences})
+    if known is None and dates[-1] - dates[0] > LONGEST_RULE:
+        raise TimetableFileError(
+            [f"the lessons run from {dates[0]} to {dates[-1]}, more than a year: a timetable is one semester"]
+        )
+    if known is not None:
+        return TimetableFile(semester=known, groups={"": _slots(occurrences, known)})
+    semester = _derived_semester(occurrences)
+    slots = _slots(occurrences, semester)
+    return TimetableFile(semester=_with_lessonless_days_as_holidays(semester, slots, occurrences), groups={"": slots})
 
 
 def _semester_from_metadata(calendar: Calendar, errors: list[str]) -> Semester | None:
@@ -214,6 +227,8 @@ def _read_events(calendar: Calendar, tz: ZoneInfo, errors: list[str]) -> tuple[l
             start, end = event.start, event.end
             if not isinstance(start, datetime):
                 continue  # an all-day event (a holiday, a deadline) is not a lesson
+            if "DTEND" not in event and "DURATION" not in event:
+                raise TimetableFileError(["has no DTEND or DURATION: when does the lesson end?"])
             start = _aware(start, tz)
             end = _aware(end, tz) if isinstance(end, datetime) else start
             what = _what(event)
@@ -222,7 +237,7 @@ def _read_events(calendar: Calendar, tz: ZoneInfo, errors: list[str]) -> tuple[l
             if rule is None or "RECURRENCE-ID" in event:
                 occurrences.append(_Occurrence(start.astimezone(tz), end.astimezone(tz), what, None))
             elif isinstance(rule, vRecur):
-                rules.append(_rule(uid, start, end - start, what, rule, _excluded(event, tz)))
+                rules.append(_rule(name, uid, start, end - start, what, rule, _excluded(event, tz)))
             elif isinstance(rule, list):
                 raise TimetableFileError(["has several RRULEs; only one weekly rule per event is supported"])
             else:
@@ -309,7 +324,9 @@ def _excluded(event: Event, tz: ZoneInfo) -> set[date]:
     return {_local_date(item.dt, tz) for exdate in lists for item in exdate.dts}
 
 
-def _rule(uid: str, start: datetime, length: timedelta, what: _What, rule: vRecur, excluded: set[date]) -> _Rule:
+def _rule(
+    name: str, uid: str, start: datetime, length: timedelta, what: _What, rule: vRecur, excluded: set[date]
+) -> _Rule:
     unsupported = sorted(set(rule) - _SUPPORTED_RULE_PARTS)
     if unsupported:
         raise TimetableFileError([f"RRULE parts {', '.join(unsupported)} are not supported"])
@@ -317,11 +334,12 @@ def _rule(uid: str, start: datetime, length: timedelta, what: _What, rule: vRecu
     if str(frequency).upper() != "WEEKLY":
         raise TimetableFileError([f"repeats FREQ={frequency}; only weekly lessons (FREQ=WEEKLY) are supported"])
     interval = int(_one(rule, "INTERVAL", 1))
-    if interval < 1:
-        raise TimetableFileError([f"RRULE INTERVAL={interval} is not a positive number"])
+    if not 1 <= interval <= 52:
+        raise TimetableFileError([f"RRULE INTERVAL={interval}: a lesson repeats every 1 to 52 weeks"])
     weekdays = [_weekday(code) for code in rule.get("BYDAY", [])] or [start.weekday()]
     count = _one(rule, "COUNT", None)
     return _Rule(
+        name=name,
         uid=uid,
         start=start,
         length=length,
@@ -375,8 +393,14 @@ def _expand_rules(
     for rule, starts in bounded:
         for start in starts:
             local = start.astimezone(tz)
-            if True:
-                occurrences.append(_Occurrence(local, (start + rule.length).astimezone(tz), rule.what, rule.interval))
+            if local.date() in rule.excluded:
+                continue
+            end = (start + rule.length).astimezone(tz)
+            try:
+                _check_times(local, end)  # a rule in another zone can cross midnight here after a DST change
+            except TimetableFileError as exc:
+                raise TimetableFileError([f"event {rule.name}: {error}" for error in exc.errors]) from None
+            occurrences.append(_Occurrence(local, end, rule.what, rule.interval))
     return occurrences
 
 
@@ -411,16 +435,27 @@ def _past_until(start: datetime, until: datetime | date | None) -> bool:
 
 
 def _derived_semester(occurrences: list[_Occurrence]) -> Semester:
-    """From the first to the last lesson; days without lessons where the timetable expects some are holidays."""
+    """From the first lesson to the last; which days were holidays is only known once the slots are."""
     days = {occurrence.start.date() for occurrence in occurrences}
-    semester = Semester(start=min(days), end=max(days), first_week=Parity.ODD)
-    busy_classes = {(day.weekday(), parity_of(semester, day)) for day in days}
+    return Semester(start=min(days), end=max(days), first_week=Parity.ODD)
+
+
+def _with_lessonless_days_as_holidays(
+    semester: Semester, slots: list[Slot], occurrences: list[_Occurrence]
+) -> Semester:
+    """Once the slots are known: every day on which some of them should have been, but nothing was, is a holiday.
+
+    This also catches what the first guess cannot: a weekly lesson excluded on a day of a week parity that has
+    no other lessons.
+    """
+    busy = {occurrence.start.date() for occurrence in occurrences}
     holidays = frozenset(
         day
         for day in _days(semester.start, semester.end)
-        if day not in days and (day.weekday(), parity_of(semester, day)) in busy_classes
+        if day not in busy
+        and any(slot.day == day.weekday() and slot.weeks in (Parity.ALL, parity_of(semester, day)) for slot in slots)
     )
-    return Semester(semester.start, semester.end, semester.first_week, holidays)
+    return replace(semester, holidays=holidays)
 
 
 def _slots(occurrences: list[_Occurrence], semester: Semester) -> list[Slot]:

@@ -26,7 +26,7 @@ from fsm_bot.storage.timetable_models import SubscriptionKind
 from tests.engine.test_crashes import BotProcess
 from tests.reminders.conftest import MOSCOW, SEMESTER, SLOTS
 
-STUDENTS = 400
+STUDENTS = 600
 EVENING = datetime(2026, 11, 30, 19, 59, 58, tzinfo=MOSCOW)  # the digest is due at 20:00
 
 
@@ -71,7 +71,7 @@ def evening(sandbox: SandboxClient, database_url: str, tmp_path: Path) -> Iterat
             "token": community["tokens"][0],
             "group_id": community["group_id"],
             "api_url": community["api_url"],
-            "rps_limit": 2,  # slow enough that the kill lands while copies are still going out
+            "rps_limit": 1,  # slow enough that the kill lands while copies are still going out
         },
         "database": {"url": database_url},
         "engine": {"sweep_seconds": 1},

@@ -66,10 +66,15 @@ def seed(database_url: str, community: int) -> None:
     database.dispose()
 
 
-def enrol(bot: Bot, vk_id: int, subgroup: int | None, group: str = "ИВТ-101") -> None:
+def enrol(
+    bot: Bot, vk_id: int, subgroup: int | None, group: str = "ИВТ-101", name: tuple[str, str] | None = None
+) -> None:
+    """An approved member of `group` (named `name`: first, last), as if the headman had approved them."""
+
     def write(session) -> None:  # type: ignore[no-untyped-def]
         members = MemberRepository(session, bot.community_id)
-        members.upsert_profiles([MemberProfile(vk_id, "Студент", f"Номер{vk_id}")])
+        first, last = name or ("Студент", f"Номер{vk_id}")
+        members.upsert_profiles([MemberProfile(vk_id, first, last)])
         study_group = CommunityRepository(session).study_group(bot.community_id, group)
         members.assign_group(vk_id, study_group.id, subgroup)
         member = members.get(vk_id)

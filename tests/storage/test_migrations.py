@@ -31,6 +31,10 @@ ENGINE_TABLES = {
     "timetable_change",
     "subscription",
     "fired_reminder",
+    "attendance_sheet",
+    "absence",
+    "attendance_audit",
+    "absence_notice",
 }
 
 

@@ -559,6 +559,35 @@ def test_our_export_reproduces_the_lessons_a_university_calendar_had() -> None:
             "RRULE parts BYMONTH are not supported",
         ),
         (
+            calendar_text(*event_text("DTSTART:20260907T090000", "SUMMARY:Физика")),
+            'event "Физика" (20260907T090000): has no DTEND or DURATION',
+        ),
+        (
+            calendar_text(
+                *event_text(
+                    "DTSTART:20260907T090000", "DTEND:20260907T103000", "RRULE:FREQ=WEEKLY;INTERVAL=0", "SUMMARY:Ф"
+                )
+            ),
+            "RRULE INTERVAL=0: a lesson repeats every 1 to 52 weeks",
+        ),
+        (
+            calendar_text(
+                *event_text("DTSTART:20250901T090000", "DTEND:20250901T103000", "SUMMARY:Ф"),
+                *event_text("DTSTART:20260907T090000", "DTEND:20260907T103000", "SUMMARY:Ф"),
+            ),
+            "the lessons run from 2025-09-01 to 2026-09-07, more than a year: a timetable is one semester",
+        ),
+        (
+            calendar_text(
+                *event_text(
+                    "DTSTART:20270104T213000Z", "DTEND:20270104T224500Z", "RRULE:FREQ=WEEKLY;COUNT=15", "SUMMARY:Ночь"
+                )
+            ),
+            # 22:30 CET in January, but 23:30-00:45 CEST after the spring change: not a lesson of one day
+            'event "Ночь" (20270104T213000Z): a lesson must end after it starts on the same day '
+            "(2027-03-29 23:30 - 2027-03-30 00:45)",
+        ),
+        (
             calendar_text(
                 "X-FSM-BOT-SEMESTER:2026-09-01..someday",
                 *event_text("DTSTART:20260907T090000", "DTEND:20260907T103000", "SUMMARY:Ф"),
@@ -569,7 +598,7 @@ def test_our_export_reproduces_the_lessons_a_university_calendar_had() -> None:
 )
 def test_malformed_input_is_a_timetable_file_error(data: bytes, message: str) -> None:
     with pytest.raises(TimetableFileError) as caught:
-        import_ics(data, MOSCOW)
+        import_ics(data, BERLIN)
     assert message in str(caught.value)
 
 

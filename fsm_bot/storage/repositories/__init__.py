@@ -1,5 +1,6 @@
 """Repositories: the only code that writes SQL for the engine's tables. Each takes a Session."""
 
+from fsm_bot.storage.repositories.attendance import AbsenceRecord, AttendanceRepository, SaveResult
 from fsm_bot.storage.repositories.broadcasts import AckResult, BroadcastRepository, Tally
 from fsm_bot.storage.repositories.communities import CommunityRepository
 from fsm_bot.storage.repositories.dialogs import DialogRepository
@@ -11,7 +12,9 @@ from fsm_bot.storage.repositories.subscriptions import Firing, Subscriber, Subsc
 from fsm_bot.storage.repositories.timetable import TimetableRepository
 
 __all__ = [
+    "AbsenceRecord",
     "AckResult",
+    "AttendanceRepository",
     "BroadcastRepository",
     "CommunityRepository",
     "CursorRepository",
@@ -22,6 +25,7 @@ __all__ = [
     "MemberRepository",
     "OutboxRepository",
     "ReceivedEvent",
+    "SaveResult",
     "ScheduledMessageRepository",
     "Subscriber",
     "SubscriptionRepository",

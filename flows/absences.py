@@ -1,0 +1,283 @@
+"""A student's side of the register: «мои пропуски», «пропущу», and the leader's decision on a notice.
+
+«пропущу»: dates (one day or a range) -> which lesson (from the timetable of the first day, or all
+day) -> the reason -> confirm; the group's leaders get approve/reject buttons; the student is told
+the decision. An approved notice pre-marks the student as excused when the lesson is marked.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from fsm_bot.engine import Context, Flow, Role, Transition
+from fsm_bot.engine.absences import WHOLE_DAY, AbsenceReason, NoticeStatus, lesson_key
+
+NOTICE_REASONS = (AbsenceReason.ILLNESS, AbsenceReason.OFFICIAL, AbsenceReason.OTHER)
+MAX_NOTICE_DAYS = 31
+
+mine = Flow(name="my_absences", description="my_absences.description", triggers=["мои пропуски", "пропуски"])
+notice = Flow(
+    name="absence_notice",
+    description="absence_notice.description",
+    triggers=["пропущу", "не приду", "предупредить о пропуске"],
+    states=["dates", "lesson", "reason", "confirm"],
+    transitions=[
+        Transition("dated", "dates", "lesson"),
+        Transition("lesson_chosen", "lesson", "reason"),
+        Transition("reasoned", "reason", "confirm"),
+        Transition("edit", "confirm", "dates"),
+    ],
+)
+decision = Flow(name="notice_decision", description="notice_decision.description", role=Role.DEPUTY, in_menu=False)
+
+
+# --- «мои пропуски»
+
+
+@mine.on_start
+def show_mine(ctx: Context) -> None:
+    attendance = ctx.services.attendance
+    if attendance.group is None:
+        ctx.reply(ctx.t("timetable.no_group"))
+        return
+    today = attendance.today()
+    semester = ctx.services.timetable.semester()
+    month_first = today.replace(day=1)
+    semester_first = semester.start if semester is not None and semester.start <= today else month_first
+    records, semester_totals = attendance.my_absences(semester_first, today)
+    _, month_totals = attendance.my_absences(month_first, today)
+    lines = [
+        ctx.t(
+            "my_absences.month",
+            lessons=month_totals.lessons,
+            hours=month_totals.hours,
+            excused=month_totals.excused_hours,
+            unexcused=month_totals.unexcused_hours,
+        ),
+        ctx.t(
+            "my_absences.semester",
+            lessons=semester_totals.lessons,
+            hours=semester_totals.hours,
+            excused=semester_totals.excused_hours,
+            unexcused=semester_totals.unexcused_hours,
+        ),
+    ]
+    if records:
+        lines.append(ctx.t("my_absences.recent"))
+        for record in records[-10:]:
+            mark = ctx.t(f"attendance.mark.{record.reason.value}")
+            what = record.subject if record.lesson_key == WHOLE_DAY else f"{record.lesson_key} {record.subject}"
+            lines.append(f"• {record.date:%d.%m} {what} — {mark}")
+    else:
+        lines.append(ctx.t("my_absences.none"))
+    ctx.reply("\n".join(lines), [[ctx.command_button(ctx.t("my_absences.tell"), "absence_notice", None, "secondary")]])
+
+
+# --- «пропущу»
+
+
+@notice.on_start
+def begin_notice(ctx: Context) -> None:
+    if ctx.services.attendance.group is None:
+        ctx.finish(ctx.t("timetable.no_group"))
+        return
+    ctx.enter("dates")
+
+
+@notice.asks("dates")
+def ask_dates(ctx: Context) -> None:
+    today = ctx.services.attendance.today()
+    ctx.ask(
+        ctx.t("absence_notice.ask_dates"),
+        [
+            [
+                ctx.option(ctx.t("timetable.today"), today.isoformat()),
+                ctx.option(ctx.t("timetable.tomorrow"), (today + timedelta(days=1)).isoformat()),
+            ]
+        ],
+    )
+
+
+@notice.receives("dates")
+def got_dates(ctx: Context) -> None:
+    today = ctx.services.attendance.today()
+    span = _parse_span(ctx.button or ctx.text, today)
+    if span is None:
+        ctx.reply(ctx.t("absence_notice.bad_dates"))
+        return
+    first, last = span
+    if last < today:
+        ctx.reply(ctx.t("absence_notice.past"))
+        return
+    if (last - first).days >= MAX_NOTICE_DAYS:
+        ctx.reply(ctx.t("absence_notice.too_long", days=MAX_NOTICE_DAYS))
+        return
+    ctx.data.update(first=first.isoformat(), last=last.isoformat())
+    ctx.go("dated")
+
+
+@notice.asks("lesson")
+def ask_notice_lesson(ctx: Context) -> None:
+    first = date.fromisoformat(ctx.data["first"])
+    rows = [[ctx.option(ctx.t("attendance.whole_day"), WHOLE_DAY, "primary")]]
+    if ctx.data["first"] == ctx.data["last"]:
+        lessons = [lesson for lesson in ctx.services.timetable.lessons(first) if lesson.takes_place]
+        rows += [
+            [ctx.option(f"{lesson.start:%H:%M} {lesson.subject}"[:40], lesson_key(lesson))] for lesson in lessons[:7]
+        ]
+    ctx.ask(ctx.t("absence_notice.ask_lesson"), rows)
+
+
+@notice.receives("lesson")
+def got_notice_lesson(ctx: Context) -> None:
+    choice = ctx.button
+    first = date.fromisoformat(ctx.data["first"])
+    keys = {lesson_key(lesson): lesson.subject for lesson in ctx.services.timetable.lessons(first)}
+    if choice == WHOLE_DAY:
+        ctx.data.update(key=WHOLE_DAY, lesson=ctx.t("attendance.whole_day"))
+    elif choice in keys and ctx.data["first"] == ctx.data["last"]:
+        ctx.data.update(key=choice, lesson=f"{choice} {keys[choice]}")
+    else:
+        ctx.reply(ctx.t("attendance.pick_lesson"))
+        return
+    ctx.go("lesson_chosen")
+
+
+@notice.asks("reason")
+def ask_notice_reason(ctx: Context) -> None:
+    ctx.ask(
+        ctx.t("absence_notice.ask_reason"),
+        [[ctx.option(ctx.t(f"attendance.reason.{reason.value}")[4:], reason.value)] for reason in NOTICE_REASONS],
+    )
+
+
+@notice.receives("reason")
+def got_notice_reason(ctx: Context) -> None:
+    if ctx.button in {reason.value for reason in NOTICE_REASONS}:
+        ctx.data.update(reason=ctx.button, comment="")
+    elif ctx.text and len(ctx.text) <= 200:  # typed: «other», with the words as the comment
+        ctx.data.update(reason=AbsenceReason.OTHER.value, comment=ctx.text)
+    else:
+        ctx.reply(ctx.t("absence_notice.bad_reason"))
+        return
+    ctx.go("reasoned")
+
+
+def _notice_text(ctx: Context) -> str:
+    first, last = date.fromisoformat(ctx.data["first"]), date.fromisoformat(ctx.data["last"])
+    when = f"{first:%d.%m}" if first == last else f"{first:%d.%m}–{last:%d.%m}"
+    reason = ctx.t(f"attendance.reason.{ctx.data['reason']}")[4:]
+    comment = f" ({ctx.data['comment']})" if ctx.data.get("comment") else ""
+    return ctx.t("absence_notice.summary", when=when, lesson=ctx.data["lesson"], reason=reason + comment)
+
+
+@notice.asks("confirm")
+def ask_notice_confirm(ctx: Context) -> None:
+    ctx.ask(
+        _notice_text(ctx) + "\n\n" + ctx.t("absence_notice.send_question"),
+        [
+            [
+                ctx.option(ctx.t("absence_notice.send"), "send", "positive"),
+                ctx.option(ctx.t("attendance.edit"), "edit"),
+            ]
+        ],
+    )
+
+
+@notice.receives("confirm")
+def got_notice_confirm(ctx: Context) -> None:
+    if ctx.button == "edit":
+        ctx.go("edit")
+        return
+    if ctx.button != "send":
+        ctx.enter("confirm")
+        return
+    attendance = ctx.services.attendance
+    created = attendance.create_notice(
+        date.fromisoformat(ctx.data["first"]),
+        date.fromisoformat(ctx.data["last"]),
+        ctx.data["key"],
+        AbsenceReason(ctx.data["reason"]),
+        ctx.data.get("comment", ""),
+    )
+    leaders = ctx.services.leaders_of(attendance.group or "")
+    request = (
+        ctx.t("absence_notice.to_leader", name=ctx.member.full_name, group=attendance.group)
+        + "\n"
+        + (_notice_text(ctx))
+    )
+    buttons = [
+        [
+            ctx.command_button(ctx.t("absence_notice.approve"), "notice_decision", f"a:{created.id}", "positive"),
+            ctx.command_button(ctx.t("absence_notice.reject"), "notice_decision", f"r:{created.id}", "negative"),
+        ]
+    ]
+    for leader in leaders:
+        if leader.vk_id != ctx.member.vk_id:
+            ctx.send_to(leader.vk_id, request, buttons)
+    ctx.finish(ctx.t("absence_notice.sent" if leaders else "absence_notice.no_leader"))
+
+
+# --- the leader's decision
+
+
+@decision.on_start
+def decide(ctx: Context) -> None:
+    value = str((ctx.event.payload or {}).get("b", ""))
+    match = re.fullmatch(r"([ar]):(\d+)", value)
+    attendance = ctx.services.attendance
+    found = attendance.notice_for_leader(int(match[2])) if match else None
+    if match is None or found is None:
+        ctx.reply(ctx.t("notice_decision.not_yours"))
+        return
+    request, student = found
+    if request.status != NoticeStatus.PENDING.value or not attendance.decide(request.id, match[1] == "a"):
+        ctx.reply(ctx.t("notice_decision.already"))
+        return
+    approved = match[1] == "a"
+    when = (
+        f"{request.first_date:%d.%m}"
+        if request.first_date == request.last_date
+        else (f"{request.first_date:%d.%m}–{request.last_date:%d.%m}")
+    )
+    ctx.reply(ctx.t("notice_decision.approved" if approved else "notice_decision.rejected", name=student.full_name))
+    ctx.send_to(
+        student.vk_id,
+        ctx.t("notice_decision.student_approved" if approved else "notice_decision.student_rejected", when=when),
+    )
+
+
+def _parse_span(text: str, today: date) -> tuple[date, date] | None:
+    """ "2026-12-03", "03.12", "03.12-05.12", "03.12 – 05.12"."""
+    parts = [part for part in re.split(r"\s*[-–—]\s*|\s+по\s+", text.strip()) if part]
+    if len(parts) not in (1, 2):
+        return None
+    days = [_parse_day(part, today) for part in parts]
+    if any(day is None for day in days):
+        return None
+    first, last = days[0], days[-1]
+    assert first is not None and last is not None
+    return (first, last) if first <= last else None
+
+
+def _parse_day(text: str, today: date) -> date | None:
+    text = text.strip().lower()
+    if text in ("сегодня", "today"):
+        return today
+    if text in ("завтра", "tomorrow"):
+        return today + timedelta(days=1)
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    match = re.fullmatch(r"(\d{1,2})\.(\d{1,2})(?:\.(\d{4}))?", text)
+    if match is None:
+        return None
+    try:
+        day = date(int(match[3]) if match[3] else today.year, int(match[2]), int(match[1]))
+    except ValueError:
+        return None
+    if match[3] is None and day < today - timedelta(days=180):
+        day = day.replace(year=day.year + 1)  # "10.01" typed in December is next January
+    return day

@@ -1,0 +1,374 @@
+"""«учёт прогулов»: a leader marks who missed a lesson, as headmen keep it for the dean's office.
+
+day -> lesson (from the timetable, or the whole day) -> the group as toggles (each press edits the
+same message and answers with a snackbar) -> a reason for each absentee (н, or у: illness, official,
+other) -> confirm -> saved. Reopening a lesson shows its saved marks for correction; students with
+an approved advance notice come pre-marked as excused. The draft lives in the dialog's data, so a
+crash or restart loses nothing; saving checks that nobody saved the lesson meanwhile.
+"""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+
+from fsm_bot.engine import Context, Flow, Role, Transition
+from fsm_bot.engine.absences import WHOLE_DAY, AbsenceReason, Student, lesson_key
+
+PAGE_SIZE = 7  # two to a row, plus ◀ «Готово» ▶: VK's inline keyboard holds 10 buttons
+RECENT_DAYS = 7
+REASONS = (AbsenceReason.UNEXCUSED, AbsenceReason.ILLNESS, AbsenceReason.OFFICIAL, AbsenceReason.OTHER)
+
+flow = Flow(
+    name="attendance",
+    description="attendance.description",
+    triggers=["учёт прогулов", "отметить отсутствующих", "посещаемость", ".att"],
+    role=Role.DEPUTY,
+    states=["day", "lesson", "marks", "reasons", "confirm", "conflict"],
+    transitions=[
+        Transition("day_chosen", "day", "lesson"),
+        Transition("lesson_chosen", "lesson", "marks"),
+        Transition("need_reasons", "marks", "reasons"),
+        Transition("marked", ["marks", "reasons"], "confirm"),
+        Transition("edit", ["confirm", "conflict"], "marks"),
+        Transition("conflict", "confirm", "conflict"),
+    ],
+)
+
+
+@flow.on_start
+def begin(ctx: Context) -> None:
+    attendance = ctx.services.attendance
+    if not attendance.may_mark:
+        ctx.finish(ctx.t("attendance.no_group"))
+        return
+    ctx.enter("day")
+
+
+# --- day
+
+
+@flow.asks("day")
+def ask_day(ctx: Context) -> None:
+    attendance = ctx.services.attendance
+    today = attendance.today()
+    days = [today - timedelta(days=n) for n in range(RECENT_DAYS)]
+    with_lessons = [day for day in days if attendance.lessons(day)]
+    buttons = [ctx.option(_day_label(ctx, day, today), day.isoformat()) for day in ([today, *with_lessons])[:6]]
+    unique = list({button.payload["b"]: button for button in buttons}.values())
+    ctx.ask(ctx.t("attendance.ask_day"), [unique[index : index + 3] for index in range(0, len(unique), 3)])
+
+
+@flow.receives("day")
+def got_day(ctx: Context) -> None:
+    today = ctx.services.attendance.today()
+    day = _parse_day(ctx.button or ctx.text, today)
+    if day is None:
+        ctx.reply(ctx.t("attendance.bad_day"))
+        return
+    if day > today:
+        ctx.reply(ctx.t("attendance.future_day"))
+        return
+    ctx.data["day"] = day.isoformat()
+    ctx.go("day_chosen")
+
+
+# --- lesson
+
+
+@flow.asks("lesson")
+def ask_lesson(ctx: Context) -> None:
+    day = date.fromisoformat(ctx.data["day"])
+    lessons = ctx.services.attendance.lessons(day)
+    rows = [[ctx.option(f"{lesson.start:%H:%M} {lesson.subject}"[:40], lesson_key(lesson))] for lesson in lessons[:8]]
+    rows.append([ctx.option(ctx.t("attendance.whole_day"), WHOLE_DAY)])
+    key = "attendance.ask_lesson" if lessons else "attendance.ask_lesson_none"
+    ctx.ask(ctx.t(key, date=day.strftime("%d.%m")), rows)
+
+
+@flow.receives("lesson")
+def got_lesson(ctx: Context) -> None:
+    attendance = ctx.services.attendance
+    day = date.fromisoformat(ctx.data["day"])
+    chosen = ctx.button
+    lessons = {lesson_key(lesson): lesson for lesson in attendance.lessons(day)}
+    if chosen == WHOLE_DAY:
+        subject, start = ctx.t("attendance.whole_day"), None
+    elif chosen in lessons:
+        subject, start = lessons[chosen].subject, lessons[chosen].start.strftime("%H:%M")
+    else:
+        ctx.reply(ctx.t("attendance.pick_lesson"))
+        return
+    version, saved = attendance.saved(day, chosen)
+    absent = {str(member_id): reason.value for member_id, reason in saved.items()}
+    notices: dict[str, int] = {}
+    if version == 0:
+        for member_id, (reason, notice_id) in attendance.from_notices(day, chosen).items():
+            absent[str(member_id)] = reason.value
+            notices[str(member_id)] = notice_id
+    ctx.data.update(key=chosen, subject=subject, start=start, version=version, absent=absent, notices=notices, page=0)
+    if version:
+        ctx.reply(ctx.t("attendance.reopened", count=len(absent)))
+    elif notices:
+        ctx.reply(ctx.t("attendance.prefilled", count=len(notices)))
+    ctx.go("lesson_chosen")
+
+
+# --- marks
+
+
+def _students(ctx: Context) -> list[Student]:
+    return ctx.services.attendance.students()
+
+
+def _marks_view(ctx: Context) -> tuple[str, list[list]]:
+    students = _students(ctx)
+    absent = ctx.data["absent"]
+    pages = max(1, (len(students) + PAGE_SIZE - 1) // PAGE_SIZE)
+    page = min(ctx.data.get("page", 0), pages - 1)
+    shown = students[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    buttons = [
+        ctx.option(("❌ " if str(s.member_id) in absent else "✅ ") + s.short_name, f"t:{s.member_id}", callback=True)
+        for s in shown
+    ]
+    rows = [buttons[index : index + 2] for index in range(0, len(buttons), 2)]
+    last = [ctx.option(ctx.t("attendance.done", count=len(absent)), "done", "positive", callback=True)]
+    if page > 0:
+        last.insert(0, ctx.option("◀", "p:prev", callback=True))
+    if page < pages - 1:
+        last.append(ctx.option("▶", "p:next", callback=True))
+    rows.append(last)
+    text = ctx.t(
+        "attendance.marks",
+        lesson=_lesson_title(ctx),
+        absent=len(absent),
+        total=len(students),
+        page=page + 1,
+        pages=pages,
+    )
+    return text, rows
+
+
+@flow.asks("marks")
+def ask_marks(ctx: Context) -> None:
+    text, rows = _marks_view(ctx)
+    ctx.ask(text, rows)
+
+
+@flow.receives("marks")
+def got_mark(ctx: Context) -> None:
+    pressed = ctx.button or ""
+    absent = ctx.data["absent"]
+    if pressed.startswith("t:"):
+        students = {str(s.member_id): s for s in _students(ctx)}
+        member = pressed[2:]
+        if member not in students:  # a forged payload, or someone who left the group meanwhile
+            ctx.snackbar(ctx.t("attendance.not_in_group"))
+            return
+        if member in absent:
+            del absent[member]
+            ctx.data["notices"].pop(member, None)
+            ctx.snackbar(ctx.t("attendance.now_present", name=students[member].short_name))
+        else:
+            absent[member] = ""
+            ctx.snackbar(ctx.t("attendance.now_absent", name=students[member].short_name))
+    elif pressed in ("p:prev", "p:next"):
+        ctx.data["page"] = max(0, ctx.data.get("page", 0) + (1 if pressed == "p:next" else -1))
+    elif pressed == "done":
+        ctx.go("need_reasons" if any(not reason for reason in absent.values()) else "marked")
+        return
+    else:
+        ctx.enter("marks")  # typed text: show the list again
+        return
+    text, rows = _marks_view(ctx)
+    ctx.update(text, rows)
+
+
+# --- reasons
+
+
+@flow.asks("reasons")
+def ask_reason(ctx: Context) -> None:
+    students = {str(s.member_id): s for s in _students(ctx)}
+    waiting = [member for member, reason in ctx.data["absent"].items() if not reason]
+    member = waiting[0]
+    name = students[member].full_name if member in students else member
+    buttons = [
+        ctx.option(ctx.t(f"attendance.reason.{reason.value}"), f"r:{member}:{reason.value}") for reason in REASONS
+    ]
+    rows = [buttons[:2], buttons[2:]]
+    if len(waiting) > 1:
+        rows.append([ctx.option(ctx.t("attendance.rest_unexcused", count=len(waiting)), "rest")])
+    ctx.ask(ctx.t("attendance.ask_reason", name=name, left=len(waiting)), rows)
+
+
+@flow.receives("reasons")
+def got_reason(ctx: Context) -> None:
+    absent = ctx.data["absent"]
+    pressed = ctx.button or ""
+    if pressed == "rest":
+        for member, reason in absent.items():
+            if not reason:
+                absent[member] = AbsenceReason.UNEXCUSED.value
+    elif pressed.startswith("r:") and pressed.count(":") == 2:
+        _, member, reason = pressed.split(":")
+        if member not in absent or reason not in {r.value for r in REASONS}:
+            ctx.enter("reasons")
+            return
+        absent[member] = reason  # keyed by person: a second press of an old button changes nothing else
+    else:
+        ctx.enter("reasons")
+        return
+    if any(not reason for reason in absent.values()):
+        ctx.enter("reasons")
+    else:
+        ctx.go("marked")
+
+
+# --- confirm and save
+
+
+def _summary(ctx: Context) -> str:
+    students = {str(s.member_id): s for s in _students(ctx)}
+    absent = ctx.data["absent"]
+    lines = [
+        f"• {students[member].full_name} — {ctx.t(f'attendance.mark.{reason}')}"
+        for member, reason in sorted(absent.items(), key=lambda item: students[item[0]].full_name)
+        if member in students
+    ]
+    return "\n".join(lines) or ctx.t("attendance.everyone_present")
+
+
+@flow.asks("confirm")
+def ask_confirm(ctx: Context) -> None:
+    text = ctx.t(
+        "attendance.confirm",
+        lesson=_lesson_title(ctx),
+        absent=len(ctx.data["absent"]),
+        total=len(_students(ctx)),
+        list=_summary(ctx),
+    )
+    ctx.ask(
+        text,
+        [
+            [
+                ctx.option(ctx.t("attendance.save"), "save", "positive"),
+                ctx.option(ctx.t("attendance.edit"), "edit"),
+            ]
+        ],
+    )
+
+
+@flow.receives("confirm")
+def got_confirm(ctx: Context) -> None:
+    if ctx.button == "edit":
+        ctx.go("edit")
+    elif ctx.button == "save":
+        _save(ctx, ctx.data["version"])
+    else:
+        ctx.enter("confirm")
+
+
+def _save(ctx: Context, expected_version: int) -> None:
+    ctx.require(Role.DEPUTY)
+    attendance = ctx.services.attendance
+    marks = {int(member): AbsenceReason(reason) for member, reason in ctx.data["absent"].items()}
+    start = time.fromisoformat(ctx.data["start"]) if ctx.data.get("start") else None
+    try:
+        result = attendance.save(
+            date.fromisoformat(ctx.data["day"]),
+            ctx.data["key"],
+            marks,
+            expected_version,
+            ctx.data["subject"],
+            start,
+            {int(member): notice for member, notice in ctx.data["notices"].items()},
+        )
+    except (PermissionError, ValueError):
+        ctx.finish(ctx.t("attendance.refused"))
+        return
+    if result.saved:
+        ctx.finish(ctx.t("attendance.saved", lesson=_lesson_title(ctx), absent=len(marks)))
+        return
+    _, theirs = attendance.saved(date.fromisoformat(ctx.data["day"]), ctx.data["key"])
+    students = {s.member_id: s for s in _students(ctx)}
+    their_list = "\n".join(
+        f"• {students[m].full_name} — {ctx.t(f'attendance.mark.{r.value}')}" for m, r in theirs.items() if m in students
+    ) or ctx.t("attendance.everyone_present")
+    ctx.data["their_version"] = result.version
+    ctx.reply(
+        ctx.t(
+            "attendance.conflict",
+            name=attendance.marker_name(result.other_by or 0),
+            at=result.other_at.astimezone(ctx.services.timezone).strftime("%H:%M") if result.other_at else "",
+            list=their_list,
+        )
+    )
+    ctx.go("conflict")
+
+
+@flow.asks("conflict")
+def ask_conflict(ctx: Context) -> None:
+    ctx.ask(
+        ctx.t("attendance.conflict_question"),
+        [
+            [ctx.option(ctx.t("attendance.keep_mine"), "mine", "negative")],
+            [ctx.option(ctx.t("attendance.keep_theirs"), "theirs", "positive")],
+            [ctx.option(ctx.t("attendance.edit"), "edit")],
+        ],
+    )
+
+
+@flow.receives("conflict")
+def got_conflict(ctx: Context) -> None:
+    if ctx.button == "mine":
+        _save(ctx, ctx.data["their_version"])
+    elif ctx.button == "theirs":
+        ctx.finish(ctx.t("attendance.kept_theirs"))
+    elif ctx.button == "edit":
+        ctx.data["version"] = ctx.data["their_version"]
+        ctx.go("edit")
+    else:
+        ctx.enter("conflict")
+
+
+# --- helpers
+
+
+def _lesson_title(ctx: Context) -> str:
+    day = date.fromisoformat(ctx.data["day"]).strftime("%d.%m")
+    if ctx.data.get("start"):
+        return f"{day} {ctx.data['start']} {ctx.data['subject']}"
+    return f"{day}, {ctx.data['subject']}"
+
+
+def _day_label(ctx: Context, day: date, today: date) -> str:
+    if day == today:
+        return ctx.t("timetable.today")
+    if day == today - timedelta(days=1):
+        return ctx.t("attendance.yesterday")
+    weekday = ctx.t(f"timetable.weekdays.{('mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun')[day.weekday()]}")
+    return f"{weekday} {day:%d.%m}"
+
+
+def _parse_day(text: str, today: date) -> date | None:
+    """ "2026-11-30", "30.11", "30.11.2026", «сегодня», «вчера»."""
+    text = text.strip().lower()
+    if text in ("сегодня", "today"):
+        return today
+    if text in ("вчера", "yesterday"):
+        return today - timedelta(days=1)
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    parts = text.split(".")
+    if len(parts) not in (2, 3) or not all(part.isdigit() for part in parts):
+        return None
+    try:
+        year = int(parts[2]) + (2000 if len(parts[2]) == 2 else 0) if len(parts) == 3 else today.year
+        day = date(year, int(parts[1]), int(parts[0]))
+    except ValueError:
+        return None
+    if len(parts) == 2 and day > today + timedelta(days=180):
+        day = day.replace(year=day.year - 1)  # "28.12" typed in January is last December
+    return day

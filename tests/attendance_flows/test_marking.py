@@ -1,0 +1,150 @@
+"""«учёт прогулов» end to end: the real bot, vk_api over HTTP, the sandbox as VK."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from fsm_bot.app import Bot
+from fsm_bot.sandbox.client import SandboxClient
+from fsm_bot.storage.attendance_models import AbsenceReason
+from fsm_bot.storage.repositories import AttendanceRepository
+from tests.engine.conftest import start_bot  # noqa: F401  (fixture)
+from tests.reminders.test_dialogs import TODAY, ask, enrol, press, seed
+
+ATTENDANCE_FLOWS = ["help", "attendance", "absences:mine", "absences:notice", "absences:decision", "attendance_report"]
+
+
+@pytest.fixture
+def group(sandbox: SandboxClient, database_url: str, start_bot):  # type: ignore[no-untyped-def]  # noqa: F811
+    seed(database_url, sandbox.group_id)
+    headman = sandbox.add_user("Анна", "Смирнова")["id"]
+    deputy = sandbox.add_user("Мария", "Иванова")["id"]
+    names = [
+        ("Пётр", "Алексеев"),
+        ("Вера", "Борисова"),
+        ("Илья", "Васильев"),
+        ("Олег", "Громов"),
+        ("Нина", "Дёмина"),
+        ("Юрий", "Егоров"),
+        ("Яна", "Жукова"),
+        ("Лев", "Зайцев"),
+    ]
+    students = [sandbox.add_user(first, last)["id"] for first, last in names]
+    bot: Bot = start_bot(stream={"groups": {"ИВТ-101": {"headman": headman, "deputies": [deputy]}}})
+    for number, (student, name) in enumerate(zip(students, names, strict=True)):
+        enrol(bot, student, 1 + number % 2, name=name)
+    return bot, headman, deputy, students
+
+
+def member_ids(bot: Bot, vk_ids: list[int]) -> dict[int, int]:
+    from fsm_bot.storage.repositories import MemberRepository
+
+    return bot.database.transaction(
+        lambda session: {vk: MemberRepository(session, bot.community_id).get(vk).id for vk in vk_ids}  # type: ignore[union-attr]
+    )
+
+
+def toggle(sandbox: SandboxClient, user: int, message: dict, label: str) -> dict:
+    """Press a callback toggle: the same message is edited; returns it as it is now."""
+    before = len(sandbox.snackbars(user))
+    sandbox.press(user, message["id"], label)
+    deadline = 100
+    while len(sandbox.snackbars(user)) == before and deadline:
+        import time
+
+        time.sleep(0.05)
+        deadline -= 1
+    [now] = [m for m in sandbox.messages(user) if m["id"] == message["id"]]
+    return now
+
+
+def labels(message: dict) -> list[str]:
+    return [button["action"]["label"] for row in message["keyboard"]["buttons"] for button in row]
+
+
+def mark_lesson(sandbox: SandboxClient, leader: int, absent: list[str], lesson: str = "09:00 Общая пара") -> dict:
+    [day_question] = ask(sandbox, leader, "учёт прогулов")
+    [lesson_question] = press(sandbox, leader, day_question, "Сегодня")
+    [marks] = press(sandbox, leader, lesson_question, lesson)
+    for name in absent:
+        page = marks
+        while not any(label.endswith(name) for label in labels(page)):
+            page = toggle(sandbox, leader, page, "▶")
+        marks = toggle(sandbox, leader, page, next(label for label in labels(page) if label.endswith(name)))
+    return marks
+
+
+def test_a_headman_marks_a_lesson_with_reasons_and_reopens_it(sandbox: SandboxClient, group) -> None:
+    bot, headman, _, students = group
+    marks = mark_lesson(sandbox, headman, ["Алексеев П.", "Жукова Я."])
+    assert "Отсутствуют: 2 из 10" in marks["text"]
+    assert "❌ Алексеев П." in labels(marks)
+    assert sandbox.snackbars(headman)[-1]["event_data"]["text"] == "Жукова Я.: отсутствует"
+
+    [reason] = press(sandbox, headman, marks, "Готово (2)")
+    assert reason["text"].startswith("Алексеев Пётр — причина пропуска?")
+    [reason] = press(sandbox, headman, reason, "у — болезнь")
+    assert reason["text"].startswith("Жукова Яна — причина пропуска?")
+    [confirm] = press(sandbox, headman, reason, "н — без уважительной")
+    assert "• Алексеев Пётр — у (болезнь)\n• Жукова Яна — н" in confirm["text"]
+    [saved] = press(sandbox, headman, confirm, "Сохранить")
+    assert saved["text"].startswith(f"Сохранено: {TODAY:%d.%m} 09:00 Общая пара, отсутствовали 2.")
+
+    ids = member_ids(bot, students)
+    stored = bot.database.transaction(
+        lambda session: [
+            (r.member_id, r.reason, r.lesson_key)
+            for r in AttendanceRepository(session, bot.community_id).absences(TODAY, TODAY)
+        ]
+    )
+    assert sorted(stored) == sorted(
+        [(ids[students[0]], AbsenceReason.ILLNESS, "09:00"), (ids[students[6]], AbsenceReason.UNEXCUSED, "09:00")]
+    )
+
+    # Reopening shows the saved marks; a correction is saved over them, and the audit trail keeps both.
+    [day_question] = ask(sandbox, headman, "учёт прогулов")
+    [lesson_question] = press(sandbox, headman, day_question, "Сегодня")
+    replies = press(sandbox, headman, lesson_question, "09:00 Общая пара", count=2)
+    assert replies[0]["text"] == "Эта пара уже отмечена (отсутствовали: 2). Можно исправить отметки."
+    marks = replies[1]
+    assert "❌ Алексеев П." in labels(marks)
+    marks = toggle(sandbox, headman, marks, "❌ Алексеев П.")
+    [confirm] = press(sandbox, headman, marks, "Готово (1)")
+    press(sandbox, headman, confirm, "Сохранить")
+    audit = bot.database.transaction(
+        lambda session: [
+            (a.member_id, a.before, a.after)
+            for a in AttendanceRepository(session, bot.community_id).audit(
+                AttendanceRepository(session, bot.community_id).sheet(1, TODAY, "09:00").id  # type: ignore[union-attr]
+            )
+        ]
+    )
+    assert (ids[students[0]], "illness", "present") in audit
+    assert len(audit) == 3
+
+
+def test_a_future_day_and_a_forged_student_are_refused(sandbox: SandboxClient, group) -> None:
+    bot, headman, _, _ = group
+    [day_question] = ask(sandbox, headman, "учёт прогулов")
+    sent = sandbox.send(headman, (TODAY + timedelta(days=2)).strftime("%d.%m"))
+    [answer] = sandbox.wait_for_messages(headman, 1, since=sent["message_id"], timeout=15)
+    assert answer["text"].startswith("Этот день ещё не наступил")
+
+    [lesson_question] = press(sandbox, headman, day_question, "Сегодня")
+    [marks] = press(sandbox, headman, lesson_question, "09:00 Общая пара")
+    stranger = sandbox.add_user("Чужой", "Студент")["id"]
+    enrol(bot, stranger, None, group="ИВТ-102")
+    payload = json.loads(marks["keyboard"]["buttons"][0][0]["action"]["payload"])
+    payload["b"] = f"t:{member_ids(bot, [stranger])[stranger]}"  # a member of another group
+    sandbox.send(headman, "Студент Ч.", payload=payload)  # what a modified client could send
+    [confirm] = press(sandbox, headman, marks, "Готово (0)")
+    assert "Отсутствуют 0 из 10" in confirm["text"] and "Студент" not in confirm["text"]
+    [saved] = press(sandbox, headman, confirm, "Сохранить")
+    assert saved["text"].startswith("Сохранено:")
+    assert (
+        bot.database.transaction(lambda session: AttendanceRepository(session, bot.community_id).absences(TODAY, TODAY))
+        == []
+    )
