@@ -249,16 +249,17 @@ def decide(ctx: Context) -> None:
 
 
 def _parse_span(text: str, today: date) -> tuple[date, date] | None:
-    """ "2026-12-03", "03.12", "03.12-05.12", "03.12 – 05.12"."""
-    parts = [part for part in re.split(r"\s*[-–—]\s*|\s+по\s+", text.strip()) if part]
-    if len(parts) not in (1, 2):
-        return None
-    days = [_parse_day(part, today) for part in parts]
-    if any(day is None for day in days):
-        return None
-    first, last = days[0], days[-1]
-    assert first is not None and last is not None
-    return (first, last) if first <= last else None
+    """"2026-12-03", "03.12", "03.12-05.12", "03.12 – 05.12", "03.12 по 05.12"."""
+    single = _parse_day(text, today)
+    if single is not None:
+        return single, single
+    for separator in ("–", "—", " по ", "-"):
+        if separator in text:
+            head, _, tail = text.partition(separator)
+            first, last = _parse_day(head, today), _parse_day(tail, today)
+            if first is not None and last is not None:
+                return (first, last) if first <= last else None
+    return None
 
 
 def _parse_day(text: str, today: date) -> date | None:

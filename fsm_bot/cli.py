@@ -87,6 +87,17 @@ def build_parser() -> argparse.ArgumentParser:
     save.add_argument("--from", dest="first", type=_date_argument, help="first day (default: semester start)")
     save.add_argument("--to", dest="last", type=_date_argument, help="last day (default: semester end)")
 
+    attendance = commands.add_parser("attendance", help="the attendance register")
+    attendance_commands = attendance.add_subparsers(dest="attendance_command", required=True, metavar="ACTION")
+    register = attendance_commands.add_parser(
+        "export", parents=[common], help="write the register of a period for the dean's office"
+    )
+    register.add_argument("--group", help="one study group (default: every group, a sheet each)")
+    register.add_argument("--from", dest="first", required=True, type=_date_argument, help="first day, 2026-11-01")
+    register.add_argument("--to", dest="last", required=True, type=_date_argument, help="last day, 2026-11-30")
+    register.add_argument("--format", dest="file_format", choices=["xlsx", "csv"], default="xlsx")
+    register.add_argument("--output", required=True, type=Path, help="register.xlsx or register.csv")
+
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     upgrade = db_commands.add_parser("upgrade", parents=[common], help="apply migrations (default: to head)")
@@ -175,6 +186,40 @@ def cmd_timetable(args: argparse.Namespace) -> int:
         raise CommandError(f"{_printable_url(database.url)}: {type(error).__name__}: {error.orig or error}") from None
     finally:
         database.dispose()
+    return EXIT_OK
+
+
+def cmd_attendance(args: argparse.Namespace) -> int:
+    from fsm_bot.attendance_files import ExportError, export_register
+    from fsm_bot.storage import upgrade_to_head
+
+    settings = _settings(args)
+    if settings.vk.group_id is None:
+        raise ConfigError("vk.group_id is missing: the register belongs to a community; put its numeric id there.")
+    database = _database(settings)
+    try:
+        upgrade_to_head(database.engine)
+        registers = export_register(
+            database,
+            settings.vk.group_id,
+            args.group,
+            args.first,
+            args.last,
+            args.file_format,
+            args.output,
+            settings.attendance.hours_per_lesson,
+        )
+    except ExportError as error:
+        raise CommandError(str(error)) from None
+    except OSError as error:
+        raise CommandError(f"{args.output}: {error.strerror or error}") from None
+    except SQLAlchemyError as error:
+        raise CommandError(f"{_printable_url(database.url)}: {type(error).__name__}: {error.orig or error}") from None
+    finally:
+        database.dispose()
+    for register in registers:
+        print(f"{register.group}: {len(register.students)} student(s), {len(register.lessons)} marked lesson(s)")
+    print(f"written to {args.output}")
     return EXIT_OK
 
 
@@ -275,6 +320,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "sandbox": cmd_sandbox,
     "db": cmd_db,
     "timetable": cmd_timetable,
+    "attendance": cmd_attendance,
 }
 
 

@@ -12,6 +12,7 @@ from fsm_bot.attendance.register import (
     StudentTotals,
     register_csv,
     register_xlsx,
+    registers_xlsx,
     totals,
 )
 
@@ -23,5 +24,6 @@ __all__ = [
     "StudentTotals",
     "register_csv",
     "register_xlsx",
+    "registers_xlsx",
     "totals",
 ]

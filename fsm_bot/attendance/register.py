@@ -140,12 +140,31 @@ def totals(register: Register) -> dict[int, StudentTotals]:
 
 def register_xlsx(register: Register) -> bytes:
     """The register as the dean's office prints it: one landscape A4 page wide, header and names on every page."""
-    layout = _layout(register)
+    return registers_xlsx([register])
+
+
+def registers_xlsx(registers: Sequence[Register]) -> bytes:
+    """Several groups' registers in one workbook, a sheet each (a faculty's export for one period)."""
     workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = _sheet_title(register.group)
-    workbook.properties.title = layout.cells[1, 1]
+    workbook.remove(workbook.active)
     workbook.properties.creator = "fsm_bot"
+    used: set[str] = set()
+    for register in registers:
+        title = _sheet_title(register.group)
+        while title in used:  # two groups that differ only in forbidden characters
+            title = f"{title[:28]}_{len(used)}"
+        used.add(title)
+        sheet = workbook.create_sheet(title)
+        _fill(sheet, register)
+        if len(used) == 1:
+            workbook.properties.title = sheet.cell(1, 1).value
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _fill(sheet: Worksheet, register: Register) -> None:
+    layout = _layout(register)
 
     for (row, column), value in layout.cells.items():
         cell = sheet.cell(row, column, value)
@@ -170,10 +189,6 @@ def register_xlsx(register: Register) -> bytes:
     sheet.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.6, header=0.3, footer=0.3)
     sheet.print_options.horizontalCentered = True
     sheet.oddFooter.center.text = "Страница &P из &N"
-
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def register_csv(register: Register) -> bytes:

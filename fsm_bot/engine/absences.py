@@ -59,6 +59,14 @@ class Totals:
         return self.excused_hours + self.unexcused_hours
 
 
+# How a reason reads in the register's cell comments (the dean's office reads Russian).
+REASON_WORDS = {
+    AbsenceReason.ILLNESS: "болезнь",
+    AbsenceReason.OFFICIAL: "официально",
+    AbsenceReason.OTHER: "другое",
+}
+
+
 def lesson_key(lesson: Lesson) -> str:
     return f"{lesson.start:%H:%M}"
 
@@ -102,12 +110,7 @@ class AttendanceService:
     def students(self) -> list[Student]:
         if self.group_id is None:
             return []
-        members = MemberRepository(self.session, self.community_id).in_group(self.group_id)
-        return [
-            Student(m.id, m.vk_id, m.last_name, m.first_name, m.subgroup)
-            for m in members
-            if m.status == MemberStatus.ACTIVE.value
-        ]
+        return group_students(self.session, self.community_id, self.group_id)
 
     def _own_member_id(self) -> int:
         return self.session.scalars(
@@ -212,49 +215,8 @@ class AttendanceService:
     def register(self, first: date, last: date) -> Register:
         """The dean's office register of the period: students in rows, marked lessons in columns."""
         assert self.group_id is not None and self.group is not None
-        students = self.students()
-        sheets = self.repository.sheets(self.group_id, first, last)
-        records = self.repository.absences(first, last, study_group_id=self.group_id)
-        per_day_lessons: dict[date, list[Lesson]] = defaultdict(list)
-        for lesson in lessons_between(
-            TimetableRepository(self.session, self.community_id).semester(),
-            TimetableRepository(self.session, self.community_id).slots(self.group_id),
-            TimetableRepository(self.session, self.community_id).changes(self.group_id, first, last),
-            first,
-            last,
-        ):
-            if lesson.takes_place:
-                per_day_lessons[lesson.date].append(lesson)
-        columns: dict[str, RegisterLesson] = {}
-        for sheet in sheets:
-            if sheet.lesson_key == WHOLE_DAY and per_day_lessons.get(sheet.date):
-                for lesson in per_day_lessons[sheet.date]:
-                    key = f"{sheet.date}T{lesson_key(lesson)}"
-                    columns.setdefault(key, RegisterLesson(key, sheet.date, lesson.start, lesson.subject, lesson.kind))
-            else:
-                key = f"{sheet.date}T{sheet.lesson_key}"
-                columns[key] = RegisterLesson(key, sheet.date, sheet.lesson_start, sheet.subject)
-        subgroups = {student.member_id: student.subgroup for student in students}
-        marks = []
-        for record in records:
-            reason = "" if record.reason is AbsenceReason.UNEXCUSED else record.reason.value
-            if record.lesson_key == WHOLE_DAY and per_day_lessons.get(record.date):
-                for lesson in per_day_lessons[record.date]:
-                    if lesson.subgroup is None or lesson.subgroup == subgroups.get(record.member_id):
-                        key = f"{record.date}T{lesson_key(lesson)}"
-                        marks.append(RegisterMark(record.member_id, key, record.excused, reason))
-            else:
-                marks.append(
-                    RegisterMark(record.member_id, f"{record.date}T{record.lesson_key}", record.excused, reason)
-                )
-        return Register(
-            group=self.group,
-            first=first,
-            last=last,
-            students=[RegisterStudent(s.member_id, s.last_name, s.first_name) for s in students],
-            lessons=list(columns.values()),
-            marks=marks,
-            hours_per_lesson=self.hours_per_lesson,
+        return group_register(
+            self.session, self.community_id, self.group_id, self.group, first, last, self.hours_per_lesson
         )
 
     # --- advance notices
@@ -276,3 +238,58 @@ class AttendanceService:
         if self.notice_for_leader(notice_id) is None:
             raise PermissionError("not a notice of this leader's group")
         return self.repository.decide(notice_id, approve, self.member.vk_id)
+
+
+def group_students(session: Session, community_id: int, group_id: int) -> list[Student]:
+    """The group's current, approved members, by surname: the rows of the register."""
+    members = MemberRepository(session, community_id).in_group(group_id)
+    return [
+        Student(m.id, m.vk_id, m.last_name, m.first_name, m.subgroup)
+        for m in members
+        if m.status == MemberStatus.ACTIVE.value
+    ]
+
+
+def group_register(
+    session: Session, community_id: int, group_id: int, group: str, first: date, last: date, hours_per_lesson: int
+) -> Register:
+    """Students in rows; in columns every marked lesson (a whole-day mark spread over that day's
+    lessons in the timetable, or one whole-day column when the timetable has none)."""
+    students = group_students(session, community_id, group_id)
+    attendance = AttendanceRepository(session, community_id)
+    timetable = TimetableRepository(session, community_id)
+    per_day_lessons: dict[date, list[Lesson]] = defaultdict(list)
+    for lesson in lessons_between(
+        timetable.semester(), timetable.slots(group_id), timetable.changes(group_id, first, last), first, last
+    ):
+        if lesson.takes_place:
+            per_day_lessons[lesson.date].append(lesson)
+    columns: dict[str, RegisterLesson] = {}
+    for sheet in attendance.sheets(group_id, first, last):
+        if sheet.lesson_key == WHOLE_DAY and per_day_lessons.get(sheet.date):
+            for lesson in per_day_lessons[sheet.date]:
+                key = f"{sheet.date}T{lesson_key(lesson)}"
+                columns.setdefault(key, RegisterLesson(key, sheet.date, lesson.start, lesson.subject, lesson.kind))
+        else:
+            key = f"{sheet.date}T{sheet.lesson_key}"
+            columns[key] = RegisterLesson(key, sheet.date, sheet.lesson_start, sheet.subject)
+    subgroups = {student.member_id: student.subgroup for student in students}
+    marks = []
+    for record in attendance.absences(first, last, study_group_id=group_id):
+        reason = "" if record.reason is AbsenceReason.UNEXCUSED else REASON_WORDS[record.reason]
+        if record.lesson_key == WHOLE_DAY and per_day_lessons.get(record.date):
+            for lesson in per_day_lessons[record.date]:
+                if lesson.subgroup is None or lesson.subgroup == subgroups.get(record.member_id):
+                    key = f"{record.date}T{lesson_key(lesson)}"
+                    marks.append(RegisterMark(record.member_id, key, record.excused, reason))
+        else:
+            marks.append(RegisterMark(record.member_id, f"{record.date}T{record.lesson_key}", record.excused, reason))
+    return Register(
+        group=group,
+        first=first,
+        last=last,
+        students=[RegisterStudent(s.member_id, s.last_name, s.first_name) for s in students],
+        lessons=list(columns.values()),
+        marks=marks,
+        hours_per_lesson=hours_per_lesson,
+    )

@@ -148,3 +148,104 @@ def test_a_future_day_and_a_forged_student_are_refused(sandbox: SandboxClient, g
         bot.database.transaction(lambda session: AttendanceRepository(session, bot.community_id).absences(TODAY, TODAY))
         == []
     )
+
+
+def test_an_approved_notice_pre_marks_the_student_as_excused(sandbox: SandboxClient, group) -> None:
+    _, headman, deputy, students = group
+    student = students[1]  # Борисова Вера
+    [dates] = ask(sandbox, student, "пропущу")
+    [lesson] = press(sandbox, student, dates, "Сегодня")
+    [reason] = press(sandbox, student, lesson, "Весь день")
+    [confirm] = press(sandbox, student, reason, "болезнь")
+    assert confirm["text"].startswith(f"Пропуск: {TODAY:%d.%m}, Весь день. Причина: болезнь.")
+    [sent] = press(sandbox, student, confirm, "Отправить")
+    assert sent["text"].startswith("Отправлено старосте")
+
+    [request] = sandbox.wait_for_messages(headman, 1, lambda m: "предупреждает о пропуске" in m["text"], timeout=15)
+    assert request["text"].startswith("Борисова Вера (ИВТ-101) предупреждает о пропуске:")
+    assert sandbox.wait_for_messages(deputy, 1, lambda m: "предупреждает" in m["text"], timeout=15)
+    [answer] = press(sandbox, headman, request, "Уважительная")
+    assert answer["text"].startswith("Борисова Вера: пропуск отмечен как уважительный")
+    told = sandbox.wait_for_messages(student, 1, lambda m: m["text"].startswith("Староста подтвердил"), timeout=15)
+    assert f"пропуск {TODAY:%d.%m}" in told[0]["text"]
+
+    [late] = [m for m in sandbox.messages(deputy) if "предупреждает" in m["text"]]
+    [refused] = press(sandbox, deputy, late, "Отклонить")
+    assert refused["text"] == "По этому предупреждению уже принято решение."
+
+    [day_question] = ask(sandbox, headman, "учёт прогулов")
+    [lesson_question] = press(sandbox, headman, day_question, "Сегодня")
+    replies = press(sandbox, headman, lesson_question, "09:00 Общая пара", count=2)
+    assert replies[0]["text"] == "Предупредили заранее и отмечены как уважительные: 1."
+    assert "❌ Борисова В." in labels(replies[1])
+    [confirm] = press(sandbox, headman, replies[1], "Готово (1)")  # no reason asked: the notice gives it
+    assert "• Борисова Вера — у (болезнь)" in confirm["text"]
+    press(sandbox, headman, confirm, "Сохранить")
+
+    [mine] = ask(sandbox, student, "мои пропуски")
+    assert "За этот месяц: пропущено пар 1, 2 ак. ч. (по уважительной 2, без — 0)." in mine["text"]
+    assert f"• {TODAY:%d.%m} 09:00 Общая пара — у (болезнь)" in mine["text"]
+
+
+def test_two_leaders_marking_one_lesson_at_once_do_not_overwrite_silently(sandbox: SandboxClient, group) -> None:
+    bot, headman, deputy, students = group
+    headman_marks = mark_lesson(sandbox, headman, ["Алексеев П."])
+    deputy_marks = mark_lesson(sandbox, deputy, ["Громов О."])
+    [reason] = press(sandbox, deputy, deputy_marks, "Готово (1)")
+    [confirm] = press(sandbox, deputy, reason, "н — без уважительной")
+    [saved] = press(sandbox, deputy, confirm, "Сохранить")
+    assert saved["text"].startswith("Сохранено:")
+
+    [reason] = press(sandbox, headman, headman_marks, "Готово (1)")
+    [confirm] = press(sandbox, headman, reason, "у — официально")
+    replies = press(sandbox, headman, confirm, "Сохранить", count=2)
+    assert replies[0]["text"].startswith("Пока вы отмечали, Иванова Мария сохранил(а) отметки этой пары в ")
+    assert "• Громов Олег — н" in replies[0]["text"]
+    ids = member_ids(bot, students)
+
+    def stored() -> list[tuple[int, AbsenceReason]]:
+        return bot.database.transaction(
+            lambda session: sorted(
+                (r.member_id, r.reason) for r in AttendanceRepository(session, bot.community_id).absences(TODAY, TODAY)
+            )
+        )
+
+    assert stored() == [(ids[students[3]], AbsenceReason.UNEXCUSED)]  # the deputy's marks stand so far
+    [done] = press(sandbox, headman, replies[1], "Сохранить мои")
+    assert done["text"].startswith("Сохранено:")
+    assert stored() == [(ids[students[0]], AbsenceReason.OFFICIAL)]
+
+
+def test_the_summary_and_the_register_file(sandbox: SandboxClient, group) -> None:
+    import io
+
+    import openpyxl
+    import requests
+
+    _, headman, _, _ = group
+    marks = mark_lesson(sandbox, headman, ["Алексеев П.", "Васильев И."])
+    [reason] = press(sandbox, headman, marks, "Готово (2)")
+    [reason] = press(sandbox, headman, reason, "н — без уважительной")
+    [confirm] = press(sandbox, headman, reason, "у — другое")
+    press(sandbox, headman, confirm, "Сохранить")
+    [summary] = ask(sandbox, headman, "сводка пропусков")
+    assert summary["text"].startswith(f"Пропуски ИВТ-101 за {TODAY.replace(day=1):%d.%m}–{TODAY:%d.%m}")
+    assert "1. Алексеев Пётр — 2 ч. (у 0, н 2)" in summary["text"]
+    assert "2. Васильев Илья — 2 ч. (у 2, н 0)" in summary["text"]
+    assert "• Общая пара — 2" in summary["text"]
+
+    [document] = press(sandbox, headman, summary, "📎 Журнал .xlsx")
+    [attachment] = document["attachments"]
+    assert attachment["type"] == "doc" and attachment["doc"]["title"].endswith(".xlsx")
+    workbook = openpyxl.load_workbook(io.BytesIO(requests.get(attachment["doc"]["url"], timeout=10).content))
+    sheet = workbook["ИВТ-101"]
+    assert sheet["A1"].value == "Журнал посещаемости группы ИВТ-101"
+    rows = {sheet.cell(row, 2).value: row for row in range(6, 6 + 10)}
+    lesson_column = next(
+        col
+        for col in range(4, sheet.max_column + 1)
+        if sheet.cell(5, col).value and "Общая пара" in sheet.cell(5, col).value
+    )
+    assert sheet.cell(rows["Алексеев"], lesson_column).value == "н"
+    assert sheet.cell(rows["Васильев"], lesson_column).value == "у"
+    assert sheet.cell(rows["Борисова"], lesson_column).value in (None, "")

@@ -1,0 +1,52 @@
+"""`fsm-bot attendance export`: the register of one group or of every group, as .xlsx or .csv."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+
+from fsm_bot.attendance import Register, register_csv, registers_xlsx
+from fsm_bot.engine.absences import group_register
+from fsm_bot.storage import Database
+from fsm_bot.storage.models import StudyGroup
+
+
+class ExportError(ValueError):
+    """Nothing to export as asked (an unknown group, a reversed period); the text says what."""
+
+
+def export_register(
+    database: Database,
+    community_id: int,
+    group: str | None,
+    first: date,
+    last: date,
+    file_format: str,
+    output: Path,
+    hours_per_lesson: int,
+) -> list[Register]:
+    """Write the register; several groups go to one workbook (a sheet each) or one CSV (one grid after another)."""
+    if first > last:
+        raise ExportError(f"--from {first} is after --to {last}")
+
+    def read(session) -> list[Register]:  # type: ignore[no-untyped-def]
+        query = select(StudyGroup).where(StudyGroup.community_id == community_id).order_by(StudyGroup.name)
+        if group is not None:
+            query = query.where(StudyGroup.name == group)
+        groups = list(session.scalars(query))
+        if not groups:
+            raise ExportError(f"no study group {group!r}" if group else "no study groups yet")
+        return [
+            group_register(session, community_id, found.id, found.name, first, last, hours_per_lesson)
+            for found in groups
+        ]
+
+    registers = database.transaction(read)
+    if file_format == "xlsx":
+        output.write_bytes(registers_xlsx(registers))
+    else:
+        grids = [register_csv(register).decode("utf-8-sig") for register in registers]
+        output.write_bytes("\r\n".join(grids).encode("utf-8-sig"))  # one byte-order mark, at the start
+    return registers
