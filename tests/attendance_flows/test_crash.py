@@ -1,0 +1,73 @@
+"""A half-done marking survives kill -9: the draft lives in the dialog's data, committed with each press."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from fsm_bot.sandbox.client import SandboxClient
+from fsm_bot.storage import Database
+from fsm_bot.storage.models import MemberStatus
+from fsm_bot.storage.repositories import CommunityRepository, MemberProfile, MemberRepository
+from tests.attendance_flows.test_marking import toggle
+from tests.engine.test_crashes import BotProcess
+from tests.reminders.test_dialogs import TODAY, ask, press, seed
+
+
+@pytest.fixture
+def marking(sandbox: SandboxClient, database_url: str, tmp_path: Path) -> Iterator[tuple[BotProcess, int]]:
+    seed(database_url, sandbox.group_id)
+    headman = sandbox.add_user("Анна", "Смирнова")["id"]
+    names = [("Пётр", "Алексеев"), ("Вера", "Борисова"), ("Илья", "Васильев")]
+    students = [sandbox.add_user(first, last)["id"] for first, last in names]
+    database = Database(database_url)
+
+    def enrol(session) -> None:  # type: ignore[no-untyped-def]
+        members = MemberRepository(session, sandbox.group_id)
+        members.upsert_profiles(
+            [MemberProfile(vk, first, last) for vk, (first, last) in zip(students, names, strict=True)]
+        )
+        group = CommunityRepository(session).study_group(sandbox.group_id, "ИВТ-101")
+        for vk in students:
+            members.assign_group(vk, group.id, 1)
+            member = members.get(vk)
+            assert member is not None
+            member.status, member.can_receive = MemberStatus.ACTIVE.value, True
+
+    database.transaction(enrol)
+    database.dispose()
+    community = sandbox.community()
+    settings = {
+        "vk": {"token": community["tokens"][0], "group_id": community["group_id"], "api_url": community["api_url"]},
+        "database": {"url": database_url},
+        "stream": {"groups": {"ИВТ-101": {"headman": headman}}},
+    }
+    config = tmp_path / "settings.yaml"
+    config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    process = BotProcess(config, tmp_path / "bot.log")
+    yield process, headman
+    if process.process is not None and process.process.poll() is None:
+        process.kill()
+
+
+def test_a_half_done_marking_continues_after_kill_9(sandbox: SandboxClient, marking: tuple[BotProcess, int]) -> None:
+    bot, headman = marking
+    bot.start()
+    [day_question] = ask(sandbox, headman, "учёт прогулов", timeout=30)
+    [lesson_question] = press(sandbox, headman, day_question, "Сегодня")
+    [marks] = press(sandbox, headman, lesson_question, "09:00 Общая пара")
+    marks = toggle(sandbox, headman, marks, "✅ Алексеев П.")
+    marks = toggle(sandbox, headman, marks, "✅ Васильев И.")
+    assert "Отсутствуют: 2 из 4" in marks["text"]
+    bot.kill()
+
+    bot.start()
+    [reason] = press(sandbox, headman, marks, "Готово (2)")  # the same message, after the restart
+    assert reason["text"].startswith("Алексеев Пётр — причина пропуска?")
+    [confirm] = press(sandbox, headman, reason, "Остальным (2) — «н»")
+    assert "• Алексеев Пётр — н\n• Васильев Илья — н" in confirm["text"]
+    [saved] = press(sandbox, headman, confirm, "Сохранить")
+    assert saved["text"].startswith(f"Сохранено: {TODAY:%d.%m} 09:00 Общая пара, отсутствовали 2.")
