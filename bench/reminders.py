@@ -19,7 +19,9 @@ What one run does, per database (SQLite file; PostgreSQL in a schema of its own 
   after the start and after the fan-out (and the peak, VmHWM); the fire transaction (fire_due_reminders, timed
   by wrapping Timekeeper.fire_reminders) and every claim and settle transaction of the reply outbox (a
   ReplyQueue subclass notes their start, SQLAlchemy's after_commit event their commit; the delivery code is
-  untouched). Those subclasses are put in place of fsm_bot.app's names in the child process only;
+  untouched). Those subclasses are put in place of fsm_bot.app's names in the child process only, and the
+  fire's parts (reading the subscriptions, due_between, record_fired, rendering the texts, the outbox's
+  add_many) are timed by wrapping those functions there;
 - measured in the sandbox process: every request it serves (method, start, end, copies delivered), the
   per-method calls inside `execute`, and the refusals for the rate limit. Both processes stamp with
   time.monotonic(), one clock system-wide on Linux, which time-machine does not move; 20:00 of the fake clock is
@@ -53,6 +55,7 @@ import traceback
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime
 from datetime import time as clock_time
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -821,20 +824,20 @@ def report(
         + f"; fan-out requests by method ({next(iter(results))}, median run): {median_sqlite['request_methods']}.",
         *notes,
     ]
+    lines.append("")
     for backend, runs in results.items():
         run = median_run(runs)
-        lines += [
-            "",
-            f"Median {backend} run, its requests in ms from 20:00 (at the sandbox: start–end; the claims ran "
-            f"{ms(run['claims_span'][0])}–{ms(run['claims_span'][1])}):",
-            "",
-            "| request | at the sandbox | copies |",
-            "| ---: | ---: | ---: |",
-        ]
-        lines += [
-            f"| {index} | {start * 1000:,.0f}–{end * 1000:,.0f} | {copies:,} |"
-            for index, (start, end, copies) in enumerate(run["timeline"], start=1)
-        ]
+        timeline = run["timeline"]
+        starts = [start for start, _, _ in timeline]
+        gaps = [later - earlier for earlier, later in pairwise(starts)]
+        lines.append(
+            f"Median {backend} run, ms from 20:00: the fire transaction {ms(run['lag'])}–{ms(run['lag'] + run['fire'])}"
+            f"; the claims {ms(run['claims_span'][0])}–{ms(run['claims_span'][1])}; {len(timeline)} requests at the "
+            f"sandbox from {ms(starts[0])} to {ms(max(end for _, end, _ in timeline))}, one every "
+            f"{ms(statistics.median(gaps)) if gaps else '–'} (median gap between starts), each "
+            f"{ms(statistics.median(end - start for start, end, _ in timeline))} at the sandbox (median), "
+            f"{joined(sorted({copies for _, _, copies in timeline}, reverse=True))} copies each."
+        )
     return lines
 
 

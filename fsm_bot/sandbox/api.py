@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -59,6 +60,7 @@ async def method_endpoint(request: Request) -> Response:
     method = request.path_params["name"]
     values = await read_values(request)
     sandbox.stats.requests += 1
+    injected: int | None = None
     try:
         if method not in METHODS:
             raise VkError(3)
@@ -72,19 +74,31 @@ async def method_endpoint(request: Request) -> Response:
             raise VkError(6)
         fault = sandbox.faults.take(method)
         if fault == "http_500":
+            sandbox.journal.api_call(method, values, fault=fault)
             return http_500()
         if fault == "disconnect":
+            sandbox.journal.api_call(method, values, fault=fault)
             return await disconnect(request)
         if isinstance(fault, int):
+            injected = fault
             raise VkError(fault, extra=CAPTCHA if fault == 14 else None)
+        before = Counter(sandbox.stats.calls) if method == "execute" else None
         call = Call(sandbox, Params(values), method, base_url(sandbox, request), dispatch=dispatch)
         result = dispatch(call, method, call.params)
     except VkError as error:
+        sandbox.journal.api_call(method, values, error=error.code, fault=injected)
         return answer(error_body(error, method, values))
     except Exception:  # VK answers error 10 for its own failures; the traceback goes to the log
         logger.exception("sandbox bug in %s", method)
         sandbox.internal_errors += 1
+        sandbox.journal.api_call(method, values, error=10)
         return answer(error_body(VkError(10), method, values))
+    if before is not None:  # execute: which calls it made, and how many of them failed
+        inner = dict(sandbox.stats.calls - before - Counter({"execute": 1}))
+        failed = len(result.get("execute_errors", [])) if isinstance(result, ExecuteResult) else 0
+        sandbox.journal.api_call(method, values, calls=inner, inner_errors=failed)
+    else:
+        sandbox.journal.api_call(method, values)
     try:
         return answer(dict(result) if isinstance(result, ExecuteResult) else {"response": result})
     except ValueError:  # execute returned a number JSON cannot carry (1e999)

@@ -1,31 +1,26 @@
-"""The ASGI application: VK's API, the long poll and upload servers, the control API and the index page."""
+"""The ASGI application: VK's API, the long poll and upload servers, the control API and the web pages."""
 
 from __future__ import annotations
-
-from importlib import resources
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from . import control, control_users
+from . import control, control_users, playground
 from .api import answer, method_endpoint
 from .control_input import ControlError, control_error_handler
 from .errors import VkError, error_body
 from .longpoll import poll_endpoint
+from .pages import page_routes
 from .state import Sandbox
 from .transport import ConnectionAccess
 from .uploads import file_endpoint, upload_endpoint
 
 UPLOAD_KINDS = frozenset({"doc", "photo"})
 METHOD_PREFIX = "/method/"
-
-
-def _index_page() -> str:
-    return resources.files(__package__).joinpath("static/index.html").read_text(encoding="utf-8")
 
 
 async def _http_error(request: Request, error: Exception) -> Response:
@@ -44,19 +39,15 @@ async def _upload(request: Request) -> Response:
 
 def create_app(sandbox: Sandbox) -> ASGIApp:
     """An app serving ``sandbox``; the state is reachable from handlers as ``request.app.state.sandbox``."""
-    page = _index_page()
-
-    async def index(request: Request) -> Response:
-        return HTMLResponse(page)
-
     routes = [
-        Route("/", index, methods=["GET"]),
+        *page_routes(),
         Route("/method/{name:path}", method_endpoint, methods=["GET", "POST"]),
         Route("/whp/{group_id}", poll_endpoint, methods=["GET", "POST"]),
         Route("/upload/files/{token}", file_endpoint, methods=["GET"]),
         Route("/upload/{kind}/{key}", _upload, methods=["POST"]),
         *control.ROUTES,
         *control_users.ROUTES,
+        *playground.ROUTES,
     ]
     app = Starlette(
         routes=routes,

@@ -35,7 +35,9 @@ async def faults(request: Request) -> JSONResponse:
     problem = check_fault(target, kind, count)
     if problem:
         raise ControlError(problem)
-    sandbox_of(request).faults.add(target, kind, count)
+    sandbox = sandbox_of(request)
+    sandbox.faults.add(target, kind, count)
+    sandbox.journal.record("fault", target=target, fault=kind, count=count)
     return JSONResponse({})
 
 

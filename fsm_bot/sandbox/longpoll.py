@@ -117,6 +117,8 @@ async def poll_endpoint(request: Request) -> Response:
 
     key = values.get("key", "")
     fault = sandbox.faults.take("longpoll")
+    if fault is not None:
+        sandbox.journal.record("longpoll", fault=fault)
     if fault == "http_500":
         return http_500()
     if fault == "disconnect":
@@ -128,6 +130,7 @@ async def poll_endpoint(request: Request) -> Response:
         return JSONResponse({"failed": 2} if fault == "failed_2" else {"failed": 3})
 
     if str(longpoll.group_id) != request.path_params["group_id"] or not longpoll.key_valid(key):
+        sandbox.journal.record("longpoll", failed=2)
         return JSONResponse({"failed": 2})
     if values.get("act") != "a_check":
         return JSONResponse({"failed": 2})  # the real server answers nothing useful to other acts either
@@ -141,13 +144,18 @@ async def poll_endpoint(request: Request) -> Response:
     while True:
         found = longpoll.read(ts)
         if found is None:
+            sandbox.journal.record("longpoll", failed=1)
             return JSONResponse({"failed": 1, "ts": longpoll.ts})
         updates, next_ts = found
         remaining = deadline - asyncio.get_running_loop().time()
         if updates or remaining <= 0 or sandbox.closing:
+            if updates:
+                types = [update["type"] for update in updates[:5]]
+                sandbox.journal.record("longpoll", updates=types, count=len(updates))
             return JSONResponse({"ts": str(next_ts), "updates": updates})
         # In slices, so a server that is shutting down (`closing`, set from another thread) answers
         # its held polls within a second instead of having uvicorn cancel them mid-wait.
         await longpoll.wait(min(remaining, CLOSING_CHECK))
         if not longpoll.key_valid(key):
+            sandbox.journal.record("longpoll", failed=2)
             return JSONResponse({"failed": 2})

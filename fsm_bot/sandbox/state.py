@@ -15,6 +15,7 @@ from .demo import seed_demo
 from .directory import Directory
 from .events import envelope
 from .faults import Faults
+from .journal import Journal
 from .longpoll import LongPoll
 from .mailbox import Mailbox
 from .ratelimit import RateLimiter
@@ -50,6 +51,7 @@ class Sandbox:
         self.closing = False  # the server is stopping: held long polls answer now
         self.longpoll = LongPoll(self.community.group_id)
         self.callbacks = Callbacks(self.community.group_id)
+        self.journal = Journal()  # what happened, for the playground's event log; numbering survives resets
         self.reset(demo=demo)
 
     def reset(self, *, rps_limit: int | object | None = ..., demo: bool = False) -> None:
@@ -63,6 +65,8 @@ class Sandbox:
         self.limiter = RateLimiter(limit)  # type: ignore[arg-type]
         self.longpoll.reset()
         self.callbacks.clear()
+        self.journal.clear()
+        self.journal.record("reset", demo=demo)
         if demo:
             seed_demo(self)
 
@@ -83,8 +87,10 @@ class Sandbox:
         def make(version: str) -> dict[str, Any]:
             return envelope(group_id, event_type, obj, event_id, version)
 
-        if self.wants(event_type):
+        wanted = self.wants(event_type)
+        if wanted:
             self.stats.events += 1
+        self.journal.update(event_type, obj, wanted)
         self.longpoll.offer(event_type, make)
         self.callbacks.offer(event_type, make)
         return event_id

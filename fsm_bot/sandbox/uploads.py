@@ -130,6 +130,29 @@ class Uploads:
             saved.append(obj)
         return saved
 
+    def add_user_file(self, base_url: str, owner_id: int, kind: str, name: str, data: bytes) -> dict[str, Any]:
+        """A photo or document a user attaches to a message (the playground's «📷 Фото» / «📎 Документ»).
+
+        A user's upload is not the community's upload protocol, so no slot: the file is stored and the
+        attachment object returned, owned by the user; ``lookup`` finds it when the bot sends it on.
+        """
+        token = secrets.token_hex(16)
+        self.files[token] = UploadedFile(name=name, data=data, kind=kind)
+        url = f"{base_url}/upload/files/{token}"
+        stamp = {"owner_id": owner_id, "date": int(time.time()), "access_key": secrets.token_hex(9)}
+        if kind == "photo":
+            photo_id = len(self.photos) + 1
+            photo = {"id": photo_id, "album_id": PHOTO_ALBUM_ID, **stamp, "text": "", "has_tags": False}
+            photo["sizes"] = [{"type": "x", "url": url, "width": 0, "height": 0}]
+            self.photos[photo_id] = photo
+            return {"type": "photo", "photo": photo}
+        doc_id = len(self.docs) + 1
+        ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+        doc = {"id": doc_id, "title": name, "size": len(data), "ext": ext, "type": DOC_TYPES.get(ext, 8), "url": url}
+        doc.update(stamp)
+        self.docs[doc_id] = doc
+        return {"type": "doc", "doc": doc}
+
     def lookup(self, kind: str, owner_id: int, item_id: int) -> dict[str, Any] | None:
         """A saved doc or photo named by an ``attachment`` item, for the message's attachment object."""
         table = {"doc": self.docs, "photo": self.photos}.get(kind)
