@@ -14,7 +14,7 @@ from fsm_bot.engine.absences import WHOLE_DAY
 from fsm_bot.engine.context import VALUE_KEY
 from fsm_bot.engine.registers import register_xlsx
 
-TOP = 15
+TOP = 40  # a whole group: the ranking is also the per-student summary
 
 flow = Flow(
     name="attendance_report",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -58,7 +59,7 @@ def queue_reply(
     return rows
 
 
-def _content(row: OutgoingMessage) -> MessageContent:
+def _content(row: Any) -> MessageContent:
     return MessageContent(row.text, row.keyboard, row.attachment, row.forward, dict(row.options or {}))
 
 
@@ -67,7 +68,7 @@ class ReplyQueue:
 
     name = "replies"
 
-    def __init__(self, community_id: int, claim_limit: int = 250) -> None:
+    def __init__(self, community_id: int, claim_limit: int = 2500) -> None:
         self.community_id = community_id
         self.claim_limit = claim_limit
 
@@ -78,14 +79,18 @@ class ReplyQueue:
         return bool(OutboxRepository(session, self.community_id).claimable(now, limit=1))
 
     def claim(self, session: Session, busy_peers: set[int]) -> tuple[list[Claimed], bool]:
-        """Pick what goes in the next request; one row per person, so their replies keep their order."""
+        """Pick what goes in the next request; one row per person, so their replies keep their order.
+
+        Rows are read as plain tuples and claimed with one UPDATE per messages.send call: a claim
+        can hold an execute's worth (2,500 copies) without building an ORM object per row.
+        """
         outbox = OutboxRepository(session, self.community_id)
         rows = outbox.claimable(utcnow(), self.claim_limit)
-        first_per_peer: dict[int, OutgoingMessage] = {}
+        first_per_peer: dict[int, Any] = {}
         for row in rows:
             if row.peer_id not in busy_peers and row.peer_id not in first_per_peer:
                 first_per_peer[row.peer_id] = row
-        groups: dict[tuple, list[OutgoingMessage]] = defaultdict(list)
+        groups: dict[tuple, list[Any]] = defaultdict(list)
         for row in first_per_peer.values():
             # A row tried before keeps the random_id it was sent with, and so its companions.
             key = ("retry", row.random_id, *_content(row).key()) if row.attempts else ("new", *_content(row).key())
@@ -105,42 +110,52 @@ class ReplyQueue:
         fitting = fit_execute(units)  # long texts fill an execute's code before 25 calls do
         claimed = []
         for chunk, unit in zip(chunks[:fitting], units[:fitting], strict=True):
-            for row in chunk:
-                row.random_id = unit.random_id  # one peer_ids call shares one random_id (VK_PROTOCOL.md)
-                row.status = OutgoingStatus.SENDING.value
-                row.attempts += 1
-            claimed.append(Claimed(unit, {row.peer_id: row.id for row in chunk}, max(row.attempts for row in chunk)))
+            # one peer_ids call shares one random_id (VK_PROTOCOL.md)
+            outbox.mark_sending([row.id for row in chunk], unit.random_id)
+            claimed.append(
+                Claimed(unit, {row.peer_id: row.id for row in chunk}, max(row.attempts for row in chunk) + 1)
+            )
         taken = sum(len(item.row_ids) for item in claimed)
         return claimed, taken < len(first_per_peer) or len(rows) == self.claim_limit
 
     def settle(
         self, session: Session, claimed: Sequence[Claimed], results: Sequence[list[PeerResult]], retry_at: RetryAt
     ) -> list[Delivery]:
-        outbox = OutboxRepository(session, self.community_id)
-        rows = {row.id: row for row in outbox.by_ids([i for item in claimed for i in item.row_ids.values()])}
+        changes: list[dict[str, Any]] = []
         deliveries = []
+        now = utcnow()
         for item, unit_results in zip(claimed, results, strict=True):
             for result in unit_results:
-                row = rows[item.row_ids[result.peer_id]]
-                if result.outcome is Outcome.RETRY and row.attempts < MAX_ATTEMPTS:
-                    row.status = OutgoingStatus.PENDING.value
-                    row.not_before = retry_at(row.attempts)
+                row_id = item.row_ids[result.peer_id]
+                if result.outcome is Outcome.RETRY and item.attempts < MAX_ATTEMPTS:
+                    changes.append(
+                        {"id": row_id, "status": OutgoingStatus.PENDING.value, "not_before": retry_at(item.attempts)}
+                    )
                     continue
                 status = _STATUS_BY_OUTCOME.get(result.outcome, OutgoingStatus.FAILED)
-                outbox.settle(
-                    row, status, result.message_id, result.conversation_message_id, result.error_code, result.error
+                changes.append(
+                    {
+                        "id": row_id,
+                        "status": status.value,
+                        "message_id": result.message_id,
+                        "conversation_message_id": result.conversation_message_id,
+                        "error_code": result.error_code,
+                        "error": result.error,
+                        "sent_at": now if status is OutgoingStatus.SENT else None,
+                    }
                 )
                 deliveries.append(
                     Delivery(
                         self.name,
-                        row.id,
-                        row.peer_id,
+                        row_id,
+                        result.peer_id,
                         result.outcome,
                         result.message_id,
                         result.error_code,
                         result.error,
                     )
                 )
+        OutboxRepository(session, self.community_id).settle_many(changes)
         return deliveries
 
     def release(self, session: Session, row_ids: Sequence[int], not_before: datetime | None) -> None:

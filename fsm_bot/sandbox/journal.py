@@ -83,6 +83,8 @@ class Journal:
                 fields["text"] = text[:TEXT_PREVIEW]
             if message.get("attachments"):
                 fields["attachments"] = len(message["attachments"])
+            if message.get("fwd_messages"):
+                fields["forwarded"] = len(message["fwd_messages"])
         elif "user_id" in obj:
             fields["user_id"] = obj["user_id"]
         if isinstance(obj.get("payload"), dict | list):

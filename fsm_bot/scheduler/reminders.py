@@ -133,8 +133,10 @@ def due_between(
                 due = _at(day, start, tz) - lead
                 if since < due <= until:
                     together = tuple(lesson for lesson in lessons if lesson.start == start)
-                    occurrence = f"first:{day}" if subscriber.kind is SubscriptionKind.BEFORE_FIRST else (
-                        f"lesson:{day}T{start:%H:%M}"
+                    occurrence = (
+                        f"first:{day}"
+                        if subscriber.kind is SubscriptionKind.BEFORE_FIRST
+                        else (f"lesson:{day}T{start:%H:%M}")
                     )
                     found.append(DueReminder(subscriber, occurrence, due, day, together))
             day += timedelta(days=1)
@@ -201,14 +203,24 @@ def fire_due_reminders(
             ]
         )
         by_text: dict[str, list[int]] = defaultdict(list)
+        texts: dict[tuple, str] = {}  # 10,000 digests are a few dozen distinct texts: render each once
         for reminder in fresh:
             if (reminder.subscriber.subscription_id, reminder.occurrence) not in inserted:
                 continue  # another run recorded it first
             if id(reminder) in late:
                 report.dropped += 1
                 continue
-            text = _text(t, reminder, timetables.semester, now, policy.timezone)
-            by_text[text].append(reminder.subscriber.vk_id)
+            subscriber = reminder.subscriber
+            key = (
+                subscriber.kind,
+                subscriber.lead_minutes,
+                subscriber.subgroup is None,
+                reminder.day,
+                reminder.lessons,
+            )
+            if key not in texts:
+                texts[key] = _text(t, reminder, timetables.semester, now, policy.timezone)
+            by_text[texts[key]].append(subscriber.vk_id)
         outbox = OutboxRepository(session, community_id)
         for text, peers in by_text.items():
             outbox.add_many(peers, text)

@@ -91,10 +91,6 @@ def _wait_until_ready(playground: Playground, process: subprocess.Popen[bytes]) 
 def playground(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Playground]:
     """`fsm-bot sandbox --port <free>` run from an empty folder, so its database and log land there."""
     _require_browser()
-    if os.environ.get("DEV_PLAYGROUND_URL"):  # DEV ONLY, remove
-        dev = os.environ["DEV_PLAYGROUND_URL"]
-        yield Playground(dev, SandboxClient(dev), Path("/tmp/explore/run.log"))
-        return
     folder = tmp_path_factory.mktemp("playground")
     (folder / "settings.yaml").write_text(SETTINGS, encoding="utf-8")
     port = _free_port()

@@ -170,14 +170,30 @@ def test_attachments_forwards_and_the_bots_calendar_file(open_page, playground: 
     assert [a["type"] for m in sent[-2:] for a in m["attachments"]] == ["photo", "doc"]
     assert sent[-1]["attachments"][0]["doc"]["title"] == "конспект.txt"
 
-    type_and_send(page, "Пропущу пару в среду")
+    type_and_send(page, "Конспект лекции по матанализу")
     page.get_by_role("button", name="↪ Переслать").click()
-    page.get_by_role("menuitem", name="Пропущу пару в среду").click()
+    page.get_by_role("menuitem", name="Конспект лекции по матанализу").click()
     quote = _my_messages(page).last.locator(".forward")
     expect(quote).to_contain_text("Пересланное сообщение")
-    expect(quote).to_contain_text("Пропущу пару в среду")
+    expect(quote).to_contain_text("Конспект лекции по матанализу")
 
     press_keyboard(page, "Расписание")
     press(bot_message(page, "📅"), "📎 В календарь")
     calendar = bot_messages(page).locator(".attachment-doc").filter(has_text=".ics")
     expect(calendar.last).to_be_visible()
+
+
+def test_a_newcomer_made_on_the_page_meets_onboarding(open_page, playground: Playground) -> None:
+    page = open_page()
+    page.get_by_role("button", name="+ Новый пользователь").click()
+    page.get_by_label("Имя").fill("Олег")
+    page.get_by_label("Фамилия").fill("Новиков")
+    page.get_by_role("button", name="Создать").click()
+
+    others = page.get_by_role("region", name="Другие пользователи")
+    expect(others.get_by_role("button", name="Олег Новиков")).to_have_attribute("aria-current", "true")
+    expect(page.locator("#me")).to_contain_text("Олег Новиков")
+    assert any((u["first_name"], u["last_name"]) == ("Олег", "Новиков") for u in playground.sandbox.users())
+    page.locator("#keyboard").get_by_role("button", name="Начать", exact=True).click()
+    question = bot_message(page, "Из какой вы группы?")
+    expect(question.get_by_role("button", name="ИВТ-101")).to_be_visible()

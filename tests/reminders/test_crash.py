@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from datetime import time as dt_time
 from pathlib import Path
@@ -27,6 +28,7 @@ from tests.engine.test_crashes import BotProcess
 from tests.reminders.conftest import MOSCOW, SEMESTER, SLOTS
 
 STUDENTS = 600
+GROUPS = 12
 EVENING = datetime(2026, 11, 30, 19, 59, 58, tzinfo=MOSCOW)  # the digest is due at 20:00
 
 
@@ -49,15 +51,20 @@ def evening(sandbox: SandboxClient, database_url: str, tmp_path: Path) -> Iterat
     def seed(session) -> None:  # type: ignore[no-untyped-def]
         community = sandbox.group_id
         CommunityRepository(session).ensure(community)
-        group = CommunityRepository(session).study_group(community, "ИВТ-101")
         timetable = TimetableRepository(session, community)
         timetable.set_semester(SEMESTER)
-        timetable.replace_slots(group.id, SLOTS)
+        # Groups with rooms of their own make 36 different digests: more than the 25 calls one
+        # request holds, so the copies go out in two requests and the kill can fall between them.
+        groups = []
+        for number in range(GROUPS):
+            group = CommunityRepository(session).study_group(community, f"Г-{number + 1}")
+            timetable.replace_slots(group.id, [replace(slot, room=f"{number + 1}-{slot.room}") for slot in SLOTS])
+            groups.append(group.id)
         members = MemberRepository(session, community)
         members.upsert_profiles([MemberProfile(vk_id, "Студент", str(vk_id)) for vk_id in students])
         subscriptions = SubscriptionRepository(session, community)
         for number, vk_id in enumerate(students):
-            members.assign_group(vk_id, group.id, (1, 2, None)[number % 3])
+            members.assign_group(vk_id, groups[number % GROUPS], (1, 2, None)[(number // GROUPS) % 3])
             member = members.get(vk_id)
             assert member is not None
             member.status, member.can_receive = MemberStatus.ACTIVE.value, True

@@ -9,8 +9,18 @@ import { T } from "./texts.js";
 const SNACKBAR_SECONDS = 4;
 const CALLBACK_PATIENCE_MS = 10000; // VK's client gives up waiting for a callback answer too
 const NEAR_BOTTOM_PX = 80;
+const ALLOW_PATIENCE_MS = 3000;
 const FORWARD_CHOICES = 10;
 const START_PAYLOAD = { command: "start" }; // what VK's «Начать» button sends
+
+/** One line for a message in the «↪ Переслать» menu. */
+function preview(message) {
+  if (message.text) return message.text;
+  const [first] = message.attachments;
+  if (first && first.type === "photo") return `📷 ${T.photo}`;
+  if (first && first.type === "doc") return `📎 ${first.doc.title || T.document}`;
+  return T.forwarded;
+}
 
 export class Chat {
   /**
@@ -26,6 +36,7 @@ export class Chat {
     this.pending = new Map(); // callback event id -> {node, timer}
     this.shownSnackbars = new Set();
     this.snackbarTimer = null;
+    this.allowWanted = null; // {value, until}: the switch was clicked and the sandbox has not shown it yet
     this.setUpComposer();
   }
 
@@ -54,7 +65,7 @@ export class Chat {
     document.addEventListener("keydown", (event) => {
       if (event.key === "Escape") this.closeForwardMenu();
     });
-    allow.addEventListener("change", () => this.report(this.actions.setAllow(allow.checked)));
+    allow.addEventListener("change", () => this.setAllow(allow.checked));
   }
 
   fitInput() {
@@ -70,14 +81,14 @@ export class Chat {
     this.nodes.clear();
     this.pending.clear();
     this.shownSnackbars.clear();
+    this.allowWanted = null;
     this.closeForwardMenu();
     const enabled = Boolean(person);
     for (const control of [this.e.input, this.e.send, this.e.photo, this.e.doc, this.e.forward]) {
       control.disabled = !enabled;
     }
     this.e.allowSwitch.hidden = !enabled;
-    this.e.keyboard.replaceChildren();
-    delete this.e.keyboard.dataset.signature;
+    this.showKeyboard(null, "none");
     this.e.messages.replaceChildren(el("div", { class: "empty" }, enabled ? "…" : T.pickSomeone));
     this.e.messages.setAttribute("aria-busy", String(enabled)); // until the first update brings the chat
     this.showMe(person);
@@ -91,7 +102,19 @@ export class Chat {
     }
     const role = roleNote(person);
     this.e.me.replaceChildren(`${T.writingAs}: `, el("b", {}, fullName(person)), role ? ` · ${role}` : "");
-    this.e.allow.checked = person.allow_messages;
+    const wanted = this.allowWanted;
+    if (wanted && (wanted.value === person.allow_messages || Date.now() > wanted.until)) this.allowWanted = null;
+    if (!this.allowWanted) this.e.allow.checked = person.allow_messages;
+  }
+
+  /** The switch keeps what was clicked until a poll shows it, not the state of a poll already on its way. */
+  setAllow(allowed) {
+    this.allowWanted = { value: allowed, until: Date.now() + ALLOW_PATIENCE_MS };
+    this.actions.setAllow(allowed).catch((error) => {
+      this.allowWanted = null;
+      this.e.allow.checked = !allowed;
+      this.snackbar(`${T.failed}: ${error.message}`);
+    });
   }
 
   /** A poll brought this chat: `{user, messages, snackbars}`, or null when the user no longer exists. */
@@ -100,7 +123,7 @@ export class Chat {
     this.e.messages.setAttribute("aria-busy", "false");
     if (!chat) {
       this.e.messages.replaceChildren(el("div", { class: "empty" }, T.userGone));
-      this.e.keyboard.replaceChildren();
+      this.showKeyboard(null, "");
       return;
     }
     this.person = chat.user;
@@ -145,22 +168,24 @@ export class Chat {
     }
   }
 
+  /** Under the input: VK's «Начать» in a new dialog, else the regular keyboard the bot last set. */
   renderKeyboard(messages) {
     if (!messages.length) {
       const start = el("button", { type: "button", class: "kb-btn kb-positive" }, T.start);
       start.addEventListener("click", () => this.send({ text: T.start, payload: START_PAYLOAD }));
-      this.e.keyboard.replaceChildren(el("div", { class: "kb" }, el("div", { class: "kb-row" }, start)));
+      this.showKeyboard(el("div", { class: "kb" }, el("div", { class: "kb-row" }, start)), "start");
       return;
     }
     const current = currentKeyboard(messages);
     const signature = current ? `${current.message.id}:${JSON.stringify(current.keyboard)}` : "";
-    if (this.e.keyboard.dataset.signature === signature) return;
+    if (this.e.keyboard.dataset.signature === signature) return; // keep the nodes: a press may be under way
+    const onPress = (row, col, button, node) => this.press(current.message, row, col, button, node);
+    this.showKeyboard(current ? keyboardNode(current.keyboard, onPress) : null, signature);
+  }
+
+  showKeyboard(node, signature) {
     this.e.keyboard.dataset.signature = signature;
-    this.e.keyboard.replaceChildren(
-      current
-        ? keyboardNode(current.keyboard, (row, col, button, node) => this.press(current.message, row, col, button, node))
-        : "",
-    );
+    this.e.keyboard.replaceChildren(...(node ? [node] : []));
   }
 
   async send(message) {
@@ -245,14 +270,9 @@ export class Chat {
       return;
     }
     const mine = this.messages.filter((m) => m.from === "user").slice(-FORWARD_CHOICES).reverse();
-    const items = mine.map((message) => {
-      const label = message.text || (message.attachments.length ? `📎 ${T.document}` : T.forwarded);
-      return el(
-        "button",
-        { type: "button", role: "menuitem", onclick: () => this.forward(message) },
-        label,
-      );
-    });
+    const items = mine.map((message) =>
+      el("button", { type: "button", role: "menuitem", onclick: () => this.forward(message) }, preview(message)),
+    );
     this.e.forwardMenu.replaceChildren(
       el("div", { class: "title" }, mine.length ? T.forwardTitle : T.forwardNothing),
       ...items,
@@ -283,7 +303,4 @@ export class Chat {
     this.send({ text: this.e.input.value.trim(), fwd_messages: [forwarded] });
   }
 
-  report(promise) {
-    promise.catch((error) => this.snackbar(`${T.failed}: ${error.message}`));
-  }
 }

@@ -87,6 +87,8 @@ export class People {
     this.selectedId = id;
     this.markSeen(id);
     this.render();
+    const row = this.list.querySelector(`.person[data-id="${id}"]`);
+    if (row) row.scrollIntoView({ block: "nearest" }); // a new user is added at the end of the list
   }
 
   render() {

@@ -122,13 +122,21 @@ function calls(entry) {
 }
 
 const UPDATE_WORDS = {
-  message_new: (who, entry) =>
-    `${who}: ${entry.text ? `«${entry.text}»` : entry.attachments ? "вложение" : "сообщение"}`,
+  message_new: (who, entry) => {
+    const extras = [
+      entry.attachments ? `вложений: ${entry.attachments}` : null,
+      entry.forwarded ? `пересланных: ${entry.forwarded}` : null,
+    ].filter(Boolean);
+    const text = entry.text ? `«${entry.text}»` : extras.length ? "" : "сообщение";
+    return `${who}: ${[text, ...extras].filter(Boolean).join(", ")}`;
+  },
   message_event: (who) => `${who} нажимает callback-кнопку`,
   message_allow: (who) => `${who} разрешает сообщения сообщества`,
   message_deny: (who) => `${who} запрещает сообщения сообщества`,
   group_join: (who) => `${who} вступает в сообщество`,
   group_leave: (who) => `${who} выходит из сообщества`,
+  message_reply: () => "бот отправил сообщение",
+  message_edit: () => "бот отредактировал сообщение",
 };
 
 /** One journal entry as a line of the event log: {text, error}. */
@@ -150,7 +158,7 @@ export function describe(entry, nameOf) {
       const who = entry.user_id ? nameOf(entry.user_id) : "кто-то";
       const words = UPDATE_WORDS[entry.type];
       const what = words ? words(who, entry) : entry.type;
-      const unwanted = entry.wanted ? "" : " (бот такие события не получает)";
+      const unwanted = entry.wanted ? "" : " (бот на них не подписан)";
       return { text: `Событие ${entry.type}: ${what}${unwanted}`, error: false };
     }
     case "longpoll": {

@@ -5,11 +5,16 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import text as text_sql
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from fsm_bot.storage.models import Community, OutgoingMessage, OutgoingStatus
-from fsm_bot.storage.random_ids import RandomIdRange, random_id_for
+from fsm_bot.storage.random_ids import HALF, RandomIdRange, random_id_for
 from fsm_bot.storage.types import utcnow
+
+# random_id_for(base, id, REPLIES) in SQL: (base + id) % (HALF - 1) + 1
+REPLY_RANDOM_ID_MODULUS = HALF - 1
 
 
 class OutboxRepository:
@@ -46,14 +51,43 @@ class OutboxRepository:
         row.random_id = random_id_for(self._random_id_base(), row.id, RandomIdRange.REPLIES)
         return row
 
-    def add_many(self, peer_ids: Sequence[int], text: str, keyboard: str | None = None) -> list[int]:
-        """The same message to many peers in two statements (reminders due at one minute): the
-        sender then finds identical rows and sends them as one peer_ids call per hundred."""
+    def add_many(self, peer_ids: Sequence[int], text: str, keyboard: str | None = None) -> int:
+        """The same message to many peers (reminders due at one minute); returns how many were queued.
+
+        The sender finds identical rows and sends them as one peer_ids call per hundred. Each row's
+        random_id is computed from its id in SQL: on PostgreSQL one INSERT from an array, ids drawn
+        from the sequence in the same statement; on SQLite (in process, no round trips) an
+        executemany INSERT and one UPDATE of the rows it made (the only ones with random_id 0 after
+        the largest id seen before, since this transaction holds SQLite's write lock).
+        """
         if not peer_ids:
-            return []
-        now = utcnow()
-        rows = self.session.execute(
-            insert(OutgoingMessage).returning(OutgoingMessage.id, sort_by_parameter_order=True),
+            return 0
+        base = self._random_id_base()
+        values = {
+            "community": self.community_id,
+            "text": text,
+            "keyboard": keyboard,
+            "status": OutgoingStatus.PENDING.value,
+            "now": utcnow(),
+            "base": base,
+            "modulus": REPLY_RANDOM_ID_MODULUS,
+        }
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(
+                text_sql(
+                    "INSERT INTO outgoing_message (id, community_id, peer_id, random_id, text, keyboard, options,"
+                    " status, attempts, created_at)"
+                    " SELECT n, :community, p, ((:base + n) % :modulus) + 1, :text, :keyboard, '{}'::jsonb,"
+                    " :status, 0, :now"
+                    " FROM (SELECT nextval(pg_get_serial_sequence('outgoing_message', 'id')) AS n, p"
+                    " FROM unnest(CAST(:peers AS bigint[])) AS p) AS fresh"
+                ),
+                {**values, "peers": list(peer_ids)},
+            )
+            return len(peer_ids)
+        before = self.session.scalar(select(func.coalesce(func.max(OutgoingMessage.id), 0)))
+        self.session.execute(
+            insert(OutgoingMessage),
             [
                 {
                     "community_id": self.community_id,
@@ -64,18 +98,21 @@ class OutboxRepository:
                     "status": OutgoingStatus.PENDING.value,
                     "attempts": 0,
                     "random_id": 0,
-                    "created_at": now,
+                    "created_at": values["now"],
                 }
                 for peer_id in peer_ids
             ],
-        ).all()
-        base = self._random_id_base()
-        ids = [row.id for row in rows]
-        self.session.execute(
-            update(OutgoingMessage),
-            [{"id": row_id, "random_id": random_id_for(base, row_id, RandomIdRange.REPLIES)} for row_id in ids],
         )
-        return ids
+        self.session.execute(
+            update(OutgoingMessage)
+            .where(
+                OutgoingMessage.community_id == self.community_id,
+                OutgoingMessage.random_id == 0,
+                OutgoingMessage.id > before,
+            )
+            .values(random_id=(base + OutgoingMessage.id) % REPLY_RANDOM_ID_MODULUS + 1)
+        )
+        return len(peer_ids)
 
     def add_document(self, peer_id: int, text: str, name: str, data: bytes) -> OutgoingMessage:
         """A message with a file: it waits as UPLOADING until the uploader attaches the file, then
@@ -106,11 +143,22 @@ class OutboxRepository:
                 raise LookupError(f"community {self.community_id} is not registered")
         return self._base
 
-    def claimable(self, now: datetime, limit: int) -> list[OutgoingMessage]:
-        """Pending rows whose retry time has come, oldest first."""
+    def claimable(self, now: datetime, limit: int) -> list[Row[Any]]:
+        """Pending rows whose retry time has come, oldest first, as plain rows of what sending needs
+        (no ORM objects to build and track: a claim may read 2,500)."""
         return list(
-            self.session.scalars(
-                select(OutgoingMessage)
+            self.session.execute(
+                select(
+                    OutgoingMessage.id,
+                    OutgoingMessage.peer_id,
+                    OutgoingMessage.random_id,
+                    OutgoingMessage.text,
+                    OutgoingMessage.keyboard,
+                    OutgoingMessage.attachment,
+                    OutgoingMessage.forward,
+                    OutgoingMessage.options,
+                    OutgoingMessage.attempts,
+                )
                 .where(
                     OutgoingMessage.community_id == self.community_id,
                     OutgoingMessage.status == OutgoingStatus.PENDING.value,
@@ -120,6 +168,25 @@ class OutboxRepository:
                 .limit(limit)
             )
         )
+
+    def mark_sending(self, row_ids: Sequence[int], random_id: int) -> None:
+        """One messages.send call's rows: claimed with the random_id they share, one statement."""
+        self.session.execute(
+            update(OutgoingMessage)
+            .where(OutgoingMessage.id.in_(list(row_ids)))
+            .values(
+                status=OutgoingStatus.SENDING.value, attempts=OutgoingMessage.attempts + 1, random_id=random_id
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+    def settle_many(self, changes: Sequence[dict[str, Any]]) -> None:
+        """Rows updated by primary key in executemany batches (each dict has "id" and the new values)."""
+        by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for change in changes:
+            by_keys.setdefault(tuple(sorted(change)), []).append(change)
+        for batch in by_keys.values():
+            self.session.execute(update(OutgoingMessage), batch)
 
     def next_retry_at(self) -> datetime | None:
         return self.session.scalar(
@@ -138,23 +205,6 @@ class OutboxRepository:
                 .where(OutgoingMessage.id.in_(ids))
                 .values(status=OutgoingStatus.PENDING.value, not_before=not_before)
             )
-
-    def settle(
-        self,
-        row: OutgoingMessage,
-        status: OutgoingStatus,
-        message_id: int | None = None,
-        conversation_message_id: int | None = None,
-        error_code: int | None = None,
-        error: str | None = None,
-    ) -> None:
-        row.status = status.value
-        row.message_id = message_id
-        row.conversation_message_id = conversation_message_id
-        row.error_code = error_code
-        row.error = error
-        if status is OutgoingStatus.SENT:
-            row.sent_at = utcnow()
 
     def requeue_interrupted(self) -> int:
         """Rows a crashed sender had claimed go back to the queue (with their random_ids)."""

