@@ -160,7 +160,7 @@ def open_page(browser: Any, playground: Playground, artifacts: Path, request: py
     failures = []
     for index, (page, errors) in enumerate(opened):
         suffix = f"-{index + 1}" if len(opened) > 1 else ""
-        page.screenshot(path=str(artifacts / f"{request.node.name}{suffix}.png"))
+        page.screenshot(path=str(artifacts / f"{request.node.name}{suffix}.png"), animations="disabled")
         page.context.close()
         failures += errors
     assert failures == [], f"script errors on the playground page: {failures}"

@@ -67,7 +67,7 @@ def test_a_headman_completes_a_broadcast_by_clicks(open_page, playground: Playgr
     expect(report).to_contain_text(f"Ознакомились: 0 из {delivered}", timeout=LIVE_UPDATE_TIMEOUT)
     expect(report).to_contain_text("Доставка завершена.", timeout=LIVE_UPDATE_TIMEOUT)
     picture = artifacts / "headman-after-broadcast.png"
-    page.screenshot(path=str(picture))
+    page.screenshot(path=str(picture), animations="disabled")
     if os.environ.get(UPDATE_DOCS_ENV) == "1":
         DOCS_SCREENSHOT.parent.mkdir(exist_ok=True)
         shutil.copyfile(picture, DOCS_SCREENSHOT)
@@ -181,6 +181,12 @@ def test_attachments_forwards_and_the_bots_calendar_file(open_page, playground: 
     press(bot_message(page, "📅"), "📎 В календарь")
     calendar = bot_messages(page).locator(".attachment-doc").filter(has_text=".ics")
     expect(calendar.last).to_be_visible()
+
+    keyboard_button = page.locator("#keyboard").get_by_role("button", name="Расписание", exact=True)
+    page.get_by_role("button", name="⌨ Клавиатура").click()  # hide the bot's keyboard, as in VK
+    expect(keyboard_button).to_be_hidden()
+    page.get_by_role("button", name="⌨ Клавиатура").click()
+    expect(keyboard_button).to_be_visible()
 
 
 def test_a_newcomer_made_on_the_page_meets_onboarding(open_page, playground: Playground) -> None:

@@ -66,6 +66,7 @@ export class Chat {
       if (event.key === "Escape") this.closeForwardMenu();
     });
     allow.addEventListener("change", () => this.setAllow(allow.checked));
+    this.e.keyboardToggle.addEventListener("click", () => this.toggleKeyboard());
   }
 
   fitInput() {
@@ -186,6 +187,15 @@ export class Chat {
   showKeyboard(node, signature) {
     this.e.keyboard.dataset.signature = signature;
     this.e.keyboard.replaceChildren(...(node ? [node] : []));
+    this.e.keyboardToggle.hidden = !node;
+    this.e.keyboard.classList.remove("collapsed"); // a new keyboard from the bot shows, as in VK
+    this.e.keyboardToggle.setAttribute("aria-pressed", "true");
+  }
+
+  /** VK's keyboard button: hide the bot's keyboard to see more of the dialog, and bring it back. */
+  toggleKeyboard() {
+    const collapsed = this.e.keyboard.classList.toggle("collapsed");
+    this.e.keyboardToggle.setAttribute("aria-pressed", String(!collapsed));
   }
 
   async send(message) {

@@ -16,7 +16,7 @@ export function keyboardNode(keyboard, onPress) {
       { class: "kb-row" },
       row.map((button, colIndex) => {
         const action = button.action || {};
-        const label = action.label || (action.type === "location" ? "📍 Отправить местоположение" : action.type);
+        const label = action.label || (action.type === "location" ? T.location : action.type);
         const color = button.color || (action.type === "text" || action.type === "callback" ? "secondary" : "primary");
         const node = el("button", {
           type: "button",
@@ -37,7 +37,8 @@ export function keyboardNode(keyboard, onPress) {
       }),
     ),
   );
-  return el("div", { class: "kb", role: "group", "aria-label": keyboard.inline ? "Кнопки сообщения" : "Клавиатура" }, rows);
+  const name = keyboard.inline ? T.inlineKeyboard : T.regularKeyboard;
+  return el("div", { class: "kb", role: "group", "aria-label": name }, rows);
 }
 
 /**

@@ -5,6 +5,7 @@ import { Chat } from "./chat.js";
 import { fullName } from "./dom.js";
 import { People } from "./people.js";
 import { Side } from "./side.js";
+import { T } from "./texts.js";
 
 const POLL_MS = 600; // the issue asks for updates within a second
 const RETRY_MS = 2000; // while the sandbox does not answer
@@ -24,7 +25,7 @@ const state = {
 };
 
 function nameOf(id) {
-  if (id < 0) return "бот";
+  if (id < 0) return T.botName;
   const person = people.byId(id);
   return person ? fullName(person) : `id${id}`;
 }
@@ -36,8 +37,7 @@ const people = new People(
     onCreate: async (firstName, lastName) => {
       try {
         const user = await sandbox.addUser(firstName, lastName);
-        await poll();
-        select(user.id);
+        select(user.id, { ...user, stream_role: null, study_group: null, last_bot_message_id: 0 });
         return true;
       } catch (error) {
         chat.snackbar(error.message);
@@ -51,6 +51,7 @@ const chat = new Chat(
   {
     messages: $("messages"),
     keyboard: $("keyboard"),
+    keyboardToggle: $("keyboard-toggle"),
     snackbar: $("snackbar"),
     form: $("send-form"),
     input: $("input"),
@@ -86,12 +87,13 @@ const side = new Side(
   },
 );
 
-function select(id) {
+/** Be person `id` from now on; `person` when the list does not have them yet (just created). */
+function select(id, person = people.byId(id)) {
   state.userId = id;
   state.chatDigest = "";
   history.replaceState(null, "", `#user=${id}`);
   people.select(id);
-  chat.open(people.byId(id));
+  chat.open(person);
   pollSoon();
 }
 
@@ -100,7 +102,7 @@ function showBotStatus(stats) {
   if (stats.held_polls > 0 || stats.callback_ok) state.lastBotSeen = now;
   const online = now - state.lastBotSeen < BOT_SILENCE_MS;
   const status = $("bot-status");
-  status.textContent = online ? "бот в сети" : "бот не подключён";
+  status.textContent = online ? T.botOnline : T.botOffline;
   status.className = `bot-status ${online ? "online" : "offline"}`;
 }
 

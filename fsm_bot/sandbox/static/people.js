@@ -52,6 +52,7 @@ export class People {
     this.people = [];
     this.selectedId = null;
     this.seen = new Map(); // person id -> the last bot message id seen in their chat
+    this.revealSelected = false;
     toggle.addEventListener("click", () => {
       form.hidden = !form.hidden;
       toggle.setAttribute("aria-expanded", String(!form.hidden));
@@ -86,9 +87,8 @@ export class People {
   select(id) {
     this.selectedId = id;
     this.markSeen(id);
+    this.revealSelected = true; // a new user joins the end of the list, maybe only with the next poll
     this.render();
-    const row = this.list.querySelector(`.person[data-id="${id}"]`);
-    if (row) row.scrollIntoView({ block: "nearest" }); // a new user is added at the end of the list
   }
 
   render() {
@@ -103,6 +103,11 @@ export class People {
     );
     this.list.replaceChildren(...nodes);
     this.list.scrollTop = scroll;
+    const selected = this.list.querySelector('.person[aria-current="true"]');
+    if (this.revealSelected && selected) {
+      selected.scrollIntoView({ block: "nearest" });
+      this.revealSelected = false;
+    }
   }
 
   row(person) {
@@ -120,7 +125,7 @@ export class People {
       },
       avatar(person),
       el("span", { class: "name" }, fullName(person), extra ? el("span", { class: "note" }, extra) : null),
-      unread ? el("span", { class: "dot", title: "Новые сообщения от бота" }) : null,
+      unread ? el("span", { class: "dot", title: T.unread }) : null,
     );
   }
 }
