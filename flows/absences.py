@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 from fsm_bot.engine import Context, Flow, Role, Transition
 from fsm_bot.engine.absences import WHOLE_DAY, AbsenceReason, NoticeStatus, lesson_key
+from fsm_bot.engine.dates import parse_day
 
 NOTICE_REASONS = (AbsenceReason.ILLNESS, AbsenceReason.OFFICIAL, AbsenceReason.OTHER)
 MAX_NOTICE_DAYS = 31
@@ -249,36 +250,14 @@ def decide(ctx: Context) -> None:
 
 
 def _parse_span(text: str, today: date) -> tuple[date, date] | None:
-    """"2026-12-03", "03.12", "03.12-05.12", "03.12 – 05.12", "03.12 по 05.12"."""
-    single = _parse_day(text, today)
+    """ "2026-12-03", "03.12", "03.12-05.12", "03.12 – 05.12", "03.12 по 05.12"."""
+    single = parse_day(text, today)
     if single is not None:
         return single, single
     for separator in ("–", "—", " по ", "-"):
         if separator in text:
             head, _, tail = text.partition(separator)
-            first, last = _parse_day(head, today), _parse_day(tail, today)
+            first, last = parse_day(head, today), parse_day(tail, today)
             if first is not None and last is not None:
                 return (first, last) if first <= last else None
     return None
-
-
-def _parse_day(text: str, today: date) -> date | None:
-    text = text.strip().lower()
-    if text in ("сегодня", "today"):
-        return today
-    if text in ("завтра", "tomorrow"):
-        return today + timedelta(days=1)
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        pass
-    match = re.fullmatch(r"(\d{1,2})\.(\d{1,2})(?:\.(\d{4}))?", text)
-    if match is None:
-        return None
-    try:
-        day = date(int(match[3]) if match[3] else today.year, int(match[2]), int(match[1]))
-    except ValueError:
-        return None
-    if match[3] is None and day < today - timedelta(days=180):
-        day = day.replace(year=day.year + 1)  # "10.01" typed in December is next January
-    return day

@@ -13,6 +13,7 @@ from datetime import date, time, timedelta
 
 from fsm_bot.engine import Context, Flow, Role, Transition
 from fsm_bot.engine.absences import WHOLE_DAY, AbsenceReason, Student, lesson_key
+from fsm_bot.engine.dates import day_label, parse_day
 
 PAGE_SIZE = 7  # two to a row, plus ◀ «Готово» ▶: VK's inline keyboard holds 10 buttons
 RECENT_DAYS = 7
@@ -53,7 +54,7 @@ def ask_day(ctx: Context) -> None:
     today = attendance.today()
     days = [today - timedelta(days=n) for n in range(RECENT_DAYS)]
     with_lessons = [day for day in days if attendance.lessons(day)]
-    buttons = [ctx.option(_day_label(ctx, day, today), day.isoformat()) for day in ([today, *with_lessons])[:6]]
+    buttons = [ctx.option(day_label(ctx.t, day, today), day.isoformat()) for day in ([today, *with_lessons])[:6]]
     unique = list({button.payload["b"]: button for button in buttons}.values())
     ctx.ask(ctx.t("attendance.ask_day"), [unique[index : index + 3] for index in range(0, len(unique), 3)])
 
@@ -61,7 +62,7 @@ def ask_day(ctx: Context) -> None:
 @flow.receives("day")
 def got_day(ctx: Context) -> None:
     today = ctx.services.attendance.today()
-    day = _parse_day(ctx.button or ctx.text, today)
+    day = parse_day(ctx.button or ctx.text, today, "past")
     if day is None:
         ctx.reply(ctx.t("attendance.bad_day"))
         return
@@ -339,36 +340,3 @@ def _lesson_title(ctx: Context) -> str:
     if ctx.data.get("start"):
         return f"{day} {ctx.data['start']} {ctx.data['subject']}"
     return f"{day}, {ctx.data['subject']}"
-
-
-def _day_label(ctx: Context, day: date, today: date) -> str:
-    if day == today:
-        return ctx.t("timetable.today")
-    if day == today - timedelta(days=1):
-        return ctx.t("attendance.yesterday")
-    weekday = ctx.t(f"timetable.weekdays.{('mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun')[day.weekday()]}")
-    return f"{weekday} {day:%d.%m}"
-
-
-def _parse_day(text: str, today: date) -> date | None:
-    """ "2026-11-30", "30.11", "30.11.2026", «сегодня», «вчера»."""
-    text = text.strip().lower()
-    if text in ("сегодня", "today"):
-        return today
-    if text in ("вчера", "yesterday"):
-        return today - timedelta(days=1)
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        pass
-    parts = text.split(".")
-    if len(parts) not in (2, 3) or not all(part.isdigit() for part in parts):
-        return None
-    try:
-        year = int(parts[2]) + (2000 if len(parts[2]) == 2 else 0) if len(parts) == 3 else today.year
-        day = date(year, int(parts[1]), int(parts[0]))
-    except ValueError:
-        return None
-    if len(parts) == 2 and day > today + timedelta(days=180):
-        day = day.replace(year=day.year - 1)  # "28.12" typed in January is last December
-    return day

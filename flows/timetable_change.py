@@ -11,6 +11,7 @@ import re
 from datetime import date, datetime, time, timedelta
 
 from fsm_bot.engine import Context, Flow, Role, Transition
+from fsm_bot.engine.dates import day_label, parse_day
 from fsm_bot.engine.timetabling import Change, ChangeKind, Lesson, LessonStatus, lesson_line
 
 DAYS_OFFERED = 8
@@ -52,7 +53,7 @@ def ask_day(ctx: Context) -> None:
     buttons = []
     for day, lessons in timetable.days(today, today + timedelta(days=DAYS_OFFERED)):
         if any(lesson.slot_id is not None and lesson.takes_place for lesson in lessons):
-            buttons.append(ctx.option(_day_label(ctx, day, today), day.isoformat()))
+            buttons.append(ctx.option(day_label(ctx.t, day, today), day.isoformat()))
     rows = [buttons[index : index + 3] for index in range(0, min(len(buttons), 9), 3)]
     ctx.ask(ctx.t("timetable_change.ask_day"), rows or None)
 
@@ -60,7 +61,7 @@ def ask_day(ctx: Context) -> None:
 @flow.receives("day")
 def got_day(ctx: Context) -> None:
     timetable = ctx.services.timetable
-    day = _parse_day(ctx.button or ctx.text, timetable.today())
+    day = parse_day(ctx.button or ctx.text, timetable.today())
     if day is None:
         ctx.reply(ctx.t("timetable_change.bad_day"))
         return
@@ -159,7 +160,7 @@ def got_value(ctx: Context) -> None:
         ctx.data.update(new_start=times[0], new_end=times[1])
     else:  # another day: "03.12" or "03.12 10:45"
         parts = ctx.text.split(maxsplit=1)
-        new_day = _parse_day(parts[0], today) if parts else None
+        new_day = parse_day(parts[0], today) if parts else None
         times = _parse_times(parts[1], ctx.data) if len(parts) > 1 else (ctx.data["start"], ctx.data["end"])
         if new_day is None or times is None:
             ctx.reply(ctx.t("timetable_change.bad_new_day"))
@@ -255,40 +256,6 @@ def _describe(ctx: Context) -> str:
 def _changeable(lessons: list[Lesson]) -> list[Lesson]:
     """Lessons of the weekly timetable that still take place: those a leader can cancel or move."""
     return [lesson for lesson in lessons if lesson.slot_id is not None and lesson.takes_place]
-
-
-def _day_label(ctx: Context, day: date, today: date) -> str:
-    if day == today:
-        return ctx.t("timetable.today")
-    if day == today + timedelta(days=1):
-        return ctx.t("timetable.tomorrow")
-    weekday = ctx.t(f"timetable.weekdays.{('mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun')[day.weekday()]}")
-    return f"{weekday} {day:%d.%m}"
-
-
-def _parse_day(text: str, today: date) -> date | None:
-    """ "2026-12-03", "03.12", "3.12.2026", «сегодня», «завтра»."""
-    text = text.strip().lower()
-    if text in ("сегодня", "today"):
-        return today
-    if text in ("завтра", "tomorrow"):
-        return today + timedelta(days=1)
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        pass
-    match = re.fullmatch(r"(\d{1,2})\.(\d{1,2})(?:\.(\d{2}|\d{4}))?", text)
-    if match is None:
-        return None
-    day, month, year = int(match[1]), int(match[2]), match[3]
-    try:
-        if year is not None:
-            return date(int(year) + (2000 if len(year) == 2 else 0), month, day)
-        candidate = date(today.year, month, day)
-        # "03.01" typed in December means next January
-        return candidate if candidate >= today - timedelta(days=180) else date(today.year + 1, month, day)
-    except ValueError:
-        return None
 
 
 def _parse_times(text: str, data: dict) -> tuple[str, str] | None:
