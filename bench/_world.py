@@ -49,6 +49,21 @@ class World:
         self.conn.send((name, args))
         return self._answer(timeout or self.ask_timeout)
 
+    def community(self) -> None:
+        """Read the sandbox's community: the group id, a token and the API URL the bot is given."""
+        from fsm_bot.sandbox.client import SandboxClient
+
+        community = SandboxClient(self.url).community()
+        self.group_id: int = community["group_id"]
+        self.token: str = community["tokens"][0]
+        self.api_url: str = community["api_url"]
+
+    def fresh(self, users: int) -> list[int]:
+        """Forget everything (stats, messages, the rate window) and create `users` users who allow messages;
+        the sandbox process must answer the commands "reset" and "users"."""
+        self.ask("reset")
+        return self.ask("users", users)
+
     def close(self) -> None:
         with contextlib.suppress(OSError):
             self.conn.send(None)

@@ -143,15 +143,7 @@ class World(SandboxWorld):
 
     def __init__(self, rps_limit: int) -> None:
         super().__init__(world_main, rps_limit, ask_timeout=120)
-        community = SandboxClient(self.url).community()
-        self.group_id: int = community["group_id"]
-        self.token: str = community["tokens"][0]
-        self.api_url: str = community["api_url"]
-
-    def fresh(self, users: int) -> list[int]:
-        """Forget everything (stats, messages, the rate window) and create `users` users who allow messages."""
-        self.ask("reset")
-        return self.ask("users", users)
+        self.community()
 
 
 def delivery_check(world: World, recipients: Sequence[int]) -> dict[str, Any]:
