@@ -27,6 +27,7 @@ from fsm_bot.engine.handler import EventHandler
 from fsm_bot.engine.inbox import Inbox
 from fsm_bot.engine.later import send_due_messages
 from fsm_bot.engine.member_sync import GroupLeaders, sync_members
+from fsm_bot.engine.options import CommunityOptions
 from fsm_bot.engine.registry import FlowRegistry
 from fsm_bot.engine.reports import ReportUpdater, send_nudges
 from fsm_bot.engine.timeouts import expire_dialogs
@@ -114,17 +115,19 @@ class Bot:
             self.registry,
             self.texts,
             self._lookup_profile,
-            auto_approve=self.settings.stream.auto_approve,
-            timeout_override=timedelta(seconds=override) if override else None,
-            nudge_after=timedelta(minutes=self.settings.broadcast.nudge_after_minutes),
-            group_chats={
-                name: group.chat_peer_id
-                for name, group in self.settings.stream.groups.items()
-                if group.chat_peer_id is not None
-            },
-            timezone=ZoneInfo(self.settings.timezone),
-            ics_days=self.settings.reminders.ics_days,
-            hours_per_lesson=self.settings.attendance.hours_per_lesson,
+            CommunityOptions(
+                auto_approve=self.settings.stream.auto_approve,
+                nudge_after=timedelta(minutes=self.settings.broadcast.nudge_after_minutes),
+                group_chats={
+                    name: group.chat_peer_id
+                    for name, group in self.settings.stream.groups.items()
+                    if group.chat_peer_id is not None
+                },
+                timezone=ZoneInfo(self.settings.timezone),
+                timeout_override=timedelta(seconds=override) if override else None,
+                ics_days=self.settings.reminders.ics_days,
+                hours_per_lesson=self.settings.attendance.hours_per_lesson,
+            ),
         )
         self.uploads = DocumentUploader(
             self.database,

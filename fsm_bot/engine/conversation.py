@@ -13,7 +13,6 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -21,6 +20,7 @@ from fsm_bot.delivery.replies import queue_reply
 from fsm_bot.engine.context import COMMAND_KEY, FLOW_KEY, VERSION_KEY, Command, Context, DialogState, Edit, Reply
 from fsm_bot.engine.flow import Flow
 from fsm_bot.engine.members import MemberInfo
+from fsm_bot.engine.options import CommunityOptions
 from fsm_bot.engine.privileges import Forbidden, allows
 from fsm_bot.engine.registry import FlowRegistry, normalize
 from fsm_bot.engine.services import CommunityServices
@@ -57,12 +57,7 @@ class Engine(Protocol):
     community_id: int
     registry: FlowRegistry
     texts: Texts
-    auto_approve: bool
-    nudge_after: timedelta
-    group_chats: dict[str, int]
-    timezone: ZoneInfo
-    ics_days: int
-    hours_per_lesson: int
+    options: CommunityOptions
     cancel_words: frozenset[str]
     back_words: frozenset[str]
     menu_words: frozenset[str]
@@ -288,14 +283,9 @@ class Conversation:
             self.session,
             self.handler.community_id,
             self.event.user_id,
-            self.handler.auto_approve,
             member=self.member,
-            nudge_after=self.handler.nudge_after,
-            group_chats=self.handler.group_chats,
-            timezone=self.handler.timezone,
+            options=self.handler.options,
             flow_names=self.handler.registry.names,
-            ics_days=self.handler.ics_days,
-            hours_per_lesson=self.handler.hours_per_lesson,
         )
         self._services.append(services)
         return Context(

@@ -13,7 +13,6 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -24,6 +23,7 @@ from fsm_bot.engine.conversation import Conversation, Handled
 from fsm_bot.engine.flow import Flow
 from fsm_bot.engine.members import MemberInfo
 from fsm_bot.engine.menu import commands, main_menu
+from fsm_bot.engine.options import CommunityOptions
 from fsm_bot.engine.registry import FlowRegistry
 from fsm_bot.storage import Database
 from fsm_bot.storage.models import Member, ProcessedEvent
@@ -33,8 +33,6 @@ from fsm_bot.vk.events import IncomingEvent, MalformedEvent, parse_update
 from fsm_bot.vk.messages import MessageContent
 
 log = logging.getLogger(__name__)
-
-DEFAULT_TIMEZONE = ZoneInfo("Europe/Moscow")  # settings.yaml `timezone` overrides it
 
 
 ProfileLookup = Callable[[int], MemberProfile | None]
@@ -51,21 +49,9 @@ class EventHandler:
         registry: FlowRegistry,
         texts: Texts,
         lookup_profile: ProfileLookup,
-        auto_approve: bool = False,
-        timeout_override: timedelta | None = None,
-        nudge_after: timedelta = timedelta(hours=3),
-        group_chats: dict[str, int] | None = None,
-        timezone: ZoneInfo = DEFAULT_TIMEZONE,
-        ics_days: int = 120,
-        hours_per_lesson: int = 2,
+        options: CommunityOptions | None = None,
     ) -> None:
-        self.hours_per_lesson = hours_per_lesson
-        self.timezone = timezone
-        self.ics_days = ics_days
-        self.group_chats = dict(group_chats or {})
-        self.auto_approve = auto_approve
-        self.nudge_after = nudge_after
-        self.timeout_override = timeout_override
+        self.options = options or CommunityOptions()
         self.database = database
         self.community_id = community_id
         self.registry = registry
@@ -181,7 +167,7 @@ class EventHandler:
         return MemberInfo.load(session, member)
 
     def timeout_for(self, flow: Flow) -> timedelta:
-        return self.timeout_override or flow.timeout
+        return self.options.timeout_override or flow.timeout
 
     def menu_for(self, member: MemberInfo) -> str | None:
         return main_menu(self.registry, self.texts, member)

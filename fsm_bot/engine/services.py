@@ -15,11 +15,10 @@ from sqlalchemy.orm import Session
 from fsm_bot.engine.absences import AttendanceService
 from fsm_bot.engine.broadcasting import BroadcastService
 from fsm_bot.engine.members import MemberInfo
+from fsm_bot.engine.options import CommunityOptions
 from fsm_bot.engine.timetabling import TimetableService
 from fsm_bot.storage.models import Member, MemberStatus, Role, StudyGroup
 from fsm_bot.storage.repositories import CommunityRepository, MemberRepository
-
-DEFAULT_TIMEZONE = ZoneInfo("Europe/Moscow")  # settings.yaml `timezone` overrides it
 
 
 class CommunityServices:
@@ -28,29 +27,45 @@ class CommunityServices:
         session: Session,
         community_id: int,
         member_vk_id: int,
-        auto_approve: bool = False,
         member: MemberInfo | None = None,
-        nudge_after: timedelta = timedelta(hours=3),
-        group_chats: dict[str, int] | None = None,
-        timezone: ZoneInfo = DEFAULT_TIMEZONE,
+        options: CommunityOptions | None = None,
         flow_names: frozenset[str] = frozenset(),
-        ics_days: int = 120,
-        hours_per_lesson: int = 2,
     ) -> None:
-        self.hours_per_lesson = hours_per_lesson
-        self._attendance: AttendanceService | None = None
-        self.timezone = timezone
+        self.options = options or CommunityOptions()
         self.flow_names = flow_names  # the dialogs this bot offers: offer a button only for those
-        self.ics_days = ics_days
+        self._attendance: AttendanceService | None = None
         self._timetable: TimetableService | None = None
-        self.group_chats = group_chats or {}
-        self.auto_approve = auto_approve
-        self.nudge_after = nudge_after
         self._member_info = member
         self._session = session
         self._community_id = community_id
         self._vk_id = member_vk_id
         self._members = MemberRepository(session, community_id)
+
+    # --- the deployer's settings, as flows read them
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return self.options.timezone
+
+    @property
+    def auto_approve(self) -> bool:
+        return self.options.auto_approve
+
+    @property
+    def nudge_after(self) -> timedelta:
+        return self.options.nudge_after
+
+    @property
+    def group_chats(self) -> dict[str, int]:
+        return self.options.group_chats
+
+    @property
+    def ics_days(self) -> int:
+        return self.options.ics_days
+
+    @property
+    def hours_per_lesson(self) -> int:
+        return self.options.hours_per_lesson
 
     @property
     def broadcasts(self) -> BroadcastService:
