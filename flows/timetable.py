@@ -61,7 +61,7 @@ def show(ctx: Context) -> None:
     today = timetable.today()
     if view in ("today", "tomorrow"):
         day = today if view == "today" else today + timedelta(days=1)
-        text = day_text(ctx.t, timetable.semester(), day, timetable.lessons(day), timetable.whole_group)
+        text = day_text(ctx.t, timetable.semester(), day, timetable.lessons(day), timetable.marks_subgroups)
     else:
         monday = today - timedelta(days=today.weekday()) + timedelta(weeks=1 if view == "next" else 0)
         text = _week(ctx, monday)
@@ -81,7 +81,7 @@ def _week(ctx: Context, monday: date) -> str:
     if not days:
         return header + "\n" + ctx.t("timetable.no_lessons")
     semester = timetable.semester()
-    blocks = [day_text(ctx.t, semester, day, lessons, timetable.whole_group) for day, lessons in days]
+    blocks = [day_text(ctx.t, semester, day, lessons, timetable.marks_subgroups) for day, lessons in days]
     return header + "\n\n" + "\n\n".join(blocks)
 
 

@@ -86,6 +86,12 @@ class TimetableService:
     def viewer_subgroup(self) -> int | None:
         return None if self.whole_group else self.member.subgroup
 
+    @property
+    def marks_subgroups(self) -> bool:
+        """Whoever sees more than one subgroup's lessons (a leader, a student not in a subgroup) is told
+        whose each lesson is; a student of a subgroup sees only their own, so the mark would be noise."""
+        return self.viewer_subgroup is None
+
     def has_timetable(self) -> bool:
         return self._group_id is not None and bool(self.repository.slots(self._group_id))
 

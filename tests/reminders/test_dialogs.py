@@ -122,7 +122,7 @@ def expected_parity_subject(day: date) -> str:
 
 
 def test_a_student_sees_today_tomorrow_and_the_week_for_their_subgroup(sandbox: SandboxClient, stream) -> None:
-    _, _, first, second = stream
+    bot, _, first, second = stream
     [today] = ask(sandbox, first, "расписание")
     parity = "нечётная" if parity_of(SEMESTER, TODAY) is Parity.ODD else "чётная"
     assert today["text"].splitlines()[0] == f"📅 {('Пн', 'Вт', 'Ср', 'Чт', 'Пт', 'Сб', 'Вс')[TODAY.weekday()]}, " + (
@@ -146,6 +146,10 @@ def test_a_student_sees_today_tomorrow_and_the_week_for_their_subgroup(sandbox: 
 
     [second_view] = ask(sandbox, second, "расписание")
     assert "Химия" in second_view["text"] and "Физика" not in second_view["text"]
+
+    enrol(bot, second, None)  # out of her subgroup: she sees both, each marked with whose it is
+    [both] = ask(sandbox, second, "расписание")
+    assert "Физика (практика), ауд. 214 [подгр. 1]" in both["text"] and "[подгр. 2]" in both["text"]
 
 
 def test_the_headman_sees_every_subgroup_marked(sandbox: SandboxClient, stream) -> None:
