@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from fsm_bot.config import Settings
 from fsm_bot.engine.inbox import Inbox
 from fsm_bot.scheduler import BotScheduler, register_job_target
-from fsm_bot.scheduler.commands import ScheduledCommand, due_runs, parse_clock
+from fsm_bot.scheduler.commands import WEEKDAYS, ScheduledCommand, due_runs, parse_clock
 from fsm_bot.scheduler.reminders import (
     FireReport,
     ReminderPolicy,
@@ -71,7 +71,7 @@ def scheduled_commands(settings: Settings) -> tuple[list[ScheduledCommand], list
                 peer_id=peer_id,
                 run_as=run_as,
                 times=tuple(parse_clock(value) for value in entry.times),
-                days=frozenset(("mon", "tue", "wed", "thu", "fri", "sat", "sun").index(day) for day in entry.days),
+                days=frozenset(WEEKDAYS.index(day) for day in entry.days),
             )
         )
     return commands, problems

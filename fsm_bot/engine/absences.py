@@ -11,17 +11,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date, time
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fsm_bot.attendance import Register, RegisterLesson, RegisterMark, RegisterStudent
 from fsm_bot.engine.members import MemberInfo
 from fsm_bot.engine.privileges import allows
-from fsm_bot.engine.timetabling import TimetableService
+from fsm_bot.engine.timetabling import MOVE_REACH, TimetableService
 from fsm_bot.storage.attendance_models import WHOLE_DAY, AbsenceNotice, AbsenceReason, NoticeStatus
-from fsm_bot.storage.models import Member, MemberStatus, Role, StudyGroup
+from fsm_bot.storage.models import MemberStatus, Role
 from fsm_bot.storage.repositories import AbsenceRecord, AttendanceRepository, MemberRepository, SaveResult
 from fsm_bot.storage.repositories.timetable import TimetableRepository
 from fsm_bot.timetable import Lesson, lessons_between
@@ -86,13 +85,7 @@ class AttendanceService:
         self.timetable = timetable
         self.hours_per_lesson = hours_per_lesson
         self.repository = AttendanceRepository(session, community_id)
-        self.group_id: int | None = None
-        if member.study_group:
-            self.group_id = session.scalars(
-                select(StudyGroup.id).where(
-                    StudyGroup.community_id == community_id, StudyGroup.name == member.study_group
-                )
-            ).one_or_none()
+        self.group_id = timetable.group_id  # the same member's group, looked up once per event
 
     @property
     def group(self) -> str | None:
@@ -111,11 +104,6 @@ class AttendanceService:
         if self.group_id is None:
             return []
         return group_students(self.session, self.community_id, self.group_id)
-
-    def _own_member_id(self) -> int:
-        return self.session.scalars(
-            select(Member.id).where(Member.community_id == self.community_id, Member.vk_id == self.member.vk_id)
-        ).one()
 
     # --- marking
 
@@ -176,7 +164,7 @@ class AttendanceService:
             return {}
         repository = TimetableRepository(self.session, self.community_id)
         slots = repository.slots(self.group_id)
-        changes = repository.changes(self.group_id, first - timedelta(days=31), last + timedelta(days=31))
+        changes = repository.changes(self.group_id, first - MOVE_REACH, last + MOVE_REACH)
         counts: dict[tuple[date, int | None], int] = defaultdict(int)
         subgroups = {None} | {slot.subgroup for slot in slots}
         semester = repository.semester()
@@ -203,7 +191,7 @@ class AttendanceService:
         return dict(totals)
 
     def my_absences(self, first: date, last: date) -> tuple[list[AbsenceRecord], Totals]:
-        member_id = self._own_member_id()
+        member_id = self.timetable.member_id()
         records = self.repository.absences(first, last, member_id=member_id)
         return records, self.totals(records, first, last).get(member_id, Totals())
 
@@ -224,7 +212,7 @@ class AttendanceService:
     def create_notice(self, first: date, last: date, key: str, reason: AbsenceReason, comment: str) -> AbsenceNotice:
         if self.group_id is None:
             raise PermissionError("only a member of a group can tell its headman")
-        return self.repository.add_notice(self._own_member_id(), self.group_id, first, last, key, reason, comment)
+        return self.repository.add_notice(self.timetable.member_id(), self.group_id, first, last, key, reason, comment)
 
     def notice_for_leader(self, notice_id: int) -> tuple[AbsenceNotice, Student] | None:
         """A notice this leader may decide: of their own group (a payload can name any id)."""

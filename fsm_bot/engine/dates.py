@@ -12,7 +12,8 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Literal
 
-WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+from fsm_bot.timetable.render import WEEKDAY_KEYS
+
 HALF_YEAR = timedelta(days=180)
 _DAY = re.compile(r"(\d{1,2})\.(\d{1,2})(?:\.(\d{2}|\d{4}))?")
 

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from fsm_bot.engine.members import MemberInfo
 from fsm_bot.engine.privileges import allows
-from fsm_bot.storage.models import Member, Role, StudyGroup
-from fsm_bot.storage.repositories import SubscriptionRepository, TimetableRepository
+from fsm_bot.storage.models import Role, StudyGroup
+from fsm_bot.storage.repositories import MemberRepository, SubscriptionRepository, TimetableRepository
 from fsm_bot.storage.timetable_models import SubscriptionKind
 from fsm_bot.timetable import (
     Change,
@@ -27,6 +27,7 @@ from fsm_bot.timetable import (
     LessonStatus,
     Parity,
     Semester,
+    Slot,
     export_ics,
     lessons_between,
     lessons_on,
@@ -46,6 +47,9 @@ __all__ = [
     "day_text",
     "lesson_line",
 ]
+
+
+MOVE_REACH = timedelta(days=31)  # how far a moved lesson may travel; changes are read this far around a span
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,10 @@ class TimetableService:
             ).one_or_none()
 
     # --- reading
+
+    @property
+    def group_id(self) -> int | None:
+        return self._group_id
 
     @property
     def group(self) -> str | None:
@@ -104,19 +112,24 @@ class TimetableService:
     def parity(self, day: date) -> Parity:
         return parity_of(self.semester(), day)
 
+    def _slots_and_changes(self, first: date, last: date) -> tuple[list[Slot], list[Change]]:
+        """The group's week and the changes that can touch [first, last]: a lesson moved in from
+        another day is stored under that day, so changes are read a month either side."""
+        assert self._group_id is not None
+        slots = self.repository.slots(self._group_id)
+        return slots, self.repository.changes(self._group_id, first - MOVE_REACH, last + MOVE_REACH)
+
     def lessons(self, day: date) -> list[Lesson]:
         if self._group_id is None:
             return []
-        slots = self.repository.slots(self._group_id)
-        changes = self.repository.changes(self._group_id, day - timedelta(days=31), day + timedelta(days=31))
+        slots, changes = self._slots_and_changes(day, day)
         return lessons_on(self.semester(), slots, changes, day, self.viewer_subgroup)
 
     def days(self, first: date, last: date) -> list[tuple[date, list[Lesson]]]:
         """Every day in [first, last] with its lessons (days without lessons are left out)."""
         if self._group_id is None:
             return []
-        slots = self.repository.slots(self._group_id)
-        changes = self.repository.changes(self._group_id, first - timedelta(days=31), last + timedelta(days=31))
+        slots, changes = self._slots_and_changes(first, last)
         by_day: dict[date, list[Lesson]] = {}
         for lesson in lessons_between(self.semester(), slots, changes, first, last, self.viewer_subgroup):
             by_day.setdefault(lesson.date, []).append(lesson)
@@ -127,8 +140,7 @@ class TimetableService:
         assert self._group_id is not None and self.member.study_group is not None
         first = self.today()
         last = first + timedelta(days=days)
-        slots = self.repository.slots(self._group_id)
-        changes = self.repository.changes(self._group_id, first - timedelta(days=31), last + timedelta(days=31))
+        slots, changes = self._slots_and_changes(first, last)
         name = self.member.study_group
         if self.viewer_subgroup is not None:
             name += f" / {self.viewer_subgroup}"
@@ -156,19 +168,19 @@ class TimetableService:
 
     # --- subscriptions of this member
 
-    def _member_id(self) -> int:
-        member_id = self.session.scalars(
-            select(Member.id).where(Member.community_id == self.community_id, Member.vk_id == self.member.vk_id)
-        ).one()
-        return member_id
+    def member_id(self) -> int:
+        """The asking member's row id (subscriptions, notices and marks refer to it)."""
+        member = MemberRepository(self.session, self.community_id).get(self.member.vk_id)
+        assert member is not None
+        return member.id
 
     def subscriptions(self) -> list[SubscriptionView]:
-        rows = SubscriptionRepository(self.session, self.community_id).of_member(self._member_id())
+        rows = SubscriptionRepository(self.session, self.community_id).of_member(self.member_id())
         return [SubscriptionView(SubscriptionKind(row.kind), row.at_time, row.lead_minutes) for row in rows]
 
     def subscribe(self, kind: SubscriptionKind, at_time: time | None = None, lead_minutes: int | None = None) -> None:
         repository = SubscriptionRepository(self.session, self.community_id)
-        member_id = self._member_id()
+        member_id = self.member_id()
         if kind in (SubscriptionKind.BEFORE_FIRST, SubscriptionKind.BEFORE_EACH):
             # One kind of before-class reminder at a time: both would say the first class twice.
             other = (
@@ -179,6 +191,6 @@ class TimetableService:
         self.changed = True
 
     def unsubscribe(self, kind: SubscriptionKind | None = None) -> int:
-        removed = SubscriptionRepository(self.session, self.community_id).remove(self._member_id(), kind)
+        removed = SubscriptionRepository(self.session, self.community_id).remove(self.member_id(), kind)
         self.changed = True
         return removed
