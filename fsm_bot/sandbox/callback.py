@@ -1,15 +1,22 @@
 """Callback API push: the sandbox POSTs updates to the bot's HTTP endpoint like VK does.
 
-Per server, in order: first ``{"type": "confirmation", ...}`` whose answer must be the confirmation code,
-then every wanted update as the envelope plus ``"secret"``. An answer other than HTTP 200 with body ``ok``
-is retried with the header ``X-Retry-Counter: n`` after a short backoff, then dropped and counted
-(VK_PROTOCOL.md, "Callback API"). Pushing runs in one background task per server, so it never slows the API.
+Per server: first ``{"type": "confirmation", ...}`` whose answer must be the confirmation code, then every
+wanted update as the envelope plus ``"secret"``. An answer other than HTTP 200 with body ``ok`` is retried with
+the header ``X-Retry-Counter: n`` after a short backoff, then dropped and counted (VK_PROTOCOL.md, "Callback
+API"). Pushing runs in one background task per server, so it never slows the API.
+
+By default one update is in flight at a time, in order, over one keep-alive connection. A server may ask for
+up to :data:`MAX_CONNECTIONS` lanes (updates in flight at once, like VK pushing to a busy bot) and for a new
+TCP connection per POST (``keep_alive=False``), so that a bot running several worker processes on one
+listening socket gets its updates spread over them by the kernel.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +31,7 @@ CONFIRM_DELAYS = (0.1, 0.2, 0.5, 1.0, 2.0, 3.0, 5.0, 5.0, 5.0, 5.0)  # the bot m
 POST_TIMEOUT = 5.0
 MAX_QUEUED = 10_000
 MAX_SERVERS = 10  # VK allows 10 callback servers per community
+MAX_CONNECTIONS = 16  # updates in flight at once per server
 
 
 @dataclass
@@ -35,6 +43,8 @@ class CallbackServer:
     title: str
     secret: str
     settings: EventSettings = field(default_factory=EventSettings)
+    connections: int = 1  # lanes: updates in flight at once; order is kept only with 1
+    keep_alive: bool = True  # False: a new TCP connection per POST
     status: str = "wait"  # VK's statuses: unconfigured, failed, wait, ok
     delivered: int = 0
     dropped: int = 0
@@ -59,18 +69,30 @@ class CallbackServer:
             "delivered": self.delivered,
             "dropped": self.dropped,
             "retries": self.retries,
+            "connections": self.connections,
+            "keep_alive": self.keep_alive,
         }
 
 
 class Pusher:
-    """Delivers one server's updates in order from a background task on the running event loop."""
+    """Delivers one server's updates from a background task on the running event loop.
+
+    After the single confirmation handshake, ``server.connections`` lanes each take the next queued update
+    and deliver it (retries included) before taking another; one lane therefore keeps the order. Counters
+    are only changed on the event loop thread, between awaits, so concurrent lanes need no lock.
+    """
 
     def __init__(self, server: CallbackServer, group_id: int, confirmation: str) -> None:
         self.server = server
         self.group_id = group_id
         self.confirmation = confirmation
         self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(MAX_QUEUED)
-        self._session = requests.Session()
+        # One session per lane keeps one connection each; None means a fresh connection per POST.
+        self._sessions: list[requests.Session | None] = [
+            requests.Session() if server.keep_alive else None for _ in range(server.connections)
+        ]
+        # Its own threads: the loop's default executor may be smaller than the lanes (and shared).
+        self._executor = ThreadPoolExecutor(max_workers=server.connections, thread_name_prefix="sandbox-callback")
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     def offer(self, envelope: dict[str, Any]) -> None:
@@ -93,46 +115,64 @@ class Pusher:
                 logger.warning("callback server %s did not confirm; updates are dropped", self.server.url)
                 return
             self.server.status = "ok"
-            while True:
-                await self._deliver(await self._queue.get())
+            async with asyncio.TaskGroup() as lanes:  # a failing lane stops the others; cancelling stops all
+                for session in self._sessions:
+                    lanes.create_task(self._lane(session))
         except asyncio.CancelledError:
             raise
         except Exception:  # a bug here must not kill the loop thread's other work silently
             logger.exception("callback pusher for %s stopped", self.server.url)
         finally:
-            self._session.close()
+            self._close()
+
+    def _close(self) -> None:
+        for session in self._sessions:
+            if session is not None:
+                session.close()
+        self._executor.shutdown(wait=False, cancel_futures=True)
 
     async def _confirm(self) -> bool:
+        """The handshake, on the first lane's connection, before any update is sent."""
         body: dict[str, Any] = {"type": "confirmation", "group_id": self.group_id}
         if self.server.secret:
             body["secret"] = self.server.secret
         for attempt, delay in enumerate((0.0, *CONFIRM_DELAYS)):
             await asyncio.sleep(delay)
-            answer = await self._post(body, attempt)
+            answer = await self._post(body, attempt, self._sessions[0])
             if answer is not None and answer[0] == 200 and answer[1].strip() == self.confirmation:
                 return True
         return False
 
-    async def _deliver(self, envelope: dict[str, Any]) -> None:
+    async def _lane(self, session: requests.Session | None) -> None:
+        while True:
+            await self._deliver(await self._queue.get(), session)
+
+    async def _deliver(self, envelope: dict[str, Any], session: requests.Session | None) -> None:
+        """One update with its retries, all from this lane (without keep-alive each retry is a new connection)."""
         if self.server.secret:
             envelope = {**envelope, "secret": self.server.secret}
         for attempt, delay in enumerate((0.0, *RETRY_DELAYS)):
             if attempt:
                 self.server.retries += 1
                 await asyncio.sleep(delay)
-            answer = await self._post(envelope, attempt)
+            answer = await self._post(envelope, attempt, session)
             if answer is not None and answer[0] == 200 and answer[1].strip() == "ok":
                 self.server.delivered += 1
                 return
         self.server.dropped += 1
         logger.warning("callback update %s dropped after %d tries", envelope.get("event_id"), attempt + 1)
 
-    async def _post(self, body: dict[str, Any], attempt: int) -> tuple[int, str] | None:
+    async def _post(
+        self, body: dict[str, Any], attempt: int, session: requests.Session | None
+    ) -> tuple[int, str] | None:
+        """POST from a worker thread; ``session`` None: a one-off connection, closed after the answer."""
         headers = {"X-Retry-Counter": str(attempt)} if attempt else {}
+        if session is None:
+            headers["Connection"] = "close"
+        send = session.post if session is not None else requests.post
+        call = functools.partial(send, self.server.url, json=body, headers=headers, timeout=POST_TIMEOUT)
         try:
-            response = await asyncio.to_thread(
-                self._session.post, self.server.url, json=body, headers=headers, timeout=POST_TIMEOUT
-            )
+            response = await asyncio.get_running_loop().run_in_executor(self._executor, call)
         except requests.RequestException:
             return None
         return response.status_code, response.text
@@ -152,9 +192,13 @@ class Callbacks:
         self._pushers: dict[int, Pusher] = {}
         self._next_id = 1
 
-    def add(self, url: str, title: str, secret: str) -> CallbackServer:
+    def add(
+        self, url: str, title: str, secret: str, *, connections: int = 1, keep_alive: bool = True
+    ) -> CallbackServer:
         """Register a server and start its confirmation handshake (must run on the event loop)."""
-        server = CallbackServer(id=self._next_id, url=url, title=title, secret=secret)
+        server = CallbackServer(
+            id=self._next_id, url=url, title=title, secret=secret, connections=connections, keep_alive=keep_alive
+        )
         self._next_id += 1
         self.servers[server.id] = server
         self._restart(server)

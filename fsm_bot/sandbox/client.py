@@ -141,9 +141,18 @@ class SandboxClient:
         """The next ``count`` requests to ``target`` (a method, ``"*"`` or ``"longpoll"``) fail as ``kind``."""
         self._call("POST", "faults", {"target": target, "kind": kind, "count": count})
 
-    def set_callback(self, url: str | None, secret: str = "") -> str:
-        """Push updates to ``url`` like VK's Callback API; returns the confirmation code."""
-        return self._call("POST", "callback", {"url": url, "secret": secret})["confirmation"]
+    def set_callback(self, url: str | None, secret: str = "", *, connections: int = 1, keep_alive: bool = True) -> str:
+        """Push updates to ``url`` like VK's Callback API; returns the confirmation code.
+
+        ``connections`` > 1 keeps that many updates in flight (order no longer kept); ``keep_alive=False``
+        opens a new TCP connection per POST. Sent only when not the default, so the request stays the contract's.
+        """
+        body: dict[str, Any] = {"url": url, "secret": secret}
+        if connections != 1:
+            body["connections"] = connections
+        if not keep_alive:
+            body["keep_alive"] = False
+        return self._call("POST", "callback", body)["confirmation"]
 
     # --- users
     def add_user(

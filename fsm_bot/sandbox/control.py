@@ -7,6 +7,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from .api import base_url
+from .callback import MAX_CONNECTIONS
 from .control_input import ControlError, read_json, sandbox_of, take
 from .faults import check_fault
 
@@ -42,18 +43,26 @@ async def faults(request: Request) -> JSONResponse:
 
 
 async def callback(request: Request) -> JSONResponse:
-    """Replace the callback servers with this one (or none with ``{"url": null}``); the handshake starts now."""
-    body = await read_json(request, allowed=frozenset({"url", "secret"}))
+    """Replace the callback servers with this one (or none with ``{"url": null}``); the handshake starts now.
+
+    Extensions: ``connections`` (updates in flight at once, 1..16, 1 keeps the order) and ``keep_alive``
+    (false: a new TCP connection per POST, so several bot workers on one port all get updates).
+    """
+    body = await read_json(request, allowed=frozenset({"url", "secret", "connections", "keep_alive"}))
     url = take(body, "url", str, nullable=True)
     secret = take(body, "secret", str, "")
+    connections = take(body, "connections", int, 1)
+    keep_alive = take(body, "keep_alive", bool, True)
     if url is not None and not url.startswith(("http://", "https://")):
         raise ControlError("url must be an http:// or https:// URL")
     if len(secret) > 50:
         raise ControlError("secret is at most 50 characters (VK's limit)")
+    if not 1 <= connections <= MAX_CONNECTIONS:
+        raise ControlError(f"connections must be from 1 to {MAX_CONNECTIONS}")
     callbacks = sandbox_of(request).callbacks
     callbacks.clear()
     if url is not None:
-        callbacks.add(url, "sandbox", secret)
+        callbacks.add(url, "sandbox", secret, connections=connections, keep_alive=keep_alive)
     return JSONResponse({"confirmation": callbacks.confirmation})
 
 

@@ -32,7 +32,8 @@ A flow test then reads like a story::
 Helpers: ``add_user``, ``update_user``, ``send``, ``press``, ``messages``, ``wait_for_messages(user, count,
 predicate, timeout=...)``, ``snackbars``, ``stats``, ``log``, ``inject_fault``, ``set_callback``, ``community``,
 ``create_chat`` / ``chat_send`` / ``chat_messages`` / ``chat_press``; and :func:`vk_session_for` for your own
-``VkApi`` (``VkApi(token=..., session=vk_session_for(sandbox))``).
+``VkApi`` (``VkApi(token=..., session=vk_session_for(sandbox))``). :func:`start_sandbox_server` starts one
+more server of your own, e.g. ``start_sandbox_server(group_id=227000002)`` for a second community.
 """
 
 from __future__ import annotations
@@ -44,8 +45,9 @@ import vk_api
 
 from .client import SandboxClient, vk_session_for
 from .server import SandboxServer
+from .state import DEFAULT_RPS_LIMIT, GROUP_ID
 
-__all__ = ["sandbox", "sandbox_server", "sandbox_vk", "vk_api_for"]
+__all__ = ["sandbox", "sandbox_server", "sandbox_vk", "start_sandbox_server", "vk_api_for"]
 
 
 def vk_api_for(sandbox: SandboxClient | SandboxServer | str, token: str, api_version: str = "5.199") -> vk_api.VkApi:
@@ -55,10 +57,18 @@ def vk_api_for(sandbox: SandboxClient | SandboxServer | str, token: str, api_ver
     return vk
 
 
+def start_sandbox_server(
+    *, group_id: int = GROUP_ID, demo: bool = False, rps_limit: int | None = DEFAULT_RPS_LIMIT
+) -> SandboxServer:
+    """A started server on a free 127.0.0.1 port (stop it yourself); another ``group_id`` is another community."""
+    server = SandboxServer(host="127.0.0.1", port=0, demo=demo, rps_limit=rps_limit, group_id=group_id)
+    server.start()
+    return server
+
+
 @pytest.fixture(scope="session")
 def sandbox_server() -> Iterator[SandboxServer]:
-    server = SandboxServer(host="127.0.0.1", port=0, demo=False)
-    server.start()
+    server = start_sandbox_server()
     yield server
     server.stop()
 

@@ -11,7 +11,7 @@ import time
 import uvicorn
 
 from .app import create_app
-from .state import DEFAULT_RPS_LIMIT, Sandbox
+from .state import DEFAULT_RPS_LIMIT, GROUP_ID, Sandbox
 
 logger = logging.getLogger(__name__)
 
@@ -44,11 +44,17 @@ class SandboxServer:
     """
 
     def __init__(
-        self, host: str = "127.0.0.1", port: int = 0, demo: bool = False, rps_limit: int | None = DEFAULT_RPS_LIMIT
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        demo: bool = False,
+        rps_limit: int | None = DEFAULT_RPS_LIMIT,
+        *,
+        group_id: int = GROUP_ID,
     ) -> None:
         self.host = host
         self.port = port
-        self.sandbox = Sandbox(rps_limit=rps_limit, demo=demo)
+        self.sandbox = Sandbox(rps_limit=rps_limit, demo=demo, group_id=group_id)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -97,10 +103,15 @@ class SandboxServer:
 
 
 def serve(
-    host: str = "127.0.0.1", port: int = 8080, *, demo: bool = True, rps_limit: int | None = DEFAULT_RPS_LIMIT
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    *,
+    demo: bool = True,
+    rps_limit: int | None = DEFAULT_RPS_LIMIT,
+    group_id: int = GROUP_ID,
 ) -> None:
     """Serve the sandbox until interrupted (Ctrl+C); reports only through ``logging``."""
-    sandbox = Sandbox(rps_limit=rps_limit, demo=demo)
+    sandbox = Sandbox(rps_limit=rps_limit, demo=demo, group_id=group_id)
     base = f"http://{host}:{port}"
     users = "demo stream loaded" if demo else "no users"
     logger.info("VK sandbox at %s (API %s/method/, control API %s/sandbox/; %s)", base, base, base, users)

@@ -43,8 +43,13 @@ class Community:
 class Sandbox:
     """The state behind every route; :meth:`reset` gives a fresh VK without restarting the server."""
 
-    def __init__(self, *, rps_limit: int | None = DEFAULT_RPS_LIMIT, demo: bool = False) -> None:
-        self.community = Community()
+    def __init__(
+        self, *, rps_limit: int | None = DEFAULT_RPS_LIMIT, demo: bool = False, group_id: int = GROUP_ID
+    ) -> None:
+        """``group_id``: the community this sandbox plays (another id lets two sandboxes be two communities)."""
+        if isinstance(group_id, bool) or not isinstance(group_id, int) or group_id <= 0:
+            raise ValueError(f"group_id must be a positive integer, not {group_id!r}")
+        self.community = Community(group_id=group_id)
         self.default_rps_limit = rps_limit
         self.base_url: str | None = None  # set by the server once it knows its port
         self.internal_errors = 0  # sandbox bugs answered as VK's error 10; tests assert it stays 0
