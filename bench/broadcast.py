@@ -200,9 +200,9 @@ class TimedBroadcastQueue(BroadcastQueue):
         super().__init__(community_id)
         self.stamps = stamps
 
-    def claim(self, session, busy_peers):  # type: ignore[no-untyped-def]
+    def claim(self, session, busy_peers, lease_until):  # type: ignore[no-untyped-def]
         self.stamps.begin("claim")
-        claimed, more = super().claim(session, busy_peers)
+        claimed, more = super().claim(session, busy_peers, lease_until)
         self.stamps.set_copies(sum(len(item.row_ids) for item in claimed))
         return claimed, more
 

@@ -329,9 +329,9 @@ class TimedReplyQueue(ReplyQueue):
         else:
             super().__init__(community_id, claim_limit=CLAIM_LIMIT)
 
-    def claim(self, session, busy_peers):  # type: ignore[no-untyped-def]
+    def claim(self, session, busy_peers, lease_until):  # type: ignore[no-untyped-def]
         STAMPS.begin("claim")
-        claimed, more = super().claim(session, busy_peers)
+        claimed, more = super().claim(session, busy_peers, lease_until)
         STAMPS.set_size(sum(len(item.row_ids) for item in claimed), len(claimed))
         return claimed, more
 

@@ -46,17 +46,17 @@ class BroadcastQueue:
     def __init__(self, community_id: int) -> None:
         self.community_id = community_id
 
-    def requeue_interrupted(self, session: Session) -> int:
-        return BroadcastRepository(session, self.community_id).requeue_interrupted()
+    def requeue_interrupted(self, session: Session, expired_before: datetime | None = None) -> int:
+        return BroadcastRepository(session, self.community_id).requeue_interrupted(expired_before)
 
     def has_work(self, session: Session, now: datetime) -> bool:
         return BroadcastRepository(session, self.community_id).has_claimable(now)
 
-    def claim(self, session: Session, busy_peers: set[int]) -> tuple[list[Claimed], bool]:
+    def claim(self, session: Session, busy_peers: set[int], lease_until: datetime) -> tuple[list[Claimed], bool]:
         broadcasts = BroadcastRepository(session, self.community_id)
         # Rows in flight are marked sending and not fetched; one more than a request holds says
         # whether more is waiting, without another look (and another rate-limit slot) to find out.
-        rows = broadcasts.claimable(utcnow(), CLAIM_LIMIT + 1)
+        rows = broadcasts.claimable(utcnow(), CLAIM_LIMIT + 1, lock=True)
         groups: dict[tuple[int, int, int], list] = defaultdict(list)
         for row in rows:
             if row.vk_id not in busy_peers:
@@ -81,7 +81,7 @@ class BroadcastQueue:
             )
             attempts = max(row.attempts for row in chunk) + 1
             claimed.append(Claimed(unit, {row.vk_id: row.id for row in chunk}, attempts, owner=broadcast_id))
-        broadcasts.mark_sending([(list(item.row_ids.values()), item.unit.random_id) for item in claimed])
+        broadcasts.mark_sending([(list(item.row_ids.values()), item.unit.random_id) for item in claimed], lease_until)
         taken = sum(len(item.row_ids) for item in claimed)
         usable = sum(row.vk_id not in busy_peers for row in rows)
         return claimed, taken < usable

@@ -72,20 +72,20 @@ class ReplyQueue:
         self.community_id = community_id
         self.claim_limit = claim_limit
 
-    def requeue_interrupted(self, session: Session) -> int:
-        return OutboxRepository(session, self.community_id).requeue_interrupted()
+    def requeue_interrupted(self, session: Session, expired_before: datetime | None = None) -> int:
+        return OutboxRepository(session, self.community_id).requeue_interrupted(expired_before)
 
     def has_work(self, session: Session, now: datetime) -> bool:
         return bool(OutboxRepository(session, self.community_id).claimable(now, limit=1))
 
-    def claim(self, session: Session, busy_peers: set[int]) -> tuple[list[Claimed], bool]:
+    def claim(self, session: Session, busy_peers: set[int], lease_until: datetime) -> tuple[list[Claimed], bool]:
         """Pick what goes in the next request; one row per person, so their replies keep their order.
 
         Rows are read as plain tuples and claimed with one UPDATE per messages.send call: a claim
         can hold an execute's worth (2,500 copies) without building an ORM object per row.
         """
         outbox = OutboxRepository(session, self.community_id)
-        rows = outbox.claimable(utcnow(), self.claim_limit)
+        rows = outbox.claimable(utcnow(), self.claim_limit, lock=True)
         first_per_peer: dict[int, Any] = {}
         for row in rows:
             if row.peer_id not in busy_peers and row.peer_id not in first_per_peer:
@@ -111,7 +111,7 @@ class ReplyQueue:
         claimed = []
         for chunk, unit in zip(chunks[:fitting], units[:fitting], strict=True):
             # one peer_ids call shares one random_id (VK_PROTOCOL.md)
-            outbox.mark_sending([row.id for row in chunk], unit.random_id)
+            outbox.mark_sending([row.id for row in chunk], unit.random_id, lease_until)
             claimed.append(
                 Claimed(unit, {row.peer_id: row.id for row in chunk}, max(row.attempts for row in chunk) + 1)
             )

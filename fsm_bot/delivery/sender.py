@@ -5,12 +5,17 @@ its copy will carry), sent inside an execute of up to 25 messages.send calls of 
 and settled with VK's answer. A crash between the send and the settle leaves rows marked sending;
 the next start sends them again with the same random_id and VK drops what it already delivered.
 One person has at most one message in flight, so their messages keep their order.
+
+Several processes may drain the same outboxes (PostgreSQL): claims skip rows another process is
+claiming (SKIP LOCKED), and a row being sent carries a lease; rows whose process died are sent
+again when it runs out, by whichever sender looks first.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,6 +35,7 @@ log = logging.getLogger(__name__)
 
 POLL_INTERVAL = 1.0
 MAX_ATTEMPTS = 10
+DEFAULT_LEASE = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -63,12 +69,15 @@ class Queue(Protocol):
 
     name: str
 
-    def requeue_interrupted(self, session: Session) -> int: ...
+    def requeue_interrupted(self, session: Session, expired_before: datetime | None = None) -> int:
+        """Rows left sending by a dead sender back to the queue: all, or those leased before a time."""
+        ...
 
     def has_work(self, session: Session, now: datetime) -> bool: ...
 
-    def claim(self, session: Session, busy_peers: set[int]) -> tuple[list[Claimed], bool]:
-        """Rows for one request (at most 25 units), and whether more is ready at once."""
+    def claim(self, session: Session, busy_peers: set[int], lease_until: datetime) -> tuple[list[Claimed], bool]:
+        """Rows for one request (at most 25 units), leased until `lease_until`, and whether more is
+        ready at once."""
         ...
 
     def settle(
@@ -87,12 +96,19 @@ class Sender:
         on_delivery: Callable[[list[Delivery]], None] | None = None,
         on_fatal: Callable[[Exception], None] | None = None,
         max_in_flight: int | None = None,
+        lease: timedelta = DEFAULT_LEASE,
+        resume_all: bool = True,
     ) -> None:
+        """`resume_all`: this is the only sender, so whatever was left sending at start was its own
+        and goes out again at once; with several processes only expired leases are taken over."""
         self.database = database
         self.client = client
         self.queues = list(queues)
         self.on_delivery = on_delivery
         self.on_fatal = on_fatal
+        self.lease = lease
+        self.resume_all = resume_all
+        self._next_takeover = 0.0
         workers = max_in_flight or 4 * len(client.lanes)
         self._slots = threading.BoundedSemaphore(workers)
         self._executor = ThreadPoolExecutor(workers, thread_name_prefix="sender")
@@ -107,12 +123,15 @@ class Sender:
         self._wakeup.set()
 
     def start(self) -> None:
-        for queue in self.queues:
-            requeued = self.database.transaction(queue.requeue_interrupted)
-            if requeued:
-                log.info(
-                    "%s: resending %d message(s) interrupted by the last stop (VK drops repeats)", queue.name, requeued
-                )
+        if self.resume_all:
+            for queue in self.queues:
+                requeued = self.database.transaction(queue.requeue_interrupted)
+                if requeued:
+                    log.info(
+                        "%s: resending %d message(s) interrupted by the last stop (VK drops repeats)",
+                        queue.name,
+                        requeued,
+                    )
         self._wakeup.set()
         self._thread = threading.Thread(target=self._run, name="sender-loop", daemon=True)
         self._thread.start()
@@ -131,6 +150,7 @@ class Sender:
         while not self._stop.is_set():
             self._wakeup.wait(POLL_INTERVAL)
             self._wakeup.clear()
+            self._take_over_expired()
             for queue in self.queues:  # in priority order: a person's reply before a broadcast copy
                 if not self._drain(queue):
                     return
@@ -142,7 +162,9 @@ class Sender:
             self._slots.acquire()
             try:
                 slot = self.client.reserve()  # before the claim: the batch takes in what arrives meanwhile
-                claimed, more = self.database.transaction(lambda session: queue.claim(session, self._busy_peers()))
+                claimed, more = self.database.transaction(
+                    lambda session: queue.claim(session, self._busy_peers(), utcnow() + self.lease)
+                )
             except Exception:
                 self._slots.release()
                 if self._stop.is_set():
@@ -158,6 +180,26 @@ class Sender:
                     self._in_flight_peers.update(item.row_ids)
             self._executor.submit(self._send, queue, slot, claimed)
         return not self._stop.is_set()
+
+    def _take_over_expired(self) -> None:
+        """Every few seconds: rows whose sender died holding them (lease run out) go back to the queue."""
+        now = time.monotonic()
+        if now < self._next_takeover:
+            return
+        self._next_takeover = now + min(self.lease.total_seconds() / 3, 10.0)
+        expired_before = utcnow()
+        for queue in self.queues:
+            try:
+                taken = self.database.transaction(
+                    lambda session, q=queue: q.requeue_interrupted(session, expired_before)
+                )
+            except Exception:
+                log.warning("%s: expired leases could not be checked now", queue.name, exc_info=True)
+                continue
+            if taken:
+                log.warning(
+                    "%s: %d message(s) of a sender that stopped are sent again (VK drops repeats)", queue.name, taken
+                )
 
     def _busy_peers(self) -> set[int]:
         with self._lock:

@@ -49,6 +49,7 @@ class Handled:
     edits: list[Edit] = field(default_factory=list)
     replan_reminders: bool = False  # subscriptions or the timetable changed
     documents: int = 0  # replies with a file, waiting for the uploader
+    deferred: bool = False  # an older event of this user is still in another worker's hands
 
 
 class Engine(Protocol):

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from sqlalchemy.exc import DBAPIError
 
 from fsm_bot.engine.inbox import Inbox
-from fsm_bot.storage.repositories import InboxRepository
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +33,10 @@ class QueuedEvent:
     row_id: int
     user_id: int | None
     peer_id: int | None
+
+
+class EventDeferred(Exception):
+    """Raised by a handle function: the event must wait for an older one of its user held elsewhere."""
 
 
 HandleFunction = Callable[[QueuedEvent], None]
@@ -52,7 +55,9 @@ class Dispatcher:
         self.inbox = inbox
         self.handle = handle
         self.typing = typing
-        self.max_read_ahead = max_read_ahead
+        # Several processes share the inbox: take only what the pool will start soon, so the events
+        # a worker has leased are not waiting behind others while another worker idles.
+        self.max_read_ahead = min(max_read_ahead, 4 * workers) if inbox.shared else max_read_ahead
         self._executor = ThreadPoolExecutor(workers, thread_name_prefix="dispatch")
         self._queues: dict[int, deque[QueuedEvent]] = {}
         self._lock = threading.Lock()
@@ -60,7 +65,6 @@ class Dispatcher:
         self._room = threading.Condition(self._lock)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._last_row = 0
         self.handled = 0
         self._in_progress: dict[int, tuple[int, float]] = {}  # row id -> (peer, started), for "typing..."
         self._typing_thread: threading.Thread | None = None
@@ -91,12 +95,10 @@ class Dispatcher:
         generation = -1
         while not self._stop.is_set():
             try:
-                rows = self.inbox.database.transaction(
-                    lambda session: [
-                        QueuedEvent(row.id, row.user_id, _peer_of(row.payload))
-                        for row in InboxRepository(session, self.inbox.community_id).pending(READ_BATCH, self._last_row)
-                    ]
-                )
+                rows = [
+                    QueuedEvent(row_id, user_id, _peer_of(payload))
+                    for row_id, user_id, payload in self.inbox.claim(self._claim_size())
+                ]
             except DBAPIError:
                 log.warning("dispatcher: the inbox cannot be read; retrying", exc_info=True)
                 self._stop.wait(1.0)
@@ -107,12 +109,15 @@ class Dispatcher:
             if not rows:
                 generation = self.inbox.wait_for_events(generation, timeout=1.0)
 
+    def _claim_size(self) -> int:
+        with self._lock:
+            return max(1, min(READ_BATCH, self.max_read_ahead - self._outstanding))
+
     def _admit(self, event: QueuedEvent) -> bool:
         with self._room:
             self._room.wait_for(lambda: self._outstanding < self.max_read_ahead or self._stop.is_set())
             if self._stop.is_set():
                 return False
-            self._last_row = event.row_id
             self._outstanding += 1
             key = event.user_id if event.user_id is not None else -event.row_id
             queue = self._queues.get(key)
@@ -147,6 +152,9 @@ class Dispatcher:
             try:
                 self.handle(event)
                 return
+            except EventDeferred:
+                self._give_back(event)
+                return
             except DBAPIError:
                 if self._stop.is_set():
                     return  # left unhandled in the inbox: the next start picks it up
@@ -159,6 +167,13 @@ class Dispatcher:
             if self._stop.wait(delay * random.uniform(0.8, 1.2)):
                 return
             delay = min(delay * 2, 10.0)
+
+    def _give_back(self, event: QueuedEvent) -> None:
+        log.debug("event %d waits for an older event of its user held by another worker", event.row_id)
+        try:
+            self.inbox.release(event.row_id)
+        except DBAPIError:
+            log.warning("event %d could not be given back; its lease will run out", event.row_id)
 
     # --- "typing..." for slow handlers
 

@@ -70,7 +70,7 @@ class EventHandler:
         a bug in a flow is answered with an error id and the event counts as handled."""
         profile = self._profile_if_unknown(user_id)
         try:
-            return self.database.transaction(lambda session: self._handle(session, row_id, profile))
+            return self.database.transaction(lambda session: self._handle(session, row_id, user_id, profile))
         except DBAPIError:
             raise
         except Exception:
@@ -112,14 +112,21 @@ class EventHandler:
         snackbar = (event, text[:90]) if event.type == "message_event" else None
         return Handled(queued_replies=1, snackbar=snackbar, error_id=error_id)
 
-    def _handle(self, session: Session, row_id: int, profile: MemberProfile | None) -> Handled:
+    def _handle(self, session: Session, row_id: int, user_id: int | None, profile: MemberProfile | None) -> Handled:
+        inbox = InboxRepository(session, self.community_id)
+        if user_id is not None:
+            # Held to the commit: another process handling this user's next event waits here, and
+            # what it reads next (handled_at, the dialog) is what this event left.
+            inbox.lock_user(user_id)
         row = session.get(ProcessedEvent, row_id)
         if row is None or row.handled_at is not None:
             return Handled()
+        if row.user_id is not None and inbox.has_earlier_unhandled(row_id, row.user_id):
+            return Handled(deferred=True)
         handled = self._dispatch(session, row, profile)
         # Marked last: SQLite has one writer at a time, and a transaction takes the write lock at its
         # first write, so writing early would make a slow handler hold up everyone else's events.
-        if not InboxRepository(session, self.community_id).mark_handled(row_id):
+        if not inbox.mark_handled(row_id):
             session.rollback()  # another worker handled it meanwhile (PostgreSQL, several processes)
             return Handled()
         return handled

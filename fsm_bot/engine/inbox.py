@@ -2,14 +2,22 @@
 
 Sources call `accept`; the events (and the Long Poll cursor after them) are committed in one
 transaction before the source moves on or the callback endpoint answers "ok". The dispatcher then
-takes `pending` events and marks each handled in the transaction that holds its effects.
+claims events and marks each handled in the transaction that holds its effects.
+
+One process on SQLite reads the inbox in order from where it last read. Several processes on
+PostgreSQL lease events to themselves (`InboxRepository.claim`): one user's events go to one
+worker at a time, and a dead worker's events are taken over when the lease runs out.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
 
 from fsm_bot.storage import Database
 from fsm_bot.storage.repositories import CursorRepository, InboxRepository, ReceivedEvent
@@ -18,13 +26,24 @@ from fsm_bot.vk.events import IncomingEvent
 
 log = logging.getLogger(__name__)
 
+DEFAULT_LEASE = timedelta(seconds=30)
+
+
+def worker_name() -> str:
+    """Who holds a lease, for people reading the table: host and process id."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}"
+
 
 class Inbox:
     """EventSink for one community, backed by the processed_event table."""
 
-    def __init__(self, database: Database, community_id: int) -> None:
+    def __init__(self, database: Database, community_id: int, lease: timedelta = DEFAULT_LEASE) -> None:
         self.database = database
         self.community_id = community_id
+        self.lease = lease
+        self.shared = database.backend == "postgresql"
+        self.worker = worker_name()
+        self._read_up_to = 0
         self._arrived = threading.Condition()
         self._generation = 0
         database.transaction(lambda session: CommunityRepository(session).ensure(community_id))
@@ -49,6 +68,37 @@ class Inbox:
             with self._arrived:
                 self._generation += 1
                 self._arrived.notify_all()
+
+    def claim(self, limit: int) -> list[tuple[int, int | None, dict[str, Any]]]:
+        """Events this process should handle now, oldest first: (row id, user id, envelope)."""
+        if self.shared:
+            return self.database.transaction(
+                lambda session: InboxRepository(session, self.community_id).claim(self.worker, self.lease, limit)
+            )
+        rows = self.database.transaction(
+            lambda session: [
+                (row.id, row.user_id, row.payload)
+                for row in InboxRepository(session, self.community_id).pending(limit, self._read_up_to)
+            ]
+        )
+        if rows:
+            self._read_up_to = rows[-1][0]
+        return rows
+
+    def take_over(self) -> None:
+        """At the start of the only process: events the previous run had leased are ours now, not
+        after their leases run out (several processes wait for the lease instead)."""
+        if self.shared:
+            taken = self.database.transaction(lambda session: InboxRepository(session, self.community_id).release_all())
+            if taken:
+                log.info("%d event(s) the last run had taken are handled now", taken)
+
+    def release(self, row_id: int) -> None:
+        """Hand an event back, to be claimed again in its user's order."""
+        if self.shared:
+            self.database.transaction(lambda session: InboxRepository(session, self.community_id).release(row_id))
+        else:
+            self._read_up_to = min(self._read_up_to, row_id - 1)
 
     def resume_cursor(self) -> str | None:
         return self.database.transaction(lambda session: CursorRepository(session, self.community_id).get())

@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -27,14 +27,25 @@ def upgrade_to_head(engine: Engine) -> str | None:
 
 def upgrade(engine: Engine, revision: str) -> str | None:
     with engine.begin() as connection:
+        _one_at_a_time(connection)
         command.upgrade(_config(connection), revision)
     return current_revision(engine)
 
 
 def downgrade(engine: Engine, revision: str) -> str | None:
     with engine.begin() as connection:
+        _one_at_a_time(connection)
         command.downgrade(_config(connection), revision)
     return current_revision(engine)
+
+
+def _one_at_a_time(connection: Connection) -> None:
+    """Several workers start at once and each migrates: on PostgreSQL the first does it while the
+    others wait here, then find the schema at head (DDL is transactional there, the lock ends with it)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended('fsm_bot:migrations' || current_schema(), 0))")
+        )
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -11,7 +11,18 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from fsm_bot.storage.types import JsonDocument, UtcDateTime, utcnow
@@ -128,6 +139,15 @@ class ProcessedEvent(Base):
     __table_args__ = (
         UniqueConstraint("community_id", "event_id", name="uq_processed_event_id"),
         Index("ix_processed_event_pending", "community_id", "handled_at", "id"),
+        # Finds each user's oldest unhandled event (the only one a worker may claim) without a scan.
+        Index(
+            "ix_processed_event_user_pending",
+            "community_id",
+            "user_id",
+            "id",
+            postgresql_where=text("handled_at IS NULL"),
+            sqlite_where=text("handled_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -138,6 +158,10 @@ class ProcessedEvent(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     handled_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # Several processes share the inbox: a worker leases the events it took; a dead worker's
+    # lease runs out and another takes them (handled_at still decides what counts as done).
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class LongPollCursor(Base):
@@ -168,7 +192,17 @@ class OutgoingMessage(Base):
     """
 
     __tablename__ = "outgoing_message"
-    __table_args__ = (Index("ix_outgoing_message_queue", "community_id", "status", "id"),)
+    __table_args__ = (
+        Index("ix_outgoing_message_queue", "community_id", "status", "id"),
+        # A person's oldest unsent reply, looked up when several processes send (keeps their order).
+        Index(
+            "ix_outgoing_message_peer_open",
+            "community_id",
+            "peer_id",
+            "id",
+            postgresql_where=text("status IN ('pending', 'sending')"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("community.id", ondelete="CASCADE"))

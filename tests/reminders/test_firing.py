@@ -16,6 +16,7 @@ from fsm_bot.scheduler.reminders import ReminderPolicy, fire_due_reminders, upco
 from fsm_bot.storage.models import OutgoingMessage
 from fsm_bot.storage.repositories import SubscriptionRepository, TimetableRepository
 from fsm_bot.storage.timetable_models import SubscriptionKind
+from fsm_bot.storage.types import utcnow
 from fsm_bot.timetable import Change, ChangeKind
 from tests.reminders.conftest import COMMUNITY, MOSCOW, Stream
 
@@ -200,7 +201,9 @@ def test_reminders_with_the_same_text_leave_as_one_batched_call(stream: Stream) 
     assert (report.sent, report.messages) == (150, 1)
 
     queue = ReplyQueue(COMMUNITY, claim_limit=1000)
-    claimed, _ = stream.database.transaction(lambda session: queue.claim(session, set()))
+    claimed, _ = stream.database.transaction(
+        lambda session: queue.claim(session, set(), utcnow() + timedelta(seconds=30))
+    )
     # One execute request: two messages.send calls with peer_ids of 100 and 50.
     assert sorted(len(item.unit.peer_ids) for item in claimed) == [50, 100]
 

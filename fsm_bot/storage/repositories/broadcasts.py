@@ -184,8 +184,10 @@ class BroadcastRepository:
 
     # --- the delivery side
 
-    def claimable(self, now: datetime, limit: int) -> Sequence[Row]:
-        return self.session.execute(
+    def claimable(self, now: datetime, limit: int, lock: bool = False) -> Sequence[Row]:
+        """Recipients waiting for their next part; with `lock`, those another process is claiming
+        right now are skipped (SKIP LOCKED), so two senders never take the same recipient."""
+        query = (
             select(R.id, R.broadcast_id, R.vk_id, R.parts_sent, R.attempts, R.random_id)
             .join(Broadcast, Broadcast.id == R.broadcast_id)
             .where(
@@ -196,7 +198,10 @@ class BroadcastRepository:
             )
             .order_by(R.broadcast_id, R.id)
             .limit(limit)
-        ).all()
+        )
+        if lock:
+            query = query.with_for_update(of=R, skip_locked=True)
+        return self.session.execute(query).all()
 
     def has_claimable(self, now: datetime) -> bool:
         return bool(self.claimable(now, 1))
@@ -215,7 +220,7 @@ class BroadcastRepository:
             self._base = self.session.scalar(select(Community.random_id_base).where(Community.id == self.community_id))
         return [random_id_for(self._base or 0, row.id, RandomIdRange.BROADCASTS) for row in rows]
 
-    def mark_sending(self, batches: Sequence[tuple[Sequence[int], int]]) -> None:
+    def mark_sending(self, batches: Sequence[tuple[Sequence[int], int]], lease_until: datetime) -> None:
         """Claim rows for their batches (row ids, random_id) before the request leaves.
 
         On PostgreSQL all batches go in one statement joined to arrays (a round trip per batch was
@@ -227,17 +232,23 @@ class BroadcastRepository:
             random_ids = [random_id for row_ids, random_id in batches for _ in row_ids]
             self.session.execute(
                 text(
-                    "UPDATE broadcast_recipient AS r SET status = :status, random_id = c.rid, attempts = r.attempts + 1"
+                    "UPDATE broadcast_recipient AS r SET status = :status, random_id = c.rid,"
+                    " attempts = r.attempts + 1, not_before = :lease_until"
                     " FROM unnest(CAST(:ids AS bigint[]), CAST(:rids AS bigint[])) AS c(id, rid) WHERE r.id = c.id"
                 ),
-                {"status": RecipientStatus.SENDING.value, "ids": ids, "rids": random_ids},
+                {"status": RecipientStatus.SENDING.value, "ids": ids, "rids": random_ids, "lease_until": lease_until},
             )
             return
         for row_ids, random_id in batches:
             self.session.execute(
                 update(BroadcastRecipient)
                 .where(R.id.in_(list(row_ids)))
-                .values(status=RecipientStatus.SENDING.value, random_id=random_id, attempts=R.attempts + 1)
+                .values(
+                    status=RecipientStatus.SENDING.value,
+                    random_id=random_id,
+                    attempts=R.attempts + 1,
+                    not_before=lease_until,
+                )
             )
 
     def part_delivered(self, row_ids: Sequence[int], parts_total: dict[int, int]) -> None:
@@ -251,6 +262,7 @@ class BroadcastRepository:
                 parts_sent=R.parts_sent + 1,
                 random_id=0,
                 attempts=0,
+                not_before=None,  # it held the lease while sending; the next part is due at once
                 status=case(
                     *[
                         (R.broadcast_id == broadcast_id, _after_part(total))
@@ -274,13 +286,14 @@ class BroadcastRepository:
             update(BroadcastRecipient).where(R.id == row_id).values(status=status.value, error_code=code, error=reason)
         )
 
-    def requeue_interrupted(self) -> int:
+    def requeue_interrupted(self, expired_before: datetime | None = None) -> int:
+        """Recipients a crashed sender had claimed go back to the queue (with their random_ids): all,
+        or (several processes) those whose lease (`not_before` while sending) ran out."""
         sending = select(Broadcast.id).where(Broadcast.community_id == self.community_id)
-        result = self.session.execute(
-            update(BroadcastRecipient)
-            .where(R.status == RecipientStatus.SENDING.value, R.broadcast_id.in_(sending))
-            .values(status=RecipientStatus.PENDING.value)
-        )
+        query = update(BroadcastRecipient).where(R.status == RecipientStatus.SENDING.value, R.broadcast_id.in_(sending))
+        if expired_before is not None:
+            query = query.where(or_(R.not_before.is_(None), R.not_before < expired_before))
+        result = self.session.execute(query.values(status=RecipientStatus.PENDING.value, not_before=None))
         return result.rowcount
 
     def touch(self, broadcast_ids: Iterable[int]) -> None:

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, exists, or_, select, text, update
+from sqlalchemy.orm import Session, aliased
 
 from fsm_bot.storage.models import LongPollCursor, ProcessedEvent
 from fsm_bot.storage.repositories._upsert import insert_if_absent
@@ -61,6 +61,103 @@ class InboxRepository:
                 )
                 .order_by(ProcessedEvent.id)
                 .limit(limit)
+            )
+        )
+
+    def claim(self, worker: str, lease: timedelta, limit: int) -> list[tuple[int, int | None, dict[str, Any]]]:
+        """Lease unhandled events to `worker` (PostgreSQL, several processes): (id, user_id, payload).
+
+        Only a user's oldest unhandled event can start a claim, and it brings that user's later
+        events with it, so one user's events go to one worker and in order; rows another worker is
+        claiming are skipped (SKIP LOCKED), rows leased to a live worker are left alone, and a dead
+        worker's lease runs out.
+        """
+        now = utcnow()
+        event, earlier = ProcessedEvent, aliased(ProcessedEvent)
+        free = or_(event.claimed_until.is_(None), event.claimed_until < now)
+        heads = self.session.execute(
+            select(event.id, event.user_id)
+            .where(
+                event.community_id == self.community_id,
+                event.handled_at.is_(None),
+                free,
+                ~exists().where(
+                    earlier.community_id == event.community_id,
+                    earlier.user_id == event.user_id,
+                    earlier.handled_at.is_(None),
+                    earlier.id < event.id,
+                ),
+            )
+            .order_by(event.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        if not heads:
+            return []
+        ids = {row.id for row in heads}
+        users = {row.user_id for row in heads if row.user_id is not None}
+        if users:
+            ids.update(
+                self.session.scalars(
+                    select(event.id)
+                    .where(
+                        event.community_id == self.community_id,
+                        event.user_id.in_(users),
+                        event.handled_at.is_(None),
+                        free,
+                    )
+                    .with_for_update(skip_locked=True)
+                )
+            )
+        rows = self.session.execute(
+            update(event)
+            .where(event.id.in_(ids))
+            .values(claimed_by=worker, claimed_until=now + lease)
+            .returning(event.id, event.user_id, event.payload)
+        ).all()
+        return sorted((row.id, row.user_id, row.payload) for row in rows)
+
+    def release(self, row_id: int) -> None:
+        """Give a claimed event back (its user had an earlier one in hand elsewhere)."""
+        self.session.execute(update(ProcessedEvent).where(ProcessedEvent.id == row_id).values(claimed_until=None))
+
+    def release_all(self) -> int:
+        """Every lease of this community ends now: the one process starting knows their holders are gone."""
+        result = self.session.execute(
+            update(ProcessedEvent)
+            .where(
+                ProcessedEvent.community_id == self.community_id,
+                ProcessedEvent.handled_at.is_(None),
+                ProcessedEvent.claimed_until.is_not(None),
+            )
+            .values(claimed_until=None)
+        )
+        return result.rowcount
+
+    def lock_user(self, user_id: int) -> None:
+        """Serialise this user's events across processes until the transaction ends (PostgreSQL).
+
+        The dialog row's FOR UPDATE does the same once the row exists; a person's first events
+        have no row yet, and two of them would otherwise both start one.
+        """
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(
+                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                {"key": f"fsm_bot:user:{self.community_id}:{user_id}"},
+            )
+
+    def has_earlier_unhandled(self, row_id: int, user_id: int) -> bool:
+        """Whether this user has an older event still waiting: handling this one now would reorder them."""
+        return bool(
+            self.session.scalar(
+                select(
+                    exists().where(
+                        ProcessedEvent.community_id == self.community_id,
+                        ProcessedEvent.user_id == user_id,
+                        ProcessedEvent.handled_at.is_(None),
+                        ProcessedEvent.id < row_id,
+                    )
+                )
             )
         )
 

@@ -4,10 +4,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import exists, func, insert, or_, select, update
 from sqlalchemy import text as text_sql
 from sqlalchemy.engine import Row
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from fsm_bot.storage.models import Community, OutgoingMessage, OutgoingStatus
 from fsm_bot.storage.random_ids import HALF, RandomIdRange, random_id_for
@@ -15,6 +15,7 @@ from fsm_bot.storage.types import utcnow
 
 # random_id_for(base, id, REPLIES) in SQL: (base + id) % (HALF - 1) + 1
 REPLY_RANDOM_ID_MODULUS = HALF - 1
+OPEN_STATUSES = (OutgoingStatus.PENDING.value, OutgoingStatus.SENDING.value)  # not yet with the person
 
 
 class OutboxRepository:
@@ -143,39 +144,58 @@ class OutboxRepository:
                 raise LookupError(f"community {self.community_id} is not registered")
         return self._base
 
-    def claimable(self, now: datetime, limit: int) -> list[Row[Any]]:
+    def claimable(self, now: datetime, limit: int, lock: bool = False) -> list[Row[Any]]:
         """Pending rows whose retry time has come, oldest first, as plain rows of what sending needs
-        (no ORM objects to build and track: a claim may read 2,500)."""
-        return list(
-            self.session.execute(
-                select(
-                    OutgoingMessage.id,
-                    OutgoingMessage.peer_id,
-                    OutgoingMessage.random_id,
-                    OutgoingMessage.text,
-                    OutgoingMessage.keyboard,
-                    OutgoingMessage.attachment,
-                    OutgoingMessage.forward,
-                    OutgoingMessage.options,
-                    OutgoingMessage.attempts,
-                )
-                .where(
-                    OutgoingMessage.community_id == self.community_id,
-                    OutgoingMessage.status == OutgoingStatus.PENDING.value,
-                    or_(OutgoingMessage.not_before.is_(None), OutgoingMessage.not_before <= now),
-                )
-                .order_by(OutgoingMessage.id)
-                .limit(limit)
-            )
-        )
+        (no ORM objects to build and track: a claim may read 2,500).
 
-    def mark_sending(self, row_ids: Sequence[int], random_id: int) -> None:
-        """One messages.send call's rows: claimed with the random_id they share, one statement."""
+        With `lock` (several processes on PostgreSQL), rows another process is claiming right now
+        are skipped rather than waited for (SKIP LOCKED), and only a person's oldest unsent row is
+        offered, so their replies keep their order even when two processes send.
+        """
+        query = (
+            select(
+                OutgoingMessage.id,
+                OutgoingMessage.peer_id,
+                OutgoingMessage.random_id,
+                OutgoingMessage.text,
+                OutgoingMessage.keyboard,
+                OutgoingMessage.attachment,
+                OutgoingMessage.forward,
+                OutgoingMessage.options,
+                OutgoingMessage.attempts,
+            )
+            .where(
+                OutgoingMessage.community_id == self.community_id,
+                OutgoingMessage.status == OutgoingStatus.PENDING.value,
+                or_(OutgoingMessage.not_before.is_(None), OutgoingMessage.not_before <= now),
+            )
+            .order_by(OutgoingMessage.id)
+            .limit(limit)
+        )
+        if lock and self.session.get_bind().dialect.name == "postgresql":
+            earlier = aliased(OutgoingMessage)
+            query = query.where(
+                ~exists().where(
+                    earlier.community_id == OutgoingMessage.community_id,
+                    earlier.peer_id == OutgoingMessage.peer_id,
+                    earlier.status.in_(OPEN_STATUSES),
+                    earlier.id < OutgoingMessage.id,
+                )
+            ).with_for_update(skip_locked=True)
+        return list(self.session.execute(query))
+
+    def mark_sending(self, row_ids: Sequence[int], random_id: int, lease_until: datetime) -> None:
+        """One messages.send call's rows: claimed with the random_id they share, one statement.
+        `not_before` of a row being sent is its lease: if the process dies, the row is sent again
+        after it (with the same random_id, so VK drops the copy it already has)."""
         self.session.execute(
             update(OutgoingMessage)
             .where(OutgoingMessage.id.in_(list(row_ids)))
             .values(
-                status=OutgoingStatus.SENDING.value, attempts=OutgoingMessage.attempts + 1, random_id=random_id
+                status=OutgoingStatus.SENDING.value,
+                attempts=OutgoingMessage.attempts + 1,
+                random_id=random_id,
+                not_before=lease_until,
             )
             .execution_options(synchronize_session=False)
         )
@@ -206,16 +226,16 @@ class OutboxRepository:
                 .values(status=OutgoingStatus.PENDING.value, not_before=not_before)
             )
 
-    def requeue_interrupted(self) -> int:
-        """Rows a crashed sender had claimed go back to the queue (with their random_ids)."""
-        result = self.session.execute(
-            update(OutgoingMessage)
-            .where(
-                OutgoingMessage.community_id == self.community_id,
-                OutgoingMessage.status == OutgoingStatus.SENDING.value,
-            )
-            .values(status=OutgoingStatus.PENDING.value)
+    def requeue_interrupted(self, expired_before: datetime | None = None) -> int:
+        """Rows a crashed sender had claimed go back to the queue (with their random_ids): all of
+        them, or (several processes) those whose lease ran out before `expired_before`."""
+        query = update(OutgoingMessage).where(
+            OutgoingMessage.community_id == self.community_id,
+            OutgoingMessage.status == OutgoingStatus.SENDING.value,
         )
+        if expired_before is not None:
+            query = query.where(or_(OutgoingMessage.not_before.is_(None), OutgoingMessage.not_before < expired_before))
+        result = self.session.execute(query.values(status=OutgoingStatus.PENDING.value, not_before=None))
         return result.rowcount
 
     def by_ids(self, row_ids: Sequence[int]) -> list[OutgoingMessage]:
