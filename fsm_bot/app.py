@@ -10,19 +10,22 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import threading
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import flows
-from fsm_bot.config import Settings
+from fsm_bot.config import CallbackSettings, Settings
 from fsm_bot.delivery.broadcasts import BroadcastQueue
 from fsm_bot.delivery.replies import ReplyQueue
 from fsm_bot.delivery.sender import Delivery, Sender
 from fsm_bot.delivery.uploads import DocumentUploader
-from fsm_bot.engine.dispatcher import Dispatcher, QueuedEvent
+from fsm_bot.engine.dispatcher import Dispatcher, EventDeferred, QueuedEvent
 from fsm_bot.engine.handler import EventHandler
 from fsm_bot.engine.inbox import Inbox
 from fsm_bot.engine.later import send_due_messages
@@ -32,6 +35,7 @@ from fsm_bot.engine.registry import FlowRegistry
 from fsm_bot.engine.reports import ReportUpdater, send_nudges
 from fsm_bot.engine.timeouts import expire_dialogs
 from fsm_bot.scheduler import BotScheduler, register_job_target
+from fsm_bot.scheduler.leadership import Leadership
 from fsm_bot.scheduler.runtime import job_target, unregister_job_target
 from fsm_bot.storage import Database, upgrade_to_head
 from fsm_bot.storage.repositories import InboxRepository, MemberProfile, MemberRepository
@@ -50,23 +54,53 @@ FLOW_CATALOGS = Path(flows.__file__).parent / "locales"
 CONNECT_TIMEOUT = 10  # seconds start() waits for the long poll's first cursor
 INBOX_KEEP = timedelta(days=1)
 INBOX_PRUNE_SECONDS = 6 * 3600
+REPLAN = "replan"  # a request to the scheduler's process: re-plan a community's reminders
 
 
 class BotFailed(RuntimeError):
     """The bot cannot go on (a revoked token, a refused long poll); the message says why."""
 
 
+@dataclass(frozen=True)
+class SharedParts:
+    """What the bots of one process share when it serves several communities (fsm_bot.service):
+    one connection pool, one scheduler (one per process; see scheduler.leadership), one leadership."""
+
+    database: Database
+    scheduler: BotScheduler
+    leadership: Leadership
+
+
 class Bot:
-    def __init__(self, settings: Settings) -> None:
+    """One community's bot. Alone (`Bot(settings)`) it runs everything itself: migrations, the
+    scheduler when it leads, its event source. Inside a Service it shares those with other bots."""
+
+    def __init__(self, settings: Settings, shared: SharedParts | None = None) -> None:
         settings.require_token()
         self.settings = settings
         self.community_id = int(settings.vk.group_id or 0)
-        self.database = Database(settings.database.url, echo=settings.database.echo)
+        self.alone = shared is None
+        if shared is None:
+            database = Database(settings.database.url, echo=settings.database.echo)
+            shared = SharedParts(
+                database,
+                BotScheduler(database.engine, settings.timezone),
+                Leadership(
+                    database,
+                    on_elected=self._elected_alone,
+                    on_lost=self._fail,
+                    on_request=self.serve_request,
+                    check_seconds=settings.engine.leader_check_seconds,
+                ),
+            )
+        self.database = shared.database
+        self.scheduler = shared.scheduler
+        self.leadership = shared.leadership
         self.client = VkClient(
             settings.vk.all_tokens(),
             settings.vk.api_url,
             settings.vk.api_version,
-            rps_limit=settings.vk.rps_limit,
+            rps_limit=token_share(settings.vk.rps_limit, settings.engine.processes),
         )
         self.texts = Texts.load(settings.locale, [FLOW_CATALOGS])
         self.registry = FlowRegistry.from_names(settings.flows)
@@ -76,7 +110,6 @@ class Bot:
         self.inbox: Inbox | None = None
         self.sender: Sender | None = None
         self.dispatcher: Dispatcher | None = None
-        self.scheduler: BotScheduler | None = None
         self.source: LongPollSource | None = None
         self._callback_server = None
         self._callback_thread: threading.Thread | None = None
@@ -96,17 +129,22 @@ class Bot:
     # --- life cycle
 
     def start(self) -> None:
-        revision = upgrade_to_head(self.database.engine)
-        log.info("database at revision %s", revision)
+        if self.alone:
+            revision = upgrade_to_head(self.database.engine)
+            log.info("database at revision %s", revision)
         self._check_token()
-        self.inbox = Inbox(self.database, self.community_id)
-        self.sync_members()
+        lease = timedelta(seconds=self.settings.engine.lease_seconds)
+        self.inbox = Inbox(self.database, self.community_id, lease)
+        if self.settings.engine.processes == 1:
+            self.inbox.take_over()
         self.sender = Sender(
             self.database,
             self.client,
             [ReplyQueue(self.community_id), BroadcastQueue(self.community_id)],
             on_delivery=self._on_delivery,
             on_fatal=self._fail,
+            lease=lease,
+            resume_all=self.settings.engine.processes == 1,
         )
         override = self.settings.engine.dialog_timeout_seconds
         self.handler = EventHandler(
@@ -138,8 +176,28 @@ class Bot:
         )
         self.reports = ReportUpdater(self.database, self.community_id, self.texts, self.client)
         self.dispatcher = Dispatcher(self.inbox, self._handle, self.settings.engine.workers, typing=self._typing)
-        self.scheduler = BotScheduler(self.database.engine, self.settings.timezone)
+        self.timekeeper = Timekeeper(
+            self.settings, self.database, self.community_id, self.scheduler, self.inbox, self.texts, self.sender.wake
+        )
         register_job_target(self.job_name, self)
+        self.sender.start()
+        self.uploads.start()
+        self.reports.start()
+        self.dispatcher.start()
+        if self.alone:
+            self.leadership.start()  # leads at once when nobody else does (always, on SQLite)
+            self._start_source()
+            self.log_running()
+
+    def log_running(self) -> None:
+        """Said once events can arrive (people and tests wait for this line)."""
+        log.info("bot for community %d is running (%s mode)", self.community_id, self.settings.vk.mode)
+
+    def lead(self) -> None:
+        """This process now runs the scheduler (the shared one is started): the community's jobs,
+        a member sync, and the reminders' catch-up and plan. Called once, by the leadership."""
+        assert self.timekeeper is not None
+        self.sync_members()
         self.scheduler.every(
             f"due-sweep:{self.community_id}",
             sweep_due_job,
@@ -155,17 +213,20 @@ class Bot:
             self.settings.engine.member_sync_minutes * 60,
             community_id=self.community_id,
         )
-        self.sender.start()
-        self.uploads.start()
-        self.reports.start()
-        self.dispatcher.start()
-        self.scheduler.start()
-        self.timekeeper = Timekeeper(
-            self.settings, self.database, self.community_id, self.scheduler, self.inbox, self.texts, self.sender.wake
-        )
         self.timekeeper.start()
-        self._start_source()
-        log.info("bot for community %d is running (%s mode)", self.community_id, self.settings.vk.mode)
+
+    def serve_request(self, payload: str) -> None:
+        """A request another process sent to the leader (see Leadership.request)."""
+        if (
+            payload == f"{REPLAN}:{self.community_id}"
+            and self.timekeeper is not None
+            and self.leadership.leading.is_set()
+        ):
+            self.timekeeper.plan()
+
+    def _elected_alone(self) -> None:
+        self.scheduler.start()
+        self.lead()
 
     def stop(self) -> None:
         """Stop taking events, finish what is in flight, persist, return. Safe to call twice."""
@@ -182,7 +243,8 @@ class Bot:
                 self._callback_thread.join(10)
         if self.dispatcher is not None:
             self.dispatcher.stop()
-        if self.scheduler is not None:
+        if self.alone:
+            self.leadership.stop()
             self.scheduler.stop()
         if self.timekeeper is not None:
             self.timekeeper.stop()
@@ -194,15 +256,15 @@ class Bot:
             self.reports.stop()
         unregister_job_target(self.job_name)
         self.client.stop.set()
-        self.database.dispose()
+        if self.alone:
+            self.database.dispose()
         self.stopped.set()
         log.info("bot stopped")
 
     def wait(self, stop_requested: threading.Event) -> None:
         """Run until `stop_requested` (a signal) or a failure, then stop; BotFailed says why it failed."""
         while not stop_requested.wait(0.5) and not self.stopped.is_set():
-            if self.source is not None and not self.source.running and self.source.error is not None:
-                self._fail(self.source.error)
+            self.check_source()
         self.stop()
         if self.failure is not None:
             raise BotFailed(str(self.failure))
@@ -224,36 +286,40 @@ class Bot:
         if groups:
             log.info("community %s (%d)", groups[0].get("name", "?"), self.community_id)
 
+    def check_source(self) -> None:
+        """A long poll that gave up (a refused server, a revoked token) stops the bot, saying why."""
+        if self.source is not None and not self.source.running and self.source.error is not None:
+            self._fail(self.source.error)
+
     def _start_source(self) -> None:
+        if self.settings.vk.mode == "longpoll":
+            self.start_long_poll()
+            return
+        self._callback_server, self._callback_thread = start_callback_endpoint(
+            self.settings.vk.callback, [self.callback_community()]
+        )
+
+    def start_long_poll(self) -> None:
         assert self.inbox is not None
         vk = self.settings.vk
-        if vk.mode == "longpoll":
-            api = make_vk_api(vk.all_tokens()[0], vk.api_url, vk.api_version)
-            self.source = LongPollSource(api, self.community_id, self.inbox)
-            self.source.start()
-            if not self.source.wait_connected(CONNECT_TIMEOUT):
-                log.warning("long poll: not connected yet after %ds; still trying", CONNECT_TIMEOUT)
-            return
-        callback = vk.callback
+        api = make_vk_api(vk.all_tokens()[0], vk.api_url, vk.api_version)
+        self.source = LongPollSource(api, self.community_id, self.inbox)
+        self.source.start()
+        if not self.source.wait_connected(CONNECT_TIMEOUT):
+            log.warning("long poll: not connected yet after %ds; still trying", CONNECT_TIMEOUT)
+
+    def callback_community(self) -> CallbackCommunity:
+        """This community as the callback endpoint routes to it (by group_id)."""
+        assert self.inbox is not None
+        callback = self.settings.vk.callback
         if callback.secret is None or not callback.confirmation:
-            raise BotFailed("vk.mode is callback: set vk.callback.secret and vk.callback.confirmation")
-        app = create_callback_app(
-            [
-                CallbackCommunity(
-                    self.community_id, callback.secret.get_secret_value(), callback.confirmation, self.inbox
-                )
-            ],
-            callback.path,
+            raise BotFailed(
+                f"community {self.community_id}: callback mode needs its secret and confirmation "
+                "(vk.callback.secret/confirmation, or secret/confirmation in its communities entry)"
+            )
+        return CallbackCommunity(
+            self.community_id, callback.secret.get_secret_value(), callback.confirmation, self.inbox
         )
-        self._callback_server = callback_server(app, callback.host, callback.port)
-        self._callback_thread = threading.Thread(target=self._callback_server.run, name="callback", daemon=True)
-        self._callback_thread.start()
-        deadline = time.monotonic() + CONNECT_TIMEOUT
-        while not self._callback_server.started:  # VK's confirmation request may come at once
-            if not self._callback_thread.is_alive() or time.monotonic() > deadline:
-                raise BotFailed(f"the callback endpoint could not listen on {callback.host}:{callback.port}")
-            time.sleep(0.02)
-        log.info("callback endpoint at http://%s:%d%s", callback.host, callback.port, callback.path)
 
     def sync_members(self) -> None:
         leaders = {
@@ -289,8 +355,10 @@ class Bot:
         self.sender.wake()  # replies, and perhaps a broadcast: a look at the outboxes costs little
         if outcome.documents and self.uploads is not None:
             self.uploads.wake()
-        if outcome.replan_reminders and self.timekeeper is not None:
-            self.timekeeper.plan()
+        if outcome.deferred:
+            raise EventDeferred(event.row_id)
+        if outcome.replan_reminders:
+            self.leadership.request(f"{REPLAN}:{self.community_id}")
         for edit in outcome.edits:
             params = {
                 "peer_id": edit.peer_id,
@@ -339,6 +407,34 @@ class Bot:
                 members.set_can_receive(peer, False)
 
         self.database.transaction(mark)
+
+
+def token_share(rps_limit: int, processes: int) -> int:
+    """Each of `processes` paces a token at an equal share of its limit, so that together they
+    stay within it in every second (a shared limiter in the database would cost a round trip per
+    request; the share costs only when one process is busy while another idles)."""
+    return max(1, rps_limit // processes)
+
+
+def start_callback_endpoint(
+    callback: CallbackSettings, communities: list[CallbackCommunity], listen_fd: int | None = None
+) -> tuple[Any, threading.Thread]:
+    """Serve VK's Callback API for `communities` on a thread; returns once it listens.
+
+    `listen_fd` is a listening socket inherited from `fsm-bot run --workers N`, shared by its
+    processes (the kernel hands each new connection to one of them)."""
+    app = create_callback_app(communities, callback.path)
+    server = callback_server(app, callback.host, callback.port)
+    sockets = [socket.socket(fileno=listen_fd)] if listen_fd is not None else None
+    thread = threading.Thread(target=server.run, kwargs={"sockets": sockets}, name="callback", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + CONNECT_TIMEOUT
+    while not server.started:  # VK's confirmation request may come at once
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise BotFailed(f"the callback endpoint could not listen on {callback.host}:{callback.port}")
+        time.sleep(0.02)
+    log.info("callback endpoint at http://%s:%d%s", callback.host, callback.port, callback.path)
+    return server, thread
 
 
 def sweep_due_job(community_id: int) -> None:

@@ -53,7 +53,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("version", parents=[common], help="print the version")
 
-    commands.add_parser("run", parents=[common], help="run the bot against VK (needs vk.token)")
+    run = commands.add_parser("run", parents=[common], help="run the bot against VK (needs vk.token)")
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="N processes behind the callback port (callback mode on PostgreSQL; default: 1)",
+    )
+    run.add_argument("--listen-fd", type=int, default=None, help=argparse.SUPPRESS)  # a worker of --workers
 
     sandbox = commands.add_parser(
         "sandbox", parents=[common], help="run the local VK sandbox (and the bot) on this machine"
@@ -252,22 +260,33 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    settings.require_token()
-    return _run_bot(settings)
+    communities = settings.per_community()
+    if not communities:
+        settings.require_token()  # says what is missing
+    for community in communities:
+        community.require_token()
+    if args.workers < 1:
+        raise ConfigError("--workers must be at least 1")
+    if args.workers > 1:
+        from fsm_bot.workers import run_workers
+
+        return run_workers(settings, args.workers, args.config, args.log_json)
+    return _run_bot(settings, args.listen_fd)
 
 
-def _run_bot(settings: Settings) -> int:
+def _run_bot(settings: Settings, listen_fd: int | None = None) -> int:
     """Run until SIGINT/SIGTERM: stop taking events, finish those in flight, persist, exit 0."""
-    from fsm_bot.app import Bot, BotFailed
+    from fsm_bot.app import BotFailed
     from fsm_bot.engine.registry import FlowNotFound
+    from fsm_bot.service import Service
 
     stop_requested = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop_requested.set())
     try:
-        bot = Bot(settings)
-        bot.start()
-        bot.wait(stop_requested)
+        service = Service(settings, listen_fd)
+        service.start()
+        service.wait(stop_requested)
     except FlowNotFound as error:
         raise ConfigError(f"flows: {error}") from None
     except BotFailed as error:

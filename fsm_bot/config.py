@@ -107,6 +107,15 @@ class EngineSettings(_Section):
     # Overrides every flow's own dialog timeout when set (seconds).
     dialog_timeout_seconds: int | None = Field(default=None, ge=5)
     sweep_seconds: int = Field(default=30, ge=1)
+    # Bot processes sharing this database and these tokens (set by `fsm-bot run --workers N`;
+    # set it by hand when each process is its own systemd unit): each process paces every token at
+    # 1/processes of vk.rps_limit, so together they never exceed it.
+    processes: int = Field(default=1, ge=1, le=64)
+    # How long a claimed event or a message being sent stays with its process; a process that
+    # died holding them lets them go after this long, and another process takes them.
+    lease_seconds: int = Field(default=30, ge=2, le=3600)
+    # How often a process that does not run the scheduler checks whether the one that does is gone.
+    leader_check_seconds: float = Field(default=2.0, gt=0, le=60)
 
 
 class BroadcastSettings(_Section):
@@ -194,6 +203,21 @@ DEFAULT_FLOWS = [
 ]
 
 
+class CommunitySettings(_Section):
+    """Another community served by the same processes (a faculty's several streams): its own
+    token(s), id, callback secret and confirmation, study groups and scheduled commands; everything
+    else (database, flows, timezone, ...) is shared with the top level."""
+
+    group_id: int = Field(gt=0)
+    token: SecretStr | None = None
+    tokens: list[SecretStr] = Field(default_factory=list)
+    api_url: str | None = None  # VK's own by default (vk.api_url); a sandbox of its own in tests
+    secret: SecretStr | None = None
+    confirmation: str | None = None
+    stream: StreamSettings = Field(default_factory=StreamSettings)
+    schedule: list[ScheduledCommandSettings] = Field(default_factory=list)
+
+
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["text", "json"] = "text"
@@ -219,6 +243,7 @@ class Settings(BaseSettings):
     reminders: RemindersSettings = Field(default_factory=RemindersSettings)
     attendance: AttendanceSettings = Field(default_factory=AttendanceSettings)
     schedule: list[ScheduledCommandSettings] = Field(default_factory=list)
+    communities: list[CommunitySettings] = Field(default_factory=list)
     timezone: str = "Europe/Moscow"
     locale: Literal["ru"] = "ru"
 
@@ -253,11 +278,47 @@ class Settings(BaseSettings):
                 "(Управление -> Работа с API shows it; for club123456 it is 123456)."
             )
 
+    @model_validator(mode="after")
+    def _distinct_communities(self) -> Settings:
+        ids = [self.vk.group_id, *(community.group_id for community in self.communities)]
+        known = [group_id for group_id in ids if group_id is not None]
+        repeated = sorted({group_id for group_id in known if known.count(group_id) > 1})
+        if repeated:
+            raise ValueError(f"communities is the same community twice: group_id {repeated[0]}")
+        return self
+
+    def per_community(self) -> list[Settings]:
+        """One Settings per community this process serves: the top level's, then each of `communities`."""
+        served = [self.model_copy(update={"communities": []})] if self.vk.group_id is not None else []
+        for community in self.communities:
+            callback = self.vk.callback.model_copy(
+                update={"secret": community.secret, "confirmation": community.confirmation}
+            )
+            vk = self.vk.model_copy(
+                update={
+                    "group_id": community.group_id,
+                    "token": community.token,
+                    "tokens": community.tokens,
+                    "api_url": community.api_url or self.vk.api_url,
+                    "callback": callback,
+                }
+            )
+            served.append(
+                self.model_copy(
+                    update={"vk": vk, "stream": community.stream, "schedule": community.schedule, "communities": []}
+                )
+            )
+        return served
+
     def secrets(self) -> list[str]:
         """Values that must never appear in a log line or an error message."""
         found = self.vk.all_tokens()
         if self.vk.callback.secret is not None:
             found.append(self.vk.callback.secret.get_secret_value())
+        for community in self.communities:
+            found.extend(
+                value.get_secret_value() for value in (community.token, *community.tokens, community.secret) if value
+            )
         return [value for value in found if value]
 
 

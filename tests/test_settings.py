@@ -181,3 +181,50 @@ def test_cli_wrong_type_from_the_environment_names_the_key(tmp_path: Path) -> No
     assert result.returncode == 2
     assert "vk.rps_limit" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_several_communities_each_get_their_own_settings(tmp_path: Path) -> None:
+    settings = load_settings(
+        write(
+            tmp_path,
+            """
+vk: {token: first-token, group_id: 1, callback: {secret: first-secret, confirmation: aaa}}
+stream: {groups: {ИВТ-101: {headman: 10}}}
+communities:
+  - group_id: 2
+    tokens: [second-token, third-token]
+    secret: second-secret
+    confirmation: bbb
+    stream: {groups: {ПМИ-201: {headman: 20}}}
+""",
+        )
+    )
+    first, second = settings.per_community()
+    assert (first.vk.group_id, first.vk.all_tokens(), list(first.stream.groups)) == (1, ["first-token"], ["ИВТ-101"])
+    assert (second.vk.group_id, second.vk.all_tokens()) == (2, ["second-token", "third-token"])
+    assert second.vk.callback.secret is not None and second.vk.callback.secret.get_secret_value() == "second-secret"
+    assert (second.vk.callback.confirmation, list(second.stream.groups)) == ("bbb", ["ПМИ-201"])
+    assert second.vk.api_url == settings.vk.api_url and second.database == settings.database
+    assert {"second-token", "third-token", "second-secret"} <= set(settings.secrets())
+
+
+def test_the_same_community_twice_is_a_settings_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="group_id 1"):
+        load_settings(write(tmp_path, "vk: {token: t, group_id: 1}\ncommunities: [{group_id: 1, token: u}]\n"))
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ("vk: {token: t, group_id: 1}\n", "--workers needs vk.mode: callback"),
+        (
+            "vk: {token: t, group_id: 1, mode: callback, callback: {secret: s, confirmation: c}}\n",
+            "--workers needs database.url on PostgreSQL",
+        ),
+    ],
+)
+def test_cli_refuses_several_workers_where_they_cannot_share(tmp_path: Path, settings: str, expected: str) -> None:
+    config = write(tmp_path, settings)
+    result = fsm_bot("run", "--config", str(config), "--workers", "2", cwd=tmp_path)
+    assert result.returncode == 2
+    assert expected in result.stderr
