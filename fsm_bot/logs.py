@@ -94,3 +94,5 @@ def configure_logging(level: str = "INFO", fmt: str = "text", secrets: Iterable[
     logging.getLogger("alembic").setLevel(logging.WARNING)
     # APScheduler logs every job run at INFO; the jobs log what they did themselves.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # transitions narrates every state change at INFO (several lines per dialog step, per person).
+    logging.getLogger("transitions").setLevel(logging.WARNING)

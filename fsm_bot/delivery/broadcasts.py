@@ -7,8 +7,9 @@ already delivered: the delivery log shows each recipient once (tests/delivery, k
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict, defaultdict
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -22,6 +23,7 @@ from fsm_bot.vk.messages import MAX_CALLS_PER_EXECUTE, MAX_PEERS_PER_CALL, Messa
 from fsm_bot.vk.sending import PeerResult, fit_execute
 
 CLAIM_LIMIT = MAX_CALLS_PER_EXECUTE * MAX_PEERS_PER_CALL  # one request's worth: 2,500 copies
+PARTS_CACHED = 64  # broadcasts whose parts the queue keeps at hand
 SIZING_RANDOM_ID = 2**31 - 1  # the longest a random_id can be written, for sizing a batch before it has one
 
 _FINAL = {
@@ -45,6 +47,24 @@ class BroadcastQueue:
 
     def __init__(self, community_id: int) -> None:
         self.community_id = community_id
+        # A broadcast's parts are fixed once its confirming transaction commits; claims and settles
+        # of a 10,000-copy delivery would otherwise read them again for every request.
+        self._parts: OrderedDict[int, list[dict]] = OrderedDict()
+        self._parts_lock = threading.Lock()
+
+    def _parts_of(self, broadcasts: BroadcastRepository, broadcast_ids: Iterable[int]) -> dict[int, list[dict]]:
+        wanted = set(broadcast_ids)
+        with self._parts_lock:
+            known = {b: self._parts[b] for b in wanted if b in self._parts}
+        missing = wanted - known.keys()
+        if missing:
+            fetched = broadcasts.parts(missing)
+            with self._parts_lock:
+                self._parts.update(fetched)
+                while len(self._parts) > PARTS_CACHED:
+                    self._parts.popitem(last=False)
+            known.update(fetched)
+        return known
 
     def requeue_interrupted(self, session: Session, expired_before: datetime | None = None) -> int:
         return BroadcastRepository(session, self.community_id).requeue_interrupted(expired_before)
@@ -67,7 +87,7 @@ class BroadcastQueue:
             for key, group in groups.items()
             for start in range(0, len(group), MAX_PEERS_PER_CALL)
         ][:MAX_CALLS_PER_EXECUTE]
-        parts = broadcasts.parts(key[0] for key, _ in chunks)
+        parts = self._parts_of(broadcasts, (key[0] for key, _ in chunks))
         sizing = [
             SendUnit(tuple(row.vk_id for row in chunk), random_id or SIZING_RANDOM_ID, part_content(parts[b][part]))
             for (b, part, random_id), chunk in chunks
@@ -109,7 +129,7 @@ class BroadcastQueue:
                         )
                     )
         touched = {item.owner for item in claimed if item.owner is not None}
-        parts = broadcasts.parts(touched)
+        parts = self._parts_of(broadcasts, touched)
         broadcasts.part_delivered(delivered, {broadcast_id: len(p) for broadcast_id, p in parts.items()})
         if retry:
             broadcasts.retry_later(retry, retry_at(max(item.attempts for item in claimed)))

@@ -18,8 +18,14 @@ from sqlalchemy import update
 from fsm_bot.scheduler.leadership import Leadership
 from fsm_bot.storage import Database
 from fsm_bot.storage.migrate import upgrade_to_head
-from fsm_bot.storage.models import OutgoingStatus, ProcessedEvent
-from fsm_bot.storage.repositories import CommunityRepository, InboxRepository, OutboxRepository, ReceivedEvent
+from fsm_bot.storage.models import Broadcast, OutgoingStatus, ProcessedEvent
+from fsm_bot.storage.repositories import (
+    BroadcastRepository,
+    CommunityRepository,
+    InboxRepository,
+    OutboxRepository,
+    ReceivedEvent,
+)
 from fsm_bot.storage.types import utcnow
 
 GROUP = 227000001
@@ -176,3 +182,30 @@ def test_a_lone_process_on_sqlite_leads_at_once(tmp_path) -> None:  # type: igno
     assert elected.is_set() and leadership.leading.is_set()
     leadership.stop()
     database.dispose()
+
+
+def test_a_settle_during_a_report_refresh_marks_the_report_dirty_again(shared: Database) -> None:
+    def create(session) -> int:  # type: ignore[no-untyped-def]
+        broadcast = BroadcastRepository(session, GROUP).create(
+            1, "group", "ИВТ-101", [{"text": "hello"}], False, [(10, "Иван")], None
+        )
+        return broadcast.id
+
+    broadcast_id = shared.transaction(create)
+
+    touched = threading.Event()
+    with shared.unit_of_work() as refresh:
+        [dirty] = BroadcastRepository(refresh, GROUP).dirty_reports()
+        # The last settle commits while the refresh has read the old tally and not yet committed.
+        settle = threading.Thread(
+            target=lambda: (
+                shared.transaction(lambda session: BroadcastRepository(session, GROUP).touch([broadcast_id])),
+                touched.set(),
+            )
+        )
+        settle.start()
+        assert not touched.wait(0.5)  # it waits for the refresh
+        dirty.report_dirty = False
+    settle.join(10)
+    assert touched.is_set()
+    assert shared.transaction(lambda session: session.get(Broadcast, broadcast_id).report_dirty) is True

@@ -24,9 +24,15 @@ from fsm_bot.storage.models import (
     SendBatch,
 )
 from fsm_bot.storage.random_ids import RandomIdRange, random_id_for
+from fsm_bot.storage.repositories._ids import id_among
 from fsm_bot.storage.types import utcnow
 
 R = BroadcastRecipient.__table__.c
+
+# The delivery's bulk updates touch rows no session holds as objects (claims read plain rows), so
+# the ORM need not fetch the changed rows back to refresh objects: on SQLite it would, by RETURNING,
+# and that was half of a settle's time (bench/broadcast.py under py-spy).
+UNSYNCED = {"synchronize_session": False}
 
 
 @dataclass(frozen=True)
@@ -242,13 +248,14 @@ class BroadcastRepository:
         for row_ids, random_id in batches:
             self.session.execute(
                 update(BroadcastRecipient)
-                .where(R.id.in_(list(row_ids)))
+                .where(id_among(self.session, R.id, row_ids))
                 .values(
                     status=RecipientStatus.SENDING.value,
                     random_id=random_id,
                     attempts=R.attempts + 1,
                     not_before=lease_until,
-                )
+                ),
+                execution_options=UNSYNCED,
             )
 
     def part_delivered(self, row_ids: Sequence[int], parts_total: dict[int, int]) -> None:
@@ -257,7 +264,7 @@ class BroadcastRepository:
             return
         self.session.execute(
             update(BroadcastRecipient)
-            .where(R.id.in_(row_ids))
+            .where(id_among(self.session, R.id, row_ids))
             .values(
                 parts_sent=R.parts_sent + 1,
                 random_id=0,
@@ -270,20 +277,23 @@ class BroadcastRepository:
                     ],
                     else_=RecipientStatus.PENDING.value,
                 ),
-            )
+            ),
+            execution_options=UNSYNCED,
         )
 
     def retry_later(self, row_ids: Sequence[int], not_before: datetime) -> None:
         if row_ids:
             self.session.execute(
                 update(BroadcastRecipient)
-                .where(R.id.in_(row_ids))
-                .values(status=RecipientStatus.PENDING.value, not_before=not_before)
+                .where(id_among(self.session, R.id, row_ids))
+                .values(status=RecipientStatus.PENDING.value, not_before=not_before),
+                execution_options=UNSYNCED,
             )
 
     def give_up(self, row_id: int, status: RecipientStatus, code: int | None, reason: str | None) -> None:
         self.session.execute(
-            update(BroadcastRecipient).where(R.id == row_id).values(status=status.value, error_code=code, error=reason)
+            update(BroadcastRecipient).where(R.id == row_id).values(status=status.value, error_code=code, error=reason),
+            execution_options=UNSYNCED,
         )
 
     def requeue_interrupted(self, expired_before: datetime | None = None) -> int:
@@ -293,7 +303,9 @@ class BroadcastRepository:
         query = update(BroadcastRecipient).where(R.status == RecipientStatus.SENDING.value, R.broadcast_id.in_(sending))
         if expired_before is not None:
             query = query.where(or_(R.not_before.is_(None), R.not_before < expired_before))
-        result = self.session.execute(query.values(status=RecipientStatus.PENDING.value, not_before=None))
+        result = self.session.execute(
+            query.values(status=RecipientStatus.PENDING.value, not_before=None), execution_options=UNSYNCED
+        )
         return result.rowcount
 
     def touch(self, broadcast_ids: Iterable[int]) -> None:
@@ -323,12 +335,19 @@ class BroadcastRepository:
     # --- reports and nudges
 
     def dirty_reports(self, limit: int = 50) -> list[Broadcast]:
+        """Broadcasts whose report needs a refresh, locked until the refresh commits.
+
+        The lock makes a settle that finishes meanwhile wait to mark the report dirty again, after
+        the refresh has cleared the flag; without it the refresh would clear the settle's mark and
+        the report would keep the old tally for good. Another process's refresh skips them.
+        """
         return list(
             self.session.scalars(
                 select(Broadcast)
                 .where(Broadcast.community_id == self.community_id, Broadcast.report_dirty.is_(True))
                 .order_by(Broadcast.id)
                 .limit(limit)
+                .with_for_update(skip_locked=True)
             )
         )
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, aliased
 
 from fsm_bot.storage.models import Community, OutgoingMessage, OutgoingStatus
 from fsm_bot.storage.random_ids import HALF, RandomIdRange, random_id_for
+from fsm_bot.storage.repositories._ids import id_among
 from fsm_bot.storage.types import utcnow
 
 # random_id_for(base, id, REPLIES) in SQL: (base + id) % (HALF - 1) + 1
@@ -190,7 +191,7 @@ class OutboxRepository:
         after it (with the same random_id, so VK drops the copy it already has)."""
         self.session.execute(
             update(OutgoingMessage)
-            .where(OutgoingMessage.id.in_(list(row_ids)))
+            .where(id_among(self.session, OutgoingMessage.id, row_ids))
             .values(
                 status=OutgoingStatus.SENDING.value,
                 attempts=OutgoingMessage.attempts + 1,
@@ -222,8 +223,9 @@ class OutboxRepository:
         if ids:
             self.session.execute(
                 update(OutgoingMessage)
-                .where(OutgoingMessage.id.in_(ids))
+                .where(id_among(self.session, OutgoingMessage.id, ids))
                 .values(status=OutgoingStatus.PENDING.value, not_before=not_before)
+                .execution_options(synchronize_session=False)
             )
 
     def requeue_interrupted(self, expired_before: datetime | None = None) -> int:
