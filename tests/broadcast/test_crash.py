@@ -43,6 +43,16 @@ def seed(database_url: str, community_id: int, headman: int, students: list[int]
     database.dispose()
 
 
+def confirm_group_broadcast(sandbox: SandboxClient, headman: int, parts: list[str]) -> dict:
+    """The headman composes `parts` for his group through the dialog; returns the confirmation message."""
+    say(sandbox, headman, "рассылка", expect=1)
+    for part in parts:
+        added = say(sandbox, headman, part)[-1]
+    [who] = press(sandbox, headman, added, "Готово")
+    [options] = press(sandbox, headman, who, "Моей группе (ИВТ-101)")
+    return press(sandbox, headman, options, "Далее", expect=5)[-1]
+
+
 def test_kill_9_during_a_2000_recipient_delivery_sends_every_copy_once(
     sandbox: SandboxClient,
     bot_process: BotProcess,
@@ -52,12 +62,7 @@ def test_kill_9_during_a_2000_recipient_delivery_sends_every_copy_once(
     students = [sandbox.add_user(f"Имя{n}", f"Студент{n:04d}")["id"] for n in range(RECIPIENTS)]
     seed(database_url, sandbox.group_id, headman, students)
     bot_process.start()
-    say(sandbox, headman, "рассылка", expect=1)
-    for part in PARTS:
-        added = say(sandbox, headman, part)[-1]
-    [who] = press(sandbox, headman, added, "Готово")
-    [options] = press(sandbox, headman, who, "Моей группе (ИВТ-101)")
-    confirm = press(sandbox, headman, options, "Далее", expect=5)[-1]
+    confirm = confirm_group_broadcast(sandbox, headman, PARTS)
     sandbox.inject_fault("execute", 10, count=2)  # the first tries fail: the delivery is under way, not done
     sandbox.press(headman, confirm["id"], "Отправить")
     wait_until(lambda: sandbox.stats()["delivered"] >= RECIPIENTS + 12, timeout=60, what="the first part out")

@@ -24,6 +24,7 @@ from fsm_bot.sandbox.client import SandboxClient
 from fsm_bot.sandbox.fixtures import start_sandbox_server
 from fsm_bot.storage import Database
 from fsm_bot.storage.models import Dialog, Member, ProcessedEvent
+from tests.broadcast.test_crash import confirm_group_broadcast
 from tests.broadcast.test_crash import seed as seed_broadcast_group
 from tests.broadcast.test_dialog import report_of
 from tests.engine.conftest import TEST_FLOWS
@@ -142,12 +143,7 @@ def test_a_5000_recipient_broadcast_by_two_workers_reaches_everyone_once_despite
         vk={"tokens": sandbox.community()["tokens"][:1], "rps_limit": 2},
     )
     parts = ["Первая часть: сессия с 10 января.", "Вторая часть: экзамены.", "Третья часть: допуски."]
-    say(sandbox, headman, "рассылка")
-    for part in parts:
-        added = say(sandbox, headman, part)[-1]
-    [who] = press(sandbox, headman, added, "Готово")
-    [options] = press(sandbox, headman, who, "Моей группе (ИВТ-101)")
-    confirm = press(sandbox, headman, options, "Далее", expect=5)[-1]
+    confirm = confirm_group_broadcast(sandbox, headman, parts)
     sandbox.inject_fault("execute", 10, count=2)  # the first tries fail: the delivery is under way when we kill
     sandbox.press(headman, confirm["id"], "Отправить")
     wait_until(lambda: sandbox.stats()["delivered"] >= 2500, 60, "the first copies out")
