@@ -88,7 +88,7 @@ class Bot:
                 Leadership(
                     database,
                     on_elected=self._elected_alone,
-                    on_lost=self._fail,
+                    on_lost=lambda error: self.scheduler.pause(),
                     on_request=self.serve_request,
                     check_seconds=settings.engine.leader_check_seconds,
                 ),

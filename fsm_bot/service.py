@@ -103,8 +103,7 @@ class Service:
             bot.lead()
 
     def _lost(self, error: Exception) -> None:
-        # The process exits (and its supervisor starts it again) rather than risk a second scheduler.
-        self.failure = error
+        self.scheduler.pause()  # until this process leads again (Leadership keeps trying)
 
     def _request(self, payload: str) -> None:
         for bot in self.bots:

@@ -31,8 +31,9 @@ DEFAULT_CHECK_SECONDS = 2.0
 
 
 class Leadership:
-    """Try to lead; call `on_elected` once when this process becomes the leader, `on_request` with
-    each payload another process sent to the leader, and `on_lost` if leadership cannot be kept."""
+    """Try to lead; call `on_elected` each time this process becomes the leader, `on_lost` when it
+    stops being it (its connection broke; it keeps trying to lead again), and `on_request` with each
+    payload another process sent to the leader."""
 
     def __init__(
         self,
@@ -96,16 +97,15 @@ class Leadership:
             except Exception as error:
                 if self._stop.is_set():
                     return
-                if self.leading.is_set():
-                    # Another process may take the lock the moment our connection is gone: stop
-                    # scheduling rather than risk two schedulers.
-                    log.error("scheduler leadership lost: %s", error)
-                    self.leading.clear()
-                    self._close()
-                    self.on_lost(error)
-                    return
-                log.warning("leadership check failed (%s); trying again", type(error).__name__)
                 self._close()
+                if self.leading.is_set():
+                    # The lock went with the connection (a database restart, a network cut), and
+                    # another process may hold it already: stop scheduling, then try to lead again.
+                    log.error("this process no longer runs the scheduler (%s); trying to take it again", error)
+                    self.leading.clear()
+                    self.on_lost(error)
+                else:
+                    log.warning("leadership check failed (%s); trying again", type(error).__name__)
                 self._stop.wait(self.check_seconds)
 
     def _try_lock(self) -> bool:

@@ -16,6 +16,7 @@ from typing import Any
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING, STATE_STOPPED
 from sqlalchemy import Engine
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,16 @@ class BotScheduler:
         )
 
     def start(self) -> None:
-        self.scheduler.start()
+        """Start, or resume after `pause` (this process leads again)."""
+        if self.scheduler.state == STATE_PAUSED:
+            self.scheduler.resume()
+        elif self.scheduler.state == STATE_STOPPED:
+            self.scheduler.start()
+
+    def pause(self) -> None:
+        """Stop running jobs but keep the scheduler: this process no longer leads, and may again."""
+        if self.scheduler.state == STATE_RUNNING:
+            self.scheduler.pause()
 
     def stop(self) -> None:
         if self.scheduler.running:

@@ -13,8 +13,10 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING
+from sqlalchemy import text, update
 
+from fsm_bot.scheduler import BotScheduler
 from fsm_bot.scheduler.leadership import Leadership
 from fsm_bot.storage import Database
 from fsm_bot.storage.migrate import upgrade_to_head
@@ -209,3 +211,41 @@ def test_a_settle_during_a_report_refresh_marks_the_report_dirty_again(shared: D
     settle.join(10)
     assert touched.is_set()
     assert shared.transaction(lambda session: session.get(Broadcast, broadcast_id).report_dirty) is True
+
+
+def test_a_leader_whose_connection_breaks_stops_scheduling_and_leads_again(shared: Database) -> None:
+    elected: list[int] = []
+    lost: list[Exception] = []
+    leadership = Leadership(
+        Database(shared.url), on_elected=lambda: elected.append(1), on_lost=lost.append, check_seconds=0.2
+    )
+    try:
+        leadership.start()
+        assert elected == [1]
+        backend = leadership._connection.info.backend_pid
+        # What a database restart or a network cut does to the lock's connection.
+        shared.transaction(lambda session: session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend}))
+        deadline = time.monotonic() + 10
+        while len(elected) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(lost) == 1  # it noticed, stopped scheduling...
+        assert elected == [1, 1] and leadership.leading.is_set()  # ...and took the lock again
+    finally:
+        leadership.stop()
+        leadership.database.dispose()
+
+
+def test_the_scheduler_pauses_while_another_process_leads_and_resumes_with_its_jobs(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    database = Database(f"sqlite:///{tmp_path / 'bot.db'}")
+    scheduler = BotScheduler(database.engine, "Europe/Moscow")
+    try:
+        scheduler.start()
+        scheduler.every("tick", time.time, 3600)
+        scheduler.pause()
+        assert scheduler.scheduler.state == STATE_PAUSED
+        scheduler.start()  # leads again
+        assert scheduler.scheduler.state == STATE_RUNNING
+        assert scheduler.job_ids() == ["tick"]
+    finally:
+        scheduler.stop()
+        database.dispose()
