@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, or_, select, text, update
+from sqlalchemy import delete, exists, func, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from fsm_bot.storage.models import LongPollCursor, ProcessedEvent
@@ -75,18 +75,25 @@ class InboxRepository:
         now = utcnow()
         event, earlier = ProcessedEvent, aliased(ProcessedEvent)
         free = or_(event.claimed_until.is_(None), event.claimed_until < now)
+        # The user's oldest unhandled event, as a subquery run per candidate: PostgreSQL looks it up
+        # in the partial index whatever its statistics say (NOT EXISTS could be planned as a scan
+        # of the whole backlog per candidate right after a burst filled the table).
+        oldest = (
+            select(func.min(earlier.id))
+            .where(
+                earlier.community_id == event.community_id,
+                earlier.user_id == event.user_id,
+                earlier.handled_at.is_(None),
+            )
+            .scalar_subquery()
+        )
         heads = self.session.execute(
             select(event.id, event.user_id)
             .where(
                 event.community_id == self.community_id,
                 event.handled_at.is_(None),
                 free,
-                ~exists().where(
-                    earlier.community_id == event.community_id,
-                    earlier.user_id == event.user_id,
-                    earlier.handled_at.is_(None),
-                    earlier.id < event.id,
-                ),
+                or_(event.user_id.is_(None), event.id == oldest),
             )
             .order_by(event.id)
             .limit(limit)

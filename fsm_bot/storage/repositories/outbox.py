@@ -4,7 +4,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy import text as text_sql
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, aliased
@@ -175,14 +175,20 @@ class OutboxRepository:
         )
         if lock and self.session.get_bind().dialect.name == "postgresql":
             earlier = aliased(OutgoingMessage)
-            query = query.where(
-                ~exists().where(
+            # The person's oldest unsent row, as a subquery run per candidate: PostgreSQL looks it
+            # up in the partial index whatever its statistics say. (NOT EXISTS was planned as a
+            # scan of every open row per candidate when the table had just filled: 2.6 s a claim.)
+            oldest_open = (
+                select(func.min(earlier.id))
+                .where(
                     earlier.community_id == OutgoingMessage.community_id,
                     earlier.peer_id == OutgoingMessage.peer_id,
-                    earlier.status.in_(OPEN_STATUSES),
-                    earlier.id < OutgoingMessage.id,
+                    # Written into the SQL, not bound, so that it matches the index's predicate.
+                    earlier.status.in_(bindparam("open", OPEN_STATUSES, expanding=True, literal_execute=True)),
                 )
-            ).with_for_update(skip_locked=True)
+                .scalar_subquery()
+            )
+            query = query.where(OutgoingMessage.id == oldest_open).with_for_update(skip_locked=True)
         return list(self.session.execute(query))
 
     def mark_sending(self, row_ids: Sequence[int], random_id: int, lease_until: datetime) -> None:
