@@ -58,6 +58,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.scale.cluster
 
+from _databases import postgres_schema
 from _results import percentile, record
 from _world import World, serve_commands
 from sqlalchemy import create_engine, func, insert, select, text
@@ -330,22 +331,16 @@ class Span:
 
 
 def schema_urls(server_url: str) -> tuple[str, str, str, Callable[[], None]]:
-    """A fresh schema bench_scale_<random>: the bot's URL, this process's URL, the bot's application_name, a drop."""
-    server_url = normalize_url(server_url)
-    tag = uuid.uuid4().hex[:10]
-    schema, application_name = f"bench_scale_{tag}", f"bench_scale_bot_{tag}"
-    admin = create_engine(server_url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    """A fresh schema: the bot's URL, this process's URL, the bot's application_name, a drop.
 
-    def drop() -> None:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    Each URL names its connections (application_name), so the bot's PostgreSQL backends can be
+    told apart in pg_stat_activity when their CPU is counted."""
+    schema_url, drop = postgres_schema(server_url)
+    tag = uuid.uuid4().hex[:10]
+    application_name = f"bench_scale_bot_{tag}"
 
     def url(name: str) -> str:
-        query = {"options": f"-csearch_path={schema}", "application_name": name}
-        return make_url(server_url).update_query_dict(query).render_as_string(hide_password=False)
+        return make_url(schema_url).update_query_dict({"application_name": name}).render_as_string(hide_password=False)
 
     return url(application_name), url(f"bench_scale_meter_{tag}"), application_name, drop
 
