@@ -100,7 +100,9 @@ class BroadcastQueue:
                 tuple(row.vk_id for row in chunk), random_id or next(fresh), part_content(parts[broadcast_id][part])
             )
             attempts = max(row.attempts for row in chunk) + 1
-            claimed.append(Claimed(unit, {row.vk_id: row.id for row in chunk}, attempts, owner=broadcast_id))
+            claimed.append(
+                Claimed(unit, {row.vk_id: row.id for row in chunk}, attempts, owner=broadcast_id, stage=part)
+            )
         broadcasts.mark_sending([(list(item.row_ids.values()), item.unit.random_id) for item in claimed], lease_until)
         taken = sum(len(item.row_ids) for item in claimed)
         usable = sum(row.vk_id not in busy_peers for row in rows)
@@ -110,19 +112,19 @@ class BroadcastQueue:
         self, session: Session, claimed: Sequence[Claimed], results: Sequence[list[PeerResult]], retry_at: RetryAt
     ) -> list[Delivery]:
         broadcasts = BroadcastRepository(session, self.community_id)
-        delivered: list[int] = []
+        delivered: dict[int, list[int]] = defaultdict(list)  # part -> rows it reached
         retry: list[int] = []
         deliveries = []
         for item, unit_results in zip(claimed, results, strict=True):
             for result in unit_results:
                 row_id = item.row_ids[result.peer_id]
                 if result.outcome is Outcome.SENT:
-                    delivered.append(row_id)
+                    delivered[item.stage].append(row_id)
                 elif result.outcome is Outcome.RETRY and item.attempts < MAX_ATTEMPTS:
                     retry.append(row_id)
                 else:
                     status = _FINAL.get(result.outcome, RecipientStatus.FAILED)
-                    broadcasts.give_up(row_id, status, result.error_code, result.error)
+                    broadcasts.give_up(row_id, status, result.error_code, result.error, part=item.stage)
                     deliveries.append(
                         Delivery(
                             self.name, row_id, result.peer_id, result.outcome, None, result.error_code, result.error

@@ -59,6 +59,7 @@ class Claimed:
     row_ids: dict[int, int]  # peer_id -> row id
     attempts: int
     owner: int | None = None  # what the rows belong to, for the queue's own book-keeping (a broadcast id)
+    stage: int = 0  # which part of the owner's message the rows were sent: a settle applies only at that part
 
 
 RetryAt = Callable[[int], datetime]

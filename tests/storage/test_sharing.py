@@ -16,6 +16,7 @@ import pytest
 from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING
 from sqlalchemy import text, update
 
+from fsm_bot.delivery.broadcasts import BroadcastQueue
 from fsm_bot.scheduler import BotScheduler
 from fsm_bot.scheduler.leadership import Leadership
 from fsm_bot.storage import Database
@@ -29,6 +30,8 @@ from fsm_bot.storage.repositories import (
     ReceivedEvent,
 )
 from fsm_bot.storage.types import utcnow
+from fsm_bot.vk.errors import Outcome
+from fsm_bot.vk.sending import PeerResult
 
 GROUP = 227000001
 LEASE = timedelta(seconds=30)
@@ -249,3 +252,37 @@ def test_the_scheduler_pauses_while_another_process_leads_and_resumes_with_its_j
     finally:
         scheduler.stop()
         database.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+def test_a_batch_sent_twice_after_its_lease_ran_out_moves_its_recipients_on_one_part_only(database: Database) -> None:
+    """A sender outlives its lease; another takes the rows over and sends them again (same random_id,
+    so VK drops the repeat). Both settle: the recipients must get part 2 next, not skip it."""
+    database.transaction(lambda session: CommunityRepository(session).ensure(GROUP))
+    parts = [{"text": "one"}, {"text": "two"}, {"text": "three"}]
+    database.transaction(
+        lambda session: BroadcastRepository(session, GROUP).create(
+            1, "group", "ИВТ-101", parts, False, [(10, "Иван"), (11, "Пётр")], None
+        )
+    )
+    queue = BroadcastQueue(GROUP)
+
+    def claim() -> list:  # type: ignore[type-arg]
+        claimed, _ = database.transaction(lambda session: queue.claim(session, set(), utcnow() + LEASE))
+        return claimed
+
+    def settle(claimed: list) -> None:  # type: ignore[type-arg]
+        results = [[PeerResult(peer, Outcome.SENT) for peer in item.unit.peer_ids] for item in claimed]
+        database.transaction(lambda session: queue.settle(session, claimed, results, lambda attempts: utcnow()))
+
+    slow = claim()
+    database.transaction(  # the slow sender's lease runs out; another sender takes the rows over
+        lambda session: BroadcastRepository(session, GROUP).requeue_interrupted(utcnow() + timedelta(hours=1))
+    )
+    fast = claim()
+    assert [item.unit.random_id for item in fast] == [item.unit.random_id for item in slow]
+    settle(fast)
+    settle(slow)  # late, and for a part already settled
+    again = claim()
+    assert [item.unit.content.text for item in again] == ["two"]
+    assert sorted(peer for item in again for peer in item.unit.peer_ids) == [10, 11]

@@ -7,7 +7,7 @@ broadcast, reading a report) is small and uses the ORM.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -258,42 +258,57 @@ class BroadcastRepository:
                 execution_options=UNSYNCED,
             )
 
-    def part_delivered(self, row_ids: Sequence[int], parts_total: dict[int, int]) -> None:
-        """A part reached these rows: the next part is due, or the copy is complete."""
-        if not row_ids:
-            return
-        self.session.execute(
-            update(BroadcastRecipient)
-            .where(id_among(self.session, R.id, row_ids))
-            .values(
-                parts_sent=R.parts_sent + 1,
-                random_id=0,
-                attempts=0,
-                not_before=None,  # it held the lease while sending; the next part is due at once
-                status=case(
-                    *[
-                        (R.broadcast_id == broadcast_id, _after_part(total))
-                        for broadcast_id, total in parts_total.items()
-                    ],
-                    else_=RecipientStatus.PENDING.value,
+    def part_delivered(self, rows_by_part: Mapping[int, Sequence[int]], parts_total: dict[int, int]) -> None:
+        """A part reached these rows (part -> row ids): the next part is due, or the copy is complete.
+
+        Only rows still sending that very part move on. A request that outlived its lease may have
+        been sent again by another sender (VK dropped the repeat); both then settle, and without
+        this fence the second settle would skip the recipient's next part.
+        """
+        for part, row_ids in rows_by_part.items():
+            if not row_ids:
+                continue
+            self.session.execute(
+                update(BroadcastRecipient)
+                .where(
+                    id_among(self.session, R.id, row_ids),
+                    R.status == RecipientStatus.SENDING.value,
+                    R.parts_sent == part,
+                )
+                .values(
+                    parts_sent=R.parts_sent + 1,
+                    random_id=0,
+                    attempts=0,
+                    not_before=None,  # it held the lease while sending; the next part is due at once
+                    status=case(
+                        *[
+                            (R.broadcast_id == broadcast_id, _after_part(total))
+                            for broadcast_id, total in parts_total.items()
+                        ],
+                        else_=RecipientStatus.PENDING.value,
+                    ),
                 ),
-            ),
-            execution_options=UNSYNCED,
-        )
+                execution_options=UNSYNCED,
+            )
 
     def retry_later(self, row_ids: Sequence[int], not_before: datetime) -> None:
+        """Rows this sender was sending go back to the queue (those another sender settled meanwhile stay)."""
         if row_ids:
             self.session.execute(
                 update(BroadcastRecipient)
-                .where(id_among(self.session, R.id, row_ids))
+                .where(id_among(self.session, R.id, row_ids), R.status == RecipientStatus.SENDING.value)
                 .values(status=RecipientStatus.PENDING.value, not_before=not_before),
                 execution_options=UNSYNCED,
             )
 
-    def give_up(self, row_id: int, status: RecipientStatus, code: int | None, reason: str | None) -> None:
+    def give_up(
+        self, row_id: int, status: RecipientStatus, code: int | None, reason: str | None, part: int | None = None
+    ) -> None:
+        query = update(BroadcastRecipient).where(R.id == row_id, R.status == RecipientStatus.SENDING.value)
+        if part is not None:
+            query = query.where(R.parts_sent == part)
         self.session.execute(
-            update(BroadcastRecipient).where(R.id == row_id).values(status=status.value, error_code=code, error=reason),
-            execution_options=UNSYNCED,
+            query.values(status=status.value, error_code=code, error=reason), execution_options=UNSYNCED
         )
 
     def requeue_interrupted(self, expired_before: datetime | None = None) -> int:
