@@ -103,6 +103,10 @@ async def method_endpoint(request: Request) -> Response:
         return answer(dict(result) if isinstance(result, ExecuteResult) else {"response": result})
     except ValueError:  # execute returned a number JSON cannot carry (1e999)
         return answer(error_body(VkError(13, "result is not valid JSON"), method, values))
+    except RecursionError:  # nesting.py bounds what comes in; this is the last line, a 500 never
+        logger.exception("sandbox bug in %s: the answer is nested too deeply", method)
+        sandbox.internal_errors += 1
+        return answer(error_body(VkError(10), method, values))
 
 
 def answer(body: dict[str, Any]) -> Response:

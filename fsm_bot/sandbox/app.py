@@ -11,6 +11,7 @@ from starlette.types import ASGIApp
 
 from . import control, control_users, playground
 from .api import answer, method_endpoint
+from .control_guard import ControlGuard
 from .control_input import ControlError, control_error_handler
 from .errors import VkError, error_body
 from .longpoll import poll_endpoint
@@ -54,4 +55,4 @@ def create_app(sandbox: Sandbox) -> ASGIApp:
         exception_handlers={ControlError: control_error_handler, HTTPException: _http_error},
     )
     app.state.sandbox = sandbox
-    return ConnectionAccess(app)
+    return ConnectionAccess(ControlGuard(app))

@@ -1,4 +1,4 @@
-"""The ``attachment`` parameter: a comma list of ``<type><owner_id>_<id>[_<access_key>]``."""
+"""The ``attachment`` parameter (``<type><owner_id>_<id>[_<access_key>]``, comma separated); safe links in objects."""
 
 from __future__ import annotations
 
@@ -35,3 +35,32 @@ def parse_attachments(raw: str, lookup: Lookup) -> list[dict[str, Any]]:
                 obj["access_key"] = access_key
         attachments.append({"type": kind, kind: obj})
     return attachments
+
+
+#: Fields of VK objects that hold a link: ``url`` (docs, photo sizes, links), ``src`` (doc previews),
+#: ``photo_130`` and the like (older photo sizes), ``*_url`` (``preview_url``, ``upload_url``, ...).
+_URL_FIELDS = frozenset({"url", "src", "link", "href", "player"})
+#: What the playground may make a link or an image of: http(s) URLs, or a path on the sandbox itself
+#: (``/upload/files/...``). ``javascript:``, ``data:``, ``vbscript:``... would run or render in its page.
+_SAFE_URL = re.compile(r"(?i:https?)://[^\x00-\x20\x7f]*|/(?![/\\])[^\x00-\x1f\x7f]*|")
+
+
+def _is_url_field(name: str) -> bool:
+    return name in _URL_FIELDS or name.endswith("_url") or name.startswith("photo_")
+
+
+def unsafe_url(value: Any, where: str) -> str | None:
+    """The first link in ``value`` (an attachment or a message object, walked to any depth) that is not an
+    http(s) URL or a sandbox path, as ``"<path>: <url>"``; None when all are safe."""
+    stack: list[tuple[Any, str]] = [(value, where)]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, dict):
+            for key, child in item.items():
+                name = f"{path}.{key}"
+                if isinstance(child, str) and _is_url_field(str(key)) and not _SAFE_URL.fullmatch(child):
+                    return f"{name}: {child[:100]!r}"
+                stack.append((child, name))
+        elif isinstance(item, list):
+            stack.extend((child, f"{path}[{index}]") for index, child in enumerate(item))
+    return None

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from . import nesting
 from .state import Sandbox
 
 MISSING: Any = object()
@@ -33,8 +33,10 @@ async def read_json(request: Request, *, allowed: frozenset[str] | None = None) 
     if not raw.strip():
         return {}
     try:
-        body = json.loads(raw)
-    except (ValueError, RecursionError):
+        body = nesting.loads(raw)
+    except nesting.TooDeep:
+        raise ControlError(f"the body is nested deeper than {nesting.MAX_DEPTH} levels") from None
+    except ValueError:
         raise ControlError("the body is not valid JSON") from None
     if not isinstance(body, dict):
         raise ControlError("the body must be a JSON object")

@@ -9,8 +9,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from . import nesting
 from .actions import ActionError, change_user, create_chat, press, write
-from .attachments import parse_attachments
+from .attachments import parse_attachments, unsafe_url
 from .control_input import ControlError, path_int, query_int, read_json, sandbox_of, take
 from .errors import VkError
 from .model import CHAT_PEER_BASE, MANAGER_ROLES, Chat, Message, User
@@ -110,7 +111,7 @@ async def _message_input(request: Request, sandbox: Sandbox, extra: frozenset[st
     payload = take(body, "payload", (str, dict, list), None, nullable=True)
     if isinstance(payload, str):
         try:
-            json.loads(payload)
+            nesting.loads(payload)
         except ValueError:
             raise ControlError("payload must be JSON (a string holding JSON, or an object)") from None
     elif payload is not None:
@@ -129,6 +130,9 @@ async def _message_input(request: Request, sandbox: Sandbox, extra: frozenset[st
     fwd = take(body, "fwd_messages", list, [])
     if not all(isinstance(m, dict) for m in fwd):
         raise ControlError("fwd_messages must be message objects")
+    unsafe = unsafe_url(attachments, "attachments") or unsafe_url(fwd, "fwd_messages")
+    if unsafe:
+        raise ControlError(f"links must be http(s) URLs or paths of the sandbox; {unsafe} is neither")
     if not (text or attachments or fwd):
         raise ControlError("a message needs text, attachments or fwd_messages")
     return {"body": body, "text": text, "payload": payload, "attachments": attachments, "fwd_messages": fwd}

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
+import re
 from typing import Any
 
+from . import nesting
 from .errors import VkError
 
 MAX_ROW_BUTTONS = 5
@@ -16,6 +17,8 @@ ACTION_TYPES = frozenset({"text", "callback", "open_link", "location", "vkpay", 
 #: VK draws these across the whole row, so they must be alone in it (vk_api.keyboard enforces the same).
 FULL_WIDTH = frozenset({"location", "vkpay", "open_app"})
 NEEDS_LABEL = frozenset({"text", "callback", "open_link", "open_app"})
+#: The sandbox's decision (README): the playground opens these links, so ``javascript:`` and the like are refused.
+_WEB_LINK = re.compile(r"(?i:https?)://[^\x00-\x20\x7f]+")
 
 
 def _bad(detail: str) -> VkError:
@@ -25,8 +28,8 @@ def _bad(detail: str) -> VkError:
 def parse_keyboard(raw: str) -> dict[str, Any]:
     """The keyboard object from the ``keyboard`` parameter, checked; ``{"buttons": []}`` hides the keyboard."""
     try:
-        keyboard = json.loads(raw)
-    except (ValueError, RecursionError):
+        keyboard = nesting.loads(raw)
+    except ValueError:
         raise _bad("keyboard is not a valid JSON") from None
     if not isinstance(keyboard, dict):
         raise _bad("keyboard must be an object")
@@ -70,6 +73,8 @@ def _check_button(button: Any, *, alone: bool) -> None:
         raise _bad(f"label is longer than {MAX_LABEL} characters")
     if kind == "open_link" and not isinstance(action.get("link"), str):
         raise _bad("an open_link button needs a link")
+    if kind == "open_link" and not _WEB_LINK.fullmatch(action["link"]):
+        raise _bad("an open_link button's link must be an http(s) URL")
     if kind == "vkpay" and not isinstance(action.get("hash"), str):
         raise _bad("a vkpay button needs a hash")
     if kind == "open_app" and (isinstance(action.get("app_id"), bool) or not isinstance(action.get("app_id"), int)):
@@ -79,8 +84,8 @@ def _check_button(button: Any, *, alone: bool) -> None:
         if not isinstance(payload, str) or len(payload) > MAX_PAYLOAD:
             raise _bad(f"payload must be a JSON string of at most {MAX_PAYLOAD} characters")
         try:
-            json.loads(payload)
-        except (ValueError, RecursionError):
+            nesting.loads(payload)
+        except ValueError:
             raise _bad("payload must be valid JSON") from None
 
 

@@ -10,6 +10,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from . import nesting
 from .errors import invalid_param
 
 INT32_MIN = -(2**31)
@@ -111,8 +112,8 @@ class Params:
         if raw == "":
             return None
         try:
-            return json.loads(raw)
-        except (ValueError, RecursionError):
+            return nesting.loads(raw)
+        except ValueError:
             raise invalid_param(f"{name} is not a valid JSON") from None
 
 

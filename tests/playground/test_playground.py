@@ -203,3 +203,49 @@ def test_a_newcomer_made_on_the_page_meets_onboarding(open_page, playground: Pla
     page.locator("#keyboard").get_by_role("button", name="Начать", exact=True).click()
     question = bot_message(page, "Из какой вы группы?")
     expect(question.get_by_role("button", name="ИВТ-101")).to_be_visible()
+
+
+def test_a_javascript_document_never_becomes_a_link(open_page, playground: Playground) -> None:
+    """Issue 15: a user's "document" at a javascript: URL ran in the page when clicked.
+
+    The sandbox refuses such a link (first line); the page's own drawing, handed one anyway (second line),
+    shows the document as text: no link, no image, and clicking it runs nothing.
+    """
+    student = demo("Максим Михайлов")
+    evil = {"type": "doc", "doc": {"id": 1, "owner_id": student.id, "title": "evil.txt", "url": "javascript:ran()"}}
+    answer = requests.post(
+        f"{playground.url}/sandbox/users/{student.id}/send", json={"text": "x", "attachments": [evil]}, timeout=5
+    )
+    assert answer.status_code == 400, answer.text
+
+    page = open_page()
+    be(page, "Максим Михайлов")
+    page.evaluate(
+        """async () => {
+            window.ran = () => { window.scriptRan = true; };
+            const { attachmentNode } = await import("/playground/bubbles.js");
+            const { keyboardNode } = await import("/playground/keyboards.js");
+            const doc = (url) => ({ type: "doc", doc: { title: `doc ${url}`, url } });
+            const photo = (url) => ({ type: "photo", photo: { sizes: [{ url }] } });
+            const button = { action: { type: "open_link", label: "evil link", link: "javascript:ran()" } };
+            const unsafe = ["javascript:ran()", " JavaScript:ran()", "java\\tscript:ran()", "data:text/html,x"];
+            const probe = document.createElement("section");
+            probe.id = "probe";
+            probe.append(
+                ...unsafe.map((url) => attachmentNode(doc(url))),
+                attachmentNode(photo("javascript:ran()")),
+                attachmentNode(doc("/upload/files/ok")),
+                keyboardNode({ buttons: [[button]] }, () => {}),
+            );
+            document.body.append(probe);
+        }"""
+    )
+    probe = page.locator("#probe")
+    expect(probe.locator(".attachment")).to_have_count(6)
+    expect(probe.locator("a")).to_have_count(1)  # only the sandbox's own file is a link
+    expect(probe.locator("a")).to_have_attribute("href", "/upload/files/ok")
+    expect(probe.locator("[href^='javascript' i], [href^='data' i], [href*='script' i]")).to_have_count(0)
+    expect(probe.get_by_role("button", name="evil link")).to_be_disabled()  # open_link would window.open it
+    page.evaluate("document.querySelectorAll('#probe .attachment').forEach((node) => node.click())")
+    page.wait_for_timeout(300)  # a followed javascript: link runs as a task after the click; give it one
+    assert page.evaluate("window.scriptRan === undefined")

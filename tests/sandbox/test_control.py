@@ -9,6 +9,7 @@ from vk_api.keyboard import VkKeyboard
 from fsm_bot.sandbox import DEMO_STREAM, SandboxError
 
 GROUP_ID = 227000001
+JSON = {"content-type": "application/json"}
 
 
 def test_community(sandbox):
@@ -163,7 +164,7 @@ def test_bad_input_is_a_4xx_json_error(sandbox, method, path, body, status):
 def test_malformed_json_and_bad_messages_are_400(sandbox):
     student = sandbox.add_user()["id"]
     for data in (b"{", b"\xff\xfe", b"[]", b'"text"'):
-        answer = requests.post(f"{sandbox.url}/sandbox/users/{student}/send", data=data, timeout=5)
+        answer = requests.post(f"{sandbox.url}/sandbox/users/{student}/send", data=data, headers=JSON, timeout=5)
         assert answer.status_code == 400, data
     for body in (
         {"text": ""},

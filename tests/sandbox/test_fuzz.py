@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from fsm_bot.sandbox.methods import METHODS
 
+JSON = {"content-type": "application/json"}  # the control API takes JSON bodies only (control_guard.py)
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 PARAM_NAMES = [
     "peer_id",
@@ -227,7 +228,9 @@ def test_garbage_control_requests_get_4xx_json(sandbox, method, path, body, x, s
     user = sandbox.users()[0]["id"] if sandbox.users() else sandbox.add_user()["id"]
     path = path.format(u=user, c=2_000_000_001, x=x)
     params = {"since": since} if since is not None else None
-    response = requests.request(method, f"{sandbox.url}/sandbox/{path}", data=body, params=params, timeout=10)
+    response = requests.request(
+        method, f"{sandbox.url}/sandbox/{path}", data=body, params=params, headers=JSON, timeout=10
+    )
     assert response.status_code < 500, response.text
     if response.status_code >= 400:
         assert isinstance(response.json()["error"], str)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import nesting
 from ..errors import VkError
 from ..params import Params, to_param
 from ..vkscript import parse
@@ -31,7 +32,10 @@ def execute(call: Call) -> ExecuteResult:
         return dispatch(inner, method, inner.params)
 
     interpreter = Interpreter(api)
-    result = ExecuteResult(response=interpreter.run(program))
+    value = interpreter.run(program)
+    if nesting.depth(value) > nesting.MAX_DEPTH:  # a loop can nest a value far deeper than any literal
+        raise VkError(13, f"the result is nested deeper than {nesting.MAX_DEPTH} levels")
+    result = ExecuteResult(response=value)
     if interpreter.errors:
         result["execute_errors"] = interpreter.errors
     return result

@@ -16,6 +16,7 @@ from .base import Call
 MAX_TEXT = 4096
 MAX_PEERS = 100
 FORWARDED_FIELDS = ("id", "date", "from_id", "text", "attachments", "conversation_message_id", "peer_id")
+MAX_FORWARD_DEPTH = 45  # VK's message object: "fwd_messages" nest at most 45 levels
 
 
 @dataclass
@@ -38,13 +39,30 @@ def forwarded_view(message: Message) -> dict[str, Any]:
     """A message as it appears inside ``fwd_messages`` / ``reply_message``.
 
     A forwarded message keeps its own forwards (VK nests them), so forwarding a message that
-    carries forwards passes all of them on.
+    carries forwards passes them on, down to VK's 45 levels: without that bound a bot forwarding its
+    last message again and again would nest the chain until encoding an answer overflowed the stack.
     """
     view = message.vk_view()
     nested = {key: view[key] for key in FORWARDED_FIELDS}
-    if view.get("fwd_messages"):
-        nested["fwd_messages"] = view["fwd_messages"]
+    inner = _trimmed(view.get("fwd_messages") or [], MAX_FORWARD_DEPTH - 1)
+    if inner:
+        nested["fwd_messages"] = inner
     return nested
+
+
+def _trimmed(messages: list[Any], levels: int) -> list[Any]:
+    """``messages`` with their forwards cut ``levels`` levels down (recursion bounded by ``levels``)."""
+    if levels <= 0:
+        return []
+    kept = []
+    for message in messages:
+        if isinstance(message, dict) and message.get("fwd_messages"):
+            inner = _trimmed(message["fwd_messages"], levels - 1) if isinstance(message["fwd_messages"], list) else []
+            message = {key: value for key, value in message.items() if key != "fwd_messages"}
+            if inner:
+                message["fwd_messages"] = inner
+        kept.append(message)
+    return kept
 
 
 def read_text(call: Call) -> str:

@@ -1,13 +1,13 @@
 // One message of the chat as VK draws it: a bubble with text, attachments as labelled placeholders,
 // forwarded messages quoted, «ред.» after an edit, and the inline keyboard under a bot message.
 
-import { el } from "./dom.js";
+import { el, safeUrl } from "./dom.js";
 import { keyboardNode } from "./keyboards.js";
 import { formatSize, formatTime, T } from "./texts.js";
 
 function photoUrl(photo) {
   const sizes = photo.sizes || [];
-  return sizes.length ? sizes[sizes.length - 1].url : null;
+  return sizes.length ? safeUrl(sizes[sizes.length - 1].url) : null;
 }
 
 export function attachmentNode(attachment) {
@@ -24,9 +24,10 @@ export function attachmentNode(attachment) {
   }
   if (type === "doc") {
     const title = item.title || T.document;
+    const url = safeUrl(item.url); // a javascript: or data: "document" is shown, not linked
     return el(
-      item.url ? "a" : "div",
-      { class: "attachment attachment-doc", href: item.url, download: item.url ? title : null, dataset: { type } },
+      url ? "a" : "div",
+      { class: "attachment attachment-doc", href: url, download: url ? title : null, dataset: { type } },
       el("span", { class: "icon", "aria-hidden": "true" }, "📎"),
       el("span", {}, title, item.size !== undefined ? el("span", { class: "size" }, formatSize(item.size)) : null),
     );

@@ -1,6 +1,6 @@
 // VK keyboards as buttons: the inline ones under a bot message, the regular one under the input.
 
-import { el } from "./dom.js";
+import { el, safeUrl } from "./dom.js";
 import { T } from "./texts.js";
 
 const PRESSABLE = new Set(["text", "callback", "location"]); // what reaches the bot (the sandbox's press)
@@ -27,8 +27,8 @@ export function keyboardNode(keyboard, onPress) {
         node.textContent = label;
         if (PRESSABLE.has(action.type)) {
           node.addEventListener("click", () => onPress(rowIndex, colIndex, button, node));
-        } else if (action.type === "open_link") {
-          node.addEventListener("click", () => window.open(action.link, "_blank", "noopener"));
+        } else if (action.type === "open_link" && safeUrl(action.link)) {
+          node.addEventListener("click", () => window.open(safeUrl(action.link), "_blank", "noopener"));
         } else {
           node.disabled = true;
           node.title = T.userSideButton;
