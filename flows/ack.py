@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fsm_bot.engine import Context, Flow
 from fsm_bot.engine.broadcasting import PREVIEW, AckResult
+from fsm_bot.engine.inputs import parse_id
 
 flow = Flow(name="ack", description="ack.description", open_to_newcomers=True, in_menu=False)
 
@@ -20,7 +21,7 @@ def acknowledge(ctx: Context) -> None:
     value = str((ctx.event.payload or {}).get("b", ""))
     if value == PREVIEW:
         ctx.snackbar(ctx.t("ack.preview"))
-    elif not value.isdigit():
+    elif (recipient := parse_id(value)) is None:
         ctx.snackbar(ctx.t("ack.deleted"))
     else:
-        ctx.snackbar(ctx.t(ANSWERS[ctx.services.broadcasts.acknowledge(int(value))]))
+        ctx.snackbar(ctx.t(ANSWERS[ctx.services.broadcasts.acknowledge(recipient)]))

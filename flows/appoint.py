@@ -7,8 +7,12 @@ when a headman changes and nobody wants to redeploy the bot for it.
 from __future__ import annotations
 
 from fsm_bot.engine import Context, Flow, Role, Transition
+from fsm_bot.engine.inputs import parse_id
 
 ROLES = {"headman": Role.HEADMAN, "deputy": Role.DEPUTY, "student": Role.STUDENT}
+# VK's inline keyboard: at most 10 buttons in at most 6 rows (fsm_bot/vk/keyboards.py); more refuses the message.
+GROUP_BUTTONS = 10  # two to a row
+PEOPLE_SHOWN = 6  # one to a row: a name and a group need the width
 
 flow = Flow(
     name="appoint",
@@ -29,8 +33,9 @@ def ask_group(ctx: Context) -> None:
     if not groups:
         ctx.finish(ctx.t("appoint.no_groups"))
         return
-    buttons = [[ctx.option(name, name)] for name in groups] if len(groups) <= 10 else None
-    ctx.ask(ctx.t("appoint.ask_group"), buttons)
+    options = [ctx.option(name, name) for name in groups]
+    buttons = [options[index : index + 2] for index in range(0, len(options), 2)]
+    ctx.ask(ctx.t("appoint.ask_group"), buttons if len(groups) <= GROUP_BUTTONS else None)
 
 
 @flow.receives("group")
@@ -52,13 +57,16 @@ def ask_person(ctx: Context) -> None:
 
 @flow.receives("person")
 def got_person(ctx: Context) -> None:
-    if ctx.button is not None and ctx.button.isdigit():
-        person = ctx.services.member(int(ctx.button))
+    if ctx.button is not None and (vk_id := parse_id(ctx.button)) is not None:
+        person = ctx.services.member(vk_id)
         if person is not None:
             ctx.data["person"], ctx.data["name"] = person.vk_id, person.full_name or f"id{person.vk_id}"
             ctx.go("person_chosen")
             return
-    found = ctx.services.find_members(ctx.text)
+    if not ctx.text:  # a sticker or spaces: the question again, rather than every member of the stream
+        ctx.enter("person")
+        return
+    found = ctx.services.find_members(ctx.text, limit=PEOPLE_SHOWN)
     if not found:
         ctx.reply(ctx.t("appoint.nobody", query=ctx.text[:40]))
         return

@@ -7,6 +7,7 @@ every press, since a payload can name any id.
 from __future__ import annotations
 
 from fsm_bot.engine import Context, Flow, Role
+from fsm_bot.engine.inputs import parse_id
 
 unread = Flow(name="unread", description="unread.description", role=Role.DEPUTY, in_menu=False)
 resend = Flow(name="resend", description="resend.description", role=Role.DEPUTY, in_menu=False)
@@ -14,8 +15,9 @@ resend = Flow(name="resend", description="resend.description", role=Role.DEPUTY,
 
 def _broadcast_id(ctx: Context) -> int | None:
     value = str((ctx.event.payload or {}).get("b", ""))
-    if value.isdigit() and ctx.services.broadcasts.own(int(value)) is not None:
-        return int(value)
+    broadcast_id = parse_id(value)
+    if broadcast_id is not None and ctx.services.broadcasts.own(broadcast_id) is not None:
+        return broadcast_id
     return None
 
 

@@ -7,6 +7,7 @@ pressed must lead the very group the newcomer asked to join, or be a stream admi
 from __future__ import annotations
 
 from fsm_bot.engine import Context, Flow, Forbidden, Role
+from fsm_bot.engine.inputs import parse_id
 
 flow = Flow(
     name="membership",
@@ -19,10 +20,11 @@ flow = Flow(
 @flow.on_start
 def decide(ctx: Context) -> None:
     vk_id_text, _, answer = str((ctx.event.payload or {}).get("b", "")).partition(":")
-    if not vk_id_text.isdigit() or answer not in ("yes", "no"):
+    vk_id = parse_id(vk_id_text)
+    if vk_id is None or answer not in ("yes", "no"):
         ctx.finish(ctx.t("membership.bad_request"))
         return
-    newcomer = ctx.services.member(int(vk_id_text))
+    newcomer = ctx.services.member(vk_id)
     if newcomer is None or newcomer.status != "pending":
         ctx.finish(ctx.t("membership.already_decided"))
         return

@@ -5,8 +5,12 @@ wait for the group's headman to approve (unless settings approve everyone at onc
 from __future__ import annotations
 
 from fsm_bot.engine import Context, Flow, Role, Transition
+from fsm_bot.engine.inputs import clean_name
 
 MAX_GROUP_BUTTONS = 10  # an inline keyboard holds at most 10 buttons; more groups are typed
+# A group's name travels in its button's payload (VK: 255 characters at most, with the flow's keys);
+# the column holds 64. A longer name, from an older database, is typed instead.
+MAX_GROUP_NAME_IN_BUTTON = 64
 
 flow = Flow(
     name="onboarding",
@@ -29,6 +33,10 @@ def begin(ctx: Context) -> None:
         # Leaders and admins are placed by settings and sync; re-registering would demote them to pending.
         ctx.finish(ctx.t("onboarding.already_placed", group=ctx.member.study_group or "-"))
         return
+    if ctx.member.status == "pending" and ctx.member.study_group:
+        # One request at a time: each one writes to every leader of the group.
+        ctx.finish(ctx.t("onboarding.still_pending", group=ctx.member.study_group))
+        return
     ctx.enter("group")
 
 
@@ -38,7 +46,8 @@ def ask_group(ctx: Context) -> None:
     if not groups:
         ctx.finish(ctx.t("onboarding.no_groups"))
         return
-    buttons = [[ctx.option(name, name)] for name in groups[:MAX_GROUP_BUTTONS]] if len(groups) <= 10 else None
+    fit = len(groups) <= MAX_GROUP_BUTTONS and all(len(name) <= MAX_GROUP_NAME_IN_BUTTON for name in groups)
+    buttons = [[ctx.option(name, name)] for name in groups] if fit else None
     ctx.ask(ctx.t("onboarding.ask_group" if buttons else "onboarding.type_group"), buttons)
 
 
@@ -91,11 +100,11 @@ def ask_real_name(ctx: Context) -> None:
 
 @flow.receives("fix_name")
 def got_real_name(ctx: Context) -> None:
-    words = ctx.text.split()
-    if len(words) < 2 or any(len(word) > 50 for word in words):
+    name = clean_name(ctx.text)
+    if name is None:
         ctx.reply(ctx.t("onboarding.name_format"))
         return
-    ctx.data["last_name"], ctx.data["first_name"] = words[0], " ".join(words[1:])
+    ctx.data["last_name"], ctx.data["first_name"] = name
     ctx.go("fixed")
 
 

@@ -11,6 +11,7 @@ import re
 from datetime import time
 
 from fsm_bot.engine import Context, Flow, Transition
+from fsm_bot.engine.inputs import parse_int
 from fsm_bot.engine.timetabling import SubscriptionKind
 
 DIGEST_TIMES = ("19:00", "20:00", "21:00", "22:00")
@@ -127,10 +128,11 @@ def ask_lead(ctx: Context) -> None:
 @flow.receives("lead")
 def got_lead(ctx: Context) -> None:
     value = (ctx.button or ctx.text).strip()
-    if not value.isdigit() or not 1 <= int(value) <= 240:
+    minutes = parse_int(value, 1, 240)
+    if minutes is None:
         ctx.reply(ctx.t("reminders.bad_lead"))
         return
     kind = SubscriptionKind(ctx.data.get("kind", "before_first"))
-    ctx.services.timetable.subscribe(kind, lead_minutes=int(value))
-    ctx.reply(ctx.t(f"reminders.saved_{kind.value}", minutes=int(value)))
+    ctx.services.timetable.subscribe(kind, lead_minutes=minutes)
+    ctx.reply(ctx.t(f"reminders.saved_{kind.value}", minutes=minutes))
     ctx.go("saved")

@@ -175,7 +175,9 @@ class Bot:
             lambda name: self.texts("documents.upload_failed", name=name),
         )
         self.reports = ReportUpdater(self.database, self.community_id, self.texts, self.client)
-        self.dispatcher = Dispatcher(self.inbox, self._handle, self.settings.engine.workers, typing=self._typing)
+        self.dispatcher = Dispatcher(
+            self.inbox, self._handle, self.settings.engine.workers, typing=self._typing, set_aside=self._set_aside
+        )
         self.timekeeper = Timekeeper(
             self.settings, self.database, self.community_id, self.scheduler, self.inbox, self.texts, self.sender.wake
         )
@@ -384,6 +386,11 @@ class Bot:
                 self.client.call("messages.sendMessageEventAnswer", params)
             except VkCallError as error:
                 log.warning("callback answer for %d not sent: %s", incoming.user_id, error)
+
+    def _set_aside(self, event: QueuedEvent, error: BaseException, attempts: int) -> None:
+        assert self.handler is not None and self.sender is not None
+        self.handler.set_aside(event.row_id, error, attempts)
+        self.sender.wake()
 
     def _typing(self, peer_id: int) -> None:
         self.client.call("messages.setActivity", {"peer_id": peer_id, "type": "typing"})

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -20,6 +20,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    StringConstraints,
     ValidationError,
     field_validator,
     model_validator,
@@ -95,9 +96,13 @@ class GroupLeadersSettings(_Section):
     chat_peer_id: int | None = Field(default=None, gt=2_000_000_000)
 
 
+# A study group's name: what its column holds (64), so it also fits a button's payload.
+GroupName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
 class StreamSettings(_Section):
     # Study groups and their leaders, by VK id: {"ИВТ-101": {"headman": 123, "deputies": [456]}}.
-    groups: dict[str, GroupLeadersSettings] = Field(default_factory=dict)
+    groups: dict[GroupName, GroupLeadersSettings] = Field(default_factory=dict)
     auto_approve: bool = False
 
 

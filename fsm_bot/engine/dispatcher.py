@@ -23,6 +23,7 @@ from fsm_bot.engine.inbox import Inbox
 
 log = logging.getLogger(__name__)
 
+MAX_ATTEMPTS = 5  # tries of one event before it is set aside, if the database answers meanwhile
 TYPING_AFTER = 0.7  # seconds a handler may take before the person sees "typing..."
 TYPING_CHECK = 0.25
 READ_BATCH = 200
@@ -40,6 +41,7 @@ class EventDeferred(Exception):
 
 
 HandleFunction = Callable[[QueuedEvent], None]
+SetAsideFunction = Callable[[QueuedEvent, BaseException, int], None]
 TypingFunction = Callable[[int], None]
 
 
@@ -51,9 +53,13 @@ class Dispatcher:
         workers: int = 8,
         max_read_ahead: int = 1000,
         typing: TypingFunction | None = None,
+        set_aside: SetAsideFunction | None = None,
     ) -> None:
+        """`set_aside` ends an event that kept failing with an outage's error while the database
+        answered others: a misclassified bug, which must not hold a worker for ever."""
         self.inbox = inbox
         self.handle = handle
+        self.set_aside = set_aside
         self.typing = typing
         # Several processes share the inbox: take only what the pool will start soon, so the events
         # a worker has leased are not waiting behind others while another worker idles.
@@ -146,8 +152,14 @@ class Dispatcher:
                     return
 
     def _handle_with_retries(self, event: QueuedEvent) -> None:
+        """Only an outage is worth waiting out (the handler lets nothing else through); after
+        MAX_ATTEMPTS an event still failing is set aside if the database answers a trivial query,
+        since then the trouble is this event's, not the database's. While the database is down,
+        everyone's events wait alike, and this one keeps its place in its person's order."""
         delay = 0.2
+        attempts = 0
         while True:
+            attempts += 1
             self._started(event)
             try:
                 self.handle(event)
@@ -155,9 +167,11 @@ class Dispatcher:
             except EventDeferred:
                 self._give_back(event)
                 return
-            except DBAPIError:
+            except DBAPIError as error:
                 if self._stop.is_set():
                     return  # left unhandled in the inbox: the next start picks it up
+                if attempts >= MAX_ATTEMPTS and self._set_aside(event, error, attempts):
+                    return
                 log.warning("event %d: database unavailable; retrying in %.1fs", event.row_id, delay)
             except Exception:
                 log.exception("event %d: handler crashed outside its own error handling", event.row_id)
@@ -167,6 +181,16 @@ class Dispatcher:
             if self._stop.wait(delay * random.uniform(0.8, 1.2)):
                 return
             delay = min(delay * 2, 10.0)
+
+    def _set_aside(self, event: QueuedEvent, error: BaseException, attempts: int) -> bool:
+        if self.set_aside is None or not self.inbox.database.answers():
+            return False
+        try:
+            self.set_aside(event, error, attempts)
+        except Exception:
+            log.warning("event %d could not be set aside now; trying it again", event.row_id, exc_info=True)
+            return False
+        return True
 
     def _give_back(self, event: QueuedEvent) -> None:
         log.debug("event %d waits for an older event of its user held by another worker", event.row_id)

@@ -26,6 +26,7 @@ from fsm_bot.engine.menu import commands, main_menu
 from fsm_bot.engine.options import CommunityOptions
 from fsm_bot.engine.registry import FlowRegistry
 from fsm_bot.storage import Database
+from fsm_bot.storage.db import is_transient
 from fsm_bot.storage.models import Member, ProcessedEvent
 from fsm_bot.storage.repositories import InboxRepository, MemberProfile, MemberRepository
 from fsm_bot.texts import Texts
@@ -66,17 +67,29 @@ class EventHandler:
     # --- entry point
 
     def handle(self, row_id: int, user_id: int | None) -> Handled:
-        """Handle one inbox row. Database trouble propagates (the dispatcher retries the event later);
-        a bug in a flow is answered with an error id and the event counts as handled."""
-        profile = self._profile_if_unknown(user_id)
+        """Handle one inbox row. An outage propagates (the dispatcher tries the event again later);
+        anything else that fails is a bug in this event, whether a flow's or a statement the
+        database refuses (a value too long, out of range): repeating it would fail the same way and
+        hold a worker for ever, so the person is answered with an error id and the event is set aside."""
         try:
+            profile = self._profile_if_unknown(user_id)
             return self.database.transaction(lambda session: self._handle(session, row_id, user_id, profile))
-        except DBAPIError:
-            raise
-        except Exception:
-            error_id = uuid.uuid4().hex[:8]
-            log.exception("event %s failed (error id %s)", row_id, error_id)
-            return self.database.transaction(lambda session: self._answer_failure(session, row_id, error_id))
+        except DBAPIError as error:
+            if is_transient(error):
+                raise
+            return self.set_aside(row_id, error)
+        except Exception as error:
+            return self.set_aside(row_id, error)
+
+    def set_aside(self, row_id: int, error: BaseException, attempts: int = 1) -> Handled:
+        """The event failed for a reason of its own: logged once with its traceback, answered with an
+        error id the person can quote, and marked handled with that error (an outage meanwhile
+        propagates, and the dispatcher tries again)."""
+        error_id = uuid.uuid4().hex[:8]
+        tries = f" after {attempts} attempts" if attempts > 1 else ""
+        log.error("event %s failed%s (error id %s)", row_id, tries, error_id, exc_info=error)
+        reason = f"{type(error).__name__} (error id {error_id})"
+        return self.database.transaction(lambda session: self._answer_failure(session, row_id, error_id, reason))
 
     def _profile_if_unknown(self, user_id: int | None) -> MemberProfile | None:
         """VK's profile of a person the bot has never seen, fetched before the event's transaction
@@ -99,14 +112,16 @@ class EventHandler:
             while len(self._known_members) > KNOWN_MEMBERS_CACHE:
                 self._known_members.popitem(last=False)
 
-    def _answer_failure(self, session: Session, row_id: int, error_id: str) -> Handled:
+    def _answer_failure(self, session: Session, row_id: int, error_id: str, reason: str) -> Handled:
         row = session.get(ProcessedEvent, row_id)
-        if row is None or not InboxRepository(session, self.community_id).mark_handled(row_id):
+        if row is None or not InboxRepository(session, self.community_id).mark_handled(row_id, reason):
             return Handled()
         try:
             event = parse_update(row.payload)
         except MalformedEvent:
             return Handled(error_id=error_id)
+        if event.user_id <= 0 or event.type not in ("message_new", "message_event"):
+            return Handled(error_id=error_id)  # nobody to apologise to (a membership event, a chat)
         text = self.texts("errors.internal", error_id=error_id)
         queue_reply(session, self.community_id, event.peer_id, MessageContent(text))
         snackbar = (event, text[:90]) if event.type == "message_event" else None

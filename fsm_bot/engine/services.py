@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session
 
 from fsm_bot.engine.absences import AttendanceService
 from fsm_bot.engine.broadcasting import BroadcastService
+from fsm_bot.engine.inputs import parse_id
 from fsm_bot.engine.members import MemberInfo
 from fsm_bot.engine.options import CommunityOptions
 from fsm_bot.engine.timetabling import TimetableService
-from fsm_bot.storage.models import Member, MemberStatus, Role, StudyGroup
+from fsm_bot.storage.models import NAME_LENGTH, Member, MemberStatus, Role, StudyGroup
 from fsm_bot.storage.repositories import CommunityRepository, MemberRepository
 
 
@@ -132,7 +133,7 @@ class CommunityServices:
 
     def set_name(self, first_name: str, last_name: str) -> None:
         member = self._require(self._vk_id)
-        member.first_name, member.last_name = first_name.strip(), last_name.strip()
+        member.first_name, member.last_name = first_name.strip()[:NAME_LENGTH], last_name.strip()[:NAME_LENGTH]
 
     def request_group(self, group_name: str, approved: bool) -> None:
         """Join a study group: at once when approved (auto-approve, admins), else pending the headman."""
@@ -158,8 +159,9 @@ class CommunityServices:
         """Members by surname prefix (case-insensitive), or by VK id / vk.com/id link."""
         query = query.strip()
         digits = query.rsplit("id", 1)[-1] if "vk.com/id" in query else query
-        if digits.isdigit():
-            found = self.member(int(digits))
+        vk_id = parse_id(digits)
+        if vk_id is not None:
+            found = self.member(vk_id)
             return [found] if found is not None else []
         # Python-side matching: SQLite's lower() folds only ASCII, and surnames here are Cyrillic.
         needle = query.lower().replace("ё", "е")

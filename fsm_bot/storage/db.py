@@ -6,6 +6,7 @@ global session would leak one user's half-done transaction into another user's e
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import time
@@ -15,8 +16,10 @@ from typing import TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+from fsm_bot.storage.private_files import create_private
 
 log = logging.getLogger(__name__)
 
@@ -44,21 +47,63 @@ def _tune_sqlite(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-
     cursor.close()
 
 
+def _sqlite_file(url: str) -> str | None:
+    """The database file of a SQLite URL; None for an in-memory database or a `file:` URI."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return database
+
+
+def _private_file_creator(path: str) -> Callable[..., None]:
+    """A do_connect listener creating the database file 0600 before SQLite would create it 0644 (it holds
+    students' names and absences). SQLite gives the -wal and -shm files the main file's mode (os_unix.c,
+    findCreateFileMode), so they are private too. Returning None lets SQLAlchemy connect as usual."""
+
+    def create(*_: object) -> None:
+        with contextlib.suppress(OSError):  # a missing folder, no permission: SQLite says so in its words
+            create_private(path)
+
+    return create
+
+
 def create_db_engine(url: str, echo: bool = False) -> Engine:
     """An engine tuned for the backend: WAL and busy timeout on SQLite, pre-ping on PostgreSQL."""
     url = normalize_url(url)
     if make_url(url).get_backend_name() == "sqlite":
         engine = create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _tune_sqlite)
+        database_file = _sqlite_file(url)
+        if database_file is not None:
+            event.listen(engine, "do_connect", _private_file_creator(database_file))
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+# SQLite raises OperationalError for a syntax error or a missing table as much as for a locked file;
+# only these messages are about the file being briefly unavailable (sqlite3's result codes
+# SQLITE_BUSY, SQLITE_LOCKED, SQLITE_CANTOPEN, SQLITE_IOERR, SQLITE_FULL).
+SQLITE_OUTAGES = ("locked", "busy", "unable to open", "disk i/o", "database or disk is full")
+
+
 def is_transient(error: BaseException) -> bool:
-    """A locked SQLite file or a PostgreSQL connection dropped mid-flight: worth another try."""
-    if isinstance(error, OperationalError):
+    """An outage, worth another try: the connection failed or dropped (OperationalError,
+    InterfaceError, an invalidated connection), SQLite's file was locked, or PostgreSQL aborted the
+    transaction for a serialization failure or a deadlock (psycopg raises both as OperationalError
+    subclasses). Everything else the database says (DataError for a value too long or out of range,
+    IntegrityError, ProgrammingError, SQLite's "no such table") is about the statement: repeating it
+    fails the same way, so it is a bug in the event that caused it, never a reason to wait.
+    """
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated or isinstance(error, InterfaceError):
         return True
-    return isinstance(error, DBAPIError) and error.connection_invalidated
+    if not isinstance(error, OperationalError):
+        return False
+    if type(error.orig).__module__.startswith("sqlite3"):
+        message = str(error.orig).lower()
+        return any(words in message for words in SQLITE_OUTAGES)
+    return True
 
 
 class Database:
@@ -103,6 +148,16 @@ class Database:
                 log.warning("database unavailable (%s); retrying in %.2fs", type(error.orig).__name__, delay)
                 time.sleep(delay)
         raise AssertionError("unreachable")
+
+    def answers(self) -> bool:
+        """Whether the database takes a trivial statement now: tells an outage (everyone waits) from
+        an error that only one event's statements meet."""
+        try:
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql("SELECT 1")
+        except DBAPIError:
+            return False
+        return True
 
     def dispose(self) -> None:
         self.engine.dispose()

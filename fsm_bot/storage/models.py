@@ -27,6 +27,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from fsm_bot.storage.types import JsonDocument, UtcDateTime, utcnow
 
+NAME_LENGTH = 100  # a member's first or last name; longer input is cut or refused before it gets here
+GROUP_NAME_LENGTH = 64
+
 # VK's random_id is a positive int32.
 RANDOM_ID_SPACE = 2**31 - 1
 
@@ -72,7 +75,7 @@ class StudyGroup(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("community.id", ondelete="CASCADE"))
-    name: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(GROUP_NAME_LENGTH))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
@@ -86,8 +89,8 @@ class Member(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("community.id", ondelete="CASCADE"))
     vk_id: Mapped[int] = mapped_column(BigInteger)
-    first_name: Mapped[str] = mapped_column(String(100), default="")
-    last_name: Mapped[str] = mapped_column(String(100), default="")
+    first_name: Mapped[str] = mapped_column(String(NAME_LENGTH), default="")
+    last_name: Mapped[str] = mapped_column(String(NAME_LENGTH), default="")
     role: Mapped[str] = mapped_column(String(16), default=Role.STUDENT.value)
     study_group_id: Mapped[int | None] = mapped_column(ForeignKey("study_group.id", ondelete="SET NULL"), nullable=True)
     subgroup: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -162,6 +165,8 @@ class ProcessedEvent(Base):
     # lease runs out and another takes them (handled_at still decides what counts as done).
     claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # Set with handled_at when the event failed: the exception's kind and the error id the person was told.
+    error: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class LongPollCursor(Base):
@@ -259,6 +264,7 @@ class BroadcastStatus(StrEnum):
     SENDING = "sending"
     DONE = "done"  # every recipient has a final status
     DELETED = "deleted"
+    FAILED = "failed"  # set aside: it could not be sent at all (no parts, a part that cannot be rendered)
 
 
 class RecipientStatus(StrEnum):

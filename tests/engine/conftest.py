@@ -17,6 +17,8 @@ TEST_FLOWS = [
     "tests.engine.sample_flows:crash",
     "tests.engine.sample_flows:slow",
     "tests.engine.sample_flows:remind",
+    "tests.engine.sample_flows:refused",
+    "tests.engine.sample_flows:stuck",
 ]
 
 

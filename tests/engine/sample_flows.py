@@ -1,10 +1,13 @@
 """Flows that exist only for the engine's tests: a three-step survey, a leaders-only flow,
-a flow that crashes, and a slow one."""
+a flow that crashes, a slow one, and events the database refuses."""
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import text
 
 from fsm_bot.engine import Context, Flow, Role, Transition
 
@@ -108,3 +111,43 @@ remind = Flow(name="remind", description="help.description", triggers=["напо
 def remind_later(ctx: Context) -> None:
     ctx.schedule_message(ctx.member.vk_id, "Напоминание: пара через 15 минут", datetime.now(UTC) + timedelta(seconds=3))
     ctx.finish("Хорошо, напомню через 3 секунды")
+
+
+# --- poison: events whose statements the database refuses, raised for real on each backend
+
+refused = Flow(name="refused", description="help.description", triggers=["испорти"], in_menu=False)
+
+
+@refused.on_start
+def break_a_constraint(ctx: Context) -> None:
+    """A bug that makes the database refuse this event's statement (IntegrityError on both backends)."""
+    session = ctx.services._session  # a test flow reaching past the services on purpose
+    session.execute(text("INSERT INTO community (id) VALUES (:id)"), {"id": ctx.services._community_id})
+    ctx.finish("Не должно дойти")
+
+
+stuck = Flow(name="stuck", description="help.description", triggers=["зависни"], in_menu=False)
+
+
+@stuck.on_start
+def fail_like_an_outage(ctx: Context) -> None:
+    """An error of an outage's class (OperationalError) that only this event meets, every time,
+    while the database answers everyone else: what a future misclassification would look like.
+    PostgreSQL cancels the statement (QueryCanceled); SQLite finds its file locked by another
+    connection and is told not to wait."""
+    session = ctx.services._session
+    if session.bind.dialect.name == "postgresql":
+        session.execute(text("SET LOCAL statement_timeout = 1"))
+        session.execute(text("SELECT pg_sleep(0.05)"))
+        return
+    raw = session.connection().connection.dbapi_connection
+    path = session.execute(text("PRAGMA database_list")).fetchone()[2]
+    holder = sqlite3.connect(path, timeout=0)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        raw.execute("PRAGMA busy_timeout=0")
+        session.execute(text("UPDATE community SET id = id WHERE id = :id"), {"id": ctx.services._community_id})
+    finally:
+        raw.execute("PRAGMA busy_timeout=5000")
+        holder.rollback()
+        holder.close()

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from fsm_bot.storage import Database
+from fsm_bot.storage.db import is_transient
 from fsm_bot.storage.migrate import upgrade_to_head
 from fsm_bot.storage.repositories import CommunityRepository, CursorRepository
 
@@ -71,6 +72,23 @@ def test_a_real_error_is_not_retried_forever(tmp_path) -> None:  # type: ignore[
 
     with pytest.raises(Exception, match="no_such_table"):
         db.transaction(broken, attempts=3, base_delay=0.001)
-    # "no such table" is an OperationalError in SQLite's vocabulary, so it is retried, but boundedly.
-    assert len(calls) == 3
+    # "no such table" is an OperationalError in SQLite's vocabulary, but about the statement, not the
+    # file: repeating it cannot help, so it is not repeated.
+    assert len(calls) == 1
     db.dispose()
+
+
+def test_only_connection_failures_count_as_outages(database: Database) -> None:
+    """The database's own refusals of a statement, raised for real on each backend, are not outages."""
+    def refused(statement: str) -> BaseException:
+        with pytest.raises(Exception) as raised:
+            database.transaction(lambda session: session.execute(text(statement)), attempts=1)
+        return raised.value
+
+    assert not is_transient(refused("INSERT INTO community (id) VALUES (1), (1)"))  # IntegrityError
+    assert not is_transient(refused("SELECT * FROM no_such_table"))
+    if database.backend == "postgresql":
+        assert not is_transient(refused("SELECT CAST(99999999999 AS INTEGER)"))  # DataError: out of range
+        too_long = "CREATE TEMP TABLE t (name VARCHAR(100)); INSERT INTO t VALUES (REPEAT('я', 199))"
+        assert not is_transient(refused(too_long))  # DataError: value too long
+        assert is_transient(refused("SELECT pg_terminate_backend(pg_backend_pid())"))  # the connection dropped

@@ -168,12 +168,16 @@ class InboxRepository:
             )
         )
 
-    def mark_handled(self, row_id: int) -> bool:
-        """Call in the transaction that holds the event's effects; False if another worker was first."""
+    def mark_handled(self, row_id: int, error: str | None = None) -> bool:
+        """Call in the transaction that holds the event's effects; False if another worker was first.
+        `error` says why a failed event was set aside."""
+        values: dict[str, object] = {"handled_at": utcnow()}
+        if error is not None:
+            values["error"] = error[:200]
         result = self.session.execute(
             update(ProcessedEvent)
             .where(ProcessedEvent.id == row_id, ProcessedEvent.handled_at.is_(None))
-            .values(handled_at=utcnow())
+            .values(**values)
         )
         return result.rowcount == 1
 

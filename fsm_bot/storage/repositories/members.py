@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from fsm_bot.storage.models import Member, Role
+from fsm_bot.storage.models import NAME_LENGTH, Member, Role
 from fsm_bot.storage.types import utcnow
 
 
@@ -51,8 +51,8 @@ class MemberRepository:
                     Member(
                         community_id=self.community_id,
                         vk_id=vk_id,
-                        first_name=profile.first_name,
-                        last_name=profile.last_name,
+                        first_name=profile.first_name[:NAME_LENGTH],
+                        last_name=profile.last_name[:NAME_LENGTH],
                         role=Role.STUDENT.value,
                         can_receive=False,
                         is_member=True,
@@ -60,7 +60,7 @@ class MemberRepository:
                     )
                 )
             else:
-                member.first_name, member.last_name = profile.first_name, profile.last_name
+                member.first_name, member.last_name = profile.first_name[:NAME_LENGTH], profile.last_name[:NAME_LENGTH]
                 if not member.is_member:
                     member.is_member, member.left_at = True, None
         self.session.flush()
