@@ -7,6 +7,7 @@ already delivered: the delivery log shows each recipient once (tests/delivery, k
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Sequence
@@ -22,6 +23,8 @@ from fsm_bot.vk.errors import Outcome
 from fsm_bot.vk.messages import MAX_CALLS_PER_EXECUTE, MAX_PEERS_PER_CALL, MessageContent, SendUnit
 from fsm_bot.vk.sending import PeerResult, fit_execute
 
+log = logging.getLogger(__name__)
+
 CLAIM_LIMIT = MAX_CALLS_PER_EXECUTE * MAX_PEERS_PER_CALL  # one request's worth: 2,500 copies
 PARTS_CACHED = 64  # broadcasts whose parts the queue keeps at hand
 SIZING_RANDOM_ID = 2**31 - 1  # the longest a random_id can be written, for sizing a batch before it has one
@@ -29,6 +32,16 @@ SIZING_RANDOM_ID = 2**31 - 1  # the longest a random_id can be written, for sizi
 _FINAL = {
     Outcome.CANNOT_RECEIVE: RecipientStatus.CANNOT_RECEIVE,
 }
+
+
+def _renderable(content: MessageContent) -> MessageContent:
+    if not isinstance(content.text, str) or not (content.text.strip() or content.attachment or content.forward):
+        raise ValueError("has nothing to send")
+    return content
+
+
+def _why(error: Exception) -> str:
+    return str(error) if isinstance(error, ValueError) else f"is missing or malformed ({type(error).__name__})"
 
 
 def part_content(part: dict) -> MessageContent:
@@ -66,6 +79,24 @@ class BroadcastQueue:
             known.update(fetched)
         return known
 
+    def _contents(
+        self, broadcasts: BroadcastRepository, wanted: set[tuple[int, int]]
+    ) -> dict[tuple[int, int], MessageContent]:
+        """The message of each (broadcast, part) to be sent. A broadcast that cannot become one (no
+        parts, a part that is not a message) is set aside as failed here, in the claim's transaction,
+        so one bad row never stops the queue for everyone else's broadcasts."""
+        parts = self._parts_of(broadcasts, {b for b, _ in wanted})
+        contents, broken = {}, {}
+        for broadcast_id, part in wanted:
+            try:
+                contents[(broadcast_id, part)] = _renderable(part_content(parts[broadcast_id][part]))
+            except (KeyError, IndexError, TypeError, ValueError, AttributeError) as error:
+                broken[broadcast_id] = f"cannot be sent: part {part + 1} {_why(error)}"
+        for broadcast_id, reason in broken.items():
+            log.error("broadcast %d %s; set aside as failed", broadcast_id, reason)
+            broadcasts.set_aside([broadcast_id], reason)
+        return {key: content for key, content in contents.items() if key[0] not in broken}
+
     def requeue_interrupted(self, session: Session, expired_before: datetime | None = None) -> int:
         return BroadcastRepository(session, self.community_id).requeue_interrupted(expired_before)
 
@@ -87,18 +118,17 @@ class BroadcastQueue:
             for key, group in groups.items()
             for start in range(0, len(group), MAX_PEERS_PER_CALL)
         ][:MAX_CALLS_PER_EXECUTE]
-        parts = self._parts_of(broadcasts, (key[0] for key, _ in chunks))
+        contents = self._contents(broadcasts, {(b, part) for (b, part, _), _ in chunks})
+        chunks = [chunk for chunk in chunks if (chunk[0][0], chunk[0][1]) in contents]
         sizing = [
-            SendUnit(tuple(row.vk_id for row in chunk), random_id or SIZING_RANDOM_ID, part_content(parts[b][part]))
+            SendUnit(tuple(row.vk_id for row in chunk), random_id or SIZING_RANDOM_ID, contents[(b, part)])
             for (b, part, random_id), chunk in chunks
         ]
         chunks = chunks[: fit_execute(sizing)]  # a long part to 100 peers fills the code before 25 calls do
         fresh = iter(broadcasts.new_random_ids([(b, part) for (b, part, random_id), _ in chunks if not random_id]))
         claimed = []
         for (broadcast_id, part, random_id), chunk in chunks:
-            unit = SendUnit(
-                tuple(row.vk_id for row in chunk), random_id or next(fresh), part_content(parts[broadcast_id][part])
-            )
+            unit = SendUnit(tuple(row.vk_id for row in chunk), random_id or next(fresh), contents[(broadcast_id, part)])
             attempts = max(row.attempts for row in chunk) + 1
             claimed.append(
                 Claimed(unit, {row.vk_id: row.id for row in chunk}, attempts, owner=broadcast_id, stage=part)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from fsm_bot.delivery.replies import queue_reply
 from fsm_bot.engine.context import COMMAND_KEY, VALUE_KEY
 from fsm_bot.engine.members import MemberInfo
-from fsm_bot.storage.models import Audience, Broadcast, Member, MemberStatus, Role, StudyGroup
+from fsm_bot.storage.models import Audience, Broadcast, BroadcastStatus, Member, MemberStatus, Role, StudyGroup
 from fsm_bot.storage.repositories import AckResult, BroadcastRepository, OutboxRepository, Tally
 from fsm_bot.storage.types import utcnow
 from fsm_bot.texts import Texts
@@ -119,7 +119,10 @@ class BroadcastService:
         post_in_chat: bool = False,
     ) -> Broadcast:
         """The broadcast, its recipient rows, the copy for the group's chat (to be pinned once it is
-        out) and the sender's report, all in this transaction."""
+        out) and the sender's report, all in this transaction. A broadcast with nothing to send is
+        refused here, whatever the dialog let through: the sender could never deliver it."""
+        if not any(_has_content(part) for part in parts):
+            raise EmptyBroadcast("a broadcast needs a text, an attachment or a forward to send")
         now = utcnow()
         broadcast = self.repository.create(
             self.sender.vk_id,
@@ -172,6 +175,15 @@ class BroadcastService:
         return [(b, self.repository.tally(b.id)) for b in self.repository.recent(sender, limit)]
 
 
+class EmptyBroadcast(ValueError):
+    """A broadcast without any part that has something to send."""
+
+
+def _has_content(part: dict[str, Any]) -> bool:
+    text = part.get("text")
+    return bool((isinstance(text, str) and text.strip()) or part.get("attachment") or part.get("forward"))
+
+
 def _names(names: Sequence[str]) -> str:
     shown = ", ".join(names[:MAX_NAMES])
     return shown + (f" и ещё {len(names) - MAX_NAMES}" if len(names) > MAX_NAMES else "")
@@ -186,6 +198,10 @@ def report_title(texts: Texts, broadcast: Broadcast) -> str:
 def render_report(texts: Texts, broadcast: Broadcast, tally: Tally) -> tuple[str, str | None]:
     """The sender's live report: planned, delivered, who cannot receive and why, who acknowledged."""
     lines = [report_title(texts, broadcast), texts("broadcast.report_planned", planned=tally.planned)]
+    if broadcast.status == BroadcastStatus.FAILED.value:
+        # Set aside by the sender (delivery/broadcasts.py): its recipients' reasons would all be the same.
+        lines += [texts("broadcast.report_delivered", delivered=tally.delivered), texts("broadcast.report_set_aside")]
+        return "\n".join(lines), None
     lines.append(texts("broadcast.report_delivered", delivered=tally.delivered))
     if tally.pending:
         lines.append(texts("broadcast.report_pending", pending=tally.pending))

@@ -110,6 +110,10 @@ class ReportUpdater:
             broadcast.report_dirty = False
             if tally.finished and broadcast.status == BroadcastStatus.DONE.value:
                 _tell_admins_once(session, self.community_id, self.texts, broadcast, text)
+            elif broadcast.status == BroadcastStatus.FAILED.value:
+                # Set aside by the sender, which marks it dirty this once: an edit of an old report
+                # could go unseen, so the sender gets a message too.
+                queue_reply(session, self.community_id, broadcast.sender_vk_id, MessageContent(text))
         return edits
 
 

@@ -158,11 +158,16 @@ class BroadcastRepository:
         return AckResult.ALREADY if known is not None else AckResult.NOT_RECIPIENT
 
     def resend_unreached(self, broadcast_id: int) -> int:
-        """Queue again those it did not reach (failed or could not receive); the reached are left alone."""
+        """Queue again those it did not reach (failed or could not receive); the reached are left alone.
+        A broadcast the sender set aside stays aside: it would fail the same way."""
+        set_aside = select(Broadcast.id).where(
+            Broadcast.id == broadcast_id, Broadcast.status == BroadcastStatus.FAILED.value
+        )
         result = self.session.execute(
             update(BroadcastRecipient)
             .where(
                 R.broadcast_id == broadcast_id,
+                R.broadcast_id.not_in(set_aside),
                 R.status.in_([RecipientStatus.FAILED.value, RecipientStatus.CANNOT_RECEIVE.value]),
             )
             .values(status=RecipientStatus.PENDING.value, attempts=0, not_before=None, error=None, error_code=None)
@@ -309,6 +314,26 @@ class BroadcastRepository:
             query = query.where(R.parts_sent == part)
         self.session.execute(
             query.values(status=status.value, error_code=code, error=reason), execution_options=UNSYNCED
+        )
+
+    def set_aside(self, broadcast_ids: Iterable[int], reason: str) -> None:
+        """Broadcasts the sender cannot turn into messages leave the queue as failed, with their
+        waiting recipients, so the others go on; the sender's report says so at its next refresh."""
+        ids = list(set(broadcast_ids))
+        if not ids:
+            return
+        self.session.execute(
+            update(Broadcast)
+            .where(Broadcast.community_id == self.community_id, Broadcast.id.in_(ids))
+            .values(status=BroadcastStatus.FAILED.value, report_dirty=True, finished_at=utcnow(), nudge_at=None),
+            execution_options=UNSYNCED,
+        )
+        waiting = (RecipientStatus.PENDING.value, RecipientStatus.SENDING.value)
+        self.session.execute(
+            update(BroadcastRecipient)
+            .where(R.broadcast_id.in_(ids), R.status.in_(waiting))
+            .values(status=RecipientStatus.FAILED.value, error=reason[:200]),
+            execution_options=UNSYNCED,
         )
 
     def requeue_interrupted(self, expired_before: datetime | None = None) -> int:

@@ -1,0 +1,76 @@
+"""One broadcast that cannot be sent never stops the others (issue 15): it is set aside as failed.
+
+Such a row reached the queue once (a dialog let a broadcast of no parts through), and every claim
+after it raised IndexError, for every broadcast of everyone, across restarts.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from fsm_bot.delivery.sender import Sender
+from fsm_bot.sandbox.client import SandboxClient
+from fsm_bot.storage import Database
+from fsm_bot.storage.models import BroadcastStatus
+from fsm_bot.storage.repositories import BroadcastRepository, CommunityRepository
+from fsm_bot.storage.types import utcnow
+from tests.broadcast.test_delivery import create, sender  # noqa: F401  (fixture)
+from tests.broadcast.test_dialog import wait_until
+
+
+def status_of(database: Database, community: int, broadcast: int) -> tuple[str, set[str]]:
+    def read(session):  # type: ignore[no-untyped-def]
+        repository = BroadcastRepository(session, community)
+        found = repository.get(broadcast)
+        assert found is not None
+        tally = repository.tally(broadcast)
+        return found.status, {reason for _, reason in tally.failed}
+
+    return database.transaction(read)
+
+
+@pytest.mark.parametrize(
+    "poison",
+    [[], [{"text": ""}], [{"text": 5}], ["not a part"], [{"text": "первая"}, {}]],
+    ids=["no parts", "an empty part", "a number for text", "not a dict", "an empty second part"],
+)
+def test_a_broadcast_that_cannot_be_sent_is_set_aside_and_the_next_goes_out(
+    sandbox: SandboxClient, database: Database, sender: Sender, poison: list  # noqa: F811
+) -> None:
+    people = [sandbox.add_user(f"Имя{i}", "Фамилия")["id"] for i in range(5)]
+    bad = create(database, sandbox.group_id, poison, people)
+    good = create(database, sandbox.group_id, [{"text": "Экзамен в 301"}], people)
+    sender.wake()
+    wait_until(
+        lambda: all(any(m["text"] == "Экзамен в 301" for m in sandbox.messages(p)) for p in people),
+        timeout=15,
+        what="the good broadcast reaching everyone",
+    )
+    status, reasons = status_of(database, sandbox.group_id, bad)
+    assert status == BroadcastStatus.FAILED.value
+    assert len(reasons) == 1 and next(iter(reasons)).startswith("cannot be sent: part ")
+    wait_until(
+        lambda: status_of(database, sandbox.group_id, good)[0] == BroadcastStatus.DONE.value,
+        what="the good broadcast done",
+    )
+    # Parts that could be sent before the broken one went out; nothing after it did.
+    expected_first_parts = 1 if poison and poison[0] == {"text": "первая"} else 0
+    assert all(len(sandbox.messages(p)) == 1 + expected_first_parts for p in people)
+
+
+def test_a_set_aside_broadcast_is_not_queued_again_by_a_resend(sandbox: SandboxClient, database: Database) -> None:
+    database.transaction(lambda session: CommunityRepository(session).ensure(sandbox.group_id))
+    person = sandbox.add_user("Имя", "Фамилия")["id"]
+    bad = create(database, sandbox.group_id, [], [person])
+
+    def set_aside_and_resend(session):  # type: ignore[no-untyped-def]
+        repository = BroadcastRepository(session, sandbox.group_id)
+        repository.set_aside([bad], "cannot be sent: part 1 is missing")
+        return repository.resend_unreached(bad)
+
+    assert database.transaction(set_aside_and_resend) == 0
+    status, reasons = status_of(database, sandbox.group_id, bad)
+    assert status == BroadcastStatus.FAILED.value and reasons == {"cannot be sent: part 1 is missing"}
+    assert not database.transaction(
+        lambda session: BroadcastRepository(session, sandbox.group_id).has_claimable(utcnow())
+    )
