@@ -7,6 +7,7 @@ and settles each row with VK's answer. Every row keeps its random_id across retr
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
@@ -21,6 +22,8 @@ from fsm_bot.storage.types import utcnow
 from fsm_bot.vk.errors import Outcome
 from fsm_bot.vk.messages import MAX_CALLS_PER_EXECUTE, MAX_PEERS_PER_CALL, MessageContent, SendUnit, split_text
 from fsm_bot.vk.sending import PeerResult, fit_execute
+
+log = logging.getLogger(__name__)
 
 _STATUS_BY_OUTCOME = {
     Outcome.SENT: OutgoingStatus.SENT,
@@ -63,6 +66,16 @@ def _content(row: Any) -> MessageContent:
     return MessageContent(row.text, row.keyboard, row.attachment, row.forward, dict(row.options or {}))
 
 
+def _checked_content(row: Any) -> MessageContent:
+    """The row's message, or ValueError when it cannot become a messages.send call at all."""
+    content = _content(row)
+    fields = (content.keyboard, content.attachment, content.forward)
+    if not isinstance(content.text, str) or not all(value is None or isinstance(value, str) for value in fields):
+        raise ValueError("a field of the wrong type")
+    content.key()  # the options must be JSON
+    return content
+
+
 class ReplyQueue:
     """The Sender's view of one community's reply outbox."""
 
@@ -91,10 +104,23 @@ class ReplyQueue:
             if row.peer_id not in busy_peers and row.peer_id not in first_per_peer:
                 first_per_peer[row.peer_id] = row
         groups: dict[tuple, list[Any]] = defaultdict(list)
+        broken = []
         for row in first_per_peer.values():
+            try:
+                content = _checked_content(row)
+            except (TypeError, ValueError) as error:
+                broken.append(row.id)
+                log.error("reply %d cannot be sent (%s); set aside as failed", row.id, error)
+                continue
             # A row tried before keeps the random_id it was sent with, and so its companions.
-            key = ("retry", row.random_id, *_content(row).key()) if row.attempts else ("new", *_content(row).key())
+            key = ("retry", row.random_id, *content.key()) if row.attempts else ("new", *content.key())
             groups[key].append(row)
+        if broken:
+            # Failed in the claim's own transaction: one bad row must not come back at every claim
+            # and hold up the person's later replies (and, before, everyone's).
+            outbox.settle_many(
+                [{"id": row_id, "status": OutgoingStatus.FAILED.value, "error": "cannot be sent"} for row_id in broken]
+            )
         chunks = [
             group[start : start + MAX_PEERS_PER_CALL]
             for group in groups.values()

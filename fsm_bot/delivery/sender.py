@@ -249,9 +249,27 @@ class Sender:
                 [PeerResult(peer, outcome, error_code=error.code, error=str(error)) for peer in item.unit.peer_ids]
                 for item in claimed
             ]
+        except Exception:
+            # Not VK's answer but our request that could not be built or read: find the unit at fault
+            # by sending each alone, so the others still go and the bad one is settled as failed
+            # instead of being claimed again for ever.
+            log.exception(
+                "%s: a request of %d message(s) failed to go out; sending them one by one", queue.name, len(claimed)
+            )
+            results = [self._send_alone(item) for item in claimed]
         deliveries = self.database.transaction(lambda session: queue.settle(session, claimed, results, self.retry_at))
         if deliveries and self.on_delivery is not None:
             self.on_delivery(deliveries)
+
+    def _send_alone(self, item: Claimed) -> list[PeerResult]:
+        try:
+            return send_units(self.client, [item.unit])[0]
+        except VkCallError as error:
+            outcome = Outcome.RETRY if isinstance(error, VkUnavailableError) else error.outcome
+            return [PeerResult(peer, outcome, error_code=error.code, error=str(error)) for peer in item.unit.peer_ids]
+        except Exception as error:
+            reason = f"cannot be sent: {type(error).__name__}"
+            return [PeerResult(peer, Outcome.BUG, error=reason) for peer in item.unit.peer_ids]
 
     def retry_at(self, attempts: int) -> datetime:
         return utcnow() + timedelta(seconds=self.client.backoff(attempts, 0))

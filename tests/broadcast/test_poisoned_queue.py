@@ -7,15 +7,19 @@ after it raised IndexError, for every broadcast of everyone, across restarts.
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 
 from fsm_bot.delivery.sender import Sender
 from fsm_bot.sandbox.client import SandboxClient
 from fsm_bot.storage import Database
-from fsm_bot.storage.models import BroadcastStatus
-from fsm_bot.storage.repositories import BroadcastRepository, CommunityRepository
+from fsm_bot.storage.models import BroadcastStatus, OutgoingMessage, OutgoingStatus
+from fsm_bot.storage.repositories import BroadcastRepository, CommunityRepository, OutboxRepository
 from fsm_bot.storage.types import utcnow
-from tests.broadcast.test_delivery import create, sender  # noqa: F401  (fixture)
+from tests.broadcast import test_delivery
 from tests.broadcast.test_dialog import wait_until
+
+sender = test_delivery.sender  # the fixture: a Sender with the reply and broadcast queues, running
+create = test_delivery.create
 
 
 def status_of(database: Database, community: int, broadcast: int) -> tuple[str, set[str]]:
@@ -35,7 +39,10 @@ def status_of(database: Database, community: int, broadcast: int) -> tuple[str, 
     ids=["no parts", "an empty part", "a number for text", "not a dict", "an empty second part"],
 )
 def test_a_broadcast_that_cannot_be_sent_is_set_aside_and_the_next_goes_out(
-    sandbox: SandboxClient, database: Database, sender: Sender, poison: list  # noqa: F811
+    sandbox: SandboxClient,
+    database: Database,
+    sender: Sender,
+    poison: list,
 ) -> None:
     people = [sandbox.add_user(f"Имя{i}", "Фамилия")["id"] for i in range(5)]
     bad = create(database, sandbox.group_id, poison, people)
@@ -46,8 +53,11 @@ def test_a_broadcast_that_cannot_be_sent_is_set_aside_and_the_next_goes_out(
         timeout=15,
         what="the good broadcast reaching everyone",
     )
-    status, reasons = status_of(database, sandbox.group_id, bad)
-    assert status == BroadcastStatus.FAILED.value
+    wait_until(
+        lambda: status_of(database, sandbox.group_id, bad)[0] == BroadcastStatus.FAILED.value,
+        what="the broken broadcast set aside",
+    )
+    _, reasons = status_of(database, sandbox.group_id, bad)
     assert len(reasons) == 1 and next(iter(reasons)).startswith("cannot be sent: part ")
     wait_until(
         lambda: status_of(database, sandbox.group_id, good)[0] == BroadcastStatus.DONE.value,
@@ -74,3 +84,30 @@ def test_a_set_aside_broadcast_is_not_queued_again_by_a_resend(sandbox: SandboxC
     assert not database.transaction(
         lambda session: BroadcastRepository(session, sandbox.group_id).has_claimable(utcnow())
     )
+
+
+def test_a_reply_that_cannot_be_sent_is_failed_and_the_persons_next_reply_goes_out(
+    sandbox: SandboxClient,
+    database: Database,
+    sender: Sender,
+) -> None:
+    anna, boris = (sandbox.add_user(name, "Фамилия")["id"] for name in ("Анна", "Борис"))
+
+    def queue_with_a_poisoned_row(session):  # type: ignore[no-untyped-def]
+        outbox = OutboxRepository(session, sandbox.group_id)
+        bad = outbox.add(anna, "испорчено")
+        outbox.add(anna, "второе")
+        outbox.add(boris, "Борису")
+        session.flush()
+        # Options that are JSON but not an object: what a bug or a hand edit could leave behind.
+        session.execute(
+            text("UPDATE outgoing_message SET options = :bad WHERE id = :id"), {"bad": "[1, 2]", "id": bad.id}
+        )
+        return bad.id
+
+    bad = database.transaction(queue_with_a_poisoned_row)
+    sender.wake()
+    wait_until(lambda: [m["text"] for m in sandbox.messages(anna)] == ["второе"], what="Anna's second reply")
+    wait_until(lambda: [m["text"] for m in sandbox.messages(boris)] == ["Борису"], what="Boris's reply")
+    row = database.transaction(lambda session: session.get(OutgoingMessage, bad))
+    assert row is not None and (row.status, row.error) == (OutgoingStatus.FAILED.value, "cannot be sent")
