@@ -111,7 +111,12 @@ class DocumentUploader:
                 break
             try:
                 attachment = upload_document(self.client, peer_id, name, data)
-            except (VkCallError, UploadFailed) as error:
+            except Exception as error:
+                # Any failure counts against this row alone (VK's, the upload server's, or a bug on an
+                # answer we could not read): the rows after it are uploaded meanwhile, and this one
+                # goes out without its file after the last try instead of blocking them for ever.
+                if not isinstance(error, (VkCallError, UploadFailed)):
+                    log.exception("document %s for %d: unexpected failure", name, peer_id)
                 failures = self._failures.get(row_id, 0) + 1
                 self._failures[row_id] = failures
                 log.warning("document %s for %d not uploaded (try %d): %s", name, peer_id, failures, error)

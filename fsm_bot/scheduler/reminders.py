@@ -108,38 +108,56 @@ def due_between(
     first_day = _local(since, tz).date()
     last_day = _local(until, tz).date()
     for subscriber in subscribers:
-        group, subgroup = subscriber.study_group_id, subscriber.subgroup
-        if subscriber.kind is SubscriptionKind.DIGEST:
-            at_time = subscriber.at_time or time(20, 0)
-            day = first_day - timedelta(days=1)
-            while day <= last_day:
-                due = _at(day, at_time, tz)
-                tomorrow = day + timedelta(days=1)
-                if since < due <= until:
-                    lessons = timetables.lessons(group, subgroup, tomorrow)
-                    if lessons:  # no digest for a day off: an empty message every Saturday only annoys
-                        found.append(DueReminder(subscriber, f"digest:{tomorrow}", due, tomorrow, tuple(lessons)))
-                day = tomorrow
-            continue
-        lead = timedelta(minutes=subscriber.lead_minutes or 15)
-        day = first_day
-        horizon = _local(until + lead, tz).date()
-        while day <= horizon:
-            lessons = timetables.lessons(group, subgroup, day)
-            starts = sorted({lesson.start for lesson in lessons})
-            if subscriber.kind is SubscriptionKind.BEFORE_FIRST:
-                starts = starts[:1]
-            for start in starts:
-                due = _at(day, start, tz) - lead
-                if since < due <= until:
-                    together = tuple(lesson for lesson in lessons if lesson.start == start)
-                    occurrence = (
-                        f"first:{day}"
-                        if subscriber.kind is SubscriptionKind.BEFORE_FIRST
-                        else (f"lesson:{day}T{start:%H:%M}")
-                    )
-                    found.append(DueReminder(subscriber, occurrence, due, day, together))
-            day += timedelta(days=1)
+        try:
+            found += _due_for(subscriber, timetables, tz, since, until, first_day, last_day)
+        except Exception:
+            # One subscription whose reminders cannot be worked out must not stop everyone's.
+            log.exception("subscription %d: its reminders cannot be worked out; skipped", subscriber.subscription_id)
+    return found
+
+
+def _due_for(
+    subscriber: Subscriber,
+    timetables: _Timetables,
+    tz: ZoneInfo,
+    since: datetime,
+    until: datetime,
+    first_day: date,
+    last_day: date,
+) -> list[DueReminder]:
+    found: list[DueReminder] = []
+    group, subgroup = subscriber.study_group_id, subscriber.subgroup
+    if subscriber.kind is SubscriptionKind.DIGEST:
+        at_time = subscriber.at_time or time(20, 0)
+        day = first_day - timedelta(days=1)
+        while day <= last_day:
+            due = _at(day, at_time, tz)
+            tomorrow = day + timedelta(days=1)
+            if since < due <= until:
+                lessons = timetables.lessons(group, subgroup, tomorrow)
+                if lessons:  # no digest for a day off: an empty message every Saturday only annoys
+                    found.append(DueReminder(subscriber, f"digest:{tomorrow}", due, tomorrow, tuple(lessons)))
+            day = tomorrow
+        return found
+    lead = timedelta(minutes=subscriber.lead_minutes or 15)
+    day = _local(since + lead, tz).date()  # the first day whose lessons can be due in (since, until]
+    horizon = _local(until + lead, tz).date()
+    while day <= horizon:
+        lessons = timetables.lessons(group, subgroup, day)
+        starts = sorted({lesson.start for lesson in lessons})
+        if subscriber.kind is SubscriptionKind.BEFORE_FIRST:
+            starts = starts[:1]
+        for start in starts:
+            due = _at(day, start, tz) - lead
+            if since < due <= until:
+                together = tuple(lesson for lesson in lessons if lesson.start == start)
+                occurrence = (
+                    f"first:{day}"
+                    if subscriber.kind is SubscriptionKind.BEFORE_FIRST
+                    else (f"lesson:{day}T{start:%H:%M}")
+                )
+                found.append(DueReminder(subscriber, occurrence, due, day, together))
+        day += timedelta(days=1)
     return found
 
 
@@ -160,6 +178,20 @@ def _text(t: Translate, reminder: DueReminder, semester: Semester | None, now: d
     lines = "\n".join(lesson_line(t, lesson, show_subgroup) for lesson in reminder.lessons)
     key = "notify.before_first" if kind is SubscriptionKind.BEFORE_FIRST else "notify.before_each"
     return t(key, minutes=reminder.subscriber.lead_minutes or 15, lessons=lines)
+
+
+def _text_key(reminder: DueReminder) -> tuple:
+    """What a reminder's text depends on: reminders alike in these read alike."""
+    subscriber = reminder.subscriber
+    return (subscriber.kind, subscriber.lead_minutes, subscriber.subgroup is None, reminder.day, reminder.lessons)
+
+
+def _render(
+    t: Translate, reminder: DueReminder, semester: Semester | None, now: datetime, tz: ZoneInfo, texts: dict
+) -> None:
+    key = _text_key(reminder)
+    if key not in texts:
+        texts[key] = _text(t, reminder, semester, now, tz)
 
 
 def _read(session: Session, community_id: int, tz: ZoneInfo, since: datetime, until: datetime):  # type: ignore[no-untyped-def]
@@ -196,6 +228,19 @@ def fire_due_reminders(
         if not fresh:
             return report
         late = {id(r) for r in fresh if _too_late(r, now, policy)}
+        texts: dict[tuple, str] = {}  # 10,000 digests are a few dozen distinct texts: render each once
+        for reminder in fresh:
+            if id(reminder) not in late:
+                try:
+                    _render(t, reminder, timetables.semester, now, policy.timezone, texts)
+                except Exception:
+                    # Recorded as dropped, so it is neither retried at every run nor holds up the rest.
+                    log.exception(
+                        "subscription %d: reminder %s cannot be written; dropped",
+                        reminder.subscriber.subscription_id,
+                        reminder.occurrence,
+                    )
+                    late.add(id(reminder))
         inserted = SubscriptionRepository(session, community_id).record_fired(
             [
                 Firing(r.subscriber.subscription_id, r.occurrence, r.due_at, "dropped" if id(r) in late else "sent")
@@ -203,24 +248,13 @@ def fire_due_reminders(
             ]
         )
         by_text: dict[str, list[int]] = defaultdict(list)
-        texts: dict[tuple, str] = {}  # 10,000 digests are a few dozen distinct texts: render each once
         for reminder in fresh:
             if (reminder.subscriber.subscription_id, reminder.occurrence) not in inserted:
                 continue  # another run recorded it first
             if id(reminder) in late:
                 report.dropped += 1
                 continue
-            subscriber = reminder.subscriber
-            key = (
-                subscriber.kind,
-                subscriber.lead_minutes,
-                subscriber.subgroup is None,
-                reminder.day,
-                reminder.lessons,
-            )
-            if key not in texts:
-                texts[key] = _text(t, reminder, timetables.semester, now, policy.timezone)
-            by_text[texts[key]].append(subscriber.vk_id)
+            by_text[texts[_text_key(reminder)]].append(reminder.subscriber.vk_id)
         outbox = OutboxRepository(session, community_id)
         for text, peers in by_text.items():
             outbox.add_many(peers, text)

@@ -1,4 +1,4 @@
-"""One broadcast that cannot be sent never stops the others (issue 15): it is set aside as failed.
+"""One row that cannot be sent never stops a queue (issue 15): broadcasts, replies, document uploads.
 
 Such a row reached the queue once (a dialog let a broadcast of no parts through), and every claim
 after it raised IndexError, for every broadcast of everyone, across restarts.
@@ -10,11 +10,13 @@ import pytest
 from sqlalchemy import text
 
 from fsm_bot.delivery.sender import Sender
+from fsm_bot.delivery.uploads import DocumentUploader
 from fsm_bot.sandbox.client import SandboxClient
 from fsm_bot.storage import Database
 from fsm_bot.storage.models import BroadcastStatus, OutgoingMessage, OutgoingStatus
 from fsm_bot.storage.repositories import BroadcastRepository, CommunityRepository, OutboxRepository
 from fsm_bot.storage.types import utcnow
+from fsm_bot.vk.client import VkClient
 from tests.broadcast import test_delivery
 from tests.broadcast.test_dialog import wait_until
 
@@ -111,3 +113,40 @@ def test_a_reply_that_cannot_be_sent_is_failed_and_the_persons_next_reply_goes_o
     wait_until(lambda: [m["text"] for m in sandbox.messages(boris)] == ["Борису"], what="Boris's reply")
     row = database.transaction(lambda session: session.get(OutgoingMessage, bad))
     assert row is not None and (row.status, row.error) == (OutgoingStatus.FAILED.value, "cannot be sent")
+
+
+class AnswersOddlyForOneFile(VkClient):
+    """VK at the one boundary the sandbox cannot play: docs.save answering a document without its
+    owner for one file (the sandbox always answers well-formed)."""
+
+    def call(self, method: str, params: dict | None = None, raw: bool = False, slot=None):  # type: ignore[no-untyped-def]
+        if method == "docs.save" and (params or {}).get("title") == "испорчен.ics":
+            return {"type": "doc", "doc": {"id": 1}}
+        return super().call(method, params, raw=raw, slot=slot)
+
+
+def test_a_document_whose_upload_fails_oddly_does_not_hold_up_the_next(
+    sandbox: SandboxClient, database: Database
+) -> None:
+    database.transaction(lambda session: CommunityRepository(session).ensure(sandbox.group_id))
+    anna, boris = (sandbox.add_user(name, "Фамилия")["id"] for name in ("Анна", "Борис"))
+
+    def queue_documents(session):  # type: ignore[no-untyped-def]
+        outbox = OutboxRepository(session, sandbox.group_id)
+        bad = outbox.add_document(anna, "Календарь", "испорчен.ics", b"BEGIN:VCALENDAR")
+        good = outbox.add_document(boris, "Календарь", "хороший.ics", b"BEGIN:VCALENDAR")
+        session.flush()
+        return bad.id, good.id
+
+    bad, good = database.transaction(queue_documents)
+    client = AnswersOddlyForOneFile([sandbox.token], sandbox.api_url, base_delay=0.02, max_delay=0.5)
+    uploader = DocumentUploader(database, sandbox.group_id, client, lambda: None, lambda name: f"без файла {name}")
+    try:
+        assert uploader.upload_waiting() == 1
+    finally:
+        client.stop.set()
+    rows = database.transaction(
+        lambda session: {row.id: row for row in OutboxRepository(session, sandbox.group_id).by_ids([bad, good])}
+    )
+    assert rows[good].status == OutgoingStatus.PENDING.value and rows[good].attachment.startswith("doc")
+    assert rows[bad].status == OutgoingStatus.UPLOADING.value  # tried again later, up to its limit

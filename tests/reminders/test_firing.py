@@ -9,16 +9,16 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from fsm_bot.delivery.replies import ReplyQueue
 from fsm_bot.scheduler.reminders import ReminderPolicy, fire_due_reminders, upcoming_instants
 from fsm_bot.storage.models import OutgoingMessage
-from fsm_bot.storage.repositories import SubscriptionRepository, TimetableRepository
-from fsm_bot.storage.timetable_models import SubscriptionKind
+from fsm_bot.storage.repositories import CommunityRepository, SubscriptionRepository, TimetableRepository
+from fsm_bot.storage.timetable_models import SubscriptionKind, TimetableSlot
 from fsm_bot.storage.types import utcnow
 from fsm_bot.timetable import Change, ChangeKind
-from tests.reminders.conftest import COMMUNITY, MOSCOW, Stream
+from tests.reminders.conftest import COMMUNITY, MOSCOW, SLOTS, Stream
 
 POLICY = ReminderPolicy(MOSCOW, late_drop=timedelta(minutes=10), digest_grace=timedelta(hours=12))
 
@@ -233,3 +233,22 @@ def test_a_timetable_without_semester_still_reminds_every_week(stream: Stream) -
     member = stream.student(1, None)
     stream.subscribe(member, SubscriptionKind.BEFORE_FIRST, lead=15)
     assert fire(stream, at(date(2027, 2, 9), "08:45")).sent == 1  # a Tuesday outside any semester
+
+
+def test_a_group_whose_timetable_cannot_be_read_does_not_stop_other_groups_reminders(stream: Stream) -> None:
+    """A slot row with a week parity no version knows (a hand edit, a downgrade): before, the whole
+    run raised at every minute and nobody in any group was reminded again."""
+
+    def second_group(session) -> int:  # type: ignore[no-untyped-def]
+        group = CommunityRepository(session).study_group(COMMUNITY, "ИВТ-102")
+        TimetableRepository(session, COMMUNITY).replace_slots(group.id, SLOTS)
+        session.execute(update(TimetableSlot).where(TimetableSlot.study_group_id == group.id).values(weeks="bogus"))
+        return group.id
+
+    broken_group = stream.database.transaction(second_group)
+    broken, fine = stream.student(1, None, group_id=broken_group), stream.student(2, None)
+    stream.subscribe(broken, SubscriptionKind.BEFORE_FIRST, lead=15)
+    stream.subscribe(fine, SubscriptionKind.BEFORE_FIRST, lead=15)
+    tuesday = date(2026, 12, 1)
+    assert fire(stream, at(tuesday, "08:45")).sent == 1
+    assert len(texts_for(stream, 2)) == 1 and texts_for(stream, 1) == []
