@@ -56,3 +56,83 @@ def test_a_floor_imports_only_the_floors_below_it(package: str) -> None:
             if target != package and target not in ALLOWED[package]:
                 offenders.append(f"{path.relative_to(ROOT)} imports {name}")
     assert offenders == []
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _module_imports(path: Path, modules: set[str]) -> set[str]:
+    """Modules of ours that `path` imports, those under `if TYPE_CHECKING:` too (a circle drawn only
+    for the type checker is still two modules that cannot be read one at a time):
+    `from a.b import c` counts as a.b.c when c is a module, else as a.b."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = _absolute(path, node.module, node.level)
+            for alias in node.names:
+                found.add(f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base)
+    return found & modules
+
+
+def _absolute(path: Path, module: str | None, level: int) -> str:
+    """`from .x import y` in fsm_bot/sandbox/state.py is fsm_bot.sandbox.x."""
+    if level == 0:
+        return module or ""
+    package = list(path.relative_to(ROOT).parent.parts)
+    package = package[: len(package) - (level - 1)]
+    return ".".join([*package, module] if module else package)
+
+
+def test_no_module_imports_itself_through_others() -> None:
+    """No import circles anywhere (STYLE.md): each module can be read after the ones it imports."""
+    paths = [p for folder in ("fsm_bot", "flows") for p in sorted((ROOT / folder).rglob("*.py"))]
+    modules = {_module_name(path) for path in paths}
+    graph = {_module_name(path): _module_imports(path, modules) - {_module_name(path)} for path in paths}
+    circles = [sorted(group) for group in _strongly_connected(graph) if len(group) > 1]
+    assert circles == []
+
+
+def _strongly_connected(graph: dict[str, set[str]]) -> list[set[str]]:
+    """Tarjan's algorithm, iterative (the import graph is a few hundred modules deep at most)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    groups: list[set[str]] = []
+    for root in graph:
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph.get(child, ())))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                group = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    group.add(member)
+                    if member == node:
+                        break
+                groups.append(group)
+    return groups

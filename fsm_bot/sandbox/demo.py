@@ -8,10 +8,8 @@ is meant to be what, so the bot's demo can assign them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .state import Sandbox
+from .directory import Directory
 
 FEMALE, MALE = 1, 2  # VK's ``sex`` values
 
@@ -81,10 +79,10 @@ DEMO_STREAM: tuple[DemoPerson, ...] = (
 )
 
 
-def seed_demo(sandbox: Sandbox) -> None:
+def seed_demo(directory: Directory) -> None:
     """Create the demo users: all members of the community, as they are in :data:`DEMO_STREAM`."""
     for person in DEMO_STREAM:
-        sandbox.directory.add_user(
+        directory.add_user(
             person.first_name,
             person.last_name,
             user_id=person.id,

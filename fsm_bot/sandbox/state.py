@@ -73,7 +73,7 @@ class Sandbox:
         self.journal.clear()
         self.journal.record("reset", demo=demo)
         if demo:
-            seed_demo(self)
+            seed_demo(self.directory)
 
     def token_valid(self, token: str) -> bool:
         return token in self.community.tokens
