@@ -1,7 +1,8 @@
 """The `fsm-bot` command.
 
 Every failure a deployer can cause (a broken settings file, an unreachable database) ends in one
-sentence on stderr and a non-zero exit code, never a traceback: exit 2 for settings, 1 for the rest.
+sentence on stderr and a non-zero exit code, never a traceback: exit 2 for settings and for an input
+file that cannot be imported (like a usage error), 1 for the rest.
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ EXIT_CONFIG = 2
 
 class CommandError(Exception):
     """A failure to report to the deployer as one sentence, with exit code 1."""
+
+
+class InputFileError(CommandError):
+    """An input file that cannot be used (a hostile or broken timetable): exit code 2, like a usage error."""
 
 
 def package_version() -> str:
@@ -165,7 +170,9 @@ def cmd_timetable(args: argparse.Namespace) -> int:
             try:
                 timetable = read_timetable_file(args.file, args.group, timezone)
             except TimetableFileError as error:
-                raise CommandError(f"{args.file} was not imported, nothing changed:\n{error}") from None
+                # one problem stays on one line; a file with several lists them, one per line
+                separator = "\n" if len(error.errors) > 1 else " "
+                raise InputFileError(f"{args.file} was not imported, nothing changed:{separator}{error}") from None
             upgrade_to_head(database.engine)
             summary = import_timetable(database, settings.vk.group_id, timetable)
             for group, count in summary.lessons_by_group.items():
@@ -349,6 +356,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except ConfigError as error:
         print(f"fsm-bot: settings error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    except InputFileError as error:
+        print(f"fsm-bot: {redact(str(error))}", file=sys.stderr)
         return EXIT_CONFIG
     except CommandError as error:
         print(f"fsm-bot: {redact(str(error))}", file=sys.stderr)

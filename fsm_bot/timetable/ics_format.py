@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from fsm_bot.timetable.limits import LONGEST_SEMESTER_DAYS
 from fsm_bot.timetable.model import Parity
 
 PRODID = "-//fsm_bot//timetable//RU"
@@ -19,7 +20,7 @@ X_HOLIDAYS = "X-FSM-BOT-HOLIDAYS"  # space-separated dates
 X_KIND = "X-FSM-BOT-KIND"  # per event: the kind, so "Язык (английский)" without a kind is not split
 
 # A rule that runs longer than this is a "repeat forever" left by a lazy export, not a semester.
-LONGEST_RULE = timedelta(days=366)
+LONGEST_RULE = timedelta(days=LONGEST_SEMESTER_DAYS)
 # Where never-ending rules stop when nothing else in the calendar says where the semester ends.
 DEFAULT_SEMESTER_LENGTH = timedelta(weeks=26)
 # The other parity's share of a lesson's weeks below which those appearances are strays (moved lessons).

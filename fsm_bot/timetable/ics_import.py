@@ -10,6 +10,10 @@ event per occurrence, from which the weekly slots are recovered:
   should have had a lesson but the file has none at all was a holiday.
 
 Changes (cancellations, moves) are not reconstructed: a moved lesson comes back as a slot of its own.
+
+Files come from people, so everything is bounded (limits.py) before it can grow: the file's size and nesting
+are checked before icalendar parses it, texts must fit the database's columns, and a weekly rule (ics_rules)
+is expanded at most a year past its DTSTART, never to the end of a calendar that has an event in 9999.
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vRecur
@@ -31,15 +34,29 @@ from fsm_bot.timetable.ics_format import (
     PARITIES,
     STRAY_SHARE,
     SUBGROUP_LABEL,
-    SUPPORTED_RULE_PARTS,
     TEACHER_LABEL,
-    WEEKDAYS,
     X_FIRST_WEEK,
     X_HOLIDAYS,
     X_KIND,
     X_SEMESTER,
 )
+from fsm_bot.timetable.ics_rules import WeeklyRule, days_after, weekly_rule
+from fsm_bot.timetable.limits import (
+    MAX_ICS_DEPTH,
+    MAX_KIND,
+    MAX_OCCURRENCES,
+    MAX_ROOM,
+    MAX_SLOTS_PER_GROUP,
+    MAX_SUBJECT,
+    MAX_TEACHER,
+    check_size,
+    decode_utf8,
+    shorten,
+)
 from fsm_bot.timetable.model import Parity, Semester, Slot, TimetableFile
+
+# Properties whose TZID names the zone of their time; an unknown one would silently become the group's zone.
+_ZONED_PROPERTIES = ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE")
 
 
 @dataclass(frozen=True)
@@ -65,28 +82,30 @@ class _Occurrence:
 class _Rule:
     name: str  # for errors
     uid: str
-    start: datetime  # aware: DTSTART of the series
+    recurrence: WeeklyRule
     length: timedelta
     what: _What
-    interval: int
-    weekdays: list[int]
-    week_start: int
-    count: int | None
-    until: datetime | date | None
     excluded: set[date]
+    line: str = ""  # " (line 12)" for errors, when known
 
 
-def import_ics(data: bytes, tz: ZoneInfo) -> TimetableFile:
-    """The weekly slots (group "", named by the caller) and the semester behind an iCalendar file."""
+def import_ics(data: bytes, tz: ZoneInfo, source: str = "the calendar") -> TimetableFile:
+    """The weekly slots (group "", named by the caller) and the semester behind an iCalendar file.
+
+    `source` names the file in errors about its bytes (size, encoding, nesting).
+    """
+    check_size(len(data), source)
+    text = decode_utf8(data, source)  # RFC 5545, 3.1.4: the default charset is UTF-8
+    event_lines = _event_lines(text, source)
     try:
-        calendar = Calendar.from_ical(data)
+        calendar = Calendar.from_ical(text)
     except (ValueError, IndexError, KeyError) as exc:
-        raise TimetableFileError([f"not an iCalendar file: {exc}"]) from None
+        raise TimetableFileError([f"not an iCalendar file: {shorten(str(exc), 200)}"]) from None
     if calendar.name != "VCALENDAR":
         raise TimetableFileError([f"not an iCalendar file: it holds a {calendar.name}, not a VCALENDAR"])
     errors: list[str] = []
     known = _semester_from_metadata(calendar, errors)
-    occurrences, rules = _read_events(calendar, tz, errors)
+    occurrences, rules = _read_events(calendar, tz, errors, event_lines)
     if errors:
         raise TimetableFileError(errors)
     try:
@@ -107,6 +126,26 @@ def import_ics(data: bytes, tz: ZoneInfo) -> TimetableFile:
     return TimetableFile(semester=_with_lessonless_days_as_holidays(semester, slots, occurrences), groups={"": slots})
 
 
+def _event_lines(text: str, source: str) -> list[int]:
+    """The line of each BEGIN:VEVENT, in the order icalendar's walk() returns the events, for errors to name.
+
+    Also refuses nesting deeper than a calendar has (MAX_ICS_DEPTH) before icalendar recurses through it.
+    """
+    lines: list[int] = []
+    depth = 0
+    for number, line in enumerate(text.split("\n"), start=1):
+        word = line[:6].upper()
+        if word == "BEGIN:":
+            depth += 1
+            if depth > MAX_ICS_DEPTH:
+                raise TimetableFileError([f"{source}, line {number}: components nested deeper than {MAX_ICS_DEPTH}"])
+            if line[6:].strip().upper() == "VEVENT":
+                lines.append(number)
+        elif word[:4] == "END:":
+            depth -= 1
+    return lines
+
+
 def _semester_from_metadata(calendar: Calendar, errors: list[str]) -> Semester | None:
     """The semester our own export wrote down; None for other calendars."""
     if X_SEMESTER not in calendar:
@@ -117,20 +156,29 @@ def _semester_from_metadata(calendar: Calendar, errors: list[str]) -> Semester |
     try:
         holidays = frozenset(date.fromisoformat(day) for day in str(calendar.get(X_HOLIDAYS, "")).split())
         start, end = date.fromisoformat(first.strip()), date.fromisoformat(last.strip())
+        if end - start > LONGEST_RULE:  # every later walk over its days must stay short
+            raise ValueError(f"longer than {LONGEST_RULE.days} days")
         return Semester(start, end, Parity(first_week), holidays)
     except ValueError as exc:
         errors.append(f"{X_SEMESTER}/{X_FIRST_WEEK}/{X_HOLIDAYS}: cannot read the semester from {text!r}: {exc}")
         return None
 
 
-def _read_events(calendar: Calendar, tz: ZoneInfo, errors: list[str]) -> tuple[list[_Occurrence], list[_Rule]]:
+def _read_events(
+    calendar: Calendar, tz: ZoneInfo, errors: list[str], event_lines: list[int]
+) -> tuple[list[_Occurrence], list[_Rule]]:
     """Single events become occurrences; recurring ones become rules, expanded once the semester's end is known."""
     occurrences: list[_Occurrence] = []
     rules: list[_Rule] = []
     replaced: dict[str, set[date]] = defaultdict(set)  # UID -> dates whose occurrence a RECURRENCE-ID overrides
-    for event in calendar.walk("VEVENT"):
+    events = calendar.walk("VEVENT")
+    if len(event_lines) != len(events):  # a BEGIN written in a way our line scan missed: name events without lines
+        event_lines = []
+    for index, event in enumerate(events):
         name = _name(event)
+        line = f" (line {event_lines[index]})" if event_lines else ""
         try:
+            _check_zones(event)
             uid = str(event.get("UID", ""))
             if "RECURRENCE-ID" in event:
                 replaced[uid].add(_local_date(event["RECURRENCE-ID"].dt, tz))
@@ -149,16 +197,19 @@ def _read_events(calendar: Calendar, tz: ZoneInfo, errors: list[str]) -> tuple[l
             if rule is None or "RECURRENCE-ID" in event:
                 occurrences.append(_Occurrence(start.astimezone(tz), end.astimezone(tz), what, None))
             elif isinstance(rule, vRecur):
-                rules.append(_rule(name, uid, start, end - start, what, rule, _excluded(event, tz)))
+                recurrence = weekly_rule(rule, start)
+                rules.append(_Rule(name, uid, recurrence, end - start, what, _excluded(event, tz), line))
             elif isinstance(rule, list):
                 raise TimetableFileError(["has several RRULEs; only one weekly rule per event is supported"])
             else:
                 reasons = "; ".join(reason for prop, reason in event.errors if prop == "RRULE")
                 raise TimetableFileError([f"RRULE {rule} cannot be read: {reasons or 'malformed'}"])
         except TimetableFileError as exc:
-            errors.extend(f"event {name}: {error}" for error in exc.errors)
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            errors.append(f"event {name}: {exc}")
+            errors.extend(f"event {name}: {error}{line}" for error in exc.errors)
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+            errors.append(f"event {name}: {shorten(str(exc), 200)}{line}")
+    if len(occurrences) > MAX_OCCURRENCES:
+        errors.append(f"more than {MAX_OCCURRENCES} lessons: not the timetable of one group for one semester")
     for rule in rules:
         rule.excluded |= replaced.get(rule.uid, set())
     return occurrences, rules
@@ -166,12 +217,31 @@ def _read_events(calendar: Calendar, tz: ZoneInfo, errors: list[str]) -> tuple[l
 
 def _name(event: Event) -> str:
     """How an error names an event: its summary and start as written in the file."""
-    summary = str(event.get("SUMMARY", "")).strip() or "(no SUMMARY)"
+    summary = shorten(str(event.get("SUMMARY", ""))) or "(no SUMMARY)"
     try:
         written = event["DTSTART"].to_ical().decode()
     except (KeyError, ValueError, AttributeError):
         written = "no readable DTSTART"
     return f'"{summary}" ({written})'
+
+
+def _check_zones(event: Event) -> None:
+    """An unknown TZID (no IANA name, no VTIMEZONE in the file) is an error, not the group's zone in disguise.
+
+    icalendar resolves a TZID it knows (an IANA name, a Windows name, a VTIMEZONE of the file) to an aware
+    time and leaves an unknown one naive, which would read as floating local time: 09:00 Mars time at 09:00.
+    """
+    for prop in _ZONED_PROPERTIES:
+        values = event.get(prop)
+        for value in values if isinstance(values, list) else [values]:
+            tzid = getattr(value, "params", {}).get("TZID")
+            if tzid is None:
+                continue
+            moments = [item.dt for item in value.dts] if hasattr(value, "dts") else [getattr(value, "dt", None)]
+            if any(isinstance(moment, datetime) and moment.tzinfo is None for moment in moments):
+                raise TimetableFileError(
+                    [f"{prop};TZID={shorten(str(tzid))}: an unknown time zone and no VTIMEZONE for it in the file"]
+                )
 
 
 def _aware(moment: datetime, tz: ZoneInfo) -> datetime:
@@ -209,6 +279,14 @@ def _what(event: Event) -> _What:
         elif label == SUBGROUP_LABEL.lower() and value.isdecimal() and int(value) > 0:
             subgroup = int(value)
     room = str(event.get("LOCATION", "")).strip()
+    for label, value, limit in (
+        ("SUMMARY (the subject)", subject, MAX_SUBJECT),
+        ("the kind in SUMMARY's brackets", kind, MAX_KIND),
+        ("the teacher in DESCRIPTION", teacher, MAX_TEACHER),
+        ("LOCATION (the room)", room, MAX_ROOM),
+    ):
+        if len(value) > limit:
+            raise TimetableFileError([f"{label} is {len(value)} characters; at most {limit} fit"])
     return _What(subject=subject, kind=kind, teacher=teacher, room=room, subgroup=subgroup)
 
 
@@ -236,114 +314,52 @@ def _excluded(event: Event, tz: ZoneInfo) -> set[date]:
     return {_local_date(item.dt, tz) for exdate in lists for item in exdate.dts}
 
 
-def _rule(
-    name: str, uid: str, start: datetime, length: timedelta, what: _What, rule: vRecur, excluded: set[date]
-) -> _Rule:
-    unsupported = sorted(set(rule) - SUPPORTED_RULE_PARTS)
-    if unsupported:
-        raise TimetableFileError([f"RRULE parts {', '.join(unsupported)} are not supported"])
-    frequency = _one(rule, "FREQ", "")
-    if str(frequency).upper() != "WEEKLY":
-        raise TimetableFileError([f"repeats FREQ={frequency}; only weekly lessons (FREQ=WEEKLY) are supported"])
-    interval = int(_one(rule, "INTERVAL", 1))
-    if not 1 <= interval <= 52:
-        raise TimetableFileError([f"RRULE INTERVAL={interval}: a lesson repeats every 1 to 52 weeks"])
-    weekdays = [_weekday(code) for code in rule.get("BYDAY", [])] or [start.weekday()]
-    count = _one(rule, "COUNT", None)
-    return _Rule(
-        name=name,
-        uid=uid,
-        start=start,
-        length=length,
-        what=what,
-        interval=interval,
-        weekdays=sorted(set(weekdays)),
-        week_start=_weekday(_one(rule, "WKST", "MO")),
-        count=None if count is None else int(count),
-        until=_one(rule, "UNTIL", None),
-        excluded=excluded,
-    )
-
-
-def _one(rule: Any, part: str, default: Any) -> Any:
-    values = rule.get(part)
-    return values[0] if values else default
-
-
-def _weekday(code: Any) -> int:
-    text = str(code).strip().upper()
-    if text not in WEEKDAYS:
-        raise TimetableFileError([f"RRULE day {text!r} is not one of {', '.join(WEEKDAYS)} (weekly rules)"])
-    return WEEKDAYS.index(text)
-
-
 def _expand_rules(
     rules: list[_Rule], singles: list[_Occurrence], known: Semester | None, tz: ZoneInfo
 ) -> list[_Occurrence]:
-    """Occurrences of every rule; rules that never end stop where the rest of the calendar says the semester does."""
-    bounded: list[tuple[_Rule, list[datetime]]] = []
-    endless: list[_Rule] = []
+    """Occurrences of every rule; rules that never end stop where the rest of the calendar says the semester does.
+
+    Each rule is expanded at most LONGEST_RULE past its own DTSTART, whatever else the calendar holds: an event
+    in the year 9999 then makes the lessons span more than a year (refused by the caller), instead of making
+    twenty endless rules walk 8,000 years (issue 15). The total is bounded by MAX_OCCURRENCES as it grows.
+    """
+    expanded: list[tuple[_Rule, list[datetime], bool]] = []
+    total = len(singles)
     for rule in rules:
-        starts, ended = _rule_starts(rule, rule.start.date() + LONGEST_RULE)
-        if ended:
-            bounded.append((rule, starts))
-        else:
-            endless.append(rule)
-    if endless:
+        starts, ended = rule.recurrence.starts(days_after(rule.recurrence.start.date(), LONGEST_RULE))
+        total += len(starts)
+        if total > MAX_OCCURRENCES:
+            raise TimetableFileError(
+                [f"the recurring events make more than {MAX_OCCURRENCES} lessons: not one group's semester"]
+            )
+        expanded.append((rule, starts, ended))
+    if not all(ended for _, _, ended in expanded):
         ends = [occurrence.start.date() for occurrence in singles]
-        ends.extend(rule_starts[-1].astimezone(tz).date() for _, rule_starts in bounded if rule_starts)
+        ends.extend(starts[-1].astimezone(tz).date() for _, starts, ended in expanded if ended and starts)
         if known is not None:
             end = known.end
         elif ends:
             end = max(ends)
         else:
-            end = min(rule.start.date() for rule in endless) + DEFAULT_SEMESTER_LENGTH
-        for rule in endless:
-            starts, _ = _rule_starts(rule, max(end, rule.start.date()))
-            bounded.append((rule, starts))
+            first = min(rule.recurrence.start.date() for rule, _, ended in expanded if not ended)
+            end = first + DEFAULT_SEMESTER_LENGTH
+        expanded = [
+            (rule, starts if ended else [start for start in starts if start.date() <= end], ended)
+            for rule, starts, ended in expanded
+        ]
     occurrences = []
-    for rule, starts in bounded:
+    for rule, starts, _ in expanded:
         for start in starts:
             local = start.astimezone(tz)
             if local.date() in rule.excluded:
                 continue
-            end = (start + rule.length).astimezone(tz)
+            end_time = (start + rule.length).astimezone(tz)
             try:
-                _check_times(local, end)  # a rule in another zone can cross midnight here after a DST change
+                _check_times(local, end_time)  # a rule in another zone can cross midnight here after a DST change
             except TimetableFileError as exc:
-                raise TimetableFileError([f"event {rule.name}: {error}" for error in exc.errors]) from None
-            occurrences.append(_Occurrence(local, end, rule.what, rule.interval))
+                raise TimetableFileError([f"event {rule.name}: {error}{rule.line}" for error in exc.errors]) from None
+            occurrences.append(_Occurrence(local, end_time, rule.what, rule.recurrence.interval))
     return occurrences
-
-
-def _rule_starts(rule: _Rule, limit: date) -> tuple[list[datetime], bool]:
-    """The starts a weekly rule generates up to `limit`, and whether UNTIL or COUNT ended it before that."""
-    starts: list[datetime] = []
-    first = rule.start.date()
-    period = first - timedelta(days=(first.weekday() - rule.week_start) % 7)
-    offsets = sorted((weekday - rule.week_start) % 7 for weekday in rule.weekdays)
-    while True:
-        for offset in offsets:
-            day = period + timedelta(days=offset)
-            if day < first:
-                continue
-            start = datetime.combine(day, rule.start.timetz())
-            if _past_until(start, rule.until):
-                return starts, True
-            if day > limit:
-                return starts, False
-            starts.append(start)
-            if rule.count is not None and len(starts) >= rule.count:
-                return starts, True
-        period += timedelta(weeks=rule.interval)
-
-
-def _past_until(start: datetime, until: datetime | date | None) -> bool:
-    if until is None:
-        return False
-    if not isinstance(until, datetime):
-        return start.date() > until
-    return start > (until if until.tzinfo is not None else until.replace(tzinfo=start.tzinfo))
 
 
 def _derived_semester(occurrences: list[_Occurrence]) -> Semester:
@@ -376,6 +392,10 @@ def _slots(occurrences: list[_Occurrence], semester: Semester) -> list[Slot]:
     for occurrence in occurrences:
         key = (occurrence.start.weekday(), occurrence.start.time(), occurrence.end.time(), occurrence.what)
         lessons[key].append(occurrence)
+    if len(lessons) > MAX_SLOTS_PER_GROUP:  # before _weeks walks the semester once per lesson
+        raise TimetableFileError(
+            [f"{len(lessons)} different weekly lessons; a group has at most {MAX_SLOTS_PER_GROUP}"]
+        )
     slots = [
         Slot(
             day=day,

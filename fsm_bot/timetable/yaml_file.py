@@ -11,6 +11,9 @@ The file is read from the YAML node tree, not from `yaml.safe_load`'s values, fo
 can name its line, and YAML 1.1 quirks cannot corrupt values: an unquoted 9:00 is the integer 540 to
 YAML 1.1 and an unquoted room 0301 an octal number, but the node keeps the text as written.
 A file is taken whole or not at all, and every problem in it is reported at once.
+
+Files come from people, so every size is bounded (limits.py): the file, its nesting and anchors (yaml_nodes.py),
+the length of each text (the database's columns), the semester, the holidays and the lessons per group.
 """
 
 from __future__ import annotations
@@ -22,7 +25,21 @@ from datetime import date, time, timedelta
 import yaml
 
 from fsm_bot.timetable.errors import TimetableFileError
+from fsm_bot.timetable.limits import (
+    LONGEST_SEMESTER_DAYS,
+    MAX_FILE_BYTES,
+    MAX_GROUP_NAME,
+    MAX_HOLIDAYS,
+    MAX_KIND,
+    MAX_ROOM,
+    MAX_SLOTS_PER_GROUP,
+    MAX_SUBJECT,
+    MAX_TEACHER,
+    check_size,
+    shorten,
+)
 from fsm_bot.timetable.model import Parity, Semester, Slot, TimetableFile
+from fsm_bot.timetable.yaml_nodes import compose
 
 _NULL_TAG = "tag:yaml.org,2002:null"
 _TOP_KEYS = ("semester", "holidays", "groups")
@@ -30,6 +47,8 @@ _SEMESTER_KEYS = ("start", "end", "first_week")
 _SLOT_KEYS = ("day", "start", "end", "subject", "kind", "teacher", "room", "weeks", "subgroup")
 _REQUIRED_SLOT_KEYS = ("day", "start", "end", "subject")
 _LONGEST_HOLIDAY_RANGE = timedelta(days=366)
+_LONGEST_SEMESTER = timedelta(days=LONGEST_SEMESTER_DAYS)
+_TEXT_LIMITS = {"kind": MAX_KIND, "teacher": MAX_TEACHER, "room": MAX_ROOM}  # and subject: MAX_SUBJECT
 _NO_WRAP = 1_000_000  # one lesson per line, however long: a line is what a person edits, moves or deletes
 
 _DAY_NAMES = {
@@ -63,15 +82,10 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 def load_timetable(text: str, source: str = "<timetable>") -> TimetableFile:
     """Parse a timetable file; raises TimetableFileError listing every problem with its line and field."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise TimetableFileError([f"{source}, line {line}: YAML syntax error: {problem}"]) from None
-    except yaml.YAMLError as exc:  # e.g. a control character the reader refuses, reported without a mark
-        raise TimetableFileError([f"{source}: YAML syntax error: {exc}"]) from None
+    check_size(len(text), source)  # characters first: a 50 MB string is refused without encoding it
+    if len(text) * 4 > MAX_FILE_BYTES:  # only then can its UTF-8 be over the limit
+        check_size(len(text.encode("utf-8")), source)
+    root = compose(text, source)
     reader = _Reader(source)
     timetable = reader.timetable(root)
     if reader.errors or timetable is None:
@@ -152,6 +166,9 @@ class _Reader:
         if start is not None and end is not None and end < start:
             self.error(fields["end"], "semester.end", f"{end.isoformat()} is before the start {start.isoformat()}")
             return None
+        if start is not None and end is not None and end - start > _LONGEST_SEMESTER:
+            self.error(fields["end"], "semester.end", f"the semester is longer than {LONGEST_SEMESTER_DAYS} days")
+            return None
         if start is None or end is None or first_week is None:
             return None
         return Semester(start=start, end=end, first_week=first_week)
@@ -165,6 +182,9 @@ class _Reader:
         days: set[date] = set()
         for index, item in enumerate(node.value):
             days.update(self.holiday(item, f"holidays[{index}]"))
+            if len(days) > MAX_HOLIDAYS:  # ranges of other years could otherwise pile up millions of days
+                self.error(item, f"holidays[{index}]", f"more than {MAX_HOLIDAYS} days of holidays")
+                return frozenset()
         return frozenset(days)
 
     def holiday(self, node: yaml.Node, path: str) -> list[date]:
@@ -192,6 +212,9 @@ class _Reader:
         fields = self.mapping(node, "groups", None, "a mapping: study group name -> list of lessons")
         if fields is None:
             return {}
+        for name, value in fields.items():
+            if len(name) > MAX_GROUP_NAME:
+                self.error(value, f"groups.{shorten(name)}", f"a group name is at most {MAX_GROUP_NAME} characters")
         return {name: self.group(value, f"groups.{name}") for name, value in fields.items()}
 
     def group(self, node: yaml.Node, path: str) -> list[Slot]:
@@ -199,6 +222,9 @@ class _Reader:
             return []
         if not isinstance(node, yaml.SequenceNode):
             self.error(node, path, f"expected a list of lessons, got {_describe(node)}")
+            return []
+        if len(node.value) > MAX_SLOTS_PER_GROUP:
+            self.error(node, path, f"{len(node.value)} lessons; a group has at most {MAX_SLOTS_PER_GROUP} a week")
             return []
         slots: list[Slot] = []
         first_seen: dict[Slot, int] = {}
@@ -225,10 +251,13 @@ class _Reader:
         day = self.day(fields["day"], f"{path}.day") if "day" in fields else None
         start = self.time(fields["start"], f"{path}.start") if "start" in fields else None
         end = self.time(fields["end"], f"{path}.end") if "end" in fields else None
-        subject = self.text(fields["subject"], f"{path}.subject") if "subject" in fields else None
+        subject = self.text(fields["subject"], f"{path}.subject", MAX_SUBJECT) if "subject" in fields else None
         if subject == "":
             self.error(fields["subject"], f"{path}.subject", "is empty")
-        texts = {key: self.text(fields[key], f"{path}.{key}") if key in fields else "" for key in _OPTIONAL_TEXT}
+        texts = {
+            key: self.text(fields[key], f"{path}.{key}", _TEXT_LIMITS[key]) if key in fields else ""
+            for key in _OPTIONAL_TEXT
+        }
         weeks = self.parity(fields["weeks"], f"{path}.weeks", allow_all=True) if "weeks" in fields else Parity.ALL
         subgroup = self.subgroup(fields["subgroup"], f"{path}.subgroup") if "subgroup" in fields else None
         if start is not None and end is not None and end <= start:
@@ -255,8 +284,12 @@ class _Reader:
             return None
         return "" if node.tag == _NULL_TAG else node.value.strip()
 
-    def text(self, node: yaml.Node, path: str) -> str | None:
-        return self.scalar(node, path, "text")
+    def text(self, node: yaml.Node, path: str, limit: int) -> str | None:
+        text = self.scalar(node, path, "text")
+        if text is not None and len(text) > limit:
+            self.error(node, path, f"{len(text)} characters; at most {limit} fit (starts {_quote(text)})")
+            return None
+        return text
 
     def date(self, node: yaml.Node, path: str) -> date | None:
         text = self.scalar(node, path, "a date (YYYY-MM-DD)")
@@ -334,7 +367,7 @@ def _describe(node: yaml.Node) -> str:
 
 
 def _quote(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)
+    return json.dumps(shorten(text), ensure_ascii=False)
 
 
 def _join_path(path: str, key: str) -> str:
