@@ -11,6 +11,7 @@ from fsm_bot.attendance import Register, register_csv, registers_xlsx
 from fsm_bot.engine.absences import group_register
 from fsm_bot.storage import Database
 from fsm_bot.storage.models import StudyGroup
+from fsm_bot.storage.private_files import write_private
 
 
 class ExportError(ValueError):
@@ -45,8 +46,9 @@ def export_register(
 
     registers = database.transaction(read)
     if file_format == "xlsx":
-        output.write_bytes(registers_xlsx(registers))
+        data = registers_xlsx(registers)
     else:
         grids = [register_csv(register).decode("utf-8-sig") for register in registers]
-        output.write_bytes("\r\n".join(grids).encode("utf-8-sig"))  # one byte-order mark, at the start
+        data = "\r\n".join(grids).encode("utf-8-sig")  # one byte-order mark, at the start
+    write_private(output, data)  # students' names and absences: 0600, like the database
     return registers

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from fsm_bot.storage import Database
 from fsm_bot.storage.models import StudyGroup
+from fsm_bot.storage.private_files import write_private
 from fsm_bot.storage.repositories import CommunityRepository, TimetableRepository
 from fsm_bot.timetable import (
     Semester,
@@ -23,11 +24,9 @@ from fsm_bot.timetable import (
     TimetableFileError,
     dump_timetable,
     export_ics,
-    import_ics,
-    load_timetable,
 )
-
-ICS_SUFFIXES = (".ics", ".ical", ".ifb")
+from fsm_bot.timetable.limits import MAX_FILE_BYTES
+from fsm_bot.timetable.upload import parse_timetable_file
 
 
 @dataclass(frozen=True)
@@ -37,29 +36,16 @@ class ImportSummary:
 
 
 def read_timetable_file(path: Path, group: str | None, timezone: ZoneInfo) -> TimetableFile:
-    """A YAML timetable, or an .ics a university publishes (then `group` says whose it is)."""
+    """A YAML timetable, or an .ics a university publishes (then `group` says whose it is).
+
+    At most MAX_FILE_BYTES + 1 bytes are read: a 50 MB file is refused after 1 MB, not loaded whole (issue 15).
+    """
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as file:
+            raw = file.read(MAX_FILE_BYTES + 1)
     except OSError as error:
         raise TimetableFileError([f"{path}: cannot read the file: {error.strerror or error}"]) from None
-    if path.suffix.lower() in ICS_SUFFIXES:
-        if not group:
-            raise TimetableFileError([f"{path}: an .ics file does not name its group; add --group NAME"])
-        parsed = import_ics(raw, timezone)
-        slots = [slot for slots in parsed.groups.values() for slot in slots]
-        return TimetableFile(parsed.semester, {group: slots})
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise TimetableFileError([f"{path}: not UTF-8 text (byte {error.start}); save it as UTF-8"]) from None
-    timetable = load_timetable(text, str(path))
-    if group is not None:
-        if group not in timetable.groups:
-            raise TimetableFileError(
-                [f"{path}: no group {group!r} in the file (it has: {', '.join(timetable.groups)})"]
-            )
-        timetable = TimetableFile(timetable.semester, {group: timetable.groups[group]})
-    return timetable
+    return parse_timetable_file(raw, str(path), group, timezone)
 
 
 def import_timetable(database: Database, community_id: int, timetable: TimetableFile) -> ImportSummary:
@@ -119,9 +105,9 @@ def export_timetable(
     if not slots:
         raise TimetableFileError([f"group {group!r} has no timetable yet (import one first)"])
     if output.suffix.lower() in (".yaml", ".yml"):
-        output.write_text(dump_timetable(TimetableFile(semester, {group: slots})), encoding="utf-8")
+        write_private(output, dump_timetable(TimetableFile(semester, {group: slots})).encode("utf-8"))
         return len(slots)
     name = group if subgroup is None else f"{group} / {subgroup}"
     data = export_ics(name, semester, slots, changes, timezone, span_first, span_last, subgroup)
-    output.write_bytes(data)
+    write_private(output, data)  # 0600, like the database it comes from
     return data.count(b"BEGIN:VEVENT")

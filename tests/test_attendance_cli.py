@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import stat
 from datetime import date, time
 from pathlib import Path
 
@@ -91,6 +92,7 @@ def test_export_one_group_as_xlsx(tmp_path: Path, deployment: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "ИВТ-101: 3 student(s), 4 marked lesson(s)" in result.stdout
+    assert stat.S_IMODE(output.stat().st_mode) == 0o600  # names and absences: the owner's eyes only
     sheet = openpyxl.load_workbook(output)["ИВТ-101"]
     assert [sheet.cell(row, 2).value for row in (6, 7, 8)] == ["Абрамов", "Ёлкина", "Яковлева"]
     header = {sheet.cell(5, column).value: column for column in range(4, 8)}
@@ -107,6 +109,8 @@ def test_export_one_group_as_xlsx(tmp_path: Path, deployment: Path) -> None:
 
 def test_export_every_group_as_csv(tmp_path: Path, deployment: Path) -> None:
     output = tmp_path / "register.csv"
+    output.write_text("last month's register, readable by all\n", encoding="utf-8")
+    output.chmod(0o644)
     result = fsm_bot(
         "attendance",
         "export",
@@ -124,6 +128,8 @@ def test_export_every_group_as_csv(tmp_path: Path, deployment: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "ИВТ-102: 0 student(s), 0 marked lesson(s)" in result.stdout
+    assert stat.S_IMODE(output.stat().st_mode) == 0o600  # replaced, not rewritten in its old 0644
+    assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith(".")) == []  # no leftovers
     rows = list(csv.reader(io.StringIO(output.read_bytes().decode("utf-8-sig")), delimiter=";"))
     titles = [row[0] for row in rows if row and row[0].startswith("Журнал посещаемости")]
     assert titles == ["Журнал посещаемости группы ИВТ-101", "Журнал посещаемости группы ИВТ-102"]

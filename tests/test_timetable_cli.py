@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from datetime import date, time
 from pathlib import Path
 
@@ -85,7 +86,7 @@ def test_a_file_with_mistakes_changes_nothing_and_names_every_line(
         EXAMPLE.replace('start: "10:45"', 'start: "25:45"').replace("day: tue", "day: someday"), encoding="utf-8"
     )
     result = fsm_bot("timetable", "import", str(broken), "--config", str(config), cwd=tmp_path)
-    assert result.returncode == 1
+    assert result.returncode == 2  # a file that cannot be imported is the deployer's input, like a usage error
     assert "was not imported, nothing changed" in result.stderr
     assert "line 7" in result.stderr and "start" in result.stderr  # the Физика line
     assert "line 9" in result.stderr and "day" in result.stderr  # ИВТ-102's lesson
@@ -113,6 +114,7 @@ def test_export_to_ics_and_yaml_and_back(tmp_path: Path, deployment: tuple[Path,
     odd_mondays = [d for d in mondays if ((d - date(2026, 8, 31)).days // 7) % 2 == 0]
     assert len(events) == len(mondays) + len(odd_mondays)  # Матанализ every Monday, Физика in odd weeks
     assert f"{ics}: {len(events)} lesson(s)" in result.stdout
+    assert stat.S_IMODE(ics.stat().st_mode) == 0o600  # exports are the owner's only, like the database
 
     # An .ics imported for another group gives the same week back.
     result = fsm_bot("timetable", "import", str(ics), "--group", "ИВТ-103", "--config", str(config), cwd=tmp_path)
@@ -122,6 +124,7 @@ def test_export_to_ics_and_yaml_and_back(tmp_path: Path, deployment: tuple[Path,
     back = tmp_path / "back.yaml"
     fsm_bot("timetable", "export", "--group", "ИВТ-101", "--output", str(back), "--config", str(config), cwd=tmp_path)
     exported = load_timetable(back.read_text(encoding="utf-8"))
+    assert stat.S_IMODE(back.stat().st_mode) == 0o600
     original = load_timetable(EXAMPLE)
     assert exported.groups["ИВТ-101"] == original.groups["ИВТ-101"]
     assert exported.semester == original.semester
@@ -132,7 +135,7 @@ def test_an_ics_without_a_group_and_an_unknown_group_are_refused(tmp_path: Path,
     ics = tmp_path / "university.ics"
     ics.write_bytes(b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n")
     result = fsm_bot("timetable", "import", str(ics), "--config", str(config), cwd=tmp_path)
-    assert result.returncode == 1 and "add --group NAME" in result.stderr
+    assert result.returncode == 2 and "add --group NAME" in result.stderr
     result = fsm_bot(
         "timetable",
         "export",

@@ -7,6 +7,7 @@ document would not open for the recipients (VK_PROTOCOL.md, messages.send).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,9 @@ from typing import Any
 SENDABLE = ("photo", "video", "audio", "doc", "wall", "market", "link")
 MAX_ATTACHMENTS = 10  # VK's limit per message
 MAX_FORWARDS = 100  # VK forwards at most 100 messages at once
+MAX_ID = 2**63 - 1  # VK's ids are 64-bit integers
+_SIGNED_DIGITS = re.compile(r"-?[0-9]{1,19}")  # not str.isdigit(): it accepts "²", and int() reads "١"
+_ACCESS_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")  # VK's keys are hex; nothing that could separate parts
 
 
 @dataclass(frozen=True)
@@ -36,11 +40,37 @@ def read_attachments(items: Iterable[dict[str, Any]]) -> Attachments:
             if isinstance(body.get("url"), str):
                 links.append(body["url"])
             continue
-        if kind not in SENDABLE or "id" not in body or "owner_id" not in body:
-            unsupported.append(str(kind))
+        text = _attachment_string(kind, body) if kind in SENDABLE else None
+        if text is None:
+            unsupported.append(kind)
             continue
-        text = f"{kind}{body['owner_id']}_{body['id']}"
-        if body.get("access_key"):
-            text += f"_{body['access_key']}"
         strings.append(text)
     return Attachments(tuple(strings), tuple(links), tuple(unsupported))
+
+
+def _attachment_string(kind: str, body: dict[str, Any]) -> str | None:
+    """`doc<owner_id>_<id>[_<access_key>]`, or None when a part is not the shape VK gives it.
+
+    messages.send reads `attachment` as a comma-separated list, so a part copied verbatim could add
+    media of its own choosing: an id of "1,wall1_1" would forward a wall post as well.
+    """
+    owner_id = _number(body.get("owner_id"))
+    item_id = _number(body.get("id"))
+    if owner_id is None or item_id is None or item_id < 0:
+        return None
+    text = f"{kind}{owner_id}_{item_id}"
+    access_key = body.get("access_key")
+    if access_key is None or access_key == "":
+        return text
+    if not isinstance(access_key, str) or not _ACCESS_KEY.fullmatch(access_key):
+        return None
+    return f"{text}_{access_key}"
+
+
+def _number(value: Any) -> int | None:
+    """A signed 64-bit id: a JSON number, or a string of ASCII digits (bools are not numbers)."""
+    if isinstance(value, str) and _SIGNED_DIGITS.fullmatch(value):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not -MAX_ID <= value <= MAX_ID:
+        return None
+    return value

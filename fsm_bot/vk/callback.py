@@ -4,16 +4,26 @@ Push mode lets several workers share one community (VK_PROTOCOL.md, "Callback AP
 path does only what must happen before VK may forget an update: check that it comes from VK (the
 secret), store it in the inbox (a fast durable insert; handling happens later in the dispatcher), answer.
 VK retries while we fail (any answer but HTTP 200 "ok"), so:
-- a storage failure answers HTTP 500: VK delivers the update again later;
-- a malformed update answers "ok": sending it again would not make it readable;
+- a storage failure answers HTTP 500: VK delivers the update again later. 500 means only that:
+  nothing a client sends makes the endpoint answer it;
+- a body that is not a JSON object (not JSON, a list, nested past the parser's limit) answers HTTP 400:
+  VK never sends one, so it comes from someone else, and a retry would cost nothing;
+- a well-formed envelope from VK (the right secret) whose event the parser cannot read answers "ok":
+  sending it again would not make it readable;
 - repeats (`X-Retry-Counter`, or one update reaching two workers) are dropped by the inbox's unique key.
+
+Slow clients are bounded: the headers must arrive within HEADER_TIMEOUT (fsm_bot.vk.header_deadline),
+the body within BODY_TIMEOUT (HTTP 408), an idle keep-alive connection is closed after
+KEEP_ALIVE_TIMEOUT, and past CONCURRENCY_LIMIT connections uvicorn answers 503 (VK retries).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -26,12 +36,23 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from fsm_bot.vk.events import EventSink, IncomingEvent, MalformedEvent, parse_update
+from fsm_bot.vk.header_deadline import header_deadline_protocol
 
 log = logging.getLogger(__name__)
 
 DEFAULT_PATH = "/callback"
 MAX_BODY_BYTES = 1024 * 1024  # VK's updates are a few KB; a message with 10 attachments stays far below this
 OK = "ok"
+# VK POSTs one small update per request and wants the answer quickly (VK_PROTOCOL.md, "Callback API");
+# a client slower than these is not VK, and every connection it holds is one VK cannot use.
+HEADER_TIMEOUT = 10.0  # seconds from connecting (or the next request's first byte) to the end of the headers
+BODY_TIMEOUT = 10.0  # seconds to read the whole body once the headers are in
+KEEP_ALIVE_TIMEOUT = 5  # seconds an idle keep-alive connection stays open (uvicorn's default, said aloud)
+CONCURRENCY_LIMIT = 256  # open connections (or running requests) past which uvicorn answers 503
+MAX_HEADER_BYTES = 16 * 1024  # request line and headers; VK's are well under 1 KB
+# str.isdigit() accepts "²" (int() raises) and "١" (int() reads it): client numbers are ASCII digits only.
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+_CLOSE = {"connection": "close"}  # the rest of the body is not read: the connection cannot be reused
 
 
 @dataclass(frozen=True)
@@ -58,11 +79,17 @@ class CallbackCommunity:
 class CallbackEndpoint:
     """The request handler: one instance per app, holding the communities by group_id."""
 
-    def __init__(self, communities: Iterable[CallbackCommunity], max_body: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self,
+        communities: Iterable[CallbackCommunity],
+        max_body: int = MAX_BODY_BYTES,
+        body_timeout: float = BODY_TIMEOUT,
+    ) -> None:
         self.communities = {community.group_id: community for community in communities}
         if not self.communities:
             raise ValueError("the callback endpoint needs at least one community")
         self.max_body = max_body
+        self.body_timeout = body_timeout
 
     async def handle(self, request: Request) -> Response:
         body = await self._read_body(request)
@@ -70,12 +97,12 @@ class CallbackEndpoint:
             return body
         try:
             update = json.loads(body)
-        except (ValueError, RecursionError):
-            log.warning("callback: ignored a body that is not JSON (%d bytes)", len(body))
-            return PlainTextResponse(OK)
+        except (ValueError, RecursionError):  # RecursionError: "[[[[..." nests past the parser's limit
+            log.warning("callback: refused a body that is not JSON (%d bytes)", len(body))
+            return PlainTextResponse("not a JSON object", status_code=400)
         if not isinstance(update, dict):
-            log.warning("callback: ignored a JSON body that is not an object")
-            return PlainTextResponse(OK)
+            log.warning("callback: refused a JSON body that is not an object")
+            return PlainTextResponse("not a JSON object", status_code=400)
 
         community = self.communities.get(_group_id(update.get("group_id")))
         kind = update.get("type")
@@ -107,19 +134,24 @@ class CallbackEndpoint:
         return await self._store(community, event)
 
     async def _read_body(self, request: Request) -> bytes | Response:
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
-            return PlainTextResponse("body too large", status_code=413)
+        declared = request.headers.get("content-length", "")
+        if _ASCII_DIGITS.fullmatch(declared) and (len(declared) > 18 or int(declared) > self.max_body):
+            return PlainTextResponse("body too large", status_code=413, headers=_CLOSE)
         chunks: list[bytes] = []
         size = 0
         try:
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > self.max_body:
-                    return PlainTextResponse("body too large", status_code=413)
-                chunks.append(chunk)
+            # uvicorn has no body timeout: without this a client sending a byte a minute holds the request.
+            async with asyncio.timeout(self.body_timeout):
+                async for chunk in request.stream():
+                    size += len(chunk)
+                    if size > self.max_body:
+                        return PlainTextResponse("body too large", status_code=413, headers=_CLOSE)
+                    chunks.append(chunk)
         except ClientDisconnect:
             return Response(status_code=400)
+        except TimeoutError:
+            log.warning("callback: refused a body not sent within %.0f s (%d bytes came)", self.body_timeout, size)
+            return PlainTextResponse("request timeout", status_code=408, headers=_CLOSE)
         return b"".join(chunks)
 
     async def _store(self, community: CallbackCommunity, event: IncomingEvent) -> Response:
@@ -142,21 +174,34 @@ class CallbackEndpoint:
 
 
 def create_callback_app(
-    communities: Iterable[CallbackCommunity], path: str = DEFAULT_PATH, max_body: int = MAX_BODY_BYTES
+    communities: Iterable[CallbackCommunity],
+    path: str = DEFAULT_PATH,
+    max_body: int = MAX_BODY_BYTES,
+    body_timeout: float = BODY_TIMEOUT,
 ) -> Starlette:
     """A Starlette app answering VK's Callback API on `path` for each of `communities` (by group_id)."""
     if not path.startswith("/"):
         raise ValueError("the callback path must start with '/'")
-    endpoint = CallbackEndpoint(communities, max_body)
+    endpoint = CallbackEndpoint(communities, max_body, body_timeout)
     return Starlette(routes=[Route(path, endpoint.handle, methods=["POST"])])
 
 
-def callback_server(app: Starlette, host: str = "0.0.0.0", port: int = 8000) -> uvicorn.Server:
+def callback_server(
+    app: Starlette,
+    host: str = "0.0.0.0",
+    port: int = 8000,
+    header_timeout: float = HEADER_TIMEOUT,
+    limit_concurrency: int = CONCURRENCY_LIMIT,
+) -> uvicorn.Server:
     """A uvicorn server for the app, not started: `.run()` blocks, `should_exit = True` stops it."""
     config = uvicorn.Config(
         app,
         host=host,
         port=port,
+        http=header_deadline_protocol(header_timeout),
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+        timeout_keep_alive=KEEP_ALIVE_TIMEOUT,
+        limit_concurrency=limit_concurrency,
         lifespan="off",
         access_log=False,  # one line per VK update is noise; our own log says what matters
         log_config=None,  # the program configures logging (fsm_bot.logs)
@@ -174,20 +219,26 @@ def _group_id(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.isdigit() and len(value) < 20:
+    if isinstance(value, str) and len(value) <= 18 and _ASCII_DIGITS.fullmatch(value):
         return int(value)
     return None
 
 
 def _same(given: Any, expected: str) -> bool:
     """Constant-time comparison, so the secret cannot be guessed byte by byte from response times."""
-    return isinstance(given, str) and hmac.compare_digest(given.encode(), expected.encode())
+    if not isinstance(given, str):
+        return False
+    # surrogatepass: JSON may carry a lone surrogate ("\ud800"), which plain UTF-8 refuses to encode.
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode())
 
 
 def _short(value: Any) -> str:
-    """A client-controlled value, cut short for the log."""
-    text = value if isinstance(value, str) else repr(value)
-    return text[:64]
+    """A client-controlled value, cut short for the log (a nested list's repr could be huge or too deep)."""
+    if isinstance(value, str):
+        return value[:64]
+    if value is None or isinstance(value, bool | int | float):
+        return repr(value)[:64]
+    return f"<{type(value).__name__}>"
 
 
 def _name(error: BaseException) -> str:

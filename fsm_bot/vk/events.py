@@ -8,6 +8,7 @@ update must not crash the bot. Normalization happens once, here, and refuses wha
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -27,6 +28,8 @@ HANDLED_TYPES = frozenset(
 )
 CHAT_PEER_OFFSET = 2_000_000_000
 MAX_PAYLOAD_LENGTH = 4096
+MAX_ID = 2**63 - 1  # ids are stored as BIGINT
+_SIGNED_DIGITS = re.compile(r"-?[0-9]{1,19}")
 
 
 class MalformedEvent(ValueError):
@@ -57,12 +60,17 @@ class IncomingEvent:
 
 
 def _int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise MalformedEvent(f"{name} is not a number: {value!r}")
-    try:
-        return int(value)
-    except ValueError:
-        raise MalformedEvent(f"{name} is not a number: {value!r}") from None
+    """An id VK sends as a JSON number (sometimes as a string of digits): a signed 64-bit integer.
+
+    Strings are ASCII digits only: int() also reads " 7", "1_0" and "١٢" (Arabic-Indic digits), and
+    str.isdigit() accepts "²", which int() refuses. The bound keeps an id storable (BIGINT).
+    """
+    if isinstance(value, str) and _SIGNED_DIGITS.fullmatch(value):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not -MAX_ID <= value <= MAX_ID:
+        shown = repr(value)[:64] if isinstance(value, str | int | float | None) else f"<{type(value).__name__}>"
+        raise MalformedEvent(f"{name} is not a number: {shown}")
+    return value
 
 
 def _payload(value: Any) -> dict[str, Any] | None:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import copy
+import json
 import logging
+import select
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -43,12 +46,12 @@ def serve() -> Iterator[Callable[[Starlette], str]]:
     """Serve an app with uvicorn on a free port in a background thread; returns its base URL."""
     servers: list[tuple[Any, threading.Thread]] = []
 
-    def start(app: Starlette) -> str:
+    def start(app: Starlette, **options: Any) -> str:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-        server = callback_server(app, "127.0.0.1", port)
+        server = callback_server(app, "127.0.0.1", port, **options)
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         thread.start()
         servers.append((server, thread))
@@ -171,7 +174,7 @@ def test_updates_without_the_right_secret_are_refused_and_not_stored(
     assert "a-guessed-secret" not in caplog.text and SECRET not in caplog.text
 
 
-def test_garbage_with_the_right_secret_is_answered_ok_and_not_stored(
+def test_a_body_that_is_not_a_json_object_is_a_bad_request(
     endpoint: tuple[str, Inbox], database: Database, caplog
 ) -> None:
     url, _ = endpoint
@@ -180,14 +183,60 @@ def test_garbage_with_the_right_secret_is_answered_ok_and_not_stored(
         answers = [
             http.post(url, content=b'{"type": "message_new", "group_id": ', headers=json_type),
             http.post(url, content=b"\xff\xfe not even text"),
+            http.post(url, content=b""),
             http.post(url, json=[1, 2, 3]),
+            http.post(url, json="ok"),
+            http.post(url, content=b"[" * 100_000, headers=json_type),  # nested past json's recursion limit
+            http.post(url, content=b'{"a":' * 50_000, headers=json_type),
+        ]
+    assert [(a.status_code, a.text) for a in answers] == [(400, "not a JSON object")] * len(answers)
+    assert stored_ids(database, GROUP_ID) == []
+    assert "not JSON" in caplog.text and "not an object" in caplog.text
+
+
+def test_a_malformed_update_with_the_right_secret_is_answered_ok_and_not_stored(
+    endpoint: tuple[str, Inbox], database: Database, caplog
+) -> None:
+    url, _ = endpoint
+    with httpx.Client() as http:
+        answers = [
             http.post(url, json=envelope(object=None)),  # message_new without its object
             http.post(url, json=envelope(event_id=None)),
             http.post(url, json=envelope(type="wall_post_new")),  # a type the bot does not handle
         ]
     assert [(a.status_code, a.text) for a in answers] == [(200, "ok")] * len(answers)
     assert stored_ids(database, GROUP_ID) == []
-    assert "not JSON" in caplog.text and "malformed update of type 'message_new'" in caplog.text
+    assert "malformed update of type 'message_new'" in caplog.text
+
+
+def nested(depth: int) -> bytes:
+    """A JSON list nested `depth` deep: parses, but its repr (or a recursive walk) may not."""
+    return b"[" * depth + b"]" * depth
+
+
+def test_no_client_input_makes_the_endpoint_answer_500(endpoint: tuple[str, Inbox], database: Database) -> None:
+    """500 means "storage unavailable, retry": a client must not be able to provoke it (nor a crash)."""
+    url, _ = endpoint
+    message = envelope()["object"]
+    bodies: list[bytes] = [
+        json.dumps({"type": "message_new", "group_id": digits, "secret": SECRET}).encode()
+        for digits in ("²", "١٢", "12²", " 1", "1_0", "9" * 30, "-1")
+    ]
+    bodies += [
+        json.dumps(envelope(secret="\ud800")).encode(),  # a lone surrogate, refused by plain UTF-8 encoding
+        json.dumps(envelope(group_id=GROUP_ID, secret=SECRET, type="\udfff")).encode(),
+        b'{"type": %s, "group_id": %d, "secret": "%s"}' % (nested(900), GROUP_ID, SECRET.encode()),
+        b'{"type": %s, "group_id": 1}' % nested(900),
+        b'{"type": "confirmation", "group_id": %d, "secret": %s}' % (GROUP_ID, nested(900)),
+        json.dumps({**envelope(), "object": {**message, "message": {**message["message"], "peer_id": "²"}}}).encode(),
+        json.dumps(envelope(group_id=str(GROUP_ID), event_id="1" * 64)).encode(),
+    ]
+    with httpx.Client() as http:
+        answers = [http.post(url, content=body, headers={"content-type": "application/json"}) for body in bodies]
+    statuses = [answer.status_code for answer in answers]
+    assert 500 not in statuses and set(statuses) <= {200, 400, 403}, statuses
+    assert statuses[:7] == [403] * 7  # not a group id this endpoint serves
+    assert statuses[-1] == 200 and stored_ids(database, GROUP_ID) == ["1" * 64]  # digits as a string are fine
 
 
 def test_a_body_over_the_limit_is_refused(serve, database: Database) -> None:
@@ -239,3 +288,53 @@ def test_each_community_has_its_own_secret_and_inbox(serve, database: Database) 
 def test_a_community_needs_a_secret(database: Database) -> None:
     with pytest.raises(ValueError, match="secret is required"):
         CallbackCommunity(GROUP_ID, "", CONFIRMATION, Inbox(database, GROUP_ID))
+
+
+def test_slow_clients_are_cut_off_and_vk_gets_through(serve, database: Database) -> None:
+    """300 clients send their headers, or their body, a byte at a time: each is closed (or answered 408,
+    or 503 past the concurrency limit) instead of holding its connection, and VK's update is stored."""
+    app = create_callback_app(
+        [CallbackCommunity(GROUP_ID, SECRET, CONFIRMATION, Inbox(database, GROUP_ID))], body_timeout=1
+    )
+    url = serve(app, header_timeout=1) + "/callback"
+    port = int(url.split(":")[2].split("/")[0])
+    slow: dict[socket.socket, bytes] = {}
+    for n in range(300):
+        client = socket.create_connection(("127.0.0.1", port), timeout=10)
+        client.setblocking(False)
+        if n % 2:  # the headers never end
+            client.sendall(b"POST /callback HTTP/1.1\r\nHost: bot.example\r\nX-Slow: ")
+        else:  # the headers are whole, the body never is
+            client.sendall(b"POST /callback HTTP/1.1\r\nHost: bot.example\r\nContent-Length: 100000\r\n\r\n{")
+        slow[client] = b""
+
+    answers: dict[socket.socket, bytes] = {}
+    deadline = time.monotonic() + 60  # a hang guard, not a timing assertion
+    while slow:
+        if time.monotonic() > deadline:
+            pytest.fail(f"{len(slow)} of 300 slow connections were still open after 60 s")
+        readable, _, _ = select.select(list(slow), [], [], 0.1)
+        for client in list(slow):
+            try:
+                if client in readable:
+                    data = client.recv(4096)
+                    if data:
+                        slow[client] += data
+                        continue
+                else:
+                    client.send(b"x")  # one more byte: trickling must not keep a connection alive
+                    continue
+            except (BlockingIOError, InterruptedError):
+                continue
+            except OSError:  # reset: the server closed with our bytes unread
+                pass
+            answers[client] = slow.pop(client)
+            client.close()
+
+    assert len(answers) == 300
+    statuses = {answer.split(b" ")[1] if answer else b"closed" for answer in answers.values()}
+    assert statuses <= {b"closed", b"408", b"503"}, statuses
+    with httpx.Client() as http:
+        stored = http.post(url, json=envelope())
+    assert (stored.status_code, stored.text) == (200, "ok")
+    assert stored_ids(database, GROUP_ID) == [MESSAGE_NEW["event_id"]]

@@ -145,6 +145,21 @@ def test_numbers_sent_as_strings_are_read() -> None:
     assert (event.group_id, event.user_id) == (GROUP, 51422811)
 
 
+def test_a_negative_id_sent_as_a_string_is_read() -> None:
+    raw = copy.deepcopy(MESSAGE_NEW)
+    raw["object"]["message"]["peer_id"] = "-5"
+    assert parse_update(raw).peer_id == -5
+
+
+@pytest.mark.parametrize("value", ["²", "١٢", "1²", " 7", "7\n", "+7", "1_000", "0x10", 2**63, -(2**63) - 1, 10**40])
+@pytest.mark.parametrize("field", ["from_id", "peer_id", "id", "conversation_message_id"])
+def test_a_number_that_is_not_ascii_digits_or_does_not_fit_64_bits_is_refused(field: str, value: Any) -> None:
+    raw = copy.deepcopy(MESSAGE_NEW)
+    raw["object"]["message"][field] = value
+    with pytest.raises(MalformedEvent, match=field):
+        parse_update(raw)
+
+
 @pytest.mark.parametrize(
     ("raw", "reason"),
     [
