@@ -11,15 +11,20 @@ worker at a time, and a dead worker's events are taken over when the lease runs 
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import re
 import socket
 import threading
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
+
 from fsm_bot.storage import Database
+from fsm_bot.storage.db import is_transient
 from fsm_bot.storage.repositories import CursorRepository, InboxRepository, ReceivedEvent
 from fsm_bot.storage.repositories.communities import CommunityRepository
 from fsm_bot.vk.events import IncomingEvent
@@ -27,11 +32,18 @@ from fsm_bot.vk.events import IncomingEvent
 log = logging.getLogger(__name__)
 
 DEFAULT_LEASE = timedelta(seconds=30)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def worker_name() -> str:
     """Who holds a lease, for people reading the table: host and process id."""
     return f"{socket.gethostname()[:40]}:{os.getpid()}"
+
+
+def _with_text_repaired(event: ReceivedEvent) -> ReceivedEvent:
+    """The event with its lone surrogates (a Python str holds no other kind) replaced by U+FFFD."""
+    text = _SURROGATE.sub("\ufffd", json.dumps(event.payload, ensure_ascii=False))
+    return ReceivedEvent(event.event_id, event.type, event.user_id, json.loads(text))
 
 
 class Inbox:
@@ -57,17 +69,50 @@ class Inbox:
         if len(received) != len(events):
             log.warning("dropped %d event(s) addressed to another community", len(events) - len(received))
 
-        def store(session) -> int:  # type: ignore[no-untyped-def]
-            added = InboxRepository(session, self.community_id).add(received)
-            if cursor is not None:
-                CursorRepository(session, self.community_id).set(cursor)
-            return added
-
-        added = self.database.transaction(store) if received or cursor is not None else 0
+        if not received and cursor is None:
+            return
+        try:
+            added = self._store(received, cursor)
+        except Exception as error:
+            if isinstance(error, DBAPIError) and is_transient(error):
+                raise  # the source offers the same events again: nothing is lost
+            # One event the database cannot take (PostgreSQL's jsonb refuses a lone UTF-16 surrogate,
+            # which JSON can escape): the whole batch failed, and would fail at every offer, holding up
+            # everyone after it. Each event on its own, then, and the cursor after them.
+            log.warning(
+                "inbox: a batch of %d event(s) could not be stored (%s); storing one by one",
+                len(received),
+                type(error).__name__,
+            )
+            added = sum(self._store_alone(event) for event in received)
+            self._store([], cursor)
         if added:
             with self._arrived:
                 self._generation += 1
                 self._arrived.notify_all()
+
+    def _store(self, received: list[ReceivedEvent], cursor: str | None) -> int:
+        def store(session) -> int:  # type: ignore[no-untyped-def]
+            added = InboxRepository(session, self.community_id).add(received) if received else 0
+            if cursor is not None:
+                CursorRepository(session, self.community_id).set(cursor)
+            return added
+
+        return self.database.transaction(store)
+
+    def _store_alone(self, event: ReceivedEvent) -> int:
+        """One event; if refused as it is, with the characters no database can hold replaced; if refused
+        even so, logged and left out rather than blocking the stream."""
+        for attempt in (event, _with_text_repaired(event)):
+            try:
+                return self._store([attempt], None)
+            except DBAPIError as error:
+                if is_transient(error):
+                    raise
+            except (UnicodeError, ValueError, TypeError):
+                pass
+        log.error("inbox: event %s (%s) cannot be stored and is left out", event.event_id[:64], event.type)
+        return 0
 
     def claim(self, limit: int) -> list[tuple[int, int | None, dict[str, Any]]]:
         """Events this process should handle now, oldest first: (row id, user id, envelope)."""

@@ -8,16 +8,21 @@ people held all eight workers and nobody was answered, after a restart too.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 import pytest
 from sqlalchemy import select
 
 from fsm_bot.app import Bot
+from fsm_bot.engine.inbox import Inbox
 from fsm_bot.sandbox.client import SandboxClient
+from fsm_bot.storage import Database
 from fsm_bot.storage.models import ProcessedEvent, Role
+from fsm_bot.vk.events import parse_update
 from tests.engine.test_dialogs import enrolled, press, say
 from tests.engine.test_people import member
+from tests.vk.test_events import MESSAGE_NEW as ENVELOPE
 
 StartBot = Callable[..., Bot]
 APOLOGY = "Что-то пошло не так, попробуйте ещё раз. Код ошибки: "
@@ -173,3 +178,23 @@ def test_forged_payload_values_get_an_ordinary_answer(
         lambda session: session.scalars(select(ProcessedEvent.error).where(ProcessedEvent.error.is_not(None))).all()
     )
     assert errors == []
+
+
+def test_an_event_the_database_cannot_store_as_sent_is_stored_repaired_and_the_batch_goes_on(
+    database: Database,
+) -> None:
+    """JSON may escape half of a UTF-16 pair alone ("\\ud800"); PostgreSQL's jsonb refuses such text, so
+    the whole Long Poll batch failed at every offer and nobody after it was answered."""
+    inbox = Inbox(database, 42)
+    poisoned = parse_update({**copy.deepcopy(ENVELOPE), "group_id": 42, "event_id": "poisoned"})
+    poisoned.raw["object"]["message"]["text"] = "\ud800 опрос"
+    fine = parse_update({**ENVELOPE, "group_id": 42, "event_id": "fine"})
+    inbox.accept([poisoned, fine], cursor="17")
+    stored = database.transaction(
+        lambda session: {
+            row.event_id: row.payload["object"]["message"]["text"] for row in session.scalars(select(ProcessedEvent))
+        }
+    )
+    assert stored["poisoned"] == "\ufffd опрос" if database.backend == "postgresql" else "\ud800 опрос"
+    assert stored["fine"] == ENVELOPE["object"]["message"]["text"]
+    assert inbox.resume_cursor() == "17"
