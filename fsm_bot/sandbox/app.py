@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from . import control, control_users, playground
+from . import control, control_files, control_users, playground
 from .api import answer, method_endpoint
 from .control_guard import ControlGuard
 from .control_input import ControlError, control_error_handler
@@ -48,6 +48,7 @@ def create_app(sandbox: Sandbox) -> ASGIApp:
         Route("/upload/{kind}/{key}", _upload, methods=["POST"]),
         *control.ROUTES,
         *control_users.ROUTES,
+        *control_files.ROUTES,
         *playground.ROUTES,
     ]
     app = Starlette(

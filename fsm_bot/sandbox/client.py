@@ -7,6 +7,7 @@ URLs come from the sandbox's own answers, so they need no rewriting.
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Callable
 from functools import cached_property
@@ -141,6 +142,22 @@ class SandboxClient:
         """The next ``count`` requests to ``target`` (a method, ``"*"`` or ``"longpoll"``) fail as ``kind``."""
         self._call("POST", "faults", {"target": target, "kind": kind, "count": count})
 
+    def longpoll_config(
+        self, *, history_seconds: float | None = _UNSET, history_events: int | None = None
+    ) -> dict[str, Any]:
+        """Bound the long poll's history by age (None: no age bound) and/or count; the current bounds.
+
+        Called without arguments it only reads them. A ``ts`` older than the bounds is answered ``failed: 1``.
+        """
+        body: dict[str, Any] = {}
+        if history_seconds is not _UNSET:
+            body["history_seconds"] = history_seconds
+        if history_events is not None:
+            body["history_events"] = history_events
+        if not body:
+            return self._call("GET", "longpoll/config")
+        return self._call("POST", "longpoll/config", body)
+
     def set_callback(self, url: str | None, secret: str = "", *, connections: int = 1, keep_alive: bool = True) -> str:
         """Push updates to ``url`` like VK's Callback API; returns the confirmation code.
 
@@ -164,7 +181,9 @@ class SandboxClient:
         member: bool = True,
         role: str | None = None,
         user_id: int | None = None,
+        sex: int | None = None,
     ) -> SandboxUser:
+        """``sex`` (VK's 1 female, 2 male, 0 unknown; an extension field) is sent only when given."""
         body: dict[str, Any] = {
             "first_name": first_name,
             "last_name": last_name,
@@ -174,6 +193,8 @@ class SandboxClient:
         }
         if user_id is not None:
             body["id"] = user_id
+        if sex is not None:
+            body["sex"] = sex
         return self._call("POST", "users", body)
 
     def users(self) -> list[SandboxUser]:
@@ -195,6 +216,14 @@ class SandboxClient:
         """The user writes to the community: ``message_new``."""
         body = {"text": text, "payload": payload, "attachments": attachments or [], "fwd_messages": fwd_messages or []}
         return self._call("POST", f"users/{user_id}/send", body)
+
+    def add_file(self, user_id: int, name: str, content: bytes, *, kind: str = "doc") -> dict[str, Any]:
+        """A file of the user's (``kind`` "doc" or "photo") as a VK attachment object, to pass to :meth:`send`.
+
+        Its ``url`` serves ``content``, so a bot can download what the user sent.
+        """
+        body = {"type": kind, "name": name, "content_base64": base64.b64encode(content).decode("ascii")}
+        return self._call("POST", f"users/{user_id}/files", body)
 
     def press(
         self, user_id: int, message_id: int, label: str | None = None, *, row: int | None = None, col: int | None = None

@@ -10,6 +10,7 @@ from .api import base_url
 from .callback import MAX_CONNECTIONS
 from .control_input import ControlError, read_json, sandbox_of, take
 from .faults import check_fault
+from .longpoll import MAX_HISTORY_SECONDS, MAX_HISTORY_SIZE
 
 
 async def reset(request: Request) -> JSONResponse:
@@ -66,6 +67,24 @@ async def callback(request: Request) -> JSONResponse:
     return JSONResponse({"confirmation": callbacks.confirmation})
 
 
+async def longpoll_config(request: Request) -> JSONResponse:
+    """``{"history_seconds": N or null, "history_events": M}`` (an extension): how long and how many updates
+    the long poll keeps; a ``ts`` older than that is answered ``failed: 1``. GET reads it; a reset restores
+    the defaults (10,000 updates, no age bound).
+    """
+    longpoll = sandbox_of(request).longpoll
+    if request.method == "POST":
+        body = await read_json(request, allowed=frozenset({"history_seconds", "history_events"}))
+        events = take(body, "history_events", int, None)
+        seconds = take(body, "history_seconds", (int, float), ..., nullable=True)
+        if events is not None and not 1 <= events <= MAX_HISTORY_SIZE:
+            raise ControlError(f"history_events must be from 1 to {MAX_HISTORY_SIZE}")
+        if seconds not in (..., None) and not 0 < seconds <= MAX_HISTORY_SECONDS:
+            raise ControlError(f"history_seconds must be more than 0 and at most {MAX_HISTORY_SECONDS}, or null")
+        longpoll.configure(history_events=events, history_seconds=seconds)
+    return JSONResponse(longpoll.config_view())
+
+
 async def stats(request: Request) -> JSONResponse:
     return JSONResponse(sandbox_of(request).stats.as_json())
 
@@ -79,6 +98,7 @@ ROUTES = [
     Route("/sandbox/community", community, methods=["GET"]),
     Route("/sandbox/faults", faults, methods=["POST"]),
     Route("/sandbox/callback", callback, methods=["POST"]),
+    Route("/sandbox/longpoll/config", longpoll_config, methods=["GET", "POST"]),
     Route("/sandbox/stats", stats, methods=["GET"]),
     Route("/sandbox/log", log, methods=["GET"]),
 ]

@@ -21,6 +21,7 @@ MAX_TEXT = 4096
 MAX_NAME = 100
 SEND_FIELDS = frozenset({"text", "payload", "attachments", "fwd_messages"})
 PRESS_FIELDS = frozenset({"message_id", "label", "row", "col"})
+SEXES = (0, 1, 2)  # VK's users.get "sex": 0 not given, 1 female, 2 male
 
 
 def _user(request: Request) -> User:
@@ -44,6 +45,13 @@ def _role(body: dict[str, Any]) -> Any:
     return role
 
 
+def _sex(body: dict[str, Any], default: int) -> int:
+    sex = take(body, "sex", int, default)
+    if sex not in SEXES:
+        raise ControlError("sex must be 0 (not given), 1 (female) or 2 (male), as in VK's users.get")
+    return sex
+
+
 def _name(body: dict[str, Any], field: str, default: str) -> str:
     value = take(body, field, str, default)
     if not value.strip() or len(value) > MAX_NAME:
@@ -52,9 +60,10 @@ def _name(body: dict[str, Any], field: str, default: str) -> str:
 
 
 async def add_user(request: Request) -> JSONResponse:
-    """``id`` is an extension: a fixed id that a settings.yaml can name (admins, headmen)."""
+    """``id`` and ``sex`` are extensions: a fixed id that a settings.yaml can name (admins, headmen), and
+    what ``users.get(fields=sex)`` answers for them."""
     body = await read_json(
-        request, allowed=frozenset({"id", "first_name", "last_name", "allow_messages", "member", "role"})
+        request, allowed=frozenset({"id", "first_name", "last_name", "allow_messages", "member", "role", "sex"})
     )
     directory = sandbox_of(request).directory
     user_id = take(body, "id", int, None, nullable=True)
@@ -70,6 +79,7 @@ async def add_user(request: Request) -> JSONResponse:
         allow_messages=take(body, "allow_messages", bool, True),
         member=take(body, "member", bool, True),
         role=None if role is ... else role,
+        sex=_sex(body, 0),
     )
     return JSONResponse(user.control_view())
 
@@ -86,12 +96,16 @@ async def get_user(request: Request) -> JSONResponse:
 async def patch_user(request: Request) -> JSONResponse:
     """Changes emit ``message_allow`` / ``message_deny`` / ``group_join`` / ``group_leave`` as VK does."""
     user = _user(request)
-    body = await read_json(request, allowed=frozenset({"allow_messages", "member", "role", "first_name", "last_name"}))
+    body = await read_json(
+        request, allowed=frozenset({"allow_messages", "member", "role", "first_name", "last_name", "sex"})
+    )
     allow = take(body, "allow_messages", bool, None)
     member = take(body, "member", bool, None)
     role = _role(body)
+    sex = _sex(body, user.sex)
     user.first_name = _name(body, "first_name", user.first_name)
     user.last_name = _name(body, "last_name", user.last_name)
+    user.sex = sex
     change_user(sandbox_of(request), user, allow_messages=allow, member=member, role=role)
     return JSONResponse(user.control_view())
 

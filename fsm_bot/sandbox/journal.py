@@ -9,6 +9,7 @@ is new, and bounded: the sandbox must not grow without limit during a benchmark.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter, deque
 from typing import Any
@@ -18,6 +19,7 @@ MAX_ANSWER = 200  # entries in one answer of `since`
 RECIPIENT_KEYS = ("peer_id", "user_id", "chat_id", "peer_ids", "user_ids")
 TEXT_PREVIEW = 80
 SHOWN_RECIPIENTS = 5  # a 100-peer send keeps the first few ids and the count
+_ID = re.compile(r"-?[0-9]{1,19}", re.ASCII)
 
 
 class Journal:
@@ -101,7 +103,8 @@ def _recipients(values: dict[str, str]) -> list[int] | None:
         raw = values.get(key)
         if not raw:
             continue
-        ids = [int(part) for part in raw.split(",") if part.strip().lstrip("-").isdigit()]
+        # ASCII digits only: str.isdigit() also accepts "¹" or "٣", which int() refuses (found by test_fuzz)
+        ids = [int(part) for part in raw.split(",") if _ID.fullmatch(part.strip())]
         if ids:
             return ids
     return None

@@ -16,8 +16,7 @@ class Conversation:
     peer_id: int
     messages: list[Message] = field(default_factory=list)
     by_cmid: dict[int, Message] = field(default_factory=dict)
-    in_read: int = 0
-    out_read: int = 0
+    in_read_cmid: int = 0  # the last message the community has read (messages.markAsRead)
     activity: str | None = None
 
 

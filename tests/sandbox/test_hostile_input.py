@@ -197,3 +197,11 @@ def test_a_bot_forwarding_its_last_message_forever_gets_a_bounded_chain(sandbox,
         levels += 1
     assert levels == 45
     assert requests.get(f"{sandbox.url}/sandbox/playground/poll", params={"user": student}, timeout=30).ok
+
+
+def test_non_ascii_digits_in_peer_ids_are_vk_errors_not_a_500(sandbox, raw, sandbox_server):
+    """str.isdigit() takes "¹" and "٣" that int() refuses: the event log's recipient parser answered a 500."""
+    for peer in ("¹", "٣", "--5", "1,²"):
+        answer = raw("messages.send", peer_ids=peer, random_id=1, message="x")
+        assert answer["error"]["error_code"] == 100, peer
+    assert sandbox_server.sandbox.internal_errors == 0

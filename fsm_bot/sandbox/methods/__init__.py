@@ -6,11 +6,12 @@ from typing import Any
 
 from ..errors import VkError
 from ..params import Params
-from . import execute, groups, messages, uploads, users
+from . import conversations, execute, groups, messages, uploads, users
 from .base import Call, Handler
 
 METHODS: dict[str, Handler] = {
     **messages.METHODS,
+    **conversations.METHODS,
     **groups.METHODS,
     **users.METHODS,
     **uploads.METHODS,

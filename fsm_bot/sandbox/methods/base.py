@@ -67,3 +67,10 @@ def group_view(sandbox: Sandbox, fields: list[str]) -> dict[str, Any]:
     if "can_message" in fields:
         view["can_message"] = 1
     return view
+
+
+def extended_view(call: Call, ids: set[int]) -> dict[str, Any]:
+    """``profiles`` (the known users among ``ids``, with ``fields``) and ``groups`` of an ``extended=1`` answer."""
+    directory = call.sandbox.directory
+    users = [directory.users[i] for i in sorted(ids) if i in directory.users]
+    return {"profiles": [u.vk_view(fields_param(call)) for u in users], "groups": [group_view(call.sandbox, [])]}

@@ -1,4 +1,4 @@
-"""The ``messages.*`` section apart from sending: edit, delete, pin, history, conversations, callbacks."""
+"""The ``messages.*`` section apart from sending and conversations: edit, delete, pin, history, callbacks."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from ..errors import VkError, invalid_param
 from ..model import Message, is_chat
-from .base import Call, count_param, fields_param, group_view, own_group_id
+from .base import Call, count_param, extended_view, own_group_id
 from .sending import check_recipient, forwarded_view, read_attachments, read_keyboard, read_text, send, single_peer
 
 SNACKBAR_TEXT = 90
@@ -132,63 +132,36 @@ def _check_event_data(data: Any) -> None:
 
 
 def get_history(call: Call) -> dict[str, Any]:
+    """VK's paging (messages.getHistory on dev.vk.com): newest first, or oldest first with ``rev=1``.
+
+    ``start_message_id`` > 0 anchors the page at that message (or the newest one before it) instead of the
+    newest, and then ``offset`` may be negative to reach newer messages (``offset=-N, count=N``: the N after
+    it) and ``rev`` does not apply; ``-1`` anchors at the newest and skips the unread incoming ones. ``count``
+    is the whole conversation's size either way.
+    """
     params = call.params
     peer_id = single_peer(call)
-    offset = params.integer("offset", default=0)
+    own_group_id(call)
     count = count_param(call, 20, 200)
+    start = params.integer("start_message_id", default=0, min_value=-1) or 0
+    offset = params.integer("offset", default=0, min_value=None if start else 0) or 0
     history = call.sandbox.mailbox.history(peer_id)
-    if params.integer("start_message_id", min_value=0):
-        start = params.req_int("start_message_id")
-        history = [m for m in history if m.id <= start]
-    ordered = history if params.flag("rev") else history[::-1]
-    page = ordered[max(offset or 0, 0) :][:count]
+    if start:
+        ordered = history[::-1]
+        if start == -1:
+            found = call.sandbox.mailbox.conversations.get(peer_id)
+            read_cmid = found.in_read_cmid if found else 0
+            anchor = sum(1 for m in history if not m.from_bot and m.conversation_message_id > read_cmid)
+        else:
+            anchor = next((i for i, m in enumerate(ordered) if m.id <= start), len(ordered))
+        first = max(anchor + offset, 0)
+        page = ordered[first : max(anchor + offset + count, 0)]
+    else:
+        ordered = history if params.flag("rev") else history[::-1]
+        page = ordered[offset : offset + count]
     answer: dict[str, Any] = {"count": len(history), "items": [m.vk_view() for m in page]}
     if params.flag("extended"):
-        answer.update(_profiles(call, {m.from_id for m in page}))
-    return answer
-
-
-def _profiles(call: Call, ids: set[int]) -> dict[str, Any]:
-    directory = call.sandbox.directory
-    users = [directory.users[i] for i in sorted(ids) if i in directory.users]
-    groups = [group_view(call.sandbox, [])]
-    return {"profiles": [u.vk_view(fields_param(call)) for u in users], "groups": groups}
-
-
-def get_conversations_by_id(call: Call) -> dict[str, Any]:
-    sandbox = call.sandbox
-    items = []
-    for peer_id in call.params.int_list("peer_ids", required=True, max_items=100):
-        chat = sandbox.directory.chat(peer_id)
-        user = sandbox.directory.user(peer_id)
-        if chat is None and user is None:
-            continue
-        conversation = sandbox.mailbox.conversation(peer_id)
-        last = conversation.messages[-1] if conversation.messages else None
-        item: dict[str, Any] = {
-            "peer": {"id": peer_id, "type": "chat" if chat else "user", "local_id": chat.chat_id if chat else peer_id},
-            "last_message_id": last.visible_id if last else 0,
-            "last_conversation_message_id": last.conversation_message_id if last else 0,
-            "in_read": conversation.in_read,
-            "out_read": conversation.out_read,
-            "is_marked_unread": False,
-            "important": False,
-            "can_write": {"allowed": True},
-        }
-        if user is not None and not user.allow_messages:
-            item["can_write"] = {"allowed": False, "reason": 901}
-        if chat is not None:
-            item["chat_settings"] = {
-                "title": chat.title,
-                "members_count": len(chat.member_ids),
-                "owner_id": chat.member_ids[0] if chat.member_ids else 0,
-                "state": "in",
-                "pinned_message": {"conversation_message_id": chat.pinned_cmid} if chat.pinned_cmid else None,
-            }
-        items.append(item)
-    answer: dict[str, Any] = {"count": len(items), "items": items}
-    if call.params.flag("extended"):
-        answer.update(_profiles(call, {i["peer"]["id"] for i in items}))
+        answer.update(extended_view(call, {m.from_id for m in page}))
     return answer
 
 
@@ -199,14 +172,6 @@ def is_messages_from_group_allowed(call: Call) -> dict[str, int]:
     return {"is_allowed": int(allowed)}
 
 
-def mark_as_read(call: Call) -> int:
-    peer_id = single_peer(call)
-    conversation = call.sandbox.mailbox.conversation(peer_id)
-    if conversation.messages:
-        conversation.in_read = conversation.messages[-1].visible_id
-    return 1
-
-
 METHODS = {
     "messages.send": send,
     "messages.edit": edit,
@@ -215,7 +180,5 @@ METHODS = {
     "messages.setActivity": set_activity,
     "messages.sendMessageEventAnswer": send_message_event_answer,
     "messages.getHistory": get_history,
-    "messages.getConversationsById": get_conversations_by_id,
     "messages.isMessagesFromGroupAllowed": is_messages_from_group_allowed,
-    "messages.markAsRead": mark_as_read,
 }
