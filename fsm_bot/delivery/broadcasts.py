@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from fsm_bot.delivery.sender import MAX_ATTEMPTS, Claimed, Delivery, RetryAt
 from fsm_bot.storage.models import RecipientStatus
-from fsm_bot.storage.repositories import BroadcastRepository
+from fsm_bot.storage.repositories import BroadcastQueueRepository
 from fsm_bot.storage.types import utcnow
 from fsm_bot.vk.errors import Outcome
 from fsm_bot.vk.messages import MAX_CALLS_PER_EXECUTE, MAX_PEERS_PER_CALL, MessageContent, SendUnit
@@ -65,7 +65,7 @@ class BroadcastQueue:
         self._parts: OrderedDict[int, list[dict]] = OrderedDict()
         self._parts_lock = threading.Lock()
 
-    def _parts_of(self, broadcasts: BroadcastRepository, broadcast_ids: Iterable[int]) -> dict[int, list[dict]]:
+    def _parts_of(self, broadcasts: BroadcastQueueRepository, broadcast_ids: Iterable[int]) -> dict[int, list[dict]]:
         wanted = set(broadcast_ids)
         with self._parts_lock:
             known = {b: self._parts[b] for b in wanted if b in self._parts}
@@ -80,7 +80,7 @@ class BroadcastQueue:
         return known
 
     def _contents(
-        self, broadcasts: BroadcastRepository, wanted: set[tuple[int, int]]
+        self, broadcasts: BroadcastQueueRepository, wanted: set[tuple[int, int]]
     ) -> dict[tuple[int, int], MessageContent]:
         """The message of each (broadcast, part) to be sent. A broadcast that cannot become one (no
         parts, a part that is not a message) is set aside as failed here, in the claim's transaction,
@@ -98,13 +98,13 @@ class BroadcastQueue:
         return {key: content for key, content in contents.items() if key[0] not in broken}
 
     def requeue_interrupted(self, session: Session, expired_before: datetime | None = None) -> int:
-        return BroadcastRepository(session, self.community_id).requeue_interrupted(expired_before)
+        return BroadcastQueueRepository(session, self.community_id).requeue_interrupted(expired_before)
 
     def has_work(self, session: Session, now: datetime) -> bool:
-        return BroadcastRepository(session, self.community_id).has_claimable(now)
+        return BroadcastQueueRepository(session, self.community_id).has_claimable(now)
 
     def claim(self, session: Session, busy_peers: set[int], lease_until: datetime) -> tuple[list[Claimed], bool]:
-        broadcasts = BroadcastRepository(session, self.community_id)
+        broadcasts = BroadcastQueueRepository(session, self.community_id)
         # Rows in flight are marked sending and not fetched; one more than a request holds says
         # whether more is waiting, without another look (and another rate-limit slot) to find out.
         rows = broadcasts.claimable(utcnow(), CLAIM_LIMIT + 1, lock=True)
@@ -141,7 +141,7 @@ class BroadcastQueue:
     def settle(
         self, session: Session, claimed: Sequence[Claimed], results: Sequence[list[PeerResult]], retry_at: RetryAt
     ) -> list[Delivery]:
-        broadcasts = BroadcastRepository(session, self.community_id)
+        broadcasts = BroadcastQueueRepository(session, self.community_id)
         delivered: dict[int, list[int]] = defaultdict(list)  # part -> rows it reached
         retry: list[int] = []
         deliveries = []
@@ -169,4 +169,4 @@ class BroadcastQueue:
         return deliveries
 
     def release(self, session: Session, row_ids: Sequence[int], not_before: datetime | None) -> None:
-        BroadcastRepository(session, self.community_id).retry_later(row_ids, not_before or utcnow())
+        BroadcastQueueRepository(session, self.community_id).retry_later(row_ids, not_before or utcnow())

@@ -18,7 +18,7 @@ from fsm_bot.delivery.replies import queue_reply
 from fsm_bot.engine.broadcasting import PIN_DONE, PIN_FAILED, nudge_keyboard, render_report, report_title
 from fsm_bot.storage import Database
 from fsm_bot.storage.models import Broadcast, BroadcastStatus, Member, OutgoingMessage, Role
-from fsm_bot.storage.repositories import BroadcastRepository, OutboxRepository
+from fsm_bot.storage.repositories import BroadcastFollowUps, BroadcastRepository, OutboxRepository
 from fsm_bot.storage.types import utcnow
 from fsm_bot.texts import Texts
 from fsm_bot.vk.client import VkClient
@@ -89,7 +89,7 @@ class ReportUpdater:
     def _posted_copies(self, session: Session) -> list[tuple[int, int, int, bool]]:
         """Chat copies that have gone out (or failed) and wait to be pinned."""
         found = []
-        for broadcast in BroadcastRepository(session, self.community_id).pending_pins():
+        for broadcast in BroadcastFollowUps(session, self.community_id).pending_pins():
             posted = session.get(OutgoingMessage, broadcast.chat_outbox_id) if broadcast.chat_outbox_id else None
             if posted is None or posted.status in ("pending", "sending"):
                 continue
@@ -100,7 +100,7 @@ class ReportUpdater:
     def _collect(self, session: Session) -> list[tuple[int, int, int, str, str | None]]:
         broadcasts = BroadcastRepository(session, self.community_id)
         edits = []
-        for broadcast in broadcasts.dirty_reports():
+        for broadcast in BroadcastFollowUps(session, self.community_id).dirty_reports():
             report = session.get(OutgoingMessage, broadcast.report_outbox_id) if broadcast.report_outbox_id else None
             if report is None or not report.message_id:
                 continue  # the report itself has not gone out yet; the next round will do it
@@ -147,12 +147,13 @@ def send_nudges(database: Database, community_id: int, texts: Texts) -> int:
 
     def nudge(session: Session) -> int:
         broadcasts = BroadcastRepository(session, community_id)
+        follow_ups = BroadcastFollowUps(session, community_id)
         outbox = OutboxRepository(session, community_id)
         queued = 0
-        for broadcast in broadcasts.due_nudges(utcnow()):
+        for broadcast in follow_ups.due_nudges(utcnow()):
             broadcast.nudged = True
             title = report_title(texts, broadcast)
-            for vk_id in broadcasts.unacknowledged_ids(broadcast.id):
+            for vk_id in follow_ups.unacknowledged_ids(broadcast.id):
                 reminder = MessageContent(texts("broadcast.nudge", title=title), nudge_keyboard(broadcast))
                 queue_reply(session, community_id, vk_id, reminder, outbox)
                 queued += 1

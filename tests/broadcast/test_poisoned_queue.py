@@ -14,7 +14,12 @@ from fsm_bot.delivery.uploads import DocumentUploader
 from fsm_bot.sandbox.client import SandboxClient
 from fsm_bot.storage import Database
 from fsm_bot.storage.models import BroadcastStatus, OutgoingMessage, OutgoingStatus
-from fsm_bot.storage.repositories import BroadcastRepository, CommunityRepository, OutboxRepository
+from fsm_bot.storage.repositories import (
+    BroadcastQueueRepository,
+    BroadcastRepository,
+    CommunityRepository,
+    OutboxRepository,
+)
 from fsm_bot.storage.types import utcnow
 from fsm_bot.vk.client import VkClient
 from tests.broadcast import test_delivery
@@ -76,15 +81,14 @@ def test_a_set_aside_broadcast_is_not_queued_again_by_a_resend(sandbox: SandboxC
     bad = create(database, sandbox.group_id, [], [person])
 
     def set_aside_and_resend(session):  # type: ignore[no-untyped-def]
-        repository = BroadcastRepository(session, sandbox.group_id)
-        repository.set_aside([bad], "cannot be sent: part 1 is missing")
-        return repository.resend_unreached(bad)
+        BroadcastQueueRepository(session, sandbox.group_id).set_aside([bad], "cannot be sent: part 1 is missing")
+        return BroadcastRepository(session, sandbox.group_id).resend_unreached(bad)
 
     assert database.transaction(set_aside_and_resend) == 0
     status, reasons = status_of(database, sandbox.group_id, bad)
     assert status == BroadcastStatus.FAILED.value and reasons == {"cannot be sent: part 1 is missing"}
     assert not database.transaction(
-        lambda session: BroadcastRepository(session, sandbox.group_id).has_claimable(utcnow())
+        lambda session: BroadcastQueueRepository(session, sandbox.group_id).has_claimable(utcnow())
     )
 
 

@@ -23,6 +23,8 @@ from fsm_bot.storage import Database
 from fsm_bot.storage.migrate import upgrade_to_head
 from fsm_bot.storage.models import Broadcast, OutgoingStatus, ProcessedEvent
 from fsm_bot.storage.repositories import (
+    BroadcastFollowUps,
+    BroadcastQueueRepository,
     BroadcastRepository,
     CommunityRepository,
     InboxRepository,
@@ -200,11 +202,11 @@ def test_a_settle_during_a_report_refresh_marks_the_report_dirty_again(shared: D
 
     touched = threading.Event()
     with shared.unit_of_work() as refresh:
-        [dirty] = BroadcastRepository(refresh, GROUP).dirty_reports()
+        [dirty] = BroadcastFollowUps(refresh, GROUP).dirty_reports()
         # The last settle commits while the refresh has read the old tally and not yet committed.
         settle = threading.Thread(
             target=lambda: (
-                shared.transaction(lambda session: BroadcastRepository(session, GROUP).touch([broadcast_id])),
+                shared.transaction(lambda session: BroadcastQueueRepository(session, GROUP).touch([broadcast_id])),
                 touched.set(),
             )
         )
@@ -277,7 +279,7 @@ def test_a_batch_sent_twice_after_its_lease_ran_out_moves_its_recipients_on_one_
 
     slow = claim()
     database.transaction(  # the slow sender's lease runs out; another sender takes the rows over
-        lambda session: BroadcastRepository(session, GROUP).requeue_interrupted(utcnow() + timedelta(hours=1))
+        lambda session: BroadcastQueueRepository(session, GROUP).requeue_interrupted(utcnow() + timedelta(hours=1))
     )
     fast = claim()
     assert [item.unit.random_id for item in fast] == [item.unit.random_id for item in slow]

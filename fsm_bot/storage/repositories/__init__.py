@@ -1,6 +1,8 @@
 """Repositories: the only code that writes SQL for the engine's tables. Each takes a Session."""
 
 from fsm_bot.storage.repositories.attendance import AbsenceRecord, AttendanceRepository, SaveResult
+from fsm_bot.storage.repositories.broadcast_followups import BroadcastFollowUps
+from fsm_bot.storage.repositories.broadcast_queue import BroadcastQueueRepository
 from fsm_bot.storage.repositories.broadcasts import AckResult, BroadcastRepository, Tally
 from fsm_bot.storage.repositories.communities import CommunityRepository
 from fsm_bot.storage.repositories.dialogs import DialogRepository
@@ -15,6 +17,8 @@ __all__ = [
     "AbsenceRecord",
     "AckResult",
     "AttendanceRepository",
+    "BroadcastFollowUps",
+    "BroadcastQueueRepository",
     "BroadcastRepository",
     "CommunityRepository",
     "CursorRepository",

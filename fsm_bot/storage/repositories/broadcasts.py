@@ -1,30 +1,26 @@
-"""Broadcasts and their recipients.
+"""A broadcast as its sender and its recipients see it: created by the confirming dialog, read as a
+report, acknowledged, resent to those it missed, deleted. Small and per broadcast, so ORM objects.
 
-The delivery side works on thousands of recipient rows a second, so it uses Core statements on
-plain rows (bulk UPDATE ... WHERE id IN ...) rather than ORM objects; the dialog side (creating a
-broadcast, reading a report) is small and uses the ORM.
+The sender's side (broadcast_queue.py) and the follow-ups (broadcast_followups.py) have their own
+repositories: the three change for different reasons and at very different rates.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, case, insert, or_, select, text, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from fsm_bot.storage.models import (
     Broadcast,
     BroadcastRecipient,
     BroadcastStatus,
-    Community,
     RecipientStatus,
-    SendBatch,
 )
-from fsm_bot.storage.random_ids import RandomIdRange, random_id_for
-from fsm_bot.storage.repositories._ids import id_among
 from fsm_bot.storage.types import utcnow
 
 R = BroadcastRecipient.__table__.c
@@ -63,7 +59,6 @@ class BroadcastRepository:
     def __init__(self, session: Session, community_id: int) -> None:
         self.session = session
         self.community_id = community_id
-        self._base: int | None = None
 
     # --- the dialog side
 
@@ -192,240 +187,3 @@ class BroadcastRepository:
             .values(status=RecipientStatus.FAILED.value, error="broadcast deleted")
         )
         return result.rowcount == 1
-
-    # --- the delivery side
-
-    def claimable(self, now: datetime, limit: int, lock: bool = False) -> Sequence[Row]:
-        """Recipients waiting for their next part; with `lock`, those another process is claiming
-        right now are skipped (SKIP LOCKED), so two senders never take the same recipient."""
-        query = (
-            select(R.id, R.broadcast_id, R.vk_id, R.parts_sent, R.attempts, R.random_id)
-            .join(Broadcast, Broadcast.id == R.broadcast_id)
-            .where(
-                Broadcast.community_id == self.community_id,
-                Broadcast.status == BroadcastStatus.SENDING.value,
-                R.status == RecipientStatus.PENDING.value,
-                or_(R.not_before.is_(None), R.not_before <= now),
-            )
-            .order_by(R.broadcast_id, R.id)
-            .limit(limit)
-        )
-        if lock:
-            query = query.with_for_update(of=R, skip_locked=True)
-        return self.session.execute(query).all()
-
-    def has_claimable(self, now: datetime) -> bool:
-        return bool(self.claimable(now, 1))
-
-    def new_random_ids(self, batches: Sequence[tuple[int, int]]) -> list[int]:
-        """Fresh random_ids for send batches (broadcast id, part), from the batch table's sequence,
-        in one statement: a claim makes up to 25 of them and is on the delivery's critical path."""
-        if not batches:
-            return []
-        now = utcnow()
-        rows = self.session.execute(
-            insert(SendBatch).returning(SendBatch.id, sort_by_parameter_order=True),
-            [{"broadcast_id": broadcast_id, "part": part, "created_at": now} for broadcast_id, part in batches],
-        ).all()
-        if self._base is None:
-            self._base = self.session.scalar(select(Community.random_id_base).where(Community.id == self.community_id))
-        return [random_id_for(self._base or 0, row.id, RandomIdRange.BROADCASTS) for row in rows]
-
-    def mark_sending(self, batches: Sequence[tuple[Sequence[int], int]], lease_until: datetime) -> None:
-        """Claim rows for their batches (row ids, random_id) before the request leaves.
-
-        On PostgreSQL all batches go in one statement joined to arrays (a round trip per batch was
-        the claim's cost, and claims are on the delivery's critical path); SQLite runs in process,
-        where a statement per batch costs no round trip.
-        """
-        if self.session.get_bind().dialect.name == "postgresql":
-            ids = [row_id for row_ids, _ in batches for row_id in row_ids]
-            random_ids = [random_id for row_ids, random_id in batches for _ in row_ids]
-            self.session.execute(
-                text(
-                    "UPDATE broadcast_recipient AS r SET status = :status, random_id = c.rid,"
-                    " attempts = r.attempts + 1, not_before = :lease_until"
-                    " FROM unnest(CAST(:ids AS bigint[]), CAST(:rids AS bigint[])) AS c(id, rid) WHERE r.id = c.id"
-                ),
-                {"status": RecipientStatus.SENDING.value, "ids": ids, "rids": random_ids, "lease_until": lease_until},
-            )
-            return
-        for row_ids, random_id in batches:
-            self.session.execute(
-                update(BroadcastRecipient)
-                .where(id_among(self.session, R.id, row_ids))
-                .values(
-                    status=RecipientStatus.SENDING.value,
-                    random_id=random_id,
-                    attempts=R.attempts + 1,
-                    not_before=lease_until,
-                ),
-                execution_options=UNSYNCED,
-            )
-
-    def part_delivered(self, rows_by_part: Mapping[int, Sequence[int]], parts_total: dict[int, int]) -> None:
-        """A part reached these rows (part -> row ids): the next part is due, or the copy is complete.
-
-        Only rows still sending that very part move on. A request that outlived its lease may have
-        been sent again by another sender (VK dropped the repeat); both then settle, and without
-        this fence the second settle would skip the recipient's next part.
-        """
-        for part, row_ids in rows_by_part.items():
-            if not row_ids:
-                continue
-            self.session.execute(
-                update(BroadcastRecipient)
-                .where(
-                    id_among(self.session, R.id, row_ids),
-                    R.status == RecipientStatus.SENDING.value,
-                    R.parts_sent == part,
-                )
-                .values(
-                    parts_sent=R.parts_sent + 1,
-                    random_id=0,
-                    attempts=0,
-                    not_before=None,  # it held the lease while sending; the next part is due at once
-                    status=case(
-                        *[
-                            (R.broadcast_id == broadcast_id, _after_part(total))
-                            for broadcast_id, total in parts_total.items()
-                        ],
-                        else_=RecipientStatus.PENDING.value,
-                    ),
-                ),
-                execution_options=UNSYNCED,
-            )
-
-    def retry_later(self, row_ids: Sequence[int], not_before: datetime) -> None:
-        """Rows this sender was sending go back to the queue (those another sender settled meanwhile stay)."""
-        if row_ids:
-            self.session.execute(
-                update(BroadcastRecipient)
-                .where(id_among(self.session, R.id, row_ids), R.status == RecipientStatus.SENDING.value)
-                .values(status=RecipientStatus.PENDING.value, not_before=not_before),
-                execution_options=UNSYNCED,
-            )
-
-    def give_up(
-        self, row_id: int, status: RecipientStatus, code: int | None, reason: str | None, part: int | None = None
-    ) -> None:
-        query = update(BroadcastRecipient).where(R.id == row_id, R.status == RecipientStatus.SENDING.value)
-        if part is not None:
-            query = query.where(R.parts_sent == part)
-        self.session.execute(
-            query.values(status=status.value, error_code=code, error=reason), execution_options=UNSYNCED
-        )
-
-    def set_aside(self, broadcast_ids: Iterable[int], reason: str) -> None:
-        """Broadcasts the sender cannot turn into messages leave the queue as failed, with their
-        waiting recipients, so the others go on; the sender's report says so at its next refresh."""
-        ids = list(set(broadcast_ids))
-        if not ids:
-            return
-        self.session.execute(
-            update(Broadcast)
-            .where(Broadcast.community_id == self.community_id, Broadcast.id.in_(ids))
-            .values(status=BroadcastStatus.FAILED.value, report_dirty=True, finished_at=utcnow(), nudge_at=None),
-            execution_options=UNSYNCED,
-        )
-        waiting = (RecipientStatus.PENDING.value, RecipientStatus.SENDING.value)
-        self.session.execute(
-            update(BroadcastRecipient)
-            .where(R.broadcast_id.in_(ids), R.status.in_(waiting))
-            .values(status=RecipientStatus.FAILED.value, error=reason[:200]),
-            execution_options=UNSYNCED,
-        )
-
-    def requeue_interrupted(self, expired_before: datetime | None = None) -> int:
-        """Recipients a crashed sender had claimed go back to the queue (with their random_ids): all,
-        or (several processes) those whose lease (`not_before` while sending) ran out."""
-        sending = select(Broadcast.id).where(Broadcast.community_id == self.community_id)
-        query = update(BroadcastRecipient).where(R.status == RecipientStatus.SENDING.value, R.broadcast_id.in_(sending))
-        if expired_before is not None:
-            query = query.where(or_(R.not_before.is_(None), R.not_before < expired_before))
-        result = self.session.execute(
-            query.values(status=RecipientStatus.PENDING.value, not_before=None), execution_options=UNSYNCED
-        )
-        return result.rowcount
-
-    def touch(self, broadcast_ids: Iterable[int]) -> None:
-        """Mark reports as needing a refresh, and finish broadcasts with nothing left to send."""
-        ids = list(set(broadcast_ids))
-        if not ids:
-            return
-        self.session.execute(update(Broadcast).where(Broadcast.id.in_(ids)).values(report_dirty=True))
-        still_open = (
-            select(R.id)
-            .where(
-                R.broadcast_id == Broadcast.id,
-                R.status.in_([RecipientStatus.PENDING.value, RecipientStatus.SENDING.value]),
-            )
-            .exists()
-        )
-        self.session.execute(
-            update(Broadcast)
-            .where(Broadcast.id.in_(ids), Broadcast.status == BroadcastStatus.SENDING.value, ~still_open)
-            .values(status=BroadcastStatus.DONE.value, finished_at=utcnow())
-        )
-
-    def parts(self, broadcast_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
-        rows = self.session.execute(select(Broadcast.id, Broadcast.parts).where(Broadcast.id.in_(set(broadcast_ids))))
-        return {row.id: row.parts for row in rows}
-
-    # --- reports and nudges
-
-    def dirty_reports(self, limit: int = 50) -> list[Broadcast]:
-        """Broadcasts whose report needs a refresh, locked until the refresh commits.
-
-        The lock makes a settle that finishes meanwhile wait to mark the report dirty again, after
-        the refresh has cleared the flag; without it the refresh would clear the settle's mark and
-        the report would keep the old tally for good. Another process's refresh skips them.
-        """
-        return list(
-            self.session.scalars(
-                select(Broadcast)
-                .where(Broadcast.community_id == self.community_id, Broadcast.report_dirty.is_(True))
-                .order_by(Broadcast.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
-        )
-
-    def pending_pins(self, limit: int = 20) -> list[Broadcast]:
-        return list(
-            self.session.scalars(
-                select(Broadcast)
-                .where(Broadcast.community_id == self.community_id, Broadcast.pin_state == "pending")
-                .order_by(Broadcast.id)
-                .limit(limit)
-            )
-        )
-
-    def due_nudges(self, now: datetime) -> list[Broadcast]:
-        return list(
-            self.session.scalars(
-                select(Broadcast)
-                .where(
-                    Broadcast.community_id == self.community_id,
-                    Broadcast.nudged.is_(False),
-                    Broadcast.nudge_at <= now,
-                    Broadcast.status != BroadcastStatus.DELETED.value,
-                )
-                .with_for_update(skip_locked=True)
-            )
-        )
-
-    def unacknowledged_ids(self, broadcast_id: int) -> list[int]:
-        return list(
-            self.session.scalars(
-                select(R.vk_id).where(
-                    R.broadcast_id == broadcast_id,
-                    R.status == RecipientStatus.SENT.value,
-                    R.acknowledged_at.is_(None),
-                )
-            )
-        )
-
-
-def _after_part(total: int):  # type: ignore[no-untyped-def]
-    return case((R.parts_sent + 1 >= total, RecipientStatus.SENT.value), else_=RecipientStatus.PENDING.value)
