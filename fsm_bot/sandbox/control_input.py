@@ -36,6 +36,8 @@ async def read_json(request: Request, *, allowed: frozenset[str] | None = None) 
         body = nesting.loads(raw)
     except nesting.TooDeep:
         raise ControlError(f"the body is nested deeper than {nesting.MAX_DEPTH} levels") from None
+    except nesting.NotText as error:
+        raise ControlError(f"the body has {error}") from None
     except ValueError:
         raise ControlError("the body is not valid JSON") from None
     if not isinstance(body, dict):

@@ -47,10 +47,22 @@ def check_depth(value: Any, limit: int = MAX_DEPTH) -> Any:
     return value
 
 
+class NotText(ValueError):
+    """A string with half of a UTF-16 pair alone (JSON can escape one: ``"\\ud800"``): VK's text is
+    always valid Unicode, and such a string cannot be written back out as UTF-8, so answering it later
+    (a long poll update for everyone) would fail."""
+
+
 def loads(raw: str | bytes, limit: int = MAX_DEPTH) -> Any:
-    """``json.loads`` that raises ``ValueError`` (:class:`TooDeep`) for nesting, never ``RecursionError``."""
+    """``json.loads`` that raises ``ValueError`` (:class:`TooDeep`, :class:`NotText`) for nesting and for
+    lone surrogates, never ``RecursionError``."""
     try:
         value = json.loads(raw)
     except RecursionError:
         raise TooDeep(f"nested deeper than {limit} levels") from None
-    return check_depth(value, limit)
+    check_depth(value, limit)
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise NotText("text with a lone UTF-16 surrogate, which VK never carries") from None
+    return value

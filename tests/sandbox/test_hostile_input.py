@@ -205,3 +205,15 @@ def test_non_ascii_digits_in_peer_ids_are_vk_errors_not_a_500(sandbox, raw, sand
         answer = raw("messages.send", peer_ids=peer, random_id=1, message="x")
         assert answer["error"]["error_code"] == 100, peer
     assert sandbox_server.sandbox.internal_errors == 0
+
+
+def test_a_lone_surrogate_is_refused_and_the_long_poll_goes_on(sandbox) -> None:  # type: ignore[no-untyped-def]
+    """VK's text is valid Unicode; a "\\ud800" accepted here made every long poll answer a 500 afterwards."""
+    user = sandbox.add_user("Анна", "Смирнова")["id"]
+    body = b'{"text": "\\ud800 hi"}'  # the JSON escape itself, as a client would send it
+    answer = requests.post(
+        f"{sandbox.url}/sandbox/users/{user}/send", data=body, headers={"content-type": "application/json"}, timeout=5
+    )
+    assert answer.status_code == 400 and "surrogate" in answer.json()["error"]
+    sandbox.send(user, "привет")
+    assert sandbox.messages(user)[-1]["text"] == "привет"
