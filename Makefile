@@ -27,8 +27,9 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 
+## Every benchmark at its tiny --smoke size (seconds each; records nothing). Full runs: see each script's docstring.
 bench: install
-	$(BIN)/python bench/sandbox.py
+	$(BIN)/pytest tests/test_benches.py -q
 
 clean:
 	rm -rf $(VENV) .pytest_cache fsm_bot.db fsm_bot.db-wal fsm_bot.db-shm

@@ -36,6 +36,7 @@ token the limit is requests / 20 s.
 
     .venv/bin/python bench/reminders.py [--subscribers 10000] [--database sqlite|postgresql|both] [--runs 3]
         [--naive 500] [--postgres URL] [--claim-limit N (a what-if, printed and not recorded)]
+        [--smoke (every size tiny, seconds: proves the bench still runs; records nothing)]
 """
 
 from __future__ import annotations
@@ -833,6 +834,10 @@ def report(
     return lines
 
 
+# --smoke: sizes that finish in seconds (one subscriber per digest text); the figures mean nothing.
+SMOKE = {"subscribers": GROUPS * len(SUBGROUPS), "runs": 1, "naive": 3}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--subscribers", type=int, default=10_000)
@@ -848,7 +853,10 @@ def main() -> None:
     parser.add_argument(
         "--claim-limit", type=int, default=None, help="what-if: the reply outbox's claim limit (printed, not recorded)"
     )
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes (tests/test_benches.py); records nothing")
     args = parser.parse_args()
+    if args.smoke:
+        vars(args).update(SMOKE)
     logging.basicConfig(level=logging.WARNING)
     count = args.subscribers
     if count < GROUPS * len(SUBGROUPS):
@@ -883,7 +891,9 @@ def main() -> None:
     claim_limit = args.claim_limit or ReplyQueue(0).claim_limit
     lines = report(args, results, naive, notes, (load_before, load_after), claim_limit)
     print("\n".join(lines))
-    if args.claim_limit is None:
+    if args.smoke:
+        print("\n(smoke run: not recorded in bench/RESULTS.md)")
+    elif args.claim_limit is None:
         record(SECTION, lines)
     else:
         print(f"\n(--claim-limit {args.claim_limit} is a what-if: not recorded in bench/RESULTS.md)", file=sys.stderr)

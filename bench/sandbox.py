@@ -11,6 +11,7 @@
 Client and server share this machine, so the figures are what a test suite on this machine would see.
 
     .venv/bin/python bench/sandbox.py [--threads 4] [--seconds 5] [--events 300]
+        [--smoke (every size tiny, seconds: proves the bench still runs; records nothing)]
 """
 
 from __future__ import annotations
@@ -148,13 +149,20 @@ def long_poll_latency(sandbox: SandboxClient, user_id: int, events: int) -> tupl
     return from_issue, from_return
 
 
+# --smoke: sizes that finish in seconds; the figures mean nothing, the run proves the bench works.
+SMOKE = {"processes": 1, "threads": 2, "seconds": 0.5, "events": 10}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--processes", type=int, default=2, help="client processes (each with --threads)")
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--events", type=int, default=300)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes (tests/test_benches.py); records nothing")
     args = parser.parse_args()
+    if args.smoke:
+        vars(args).update(SMOKE)
 
     port = free_port()
     process = start_server(port)
@@ -197,7 +205,10 @@ def main() -> None:
         "sandbox would do with the machine to itself.",
     ]
     print("\n".join(lines))
-    record("VK sandbox: calls per second and long poll latency (bench/sandbox.py)", lines)
+    if args.smoke:
+        print("\n(smoke run: not recorded in bench/RESULTS.md)")
+    else:
+        record("VK sandbox: calls per second and long poll latency (bench/sandbox.py)", lines)
 
 
 if __name__ == "__main__":

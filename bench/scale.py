@@ -21,10 +21,12 @@ The sandbox pushes each update over a new TCP connection, 8 at a time, so the ke
     people's sends and the polling), and the whole machine's busy time from /proc/stat (so the rest is other work).
 
     .venv/bin/python bench/scale.py [--workers 1,2,4] [--users 300 --messages 5] [--recipients 10000 --parts 3]
-        [--repeats 3] [--postgres URL] [--quick] [--no-record]
+        [--repeats 3] [--postgres URL] [--quick] [--smoke] [--no-record]
 
 Each worker count runs --repeats times, interleaved, and the median run is reported. --quick is a smoke run
-(1 and 2 workers once, 60 users x 3, 2,000 recipients x 1 part, ~30 s) and records nothing. Run it from the
+(1 and 2 workers once, 60 users x 3, 2,000 recipients x 1 part, ~30 s) and records nothing; --smoke is the
+smallest run that still goes through every step (2 workers once, 10 users x 1, 100 recipients x 1 part) for
+tests/test_benches.py, and records nothing either. Run it from the
 repository root; the defaults take about 3.5 minutes on 2 cores. Workers are stopped (SIGTERM, then SIGKILL)
 and the schema dropped whatever happens.
 """
@@ -1020,6 +1022,7 @@ def worker_counts(value: str) -> list[int]:
 
 
 QUICK = {"workers": [1, 2], "users": 60, "messages": 3, "recipients": 2000, "parts": 1, "repeats": 1}
+SMOKE = {"workers": [2], "users": 10, "messages": 1, "recipients": 100, "parts": 1, "repeats": 1}
 FULL = {"workers": [1, 2, 4], "users": 300, "messages": 5, "recipients": 10_000, "parts": 3, "repeats": 3}
 
 
@@ -1033,9 +1036,11 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=None, help="runs per worker count (default 3)")
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="PostgreSQL server URL (a schema of its own)")
     parser.add_argument("--quick", action="store_true", help="a small smoke run; records nothing")
+    parser.add_argument("--smoke", action="store_true", help="the smallest run through every step; records nothing")
     parser.add_argument("--no-record", action="store_true", help="print only; leave bench/RESULTS.md alone")
     args = parser.parse_args(list(argv) if argv is not None else None)
-    for key, value in (QUICK if args.quick else FULL).items():
+    sizes = SMOKE if args.smoke else QUICK if args.quick else FULL
+    for key, value in sizes.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -1084,8 +1089,8 @@ def main(argv: Iterable[str] | None = None) -> int:
         world.close()
     loads.append(os.getloadavg()[0])
 
-    command = ".venv/bin/python bench/scale.py" + (" --quick" if args.quick else "")
-    for key, value in (QUICK if args.quick else FULL).items():
+    command = ".venv/bin/python bench/scale.py" + (" --smoke" if args.smoke else " --quick" if args.quick else "")
+    for key, value in sizes.items():
         if getattr(args, key) != value:
             shown = getattr(args, key)
             command += f" --{key} {','.join(map(str, shown)) if isinstance(shown, list) else shown}"
@@ -1094,8 +1099,8 @@ def main(argv: Iterable[str] | None = None) -> int:
     lines = report(runs, floor, args, command, tuple(loads))
     print()
     print("\n".join(lines))
-    if args.quick or args.no_record:
-        print("\n(not recorded: --quick / --no-record)")
+    if args.smoke or args.quick or args.no_record:
+        print("\n(not recorded: --smoke / --quick / --no-record)")
     else:
         record(SECTION, lines)
         print(f"\nrecorded in bench/RESULTS.md, section «{SECTION}» ({datetime.date.today().isoformat()})")
