@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from fsm_bot.engine import Context, Flow, Role, Transition
 from fsm_bot.engine.absences import WHOLE_DAY, AbsenceReason, NoticeStatus, lesson_key
 from fsm_bot.engine.dates import parse_day
+from fsm_bot.engine.inputs import parse_id
 
 NOTICE_REASONS = (AbsenceReason.ILLNESS, AbsenceReason.OFFICIAL, AbsenceReason.OTHER)
 MAX_NOTICE_DAYS = 31
@@ -124,9 +125,11 @@ def ask_notice_lesson(ctx: Context) -> None:
     rows = [[ctx.option(ctx.t("attendance.whole_day"), WHOLE_DAY, "primary")]]
     if ctx.data["first"] == ctx.data["last"]:
         lessons = [lesson for lesson in ctx.services.timetable.lessons(first) if lesson.takes_place]
-        rows += [
-            [ctx.option(f"{lesson.start:%H:%M} {lesson.subject}"[:40], lesson_key(lesson))] for lesson in lessons[:7]
+        options = [
+            ctx.option(f"{lesson.start:%H:%M} {lesson.subject}"[:40], lesson_key(lesson)) for lesson in lessons[:8]
         ]
+        # Two to a row: VK's inline keyboard has 6 rows for its 10 buttons (6 lessons, one to a row, crashed).
+        rows += [options[index : index + 2] for index in range(0, len(options), 2)]
     ctx.ask(ctx.t("absence_notice.ask_lesson"), rows)
 
 
@@ -226,9 +229,10 @@ def got_notice_confirm(ctx: Context) -> None:
 @decision.on_start
 def decide(ctx: Context) -> None:
     value = str((ctx.event.payload or {}).get("b", ""))
-    match = re.fullmatch(r"([ar]):(\d+)", value)
+    match = re.fullmatch(r"([ar]):([0-9]+)", value)
+    notice_id = parse_id(match[2]) if match else None
     attendance = ctx.services.attendance
-    found = attendance.notice_for_leader(int(match[2])) if match else None
+    found = attendance.notice_for_leader(notice_id) if notice_id is not None else None
     if match is None or found is None:
         ctx.reply(ctx.t("notice_decision.not_yours"))
         return

@@ -80,7 +80,9 @@ def got_day(ctx: Context) -> None:
 def ask_lesson(ctx: Context) -> None:
     day = date.fromisoformat(ctx.data["day"])
     lessons = ctx.services.attendance.lessons(day)
-    rows = [[ctx.option(f"{lesson.start:%H:%M} {lesson.subject}"[:40], lesson_key(lesson))] for lesson in lessons[:8]]
+    # Two to a row: VK's inline keyboard has 6 rows for its 10 buttons (a day of 6 lessons, one to a row, crashed).
+    options = [ctx.option(f"{lesson.start:%H:%M} {lesson.subject}"[:40], lesson_key(lesson)) for lesson in lessons[:8]]
+    rows = [options[index : index + 2] for index in range(0, len(options), 2)]
     rows.append([ctx.option(ctx.t("attendance.whole_day"), WHOLE_DAY)])
     key = "attendance.ask_lesson" if lessons else "attendance.ask_lesson_none"
     ctx.ask(ctx.t(key, date=day.strftime("%d.%m")), rows)
@@ -189,8 +191,20 @@ def got_mark(ctx: Context) -> None:
 
 @flow.asks("reasons")
 def ask_reason(ctx: Context) -> None:
+    absent = ctx.data["absent"]
+    waiting = [member for member, reason in absent.items() if not reason]
+    if not waiting:
+        # «назад» from the confirmation (issue 15): every reason is given, so this step asks again the
+        # ones it asked before; nobody left to ask (all unmarked meanwhile) means the marks instead.
+        asked = [member for member in ctx.data.get("asked", []) if member in absent]
+        if not asked:
+            ctx.enter("marks")
+            return
+        for member in asked:
+            absent[member] = ""
+        waiting = asked
+    ctx.data["asked"] = list(dict.fromkeys([*ctx.data.get("asked", []), *waiting]))
     students = {str(s.member_id): s for s in _students(ctx)}
-    waiting = [member for member, reason in ctx.data["absent"].items() if not reason]
     member = waiting[0]
     name = students[member].full_name if member in students else member
     buttons = [

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from fsm_bot.engine import Context, Flow, Role, Transition
 from fsm_bot.engine.broadcasting import message_parts, preview_parts
+from fsm_bot.engine.inputs import parse_id, parse_int
 
 PAGE_SIZE = 7  # an inline keyboard holds 10 buttons in 6 rows: 7 people two to a row, ◀ «Готово» ▶
 MAX_PARTS = 10
@@ -55,6 +56,7 @@ def got_message(ctx: Context) -> None:
         if not ctx.data["parts"]:
             ctx.reply(ctx.t("broadcast.nothing_yet"))
             return
+        ctx.data.pop("rewrite", None)  # «Готово» with nothing new: the old text it is
         ctx.go("composed")
         return
     problem = _add_parts(ctx)
@@ -69,11 +71,14 @@ def got_message(ctx: Context) -> None:
 
 def _add_parts(ctx: Context) -> str | None:
     """Turn the headman's message into parts; a reason to refuse it instead, if there is one."""
-    parts, problem = message_parts(ctx.event, room=MAX_PARTS - len(ctx.data["parts"]))
+    # The first message accepted after «Изменить текст» replaces the old text (kept until then for «назад»).
+    kept = [] if ctx.data.get("rewrite") else ctx.data["parts"]
+    parts, problem = message_parts(ctx.event, room=MAX_PARTS - len(kept))
     if problem is not None:
         key, values = problem
         return ctx.t(f"broadcast.{key}", **values)
-    ctx.data["parts"].extend(parts)
+    ctx.data["parts"] = [*kept, *parts]
+    ctx.data.pop("rewrite", None)
     return None
 
 
@@ -102,8 +107,8 @@ def got_audience(ctx: Context) -> None:
     group = ctx.member.study_group or ""
     if choice == "group" and group:
         ctx.data.update(audience="group", label=group)
-    elif choice.startswith("sub:") and choice[4:].isdigit() and group:
-        ctx.data.update(audience="subgroup", subgroup=int(choice[4:]), label=f"{group}/{choice[4:]}")
+    elif choice.startswith("sub:") and (subgroup := parse_int(choice[4:], 1, 99)) is not None and group:
+        ctx.data.update(audience="subgroup", subgroup=subgroup, label=f"{group}/{subgroup}")
     elif choice == "pick" and group:
         ctx.data.update(chosen=[], page=0, query="")
         ctx.go("pick_people")
@@ -168,8 +173,7 @@ def pick(ctx: Context) -> None:
         ctx.data.update(audience="chosen", label=ctx.t("broadcast.audience_chosen", count=len(ctx.data["chosen"])))
         ctx.go("chosen")
         return
-    if choice.startswith("t:") and choice[2:].isdigit():
-        vk_id = int(choice[2:])
+    if choice.startswith("t:") and (vk_id := parse_id(choice[2:])) is not None:
         # Only classmates can be picked, whatever the payload says.
         if any(p.vk_id == vk_id for p in ctx.services.broadcasts.classmates()):
             chosen = ctx.data["chosen"]
@@ -254,6 +258,10 @@ def decide(ctx: Context) -> None:
     if ctx.button == "send":
         if ctx.data["audience"] == "stream":
             ctx.require(Role.ADMIN)  # checked again: a step's payload can be forged
+        if not ctx.data["parts"]:
+            ctx.reply(ctx.t("broadcast.nothing_yet"))
+            ctx.go("edit")
+            return
         recipients = _recipients(ctx)
         if not recipients:
             ctx.enter("confirm")
@@ -270,10 +278,11 @@ def decide(ctx: Context) -> None:
         )
         ctx.finish(ctx.t("broadcast.sent", id=broadcast.id, count=len(recipients)))
     elif ctx.button == "edit":
-        ctx.data["parts"] = []
+        ctx.data["rewrite"] = True  # see _add_parts
         ctx.go("edit")
     elif ctx.button == "recipients":
-        ctx.data.pop("audience", None)
+        # The audience stays chosen until another is: «назад» returns to this preview (issue 15), and
+        # the choice made next replaces it anyway.
         ctx.go("recipients")
     elif ctx.button == "cancel":
         ctx.finish(ctx.t("broadcast.cancelled"))

@@ -47,7 +47,9 @@ def ask_group(ctx: Context) -> None:
         ctx.finish(ctx.t("onboarding.no_groups"))
         return
     fit = len(groups) <= MAX_GROUP_BUTTONS and all(len(name) <= MAX_GROUP_NAME_IN_BUTTON for name in groups)
-    buttons = [[ctx.option(name, name)] for name in groups] if fit else None
+    options = [ctx.option(name, name) for name in groups]
+    # Two to a row: an inline keyboard has 6 rows for its 10 buttons (one to a row, 7 groups crashed).
+    buttons = [options[index : index + 2] for index in range(0, len(options), 2)] if fit else None
     ctx.ask(ctx.t("onboarding.ask_group" if buttons else "onboarding.type_group"), buttons)
 
 

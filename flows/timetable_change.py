@@ -16,6 +16,7 @@ from fsm_bot.engine.timetabling import Change, ChangeKind, Lesson, LessonStatus,
 
 DAYS_OFFERED = 8
 ACTIONS = ("cancel", "time", "room", "day")
+NEW_VALUES = ("new_date", "new_start", "new_end", "new_room")
 
 flow = Flow(
     name="timetable_change",
@@ -82,10 +83,12 @@ def got_day(ctx: Context) -> None:
 def ask_lesson(ctx: Context) -> None:
     day = date.fromisoformat(ctx.data["day"])
     lessons = _changeable(ctx.services.timetable.lessons(day))
-    rows = [
-        [ctx.option(f"{lesson.start:%H:%M} {lesson.subject}"[:40], f"{lesson.slot_id}@{lesson.start:%H%M}")]
+    options = [
+        ctx.option(f"{lesson.start:%H:%M} {lesson.subject}"[:40], f"{lesson.slot_id}@{lesson.start:%H%M}")
         for lesson in lessons[:8]
     ]
+    # Two to a row: VK's inline keyboard has 6 rows for its 10 buttons (7 lessons, one to a row, crashed).
+    rows = [options[index : index + 2] for index in range(0, len(options), 2)]
     ctx.ask(ctx.t("timetable_change.ask_lesson", date=day.strftime("%d.%m")), rows)
 
 
@@ -130,6 +133,8 @@ def got_action(ctx: Context) -> None:
         ctx.enter("action")
         return
     ctx.data["action"] = ctx.button
+    for key in NEW_VALUES:  # a value given before «назад» to this step belongs to the other action
+        ctx.data.pop(key, None)
     ctx.go("cancel_chosen" if ctx.button == "cancel" else "action_chosen")
 
 

@@ -1,0 +1,275 @@
+"""Every state of every dialog, reached as a person reaches it, answers every kind of stray input.
+
+Issue 15, point 3: «назад» crashed two dialogs, so every back edge is walked, together with the other
+things people send in the middle of a dialog: «отмена», «меню», a message with no text (only a
+sticker, or only spaces), a 5,000-character text, «²» (a digit to `str.isdigit`, not to `int`), and a
+button of a message the dialog has left behind. Each must be answered as usual: a reply (or a
+snackbar for a callback button), not the internal-error apology, and no ERROR in the log.
+
+The states come from the flows' own tables, and PATHS says how a person reaches each one from the
+menu: a state a flow declares without a path here fails `test_every_state_has_a_path`, so a new
+step cannot go unwalked. A path may end in a state more than once (a confirmation reached after
+giving reasons, or straight from the marks): a back edge is only as good as the way it was reached.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import pytest
+
+from fsm_bot.config import DEFAULT_FLOWS
+from fsm_bot.engine.registry import FlowRegistry
+from fsm_bot.storage.repositories.dialogs import IDLE
+from tests.walk.conftest import Stream
+from tests.walk.people import Outcome, Person, dialog_buttons, payload_of
+
+STALE = "Эта кнопка устарела."  # errors.stale_button in fsm_bot/locales/ru.yaml
+NO_WAY_BACK = "Назад вернуться нельзя: это первый шаг."  # dialog.no_way_back in fsm_bot/locales/ru.yaml
+LONG_TEXT = ("Очень длинное сообщение, 12345 и ещё слова. " * 120)[:5000]
+VK_MAX_TEXT = 4096  # VK splits a longer message into several: that is how the bot receives 5,000 characters
+STICKER = {"type": "sticker", "sticker": {"sticker_id": 9, "product_id": 1}}
+MAX_BACK_STEPS = 20  # the dialog keeps this much history (Conversation._save): more «назад» means a loop
+
+
+@dataclass(frozen=True)
+class Press:
+    """Press the button so labelled (or starting so) on the latest message that has it."""
+
+    label: str
+
+
+@dataclass(frozen=True)
+class As:
+    """A step taken by someone else (a deputy saving the same lesson meanwhile)."""
+
+    who: str
+    step: str | Press
+
+
+Step = str | Press | As
+
+
+@dataclass(frozen=True)
+class Path:
+    state: str
+    who: str  # a role of tests.walk.conftest.Stream.person
+    steps: tuple[Step, ...]
+
+
+def path(state: str, who: str, *steps: Step) -> Path:
+    return Path(state, who, steps)
+
+
+_BROADCAST = ("рассылка", "Завтра пары не будет", Press("Готово"))
+_ATTENDANCE_MARKS = ("учёт прогулов", Press("Сегодня"), Press("09:00 Общая пара"))
+_ATTENDANCE_REASONS = (*_ATTENDANCE_MARKS, Press("✅ Алексеев П."), Press("Готово (1)"))
+_ATTENDANCE_WHOLE_DAY = ("учёт прогулов", Press("Сегодня"), Press("Весь день"), Press("Готово"))
+_NOTICE = ("пропущу", Press("Завтра"), Press("Весь день"), Press("болезнь"))
+_CHANGE = ("изменить расписание", Press("Завтра"), Press("09:00 Общая пара"))
+_ADMINS_NOBODY = ("рассылка админам", "Собрание в пятницу", Press("Готово"), Press("Далее"))
+
+PATHS: dict[str, list[Path]] = {
+    "broadcast": [
+        path("compose", "headman", "рассылка"),
+        path("audience", "headman", *_BROADCAST),
+        path("pick", "headman", *_BROADCAST, Press("Выбрать студентов")),
+        path("options", "headman", *_BROADCAST, Press("Моей группе")),
+        path("options", "headman", *_BROADCAST, Press("Выбрать студентов"), Press("▫️ Алексеев"), Press("Готово (")),
+        path("confirm", "headman", *_BROADCAST, Press("Моей группе"), Press("Далее")),
+        path("compose", "headman", *_BROADCAST, Press("Моей группе"), Press("Далее"), Press("Изменить текст")),
+        # The tester's case: «Администраторам» is nobody (the admin is the only one), then other recipients.
+        path("confirm", "admin", *_ADMINS_NOBODY),
+        path("audience", "admin", *_ADMINS_NOBODY, Press("Выбрать других получателей")),
+    ],
+    "attendance": [
+        path("day", "headman", "учёт прогулов"),
+        path("lesson", "headman", "учёт прогулов", Press("Сегодня")),
+        path("marks", "headman", *_ATTENDANCE_MARKS),
+        path("reasons", "headman", *_ATTENDANCE_REASONS),
+        # The tester's case: «Сохранить?» after giving the reasons.
+        path("confirm", "headman", *_ATTENDANCE_REASONS, Press("н — без уважительной")),
+        path("confirm", "headman", *_ATTENDANCE_MARKS, Press("Готово (0)")),
+        path("marks", "headman", *_ATTENDANCE_REASONS, Press("н — без уважительной"), Press("Исправить")),
+        # The deputy saves the same lesson while the headman looks at «Сохранить?».
+        path(
+            "conflict",
+            "headman",
+            *_ATTENDANCE_WHOLE_DAY,
+            *(As("deputy", step) for step in (*_ATTENDANCE_WHOLE_DAY, Press("Сохранить"))),
+            Press("Сохранить"),
+        ),
+    ],
+    "absence_notice": [
+        path("dates", "student", "пропущу"),
+        path("lesson", "student", "пропущу", Press("Завтра")),
+        path("reason", "student", *_NOTICE[:-1]),
+        path("confirm", "student", *_NOTICE),
+        path("confirm", "student", *_NOTICE[:-1], "проспал"),
+        path("dates", "student", *_NOTICE, Press("Исправить")),
+    ],
+    "timetable_change": [
+        path("day", "headman", "изменить расписание"),
+        path("lesson", "headman", "изменить расписание", Press("Завтра")),
+        path("action", "headman", *_CHANGE),
+        path("value", "headman", *_CHANGE, Press("Другое время")),
+        path("value", "headman", *_CHANGE, Press("Перенести на другой день")),
+        path("confirm", "headman", *_CHANGE, Press("Другое время"), "12:00"),
+        path("confirm", "headman", *_CHANGE, Press("Другая аудитория"), "214"),
+        path("confirm", "headman", *_CHANGE, Press("Отменить пару")),
+    ],
+    "reminders": [
+        path("menu", "student", "напоминания"),
+        path("digest_time", "student", "напоминания", Press("🌙 Сводка на завтра")),
+        path("lead", "student", "напоминания", Press("⏰ До первой пары")),
+        path("menu", "student", "напоминания", Press("⏰ До каждой пары"), Press("15")),
+    ],
+    "onboarding": [
+        path("group", "stranger", "регистрация"),
+        path("name", "stranger", "регистрация", Press("ИВТ-101")),
+        path("fix_name", "stranger", "регистрация", Press("ИВТ-101"), Press("Исправить")),
+        path("name", "stranger", "регистрация", Press("ИВТ-101"), Press("Исправить"), "Иванова Анна"),
+    ],
+    "appoint": [
+        path("group", "admin", "назначить"),
+        path("person", "admin", "назначить", Press("ИВТ-101")),
+        path("person", "admin", "назначить", Press("ИВТ-101"), "Алексеев"),
+        path("role", "admin", "назначить", Press("ИВТ-101"), "Алексеев", Press("Алексеев Пётр")),
+    ],
+}
+
+
+def dialog_flows() -> dict[str, list[str]]:
+    """Every enabled flow that is a dialog, with its states, as the bot will load them."""
+    return {flow.name: list(flow.states) for flow in FlowRegistry.from_names(DEFAULT_FLOWS) if flow.is_dialog}
+
+
+def test_every_state_has_a_path() -> None:
+    flows = dialog_flows()
+    missing = [f"{name}.{state}" for name, states in flows.items() for state in states
+               if state not in {p.state for p in PATHS.get(name, [])}]  # fmt: skip
+    assert not missing, f"add a path to PATHS for: {', '.join(missing)}"
+    unknown = [f"{name}.{p.state}" for name, paths in PATHS.items() for p in paths
+               if p.state not in flows.get(name, [])]  # fmt: skip
+    assert not unknown, f"PATHS names states no flow has: {', '.join(unknown)}"
+
+
+# --- walking
+
+
+class Walker:
+    def __init__(self, stream: Stream, flow: str) -> None:
+        self.stream = stream
+        self.flow = flow
+
+    def reach(self, route: Path) -> Person:
+        person = self.stream.person(route.who)
+        if person.dialog() != (IDLE, IDLE):
+            person.say("отмена").assert_ordinary()
+        for step in route.steps:
+            actor = person
+            if isinstance(step, As):
+                actor, step = self.stream.person(step.who), step.step
+            self.act(actor, step).assert_ordinary()
+        where = person.dialog()
+        assert where == (self.flow, route.state), f"{route} ended in {where}; last answers {person.history[-1].texts}"
+        return person
+
+    @staticmethod
+    def act(person: Person, step: str | Press) -> Outcome:
+        return person.press(step.label) if isinstance(step, Press) else person.say(step)
+
+    def probe(self, route: Path, name: str) -> None:
+        person = self.stream.person(route.who)
+        if person.dialog() != (self.flow, route.state):
+            self.reach(route)
+        if name == "устаревшая кнопка" and self.old_button(person) is None:
+            person.say("отмена").assert_ordinary()  # in a first step: a button from the dialog before
+            self.reach(route)
+        for outcome in PROBES[name](self, person):
+            outcome.assert_ordinary()
+
+    # --- the probes: each returns every answer it got
+
+    def back(self, person: Person) -> list[Outcome]:
+        """«назад» until the first step (or out of the dialog): every back edge on the way."""
+        outcomes = []
+        for _ in range(MAX_BACK_STEPS):
+            outcome = person.say("назад")
+            outcome.assert_ordinary()
+            outcomes.append(outcome)
+            if NO_WAY_BACK in outcome.texts or person.dialog()[0] != self.flow:
+                return outcomes
+        raise AssertionError(f"«назад» {MAX_BACK_STEPS} times never reached the first step: {outcomes[-3:]}")
+
+    def cancel(self, person: Person) -> list[Outcome]:
+        outcome = person.say("отмена")
+        assert person.dialog()[0] != self.flow, f"«отмена» left {person.dialog()}"
+        return [outcome]
+
+    def menu(self, person: Person) -> list[Outcome]:
+        return [person.say("меню")]
+
+    def attachment_only(self, person: Person) -> list[Outcome]:
+        return [person.say("", attachments=[STICKER])]
+
+    def spaces(self, person: Person) -> list[Outcome]:
+        return [person.say("   ")]
+
+    def long_text(self, person: Person) -> list[Outcome]:
+        return [person.say(LONG_TEXT[:VK_MAX_TEXT]), person.say(LONG_TEXT[VK_MAX_TEXT:])]
+
+    def superscript(self, person: Person) -> list[Outcome]:
+        return [person.say("²")]
+
+    def stale_button(self, person: Person) -> list[Outcome]:
+        """A button of an earlier message: its version is not the dialog's any more."""
+        found = self.old_button(person)
+        assert found is not None, f"{person.name} has no earlier dialog button to press"
+        message, label = found
+        outcome = person.press(label, message)
+        assert STALE in [*outcome.texts, _snackbar_text(outcome)], outcome
+        return [outcome]
+
+    def old_button(self, person: Person) -> tuple[dict, str] | None:
+        """The latest message with a dialog button of another version than the dialog's now."""
+        version = person.dialog_version()
+        for message in reversed(person.conversation()):
+            old = [b for b in dialog_buttons(message) if (payload_of(b) or {}).get("v") != version]
+            if message["from"] == "bot" and old:
+                return message, old[0]["action"]["label"]
+        return None
+
+
+PROBES = {
+    # «назад» first: it leaves the state, so the next probe walks the path again, and then an older
+    # message with buttons exists for the stale-button probe even in a flow's first state.
+    "назад": Walker.back,
+    "устаревшая кнопка": Walker.stale_button,
+    "только стикер": Walker.attachment_only,
+    "пробелы": Walker.spaces,
+    "5000 символов": Walker.long_text,
+    "²": Walker.superscript,
+    "меню": Walker.menu,
+    "отмена": Walker.cancel,
+}
+
+
+def _snackbar_text(outcome: Outcome) -> str:
+    data = (outcome.snackbar or {}).get("event_data") or {}
+    return str(data.get("text", ""))
+
+
+@pytest.mark.parametrize("flow", sorted(dialog_flows()))
+def test_every_state_answers_every_stray_input(stream: Stream, flow: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.ERROR)
+    walker = Walker(stream, flow)
+    for route in PATHS[flow]:
+        for name in PROBES:
+            try:
+                walker.probe(route, name)
+            except AssertionError as failure:
+                raise AssertionError(f"{flow}.{route.state} via {route.steps}, probe «{name}»: {failure}") from None
+    errors = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+    assert not errors, errors
