@@ -174,6 +174,11 @@ class Conversation:
 
     def _back(self, active: Flow) -> None:
         assert self.dialog is not None
+        if not allows(self.member.role, active.role):
+            # «назад» asks a step's question again (a headman's list of the group): checked like a step.
+            self._allowed(active)
+            self.dialogs.finish(self.dialog)
+            return
         history = list(self.dialog.data.get("_history", []))
         if not history:
             self._say(self.texts("dialog.no_way_back"))

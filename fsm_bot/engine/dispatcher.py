@@ -8,6 +8,7 @@ not to the flood.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import threading
@@ -24,6 +25,7 @@ from fsm_bot.engine.inbox import Inbox
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5  # tries of one event before it is set aside, if the database answers meanwhile
+RETRY_FIRST, RETRY_MAX = 0.2, 10.0  # seconds between tries of an event: doubling from the first, capped
 TYPING_AFTER = 0.7  # seconds a handler may take before the person sees "typing..."
 TYPING_CHECK = 0.25
 READ_BATCH = 200
@@ -72,6 +74,7 @@ class Dispatcher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.handled = 0
+        self._attempts: dict[int, int] = {}  # row id -> failed tries so far, for events waiting to try again
         self._in_progress: dict[int, tuple[int, float]] = {}  # row id -> (peer, started), for "typing..."
         self._typing_thread: threading.Thread | None = None
 
@@ -141,46 +144,63 @@ class Dispatcher:
             with self._lock:
                 queue = self._queues[key]
                 event = queue[0]
-            self._handle_with_retries(event)
+            retry_in = self._handle_once(event)
+            if retry_in is not None:
+                # The worker goes back to the pool while this person waits: a timer hands the queue
+                # to a worker again, and the person's later events stay behind this one meanwhile.
+                self._retry_later(key, retry_in)
+                return
             with self._room:
                 queue.popleft()
                 self._outstanding -= 1
                 self.handled += 1
                 self._room.notify_all()
+                self._attempts.pop(event.row_id, None)
                 if not queue:
                     del self._queues[key]
                     return
 
-    def _handle_with_retries(self, event: QueuedEvent) -> None:
-        """Only an outage is worth waiting out (the handler lets nothing else through); after
+    def _handle_once(self, event: QueuedEvent) -> float | None:
+        """Handle the event; None when it is done with, else the seconds to wait before the next try.
+
+        Only an outage is worth waiting out (the handler lets nothing else through); after
         MAX_ATTEMPTS an event still failing is set aside if the database answers a trivial query,
         since then the trouble is this event's, not the database's. While the database is down,
-        everyone's events wait alike, and this one keeps its place in its person's order."""
-        delay = 0.2
-        attempts = 0
-        while True:
-            attempts += 1
-            self._started(event)
-            try:
-                self.handle(event)
-                return
-            except EventDeferred:
-                self._give_back(event)
-                return
-            except DBAPIError as error:
-                if self._stop.is_set():
-                    return  # left unhandled in the inbox: the next start picks it up
-                if attempts >= MAX_ATTEMPTS and self._set_aside(event, error, attempts):
-                    return
-                log.warning("event %d: database unavailable; retrying in %.1fs", event.row_id, delay)
-            except Exception:
-                log.exception("event %d: handler crashed outside its own error handling", event.row_id)
-                return
-            finally:
-                self._finished(event)
-            if self._stop.wait(delay * random.uniform(0.8, 1.2)):
-                return
-            delay = min(delay * 2, 10.0)
+        everyone's events wait alike, and this one keeps its place in its person's order.
+        """
+        attempts = self._attempts.get(event.row_id, 0) + 1
+        self._started(event)
+        try:
+            self.handle(event)
+            return None
+        except EventDeferred:
+            self._give_back(event)
+            return None
+        except DBAPIError as error:
+            if self._stop.is_set():
+                return None  # left unhandled in the inbox: the next start picks it up
+            if attempts >= MAX_ATTEMPTS and self._set_aside(event, error, attempts):
+                return None
+            delay = min(RETRY_FIRST * 2 ** (attempts - 1), RETRY_MAX) * random.uniform(0.8, 1.2)
+            log.warning("event %d: database unavailable; retrying in %.1fs", event.row_id, delay)
+            self._attempts[event.row_id] = attempts
+            return delay
+        except Exception:
+            log.exception("event %d: handler crashed outside its own error handling", event.row_id)
+            return None
+        finally:
+            self._finished(event)
+
+    def _retry_later(self, key: int, delay: float) -> None:
+        def resume() -> None:
+            if self._stop.is_set():
+                return  # the event stays unhandled in the inbox: the next start picks it up
+            with contextlib.suppress(RuntimeError):  # the pool has shut down meanwhile
+                self._executor.submit(self._drain, key)
+
+        timer = threading.Timer(delay, resume)
+        timer.daemon = True
+        timer.start()
 
     def _set_aside(self, event: QueuedEvent, error: BaseException, attempts: int) -> bool:
         if self.set_aside is None or not self.inbox.database.answers():

@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 ProfileLookup = Callable[[int], MemberProfile | None]
 KNOWN_MEMBERS_CACHE = 10_000
+EVENT_TRANSACTION_TRIES = 2
 
 
 class EventHandler:
@@ -73,7 +74,11 @@ class EventHandler:
         hold a worker for ever, so the person is answered with an error id and the event is set aside."""
         try:
             profile = self._profile_if_unknown(user_id)
-            return self.database.transaction(lambda session: self._handle(session, row_id, user_id, profile))
+            # One quick second try (a pooled connection the server dropped); longer outages are the
+            # dispatcher's to wait out, with the worker free meanwhile (bench/poison.py).
+            return self.database.transaction(
+                lambda session: self._handle(session, row_id, user_id, profile), attempts=EVENT_TRANSACTION_TRIES
+            )
         except DBAPIError as error:
             if is_transient(error):
                 raise

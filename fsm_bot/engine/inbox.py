@@ -32,7 +32,8 @@ from fsm_bot.vk.events import IncomingEvent
 log = logging.getLogger(__name__)
 
 DEFAULT_LEASE = timedelta(seconds=30)
-_SURROGATE = re.compile("[\ud800-\udfff]")
+# What PostgreSQL's jsonb refuses in text: a lone UTF-16 surrogate (a Python str holds no paired one), NUL.
+_UNSTORABLE = re.compile("[\ud800-\udfff\x00]")
 
 
 def worker_name() -> str:
@@ -41,8 +42,8 @@ def worker_name() -> str:
 
 
 def _with_text_repaired(event: ReceivedEvent) -> ReceivedEvent:
-    """The event with its lone surrogates (a Python str holds no other kind) replaced by U+FFFD."""
-    text = _SURROGATE.sub("\ufffd", json.dumps(event.payload, ensure_ascii=False))
+    """The event with the characters no database can hold replaced by U+FFFD."""
+    text = _UNSTORABLE.sub("\ufffd", json.dumps(event.payload, ensure_ascii=False))
     return ReceivedEvent(event.event_id, event.type, event.user_id, json.loads(text))
 
 

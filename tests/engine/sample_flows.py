@@ -142,7 +142,7 @@ def fail_like_an_outage(ctx: Context) -> None:
         return
     raw = session.connection().connection.dbapi_connection
     path = session.execute(text("PRAGMA database_list")).fetchone()[2]
-    holder = sqlite3.connect(path, timeout=0)
+    holder = sqlite3.connect(path, timeout=5)  # waits for another worker's write, then holds the lock
     try:
         holder.execute("BEGIN IMMEDIATE")
         raw.execute("PRAGMA busy_timeout=0")

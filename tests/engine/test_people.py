@@ -199,3 +199,20 @@ def test_a_headman_cannot_appoint(sandbox: SandboxClient, start_bot: StartBot) -
     bot = start_bot()
     headman = enrolled(sandbox, bot, "Анна", "Смирнова", role=Role.HEADMAN)
     assert say(sandbox, headman, "назначить")[-1]["text"] == "Эта команда доступна только администраторам потока."
+
+
+def test_a_leader_demoted_mid_dialog_cannot_step_back_into_it(sandbox: SandboxClient, start_bot: StartBot) -> None:
+    """«назад» asks the previous step's question again, so it is checked against the role like a step."""
+    bot = start_bot()
+    headman = enrolled(sandbox, bot, "Анна", "Смирнова", role=Role.HEADMAN)
+    say(sandbox, headman, "рассылка")
+    [added] = say(sandbox, headman, "Завтра пар нет")
+    press(sandbox, headman, added, "Готово")
+
+    def demote(session) -> None:  # type: ignore[no-untyped-def]
+        MemberRepository(session, bot.community_id).get(headman).role = Role.STUDENT.value
+
+    bot.database.transaction(demote)
+    [refusal] = say(sandbox, headman, "назад")
+    assert refusal["text"] == "Эта команда доступна только заместителям старост и выше."
+    assert say(sandbox, headman, "назад")[-1]["text"] != added["text"]
