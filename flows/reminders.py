@@ -62,9 +62,7 @@ def show_menu(ctx: Context) -> None:
         [ctx.option(ctx.t("reminders.add_changes"), "changes")],
     ]
     if current:
-        rows.append(
-            [ctx.option(ctx.t(f"reminders.remove.{kind.value}"), f"off:{kind.value}") for kind in current][:3]
-        )
+        rows.append([ctx.option(ctx.t(f"reminders.remove.{kind.value}"), f"off:{kind.value}") for kind in current][:3])
         rows.append([ctx.option(ctx.t("reminders.remove_all"), "off", "negative")])
     rows.append([ctx.option(ctx.t("reminders.done"), "done", "positive")])
     ctx.ask("\n".join(lines), rows)

@@ -80,6 +80,7 @@ def test_a_real_error_is_not_retried_forever(tmp_path) -> None:  # type: ignore[
 
 def test_only_connection_failures_count_as_outages(database: Database) -> None:
     """The database's own refusals of a statement, raised for real on each backend, are not outages."""
+
     def refused(statement: str) -> BaseException:
         with pytest.raises(Exception) as raised:
             database.transaction(lambda session: session.execute(text(statement)), attempts=1)
