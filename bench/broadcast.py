@@ -62,9 +62,9 @@ import flows
 from fsm_bot.delivery.broadcasts import BroadcastQueue
 from fsm_bot.delivery.replies import ReplyQueue
 from fsm_bot.delivery.sender import Sender
-from fsm_bot.engine.broadcasting import ack_keyboard
 from fsm_bot.sandbox import SandboxServer
 from fsm_bot.sandbox.client import SandboxClient, vk_session_for
+from fsm_bot.services.broadcasts import ack_keyboard
 from fsm_bot.storage import Database, normalize_url, upgrade_to_head
 from fsm_bot.storage.models import Broadcast, BroadcastRecipient, BroadcastStatus, RecipientStatus
 from fsm_bot.storage.repositories import BroadcastRepository, CommunityRepository

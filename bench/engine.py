@@ -63,15 +63,17 @@ from _world import World as SandboxWorld
 from _world import serve_commands
 from sqlalchemy import event, func, insert, select, update
 
-from fsm_bot.app import FLOW_CATALOGS, Bot
 from fsm_bot.config import Settings
 from fsm_bot.engine.dispatcher import Dispatcher, QueuedEvent
 from fsm_bot.engine.handler import EventHandler
 from fsm_bot.engine.inbox import Inbox
 from fsm_bot.engine.registry import FlowRegistry
+from fsm_bot.runtime.bot import FLOW_CATALOGS, Bot
 from fsm_bot.sandbox import SandboxServer
 from fsm_bot.sandbox.client import SandboxClient
 from fsm_bot.sandbox.mailbox import Mailbox
+from fsm_bot.services.community import services_factory
+from fsm_bot.services.options import CommunityOptions
 from fsm_bot.storage import Database, upgrade_to_head
 from fsm_bot.storage.models import Dialog, Member, OutgoingMessage, ProcessedEvent
 from fsm_bot.storage.repositories import CommunityRepository, InboxRepository
@@ -193,7 +195,9 @@ def engine_parts(database: Database, community_id: int) -> tuple[Inbox, EventHan
     """Inbox and handler as `Bot.start` wires them, minus VK: profiles unknown, replies left in the outbox."""
     texts = Texts.load("ru", [FLOW_CATALOGS])
     inbox = Inbox(database, community_id)
-    handler = EventHandler(database, community_id, FlowRegistry.from_names(FLOWS), texts, lambda _user: None)
+    registry = FlowRegistry.from_names(FLOWS)
+    services = services_factory(community_id, CommunityOptions(), registry.names)
+    handler = EventHandler(database, community_id, registry, texts, lambda _user: None, services)
 
     def handle(event: QueuedEvent) -> None:
         handler.handle(event.row_id, event.user_id)

@@ -55,9 +55,9 @@ from _results import percentile, record
 from _world import World, serve_commands
 from sqlalchemy import func, select, update
 
-from fsm_bot.app import Bot
 from fsm_bot.config import DEFAULT_FLOWS, Settings
 from fsm_bot.engine.dispatcher import MAX_ATTEMPTS, Dispatcher, QueuedEvent
+from fsm_bot.runtime.bot import Bot
 from fsm_bot.sandbox import SandboxServer
 from fsm_bot.sandbox.client import SandboxClient
 from fsm_bot.sandbox.mailbox import Mailbox

@@ -10,7 +10,7 @@ What one run does, per database (SQLite file; PostgreSQL in a schema of its own 
   slots of tests/reminders/conftest.py, each group in rooms of its own building («3-301»), so that groups'
   digests differ; N active members who can receive messages, spread over the groups and subgroups 1, 2 and
   none, and a DIGEST subscription at 20:00 for each: 20 groups x 3 subgroups = 60 distinct digest texts;
-- the real bot (fsm_bot.app.Bot, Long Poll, settings as tests/engine/conftest.py builds them) starts in a
+- the real bot (fsm_bot.runtime.bot.Bot, Long Poll, settings as tests/engine/conftest.py builds them) starts in a
   fresh child process under time-machine at 19:59:55 on Monday 2026-11-30 in Europe/Moscow with the clock
   ticking, so APScheduler's planned one-off job fires the digest for Tuesday at 20:00, five seconds later.
   A fresh process per run, so its RSS is the bot's own (not the seeding's, nor the previous run's);
@@ -19,7 +19,7 @@ What one run does, per database (SQLite file; PostgreSQL in a schema of its own 
   after the start and after the fan-out (and the peak, VmHWM); the fire transaction (fire_due_reminders, timed
   by wrapping Timekeeper.fire_reminders) and every claim and settle transaction of the reply outbox (a
   ReplyQueue subclass notes their start, SQLAlchemy's after_commit event their commit; the delivery code is
-  untouched). Those subclasses are put in place of fsm_bot.app's names in the child process only, and the
+  untouched). Those subclasses are put in place of fsm_bot.runtime.bot's names in the child process only, and the
   fire's parts (reading the subscriptions, due_between, record_fired, rendering the texts, the outbox's
   add_many) are timed by wrapping those functions there;
 - measured in the sandbox process: every request it serves (method, start, end, copies delivered), the
@@ -72,10 +72,11 @@ from _world import serve_commands
 from sqlalchemy import create_engine, event, func, insert, select, text
 from sqlalchemy.orm import Session
 
-import fsm_bot.app as bot_app
+import fsm_bot.runtime.bot as bot_app
 import fsm_bot.scheduler.reminders as reminders_module
 from fsm_bot.config import Settings
 from fsm_bot.delivery.replies import ReplyQueue
+from fsm_bot.runtime.timekeeper import Timekeeper
 from fsm_bot.sandbox import SandboxServer
 from fsm_bot.sandbox.client import SandboxClient, vk_session_for
 from fsm_bot.storage import Database, normalize_url, upgrade_to_head
@@ -88,7 +89,6 @@ from fsm_bot.storage.repositories import (
 )
 from fsm_bot.storage.timetable_models import FiredReminder, Subscription, SubscriptionKind
 from fsm_bot.storage.types import utcnow
-from fsm_bot.timekeeping import Timekeeper
 from fsm_bot.timetable import Parity, Semester, Slot
 from fsm_bot.vk.limiter import RateLimiter
 from fsm_bot.vk.messages import MAX_CALLS_PER_EXECUTE, MAX_PEERS_PER_CALL

@@ -67,10 +67,10 @@ from sqlalchemy import create_engine, func, insert, select, text
 from sqlalchemy.engine import make_url
 
 from fsm_bot.delivery.sender import POLL_INTERVAL as SENDER_POLL
-from fsm_bot.engine.reports import REFRESH_SECONDS as REPORT_REFRESH
 from fsm_bot.sandbox import SandboxServer
 from fsm_bot.sandbox.callback import CONFIRMATION_CODE
 from fsm_bot.sandbox.client import SandboxClient
+from fsm_bot.services.reports import REFRESH_SECONDS as REPORT_REFRESH
 from fsm_bot.storage import Database, normalize_url, upgrade_to_head
 from fsm_bot.storage.models import Broadcast, BroadcastRecipient, Member, ProcessedEvent, Role
 from fsm_bot.storage.repositories import CommunityRepository

@@ -11,9 +11,9 @@ import re
 from datetime import date, timedelta
 
 from fsm_bot.engine import Context, Flow, Role, Transition
-from fsm_bot.engine.absences import WHOLE_DAY, AbsenceReason, NoticeStatus, lesson_key
-from fsm_bot.engine.dates import parse_day
-from fsm_bot.engine.inputs import parse_id
+from fsm_bot.services.attendance import WHOLE_DAY, AbsenceReason, NoticeStatus, lesson_key
+from fsm_bot.services.dates import parse_day
+from fsm_bot.services.inputs import parse_id
 
 NOTICE_REASONS = (AbsenceReason.ILLNESS, AbsenceReason.OFFICIAL, AbsenceReason.OTHER)
 MAX_NOTICE_DAYS = 31
@@ -228,7 +228,7 @@ def got_notice_confirm(ctx: Context) -> None:
 
 @decision.on_start
 def decide(ctx: Context) -> None:
-    value = str((ctx.event.payload or {}).get("b", ""))
+    value = ctx.value
     match = re.fullmatch(r"([ar]):([0-9]+)", value)
     notice_id = parse_id(match[2]) if match else None
     attendance = ctx.services.attendance

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from fsm_bot.engine import Context, Flow
-from fsm_bot.engine.broadcasting import PREVIEW, AckResult
-from fsm_bot.engine.inputs import parse_id
+from fsm_bot.services.broadcasts import PREVIEW, AckResult
+from fsm_bot.services.inputs import parse_id
 
 flow = Flow(name="ack", description="ack.description", open_to_newcomers=True, in_menu=False)
 
@@ -18,7 +18,7 @@ ANSWERS = {
 
 @flow.on_start
 def acknowledge(ctx: Context) -> None:
-    value = str((ctx.event.payload or {}).get("b", ""))
+    value = ctx.value
     if value == PREVIEW:
         ctx.snackbar(ctx.t("ack.preview"))
     elif (recipient := parse_id(value)) is None:

@@ -7,7 +7,7 @@ when a headman changes and nobody wants to redeploy the bot for it.
 from __future__ import annotations
 
 from fsm_bot.engine import Context, Flow, Role, Transition
-from fsm_bot.engine.inputs import parse_id
+from fsm_bot.services.inputs import parse_id
 
 ROLES = {"headman": Role.HEADMAN, "deputy": Role.DEPUTY, "student": Role.STUDENT}
 # VK's inline keyboard: at most 10 buttons in at most 6 rows (fsm_bot/vk/keyboards.py); more refuses the message.

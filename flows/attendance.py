@@ -12,8 +12,8 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 
 from fsm_bot.engine import Context, Flow, Role, Transition
-from fsm_bot.engine.absences import WHOLE_DAY, AbsenceReason, Student, lesson_key
-from fsm_bot.engine.dates import day_label, parse_day
+from fsm_bot.services.attendance import WHOLE_DAY, AbsenceReason, Student, lesson_key
+from fsm_bot.services.dates import day_label, parse_day
 
 PAGE_SIZE = 7  # two to a row, plus ◀ «Готово» ▶: VK's inline keyboard holds 10 buttons
 RECENT_DAYS = 7

@@ -10,9 +10,7 @@ from collections import Counter
 from datetime import date, timedelta
 
 from fsm_bot.engine import Context, Flow, Role
-from fsm_bot.engine.absences import WHOLE_DAY
-from fsm_bot.engine.context import VALUE_KEY
-from fsm_bot.engine.registers import register_xlsx
+from fsm_bot.services.attendance import WHOLE_DAY, register_xlsx
 
 TOP = 40  # a whole group: the ranking is also the per-student summary
 
@@ -42,7 +40,7 @@ def show(ctx: Context) -> None:
     if not attendance.may_mark:
         ctx.reply(ctx.t("attendance.no_group"))
         return
-    value = str((ctx.event.payload or {}).get(VALUE_KEY, "month"))
+    value = ctx.value or "month"
     wants_file = value.startswith("xlsx:")
     period = value.removeprefix("xlsx:")
     if period not in ("month", "prev", "semester"):

@@ -9,8 +9,8 @@ the headman's own message. «рассылка админам» goes straight to 
 from __future__ import annotations
 
 from fsm_bot.engine import Context, Flow, Role, Transition
-from fsm_bot.engine.broadcasting import message_parts, preview_parts
-from fsm_bot.engine.inputs import parse_id, parse_int
+from fsm_bot.services.broadcasts import message_parts, preview_parts
+from fsm_bot.services.inputs import parse_id, parse_int
 
 PAGE_SIZE = 7  # an inline keyboard holds 10 buttons in 6 rows: 7 people two to a row, ◀ «Готово» ▶
 MAX_PARTS = 10

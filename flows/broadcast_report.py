@@ -7,14 +7,14 @@ every press, since a payload can name any id.
 from __future__ import annotations
 
 from fsm_bot.engine import Context, Flow, Role
-from fsm_bot.engine.inputs import parse_id
+from fsm_bot.services.inputs import parse_id
 
 unread = Flow(name="unread", description="unread.description", role=Role.DEPUTY, in_menu=False)
 resend = Flow(name="resend", description="resend.description", role=Role.DEPUTY, in_menu=False)
 
 
 def _broadcast_id(ctx: Context) -> int | None:
-    value = str((ctx.event.payload or {}).get("b", ""))
+    value = ctx.value
     broadcast_id = parse_id(value)
     if broadcast_id is not None and ctx.services.broadcasts.own(broadcast_id) is not None:
         return broadcast_id

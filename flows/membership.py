@@ -7,7 +7,7 @@ pressed must lead the very group the newcomer asked to join, or be a stream admi
 from __future__ import annotations
 
 from fsm_bot.engine import Context, Flow, Forbidden, Role
-from fsm_bot.engine.inputs import parse_id
+from fsm_bot.services.inputs import parse_id
 
 flow = Flow(
     name="membership",
@@ -19,7 +19,7 @@ flow = Flow(
 
 @flow.on_start
 def decide(ctx: Context) -> None:
-    vk_id_text, _, answer = str((ctx.event.payload or {}).get("b", "")).partition(":")
+    vk_id_text, _, answer = ctx.value.partition(":")
     vk_id = parse_id(vk_id_text)
     if vk_id is None or answer not in ("yes", "no"):
         ctx.finish(ctx.t("membership.bad_request"))

@@ -5,7 +5,7 @@ wait for the group's headman to approve (unless settings approve everyone at onc
 from __future__ import annotations
 
 from fsm_bot.engine import Context, Flow, Role, Transition
-from fsm_bot.engine.inputs import clean_name
+from fsm_bot.services.inputs import clean_name
 
 MAX_GROUP_BUTTONS = 10  # an inline keyboard holds at most 10 buttons; more groups are typed
 # A group's name travels in its button's payload (VK: 255 characters at most, with the flow's keys);

@@ -11,8 +11,8 @@ import re
 from datetime import time
 
 from fsm_bot.engine import Context, Flow, Transition
-from fsm_bot.engine.inputs import parse_int
-from fsm_bot.engine.timetabling import SubscriptionKind
+from fsm_bot.services.inputs import parse_int
+from fsm_bot.services.timetable import SubscriptionKind
 
 DIGEST_TIMES = ("19:00", "20:00", "21:00", "22:00")
 LEADS = (5, 10, 15, 30, 60)

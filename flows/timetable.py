@@ -10,8 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from fsm_bot.engine import Context, Flow
-from fsm_bot.engine.context import VALUE_KEY
-from fsm_bot.engine.timetabling import day_text
+from fsm_bot.services.timetable import day_text
 
 flow = Flow(
     name="timetable",
@@ -38,7 +37,7 @@ VIEWS = ("today", "tomorrow", "week", "next", "ics")
 
 
 def _view(ctx: Context) -> str:
-    pressed = str((ctx.event.payload or {}).get(VALUE_KEY, ""))
+    pressed = ctx.value
     if pressed in VIEWS:
         return pressed
     return VIEWS_BY_WORDS.get(" ".join(ctx.text.lower().split()), "today")

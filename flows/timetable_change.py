@@ -11,8 +11,8 @@ import re
 from datetime import date, datetime, time, timedelta
 
 from fsm_bot.engine import Context, Flow, Role, Transition
-from fsm_bot.engine.dates import day_label, parse_day
-from fsm_bot.engine.timetabling import Change, ChangeKind, Lesson, LessonStatus, lesson_line
+from fsm_bot.services.dates import day_label, parse_day
+from fsm_bot.services.timetable import Change, ChangeKind, Lesson, LessonStatus, lesson_line
 
 DAYS_OFFERED = 8
 ACTIONS = ("cancel", "time", "room", "day")

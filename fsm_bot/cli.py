@@ -156,9 +156,9 @@ def _date_argument(value: str):  # type: ignore[no-untyped-def]
 def cmd_timetable(args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfo
 
+    from fsm_bot.services.timetable_files import export_timetable, import_timetable, read_timetable_file
     from fsm_bot.storage import upgrade_to_head
     from fsm_bot.timetable import TimetableFileError
-    from fsm_bot.timetable_files import export_timetable, import_timetable, read_timetable_file
 
     settings = _settings(args)
     if settings.vk.group_id is None:
@@ -205,7 +205,7 @@ def cmd_timetable(args: argparse.Namespace) -> int:
 
 
 def cmd_attendance(args: argparse.Namespace) -> int:
-    from fsm_bot.attendance_files import ExportError, export_register
+    from fsm_bot.services.attendance_files import ExportError, export_register
     from fsm_bot.storage import upgrade_to_head
 
     settings = _settings(args)
@@ -275,7 +275,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise ConfigError("--workers must be at least 1")
     if args.workers > 1:
-        from fsm_bot.workers import run_workers
+        from fsm_bot.runtime.workers import run_workers
 
         return run_workers(settings, args.workers, args.config, args.log_json)
     return _run_bot(settings, args.listen_fd)
@@ -283,9 +283,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _run_bot(settings: Settings, listen_fd: int | None = None) -> int:
     """Run until SIGINT/SIGTERM: stop taking events, finish those in flight, persist, exit 0."""
-    from fsm_bot.app import BotFailed
     from fsm_bot.engine.registry import FlowNotFound
-    from fsm_bot.service import Service
+    from fsm_bot.runtime.bot import BotFailed
+    from fsm_bot.runtime.service import Service
 
     stop_requested = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -311,7 +311,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         print(f"fsm_bot sandbox: http://{args.host}:{args.port}/  (Ctrl+C stops it)", flush=True)
         serve(args.host, args.port, demo=not args.empty, rps_limit=args.rps_limit or None)
         return EXIT_OK
-    from fsm_bot.demo import run_sandbox_with_bot
+    from fsm_bot.runtime.demo import run_sandbox_with_bot
 
     return run_sandbox_with_bot(
         settings, args.host, args.port, demo=not args.empty, rps_limit=args.rps_limit or None, run_bot=_run_bot

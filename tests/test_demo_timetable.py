@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from fsm_bot.demo import DEMO_TIMETABLE, load_demo_timetable
+from fsm_bot.runtime.demo import DEMO_TIMETABLE, load_demo_timetable
 from fsm_bot.storage import Database, upgrade_to_head
 from fsm_bot.storage.models import StudyGroup
 from fsm_bot.storage.repositories import TimetableRepository

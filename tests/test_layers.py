@@ -18,17 +18,31 @@ ALLOWED = {
     "fsm_bot.vk": set(),
     "fsm_bot.scheduler": {"fsm_bot.storage", "fsm_bot.timetable"},
     "fsm_bot.delivery": {"fsm_bot.storage", "fsm_bot.vk"},
+    "fsm_bot.members": {"fsm_bot.storage", "fsm_bot.vk"},
+    # The dialog runtime: no feature names, so neither services nor the pure feature floors.
     "fsm_bot.engine": {
-        "fsm_bot.storage",
-        "fsm_bot.vk",
+        "fsm_bot.members",
         "fsm_bot.delivery",
         "fsm_bot.scheduler",
+        "fsm_bot.storage",
+        "fsm_bot.vk",
+        "fsm_bot.texts",
+    },
+    # What flows may ask for: never the engine (the engine never imports services either).
+    "fsm_bot.services": {
+        "fsm_bot.members",
+        "fsm_bot.delivery",
+        "fsm_bot.scheduler",
+        "fsm_bot.storage",
+        "fsm_bot.vk",
         "fsm_bot.texts",
         "fsm_bot.timetable",
         "fsm_bot.attendance",
     },
-    "flows": {"fsm_bot.engine"},
+    "flows": {"fsm_bot.engine", "fsm_bot.services"},
 }
+# Nothing imports the composition root but the command line.
+ALLOWED_TO_IMPORT_RUNTIME = {"fsm_bot.cli", "fsm_bot.runtime"}
 
 
 def _package_of(module: str) -> str:
@@ -55,6 +69,17 @@ def test_a_floor_imports_only_the_floors_below_it(package: str) -> None:
             target = _package_of(name)
             if target != package and target not in ALLOWED[package]:
                 offenders.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert offenders == []
+
+
+def test_only_the_command_line_imports_the_runtime() -> None:
+    offenders = []
+    for folder in ("fsm_bot", "flows"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            module = _module_name(path)
+            if any(module == allowed or module.startswith(allowed + ".") for allowed in ALLOWED_TO_IMPORT_RUNTIME):
+                continue
+            offenders += [f"{module} imports {name}" for name in _imports(path) if name.startswith("fsm_bot.runtime")]
     assert offenders == []
 
 

@@ -6,7 +6,7 @@ Role (and Forbidden for a step that checks a finer privilege itself).
 
 from fsm_bot.engine.context import Context
 from fsm_bot.engine.flow import Flow, Transition
-from fsm_bot.engine.privileges import Forbidden
+from fsm_bot.members.roles import Forbidden
 from fsm_bot.storage.models import Role
 
 __all__ = ["Context", "Flow", "Forbidden", "Role", "Transition"]

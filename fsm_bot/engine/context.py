@@ -13,15 +13,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from fsm_bot.engine.members import MemberInfo
-from fsm_bot.engine.privileges import Forbidden, allows
+from fsm_bot.members.info import MemberInfo
+from fsm_bot.members.roles import Forbidden, allows
 from fsm_bot.storage.models import Role
 from fsm_bot.texts import Texts
 from fsm_bot.vk.events import IncomingEvent
 from fsm_bot.vk.keyboards import Color, KeyboardButton, build_keyboard
-
-# Payload keys, kept short: VK allows 255 characters per payload.
-FLOW_KEY, VERSION_KEY, VALUE_KEY, COMMAND_KEY = "f", "v", "b", "c"
+from fsm_bot.vk.payloads import COMMAND_KEY, FLOW_KEY, VALUE_KEY, VERSION_KEY
 
 
 @dataclass(frozen=True)
@@ -118,6 +116,14 @@ class Context:
         payload = self.event.payload or {}
         value = payload.get(VALUE_KEY)
         return str(value) if value is not None and payload.get(FLOW_KEY) == self.dialog.flow else None
+
+    @property
+    def value(self) -> str:
+        """The value a command button carried (a broadcast's id on «Ознакомлен», a period on a report's
+        button), "" when there was none: what a flow started by a button reads instead of the payload."""
+        payload = self.event.payload or {}
+        value = payload.get(VALUE_KEY) if COMMAND_KEY in payload else None
+        return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
 
     @property
     def data(self) -> dict[str, Any]:

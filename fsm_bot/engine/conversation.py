@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
@@ -17,13 +18,11 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from fsm_bot.delivery.replies import queue_reply
-from fsm_bot.engine.context import COMMAND_KEY, FLOW_KEY, VERSION_KEY, Command, Context, DialogState, Edit, Reply
+from fsm_bot.engine.context import Command, Context, DialogState, Edit, Reply
 from fsm_bot.engine.flow import Flow
-from fsm_bot.engine.members import MemberInfo
-from fsm_bot.engine.options import CommunityOptions
-from fsm_bot.engine.privileges import Forbidden, allows
 from fsm_bot.engine.registry import FlowRegistry, normalize
-from fsm_bot.engine.services import CommunityServices
+from fsm_bot.members.info import MemberInfo
+from fsm_bot.members.roles import Forbidden, allows
 from fsm_bot.storage.models import Dialog, Member, Role
 from fsm_bot.storage.repositories import DialogRepository, OutboxRepository, ScheduledMessageRepository
 from fsm_bot.storage.repositories.dialogs import IDLE
@@ -31,12 +30,12 @@ from fsm_bot.storage.types import utcnow
 from fsm_bot.texts import Texts
 from fsm_bot.vk.events import IncomingEvent
 from fsm_bot.vk.messages import MessageContent
+from fsm_bot.vk.payloads import COMMAND_KEY, FLOW_KEY, START_PAYLOAD_KEY, VERSION_KEY
 
 log = logging.getLogger(__name__)
 
 MAX_CHAINED_STEPS = 20  # a flow whose entry handlers keep firing triggers is a bug; stop it
 ONBOARDING_FLOW = "onboarding"
-START_PAYLOAD_KEY = "command"  # VK's own "Start" button sends {"command": "start"}
 
 
 @dataclass
@@ -52,13 +51,24 @@ class Handled:
     deferred: bool = False  # an older event of this user is still in another worker's hands
 
 
+class FlowServices(Protocol):
+    """What the engine needs of the object flows get as `ctx.services` (the features are not the engine's):
+    whether the event changed what reminders are due, to plan them again after the commit."""
+
+    @property
+    def timetable_changed(self) -> bool: ...
+
+
+ServicesFactory = Callable[[Session, MemberInfo], FlowServices]
+
+
 class Engine(Protocol):
     """What a conversation needs from the engine that runs it (the EventHandler)."""
 
     community_id: int
     registry: FlowRegistry
     texts: Texts
-    options: CommunityOptions
+    services: ServicesFactory
     cancel_words: frozenset[str]
     back_words: frozenset[str]
     menu_words: frozenset[str]
@@ -86,7 +96,7 @@ class Conversation:
         self.dialog = self.dialogs.load(event.peer_id, event.user_id)
         self.result = Handled()
         self.extra_replies: list[Reply] = []
-        self._services: list[CommunityServices] = []
+        self._services: list[FlowServices] = []
         self._was_reset = False
 
     # --- routing
@@ -285,14 +295,7 @@ class Conversation:
         return DialogState(flow.name, dialog.state or None, data, dialog.version, history)
 
     def _context(self, state: DialogState) -> Context:
-        services = CommunityServices(
-            self.session,
-            self.handler.community_id,
-            self.event.user_id,
-            member=self.member,
-            options=self.handler.options,
-            flow_names=self.handler.registry.names,
-        )
+        services = self.handler.services(self.session, self.member)
         self._services.append(services)
         return Context(
             self.event, self.member, self.texts, state, services, self.handler.menu_for, self.handler.commands_for

@@ -19,12 +19,11 @@ from sqlalchemy.orm import Session
 
 from fsm_bot.delivery.replies import queue_reply
 from fsm_bot.engine.context import Command
-from fsm_bot.engine.conversation import Conversation, Handled
+from fsm_bot.engine.conversation import Conversation, Handled, ServicesFactory
 from fsm_bot.engine.flow import Flow
-from fsm_bot.engine.members import MemberInfo
 from fsm_bot.engine.menu import commands, main_menu
-from fsm_bot.engine.options import CommunityOptions
 from fsm_bot.engine.registry import FlowRegistry
+from fsm_bot.members.info import MemberInfo
 from fsm_bot.storage import Database
 from fsm_bot.storage.db import is_transient
 from fsm_bot.storage.models import Member, ProcessedEvent
@@ -51,9 +50,13 @@ class EventHandler:
         registry: FlowRegistry,
         texts: Texts,
         lookup_profile: ProfileLookup,
-        options: CommunityOptions | None = None,
+        services: ServicesFactory,
+        dialog_timeout: timedelta | None = None,
     ) -> None:
-        self.options = options or CommunityOptions()
+        """`services` makes what a flow's `ctx.services` is, per event (the runtime knows the features; the
+        engine does not); `dialog_timeout` replaces every flow's own timeout when set."""
+        self.services = services
+        self.dialog_timeout = dialog_timeout
         self.database = database
         self.community_id = community_id
         self.registry = registry
@@ -194,7 +197,7 @@ class EventHandler:
         return MemberInfo.load(session, member)
 
     def timeout_for(self, flow: Flow) -> timedelta:
-        return self.options.timeout_override or flow.timeout
+        return self.dialog_timeout or flow.timeout
 
     def menu_for(self, member: MemberInfo) -> str | None:
         return main_menu(self.registry, self.texts, member)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from fsm_bot.engine.context import COMMAND_KEY, Command
+from fsm_bot.engine.context import Command
 from fsm_bot.engine.flow import Flow
-from fsm_bot.engine.members import MemberInfo
-from fsm_bot.engine.privileges import allows
 from fsm_bot.engine.registry import FlowRegistry
+from fsm_bot.members.info import MemberInfo
+from fsm_bot.members.roles import allows
 from fsm_bot.texts import Texts
 from fsm_bot.vk.keyboards import KeyboardButton, build_keyboard
+from fsm_bot.vk.payloads import COMMAND_KEY
 
 BUTTONS_PER_ROW = 2
 

@@ -14,8 +14,8 @@ import logging
 from sqlalchemy.orm import Session
 
 from fsm_bot.delivery.replies import queue_reply
-from fsm_bot.engine.members import MemberInfo
 from fsm_bot.engine.registry import FlowRegistry
+from fsm_bot.members.info import MemberInfo
 from fsm_bot.storage import Database
 from fsm_bot.storage.repositories import DialogRepository, MemberRepository
 from fsm_bot.storage.repositories.dialogs import IDLE

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from fsm_bot.app import Bot
+from fsm_bot.runtime.bot import Bot
 from fsm_bot.sandbox.client import SandboxClient
 from fsm_bot.storage.attendance_models import AbsenceReason
 from fsm_bot.storage.repositories import AttendanceRepository

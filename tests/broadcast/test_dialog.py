@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import vk_api
 
-from fsm_bot.app import Bot
+from fsm_bot.runtime.bot import Bot
 from fsm_bot.sandbox.client import SandboxClient
 from fsm_bot.storage.models import Role
 from tests.engine.test_dialogs import enrolled, press, say
@@ -141,7 +141,7 @@ def test_a_10000_character_text_goes_out_in_parts_with_the_ack_on_the_last(
 
 
 def test_a_text_longer_than_vk_allows_is_split_into_parts() -> None:
-    from fsm_bot.engine.broadcasting import message_parts
+    from fsm_bot.services.broadcasts import message_parts
     from fsm_bot.vk.events import IncomingEvent
 
     text = "\n\n".join(f"Пункт {n}. " + "Подробности пункта. " * 60 for n in range(1, 10))

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import requests
 
-from fsm_bot.app import Bot
+from fsm_bot.runtime.bot import Bot
 from fsm_bot.sandbox.client import SandboxClient
 from fsm_bot.storage.models import Role
 from fsm_bot.storage.repositories import BroadcastRepository, MemberRepository

@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from fsm_bot.app import Bot
 from fsm_bot.config import DEFAULT_FLOWS, Settings
+from fsm_bot.runtime.bot import Bot
 from fsm_bot.sandbox.client import SandboxClient
 
 TEST_FLOWS = [

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from fsm_bot.engine.dates import day_label, parse_day
+from fsm_bot.services.dates import day_label, parse_day
 from fsm_bot.texts import Texts
 
 DECEMBER = date(2026, 12, 20)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from fsm_bot.app import Bot
+from fsm_bot.runtime.bot import Bot
 from fsm_bot.sandbox.client import SandboxClient
 from fsm_bot.storage.models import Dialog, Role
 from fsm_bot.storage.repositories import DialogRepository, MemberProfile, MemberRepository

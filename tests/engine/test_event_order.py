@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import time
 
-from fsm_bot.app import FLOW_CATALOGS
 from fsm_bot.engine.handler import EventHandler
 from fsm_bot.engine.registry import FlowRegistry
+from fsm_bot.runtime.bot import FLOW_CATALOGS
+from fsm_bot.services.community import services_factory
+from fsm_bot.services.options import CommunityOptions
 from fsm_bot.storage import Database
 from fsm_bot.storage.models import ProcessedEvent
 from fsm_bot.storage.repositories import CommunityRepository, InboxRepository, ReceivedEvent
@@ -46,9 +48,9 @@ def test_a_later_event_handed_to_another_worker_first_waits_for_the_earlier(data
         lambda session: InboxRepository(session, GROUP).add([_message("first", "помощь"), _message("second", "меню")])
     )
     first, second = database.transaction(lambda session: [row.id for row in InboxRepository(session, GROUP).pending()])
-    handler = EventHandler(
-        database, GROUP, FlowRegistry.from_names(["help"]), Texts.load("ru", [FLOW_CATALOGS]), lambda user: None
-    )
+    registry = FlowRegistry.from_names(["help"])
+    services = services_factory(GROUP, CommunityOptions(), registry.names)
+    handler = EventHandler(database, GROUP, registry, Texts.load("ru", [FLOW_CATALOGS]), lambda user: None, services)
 
     assert handler.handle(second, PERSON).deferred  # "first" is still waiting: not now
     assert database.transaction(lambda session: session.get(ProcessedEvent, second).handled_at) is None

@@ -6,7 +6,7 @@ import json
 import time
 from collections.abc import Callable
 
-from fsm_bot.app import Bot
+from fsm_bot.runtime.bot import Bot
 from fsm_bot.sandbox.client import SandboxClient
 from fsm_bot.storage.models import Member, Role
 from fsm_bot.storage.repositories import MemberRepository

@@ -14,8 +14,8 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import select
 
-from fsm_bot.app import Bot
 from fsm_bot.engine.inbox import Inbox
+from fsm_bot.runtime.bot import Bot
 from fsm_bot.sandbox.client import SandboxClient
 from fsm_bot.storage import Database
 from fsm_bot.storage.models import ProcessedEvent, Role

@@ -17,7 +17,7 @@ import icalendar
 import pytest
 import requests
 
-from fsm_bot.app import Bot
+from fsm_bot.runtime.bot import Bot
 from fsm_bot.sandbox.client import SandboxClient
 from fsm_bot.storage import Database, upgrade_to_head
 from fsm_bot.storage.models import MemberStatus

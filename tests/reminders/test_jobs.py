@@ -16,10 +16,10 @@ from sqlalchemy import select
 
 from fsm_bot.config import Settings
 from fsm_bot.engine.inbox import Inbox
+from fsm_bot.runtime.timekeeper import Timekeeper
 from fsm_bot.scheduler import BotScheduler
 from fsm_bot.storage.models import OutgoingMessage, ProcessedEvent
 from fsm_bot.storage.timetable_models import SubscriptionKind
-from fsm_bot.timekeeping import Timekeeper
 from tests.reminders.conftest import COMMUNITY, MOSCOW, Stream
 
 

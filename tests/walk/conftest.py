@@ -9,8 +9,8 @@ from datetime import time
 
 import pytest
 
-from fsm_bot.app import Bot
 from fsm_bot.config import DEFAULT_FLOWS
+from fsm_bot.runtime.bot import Bot
 from fsm_bot.sandbox.client import SandboxClient
 from fsm_bot.storage import Database
 from fsm_bot.storage.repositories import CommunityRepository, TimetableRepository

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from fsm_bot.app import Bot
+from fsm_bot.runtime.bot import Bot
 from fsm_bot.sandbox.client import SandboxClient
 from fsm_bot.storage.models import OutgoingMessage, OutgoingStatus, ProcessedEvent
 from fsm_bot.storage.repositories import DialogRepository

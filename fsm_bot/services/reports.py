@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fsm_bot.delivery.replies import queue_reply
-from fsm_bot.engine.broadcasting import PIN_DONE, PIN_FAILED, nudge_keyboard, render_report, report_title
+from fsm_bot.services.broadcasts import PIN_DONE, PIN_FAILED, nudge_keyboard, render_report, report_title
 from fsm_bot.storage import Database
 from fsm_bot.storage.models import Broadcast, BroadcastStatus, Member, OutgoingMessage, Role
 from fsm_bot.storage.repositories import BroadcastFollowUps, BroadcastRepository, OutboxRepository

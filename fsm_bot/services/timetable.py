@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fsm_bot.engine.members import MemberInfo
-from fsm_bot.engine.privileges import allows
+from fsm_bot.members.info import MemberInfo
+from fsm_bot.members.roles import allows
 from fsm_bot.storage.models import Role, StudyGroup
 from fsm_bot.storage.repositories import MemberRepository, SubscriptionRepository, TimetableRepository
 from fsm_bot.storage.timetable_models import SubscriptionKind

@@ -23,25 +23,26 @@ import flows
 from fsm_bot.config import CallbackSettings, Settings
 from fsm_bot.delivery.broadcasts import BroadcastQueue
 from fsm_bot.delivery.replies import ReplyQueue
+from fsm_bot.delivery.scheduled import send_due_messages
 from fsm_bot.delivery.sender import Delivery, Sender
 from fsm_bot.delivery.uploads import DocumentUploader
 from fsm_bot.engine.dispatcher import Dispatcher, EventDeferred, QueuedEvent
 from fsm_bot.engine.handler import EventHandler
 from fsm_bot.engine.inbox import Inbox
-from fsm_bot.engine.later import send_due_messages
-from fsm_bot.engine.member_sync import GroupLeaders, sync_members
-from fsm_bot.engine.options import CommunityOptions
 from fsm_bot.engine.registry import FlowRegistry
-from fsm_bot.engine.reports import ReportUpdater, send_nudges
 from fsm_bot.engine.timeouts import expire_dialogs
+from fsm_bot.members.sync import GroupLeaders, sync_members
+from fsm_bot.runtime.timekeeper import Timekeeper
 from fsm_bot.scheduler import BotScheduler, register_job_target
 from fsm_bot.scheduler.leadership import Leadership
 from fsm_bot.scheduler.runtime import job_target, unregister_job_target
+from fsm_bot.services.community import services_factory
+from fsm_bot.services.options import CommunityOptions
+from fsm_bot.services.reports import ReportUpdater, send_nudges
 from fsm_bot.storage import Database, upgrade_to_head
 from fsm_bot.storage.repositories import InboxRepository, MemberProfile, MemberRepository
 from fsm_bot.storage.types import utcnow
 from fsm_bot.texts import Texts
-from fsm_bot.timekeeping import Timekeeper
 from fsm_bot.vk.callback import CallbackCommunity, callback_server, create_callback_app
 from fsm_bot.vk.client import VkClient
 from fsm_bot.vk.errors import Outcome, VkCallError
@@ -63,7 +64,7 @@ class BotFailed(RuntimeError):
 
 @dataclass(frozen=True)
 class SharedParts:
-    """What the bots of one process share when it serves several communities (fsm_bot.service):
+    """What the bots of one process share when it serves several communities (fsm_bot.runtime.service):
     one connection pool, one scheduler (one per process; see scheduler.leadership), one leadership."""
 
     database: Database
@@ -147,25 +148,26 @@ class Bot:
             resume_all=self.settings.engine.processes == 1,
         )
         override = self.settings.engine.dialog_timeout_seconds
+        options = CommunityOptions(
+            auto_approve=self.settings.stream.auto_approve,
+            nudge_after=timedelta(minutes=self.settings.broadcast.nudge_after_minutes),
+            group_chats={
+                name: group.chat_peer_id
+                for name, group in self.settings.stream.groups.items()
+                if group.chat_peer_id is not None
+            },
+            timezone=ZoneInfo(self.settings.timezone),
+            ics_days=self.settings.reminders.ics_days,
+            hours_per_lesson=self.settings.attendance.hours_per_lesson,
+        )
         self.handler = EventHandler(
             self.database,
             self.community_id,
             self.registry,
             self.texts,
             self._lookup_profile,
-            CommunityOptions(
-                auto_approve=self.settings.stream.auto_approve,
-                nudge_after=timedelta(minutes=self.settings.broadcast.nudge_after_minutes),
-                group_chats={
-                    name: group.chat_peer_id
-                    for name, group in self.settings.stream.groups.items()
-                    if group.chat_peer_id is not None
-                },
-                timezone=ZoneInfo(self.settings.timezone),
-                timeout_override=timedelta(seconds=override) if override else None,
-                ics_days=self.settings.reminders.ics_days,
-                hours_per_lesson=self.settings.attendance.hours_per_lesson,
-            ),
+            services_factory(self.community_id, options, self.registry.names),
+            dialog_timeout=timedelta(seconds=override) if override else None,
         )
         self.uploads = DocumentUploader(
             self.database,

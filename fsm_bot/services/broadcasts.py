@@ -17,8 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fsm_bot.delivery.replies import queue_reply
-from fsm_bot.engine.context import COMMAND_KEY, VALUE_KEY
-from fsm_bot.engine.members import MemberInfo
+from fsm_bot.members.info import MemberInfo
 from fsm_bot.storage.models import Audience, Broadcast, BroadcastStatus, Member, MemberStatus, Role, StudyGroup
 from fsm_bot.storage.repositories import AckResult, BroadcastRepository, OutboxRepository, Tally
 from fsm_bot.storage.types import utcnow
@@ -27,6 +26,7 @@ from fsm_bot.vk.attachments import MAX_ATTACHMENTS, MAX_FORWARDS, read_attachmen
 from fsm_bot.vk.events import IncomingEvent
 from fsm_bot.vk.keyboards import KeyboardButton, build_keyboard
 from fsm_bot.vk.messages import MAX_TEXT_LENGTH, MessageContent, split_text
+from fsm_bot.vk.payloads import COMMAND_KEY, VALUE_KEY
 
 ACK_FLOW, UNREAD_FLOW, RESEND_FLOW = "ack", "unread", "resend"
 __all__ = ["PREVIEW", "AckResult", "BroadcastService", "message_parts", "preview_parts", "render_report"]

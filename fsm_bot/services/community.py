@@ -6,18 +6,19 @@ so whatever a flow changes here commits or rolls back with its dialog state and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fsm_bot.engine.absences import AttendanceService
-from fsm_bot.engine.broadcasting import BroadcastService
-from fsm_bot.engine.inputs import parse_id
-from fsm_bot.engine.members import MemberInfo
-from fsm_bot.engine.options import CommunityOptions
-from fsm_bot.engine.timetabling import TimetableService
+from fsm_bot.members.info import MemberInfo
+from fsm_bot.services.attendance import AttendanceService
+from fsm_bot.services.broadcasts import BroadcastService
+from fsm_bot.services.inputs import parse_id
+from fsm_bot.services.options import CommunityOptions
+from fsm_bot.services.timetable import TimetableService
 from fsm_bot.storage.models import NAME_LENGTH, Member, MemberStatus, Role, StudyGroup
 from fsm_bot.storage.repositories import CommunityRepository, MemberRepository
 
@@ -202,3 +203,17 @@ class CommunityServices:
         if member is None:
             raise LookupError(f"member {vk_id} is not registered")
         return member
+
+
+def services_factory(
+    community_id: int, options: CommunityOptions, flow_names: frozenset[str]
+) -> Callable[[Session, MemberInfo], CommunityServices]:
+    """What the engine calls for each event's `ctx.services`: this community's services for the member
+    the event is from, in the event's unit of work."""
+
+    def make(session: Session, member: MemberInfo) -> CommunityServices:
+        return CommunityServices(
+            session, community_id, member.vk_id, member=member, options=options, flow_names=flow_names
+        )
+
+    return make

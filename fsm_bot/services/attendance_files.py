@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from fsm_bot.attendance import Register, register_csv, registers_xlsx
-from fsm_bot.engine.absences import group_register
+from fsm_bot.services.attendance import group_register
 from fsm_bot.storage import Database
 from fsm_bot.storage.models import StudyGroup
 from fsm_bot.storage.private_files import write_private

@@ -15,17 +15,26 @@ from datetime import date, time
 
 from sqlalchemy.orm import Session
 
-from fsm_bot.attendance import Register, RegisterLesson, RegisterMark, RegisterStudent
-from fsm_bot.engine.members import MemberInfo
-from fsm_bot.engine.privileges import allows
-from fsm_bot.engine.timetabling import MOVE_REACH, TimetableService
+from fsm_bot.attendance import Register, RegisterLesson, RegisterMark, RegisterStudent, register_xlsx
+from fsm_bot.members.info import MemberInfo
+from fsm_bot.members.roles import allows
+from fsm_bot.services.timetable import MOVE_REACH, TimetableService
 from fsm_bot.storage.attendance_models import WHOLE_DAY, AbsenceNotice, AbsenceReason, NoticeStatus
 from fsm_bot.storage.models import MemberStatus, Role
 from fsm_bot.storage.repositories import AbsenceRecord, AttendanceRepository, MemberRepository, SaveResult
 from fsm_bot.storage.repositories.timetable import TimetableRepository
 from fsm_bot.timetable import Lesson, lessons_between
 
-__all__ = ["WHOLE_DAY", "AbsenceReason", "AttendanceService", "NoticeStatus", "SaveResult", "Student", "Totals"]
+__all__ = [
+    "WHOLE_DAY",
+    "AbsenceReason",
+    "AttendanceService",
+    "NoticeStatus",
+    "SaveResult",
+    "Student",
+    "Totals",
+    "register_xlsx",
+]
 
 
 @dataclass(frozen=True)

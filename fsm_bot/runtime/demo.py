@@ -17,11 +17,11 @@ from fsm_bot.config import GroupLeadersSettings, Settings
 from fsm_bot.sandbox import SandboxServer
 from fsm_bot.sandbox.client import SandboxClient
 from fsm_bot.sandbox.demo import DEMO_STREAM
+from fsm_bot.services.timetable_files import import_timetable
 from fsm_bot.storage import Database, upgrade_to_head
 from fsm_bot.storage.models import MemberStatus
 from fsm_bot.storage.repositories import CommunityRepository, MemberProfile, MemberRepository, TimetableRepository
 from fsm_bot.timetable import Parity, Semester, TimetableFile, load_timetable
-from fsm_bot.timetable_files import import_timetable
 
 SANDBOX_DATABASE = "sqlite:///fsm_bot_sandbox.db"
 DEMO_TIMETABLE = Path(__file__).with_name("demo_timetable.yaml")

@@ -2,7 +2,7 @@
 scheduler and one callback endpoint.
 
 `fsm-bot run` runs a Service. Several Services (processes) may run against one PostgreSQL
-database: `fsm-bot run --workers N` starts N of them behind one port (fsm_bot.workers), or a
+database: `fsm-bot run --workers N` starts N of them behind one port (fsm_bot.runtime.workers), or a
 deployment starts them as separate units. What keeps them consistent lives in the database:
 leased inbox events, SKIP LOCKED outbox claims with leases, and the scheduler's advisory lock
 (fsm_bot.scheduler.leadership).
@@ -14,8 +14,8 @@ import logging
 import threading
 from typing import Any
 
-from fsm_bot.app import Bot, BotFailed, SharedParts, start_callback_endpoint
 from fsm_bot.config import Settings
+from fsm_bot.runtime.bot import Bot, BotFailed, SharedParts, start_callback_endpoint
 from fsm_bot.scheduler import BotScheduler
 from fsm_bot.scheduler.leadership import Leadership
 from fsm_bot.storage import Database, upgrade_to_head

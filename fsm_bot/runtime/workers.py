@@ -2,7 +2,7 @@
 
 The supervisor binds the callback port once and starts N children (`fsm-bot run --listen-fd`)
 that inherit the listening socket; the kernel hands each new connection to one of them. Each
-child is a whole bot (fsm_bot.service): it stores the updates it receives, claims events and
+child is a whole bot (fsm_bot.runtime.service): it stores the updates it receives, claims events and
 outbox rows in the database, and one of them at a time runs the scheduler. A child that dies is
 started again (after a pause if it died young, so a broken setting does not spin); SIGINT or
 SIGTERM is passed on to every child, which finish what they have in hand and exit.

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from fsm_bot.engine.privileges import ADMIN_MANAGER_ROLES
+from fsm_bot.members.roles import ADMIN_MANAGER_ROLES
 from fsm_bot.storage import Database
 from fsm_bot.storage.models import Member, MemberStatus, Role
 from fsm_bot.storage.repositories import CommunityRepository, MemberProfile, MemberRepository

@@ -1,6 +1,6 @@
-"""What the deployer's settings tell the engine about one community, in one value.
+"""What the deployer's settings tell the services about one community, in one value.
 
-The handler hands it to every event's services; flows read it through `ctx.services`. Keeping it
+The runtime hands it to every event's services; flows read it through `ctx.services`. Keeping it
 one frozen value means a new setting is one field here, not a parameter threaded through three
 constructors.
 """
@@ -18,6 +18,5 @@ class CommunityOptions:
     nudge_after: timedelta = timedelta(hours=3)  # broadcasts: remind non-readers once after this
     group_chats: dict[str, int] = field(default_factory=dict)  # study group -> its chat's peer id
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Moscow"))
-    timeout_override: timedelta | None = None  # every dialog's timeout, instead of each flow's own
     ics_days: int = 120  # days the calendar file covers
     hours_per_lesson: int = 2  # academic hours per lesson in the attendance register
