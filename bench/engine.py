@@ -64,9 +64,10 @@ from _world import serve_commands
 from sqlalchemy import event, func, insert, select, update
 
 from fsm_bot.config import Settings
-from fsm_bot.engine.dispatcher import Dispatcher, QueuedEvent
+from fsm_bot.engine.conversation import Handled
+from fsm_bot.engine.dispatcher import Dispatcher
 from fsm_bot.engine.handler import EventHandler
-from fsm_bot.engine.inbox import Inbox
+from fsm_bot.engine.inbox import Inbox, QueuedEvent
 from fsm_bot.engine.registry import FlowRegistry
 from fsm_bot.runtime.bot import FLOW_CATALOGS, Bot
 from fsm_bot.sandbox import SandboxServer
@@ -200,9 +201,24 @@ def engine_parts(database: Database, community_id: int) -> tuple[Inbox, EventHan
     handler = EventHandler(database, community_id, registry, texts, lambda _user: None, services)
 
     def handle(event: QueuedEvent) -> None:
-        handler.handle(event.row_id, event.user_id)
+        handler.handle(event)
 
     return inbox, handler, handle
+
+
+class Calls:
+    """A handle function in the shape the Dispatcher runs events through (EventHandling): the baselines
+    only mark rows handled, and nothing here is ever set aside."""
+
+    def __init__(self, handle: Callable[[QueuedEvent], None]) -> None:
+        self._handle = handle
+
+    def handle(self, queued: QueuedEvent) -> Handled:
+        self._handle(queued)
+        return Handled()
+
+    def set_aside(self, queued: QueuedEvent, error: BaseException, attempts: int) -> Handled:
+        raise error
 
 
 def no_typing(_peer_id: int) -> None:
@@ -231,7 +247,7 @@ def run_dispatcher(
     """
     fresh = Inbox(inbox.database, inbox.community_id, inbox.lease)
     fresh.take_over()  # as Bot.start does for the only process: leases of an earlier run end now
-    dispatcher = Dispatcher(fresh, handle, workers, typing=typing)
+    dispatcher = Dispatcher(fresh, Calls(handle), workers=workers, typing=typing)
     cpu, start = cpu_seconds(), time.perf_counter()
     dispatcher.start()
     deadline = start + 1800
@@ -638,7 +654,7 @@ def memory_main(conn, url: str, first_vk_id: int, batches: list[tuple[str, int]]
         database = Database(url)
         inbox, _handler, handle = engine_parts(database, COMMUNITY_ID)
         members = database.transaction(lambda session: session.scalar(select(func.count()).select_from(Member)))
-        dispatcher = Dispatcher(inbox, handle, workers, typing=no_typing)
+        dispatcher = Dispatcher(inbox, Calls(handle), workers=workers, typing=no_typing)
         dispatcher.start()
         time.sleep(0.5)
         points.append(memory_point(f"dispatcher + handler running, {members:,} members, no event yet", database))

@@ -56,7 +56,8 @@ from _world import World, serve_commands
 from sqlalchemy import func, select, update
 
 from fsm_bot.config import DEFAULT_FLOWS, Settings
-from fsm_bot.engine.dispatcher import MAX_ATTEMPTS, Dispatcher, QueuedEvent
+from fsm_bot.engine.dispatcher import MAX_ATTEMPTS, Dispatcher
+from fsm_bot.engine.inbox import QueuedEvent
 from fsm_bot.runtime.bot import Bot
 from fsm_bot.sandbox import SandboxServer
 from fsm_bot.sandbox.client import SandboxClient

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from fsm_bot.delivery.effects import Edit
 from fsm_bot.members.info import MemberInfo
 from fsm_bot.members.roles import Forbidden, allows
 from fsm_bot.storage.models import Role
@@ -32,16 +33,6 @@ class Reply:
     attachment: str | None = None
     forward: str | None = None
     document: tuple[str, bytes] | None = None  # (file name, content): uploaded to VK, then attached
-
-
-@dataclass(frozen=True)
-class Edit:
-    """A bot message to change in place after the commit (a toggled button, the next page)."""
-
-    peer_id: int
-    conversation_message_id: int
-    text: str
-    keyboard: str | None
 
 
 @dataclass(frozen=True)

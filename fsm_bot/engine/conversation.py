@@ -11,14 +11,15 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
 from sqlalchemy.orm import Session
 
+from fsm_bot.delivery.effects import NOTHING, AfterCommit, Edit, Snackbar
 from fsm_bot.delivery.replies import queue_reply
-from fsm_bot.engine.context import Command, Context, DialogState, Edit, Reply
+from fsm_bot.engine.context import Command, Context, DialogState, Reply
 from fsm_bot.engine.flow import Flow
 from fsm_bot.engine.registry import FlowRegistry, normalize
 from fsm_bot.members.info import MemberInfo
@@ -38,17 +39,21 @@ MAX_CHAINED_STEPS = 20  # a flow whose entry handlers keep firing triggers is a 
 ONBOARDING_FLOW = "onboarding"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Handled:
-    """What the engine must do after the commit."""
+    """How an event went: what is left to do after the commit, the error id a failed one was answered
+    with, or that it must wait for an older event of its person held by another process."""
 
-    queued_replies: int = 0
-    snackbar: tuple[IncomingEvent, str | None] | None = None
+    effects: AfterCommit = NOTHING
     error_id: str | None = None
-    edits: list[Edit] = field(default_factory=list)
-    replan_reminders: bool = False  # subscriptions or the timetable changed
-    documents: int = 0  # replies with a file, waiting for the uploader
-    deferred: bool = False  # an older event of this user is still in another worker's hands
+    deferred: bool = False
+
+
+def snackbar_for(event: IncomingEvent, text: str | None) -> Snackbar | None:
+    """The answer a callback press needs (None for a message: it has no spinner to stop)."""
+    if event.type != "message_event":
+        return None
+    return Snackbar(event.callback_event_id or "", event.user_id, event.peer_id, text)
 
 
 class FlowServices(Protocol):
@@ -94,8 +99,9 @@ class Conversation:
         self.texts = handler.texts
         self.dialogs = DialogRepository(session, handler.community_id)
         self.dialog = self.dialogs.load(event.peer_id, event.user_id)
-        self.result = Handled()
         self.extra_replies: list[Reply] = []
+        self._edits: list[Edit] = []
+        self._snackbar_text: str | None = None
         self._services: list[FlowServices] = []
         self._was_reset = False
 
@@ -161,7 +167,7 @@ class Conversation:
     def _stale(self) -> None:
         text = self.texts("errors.stale_button")
         if self.event.type == "message_event":
-            self.result.snackbar = (self.event, text)
+            self._snackbar_text = text
         else:
             self._say(text)
 
@@ -230,7 +236,7 @@ class Conversation:
     def _refuse(self, required: Role) -> None:
         text = self.texts("errors.forbidden", role_name=self.texts(f"roles.{required.value}"))
         if self.event.type == "message_event":
-            self.result.snackbar = (self.event, text)
+            self._snackbar_text = text
         else:
             self._say(text)
 
@@ -339,12 +345,12 @@ class Conversation:
 
     def _save(self, flow: Flow, ctx: Context) -> None:
         self.extra_replies.extend(ctx.replies)
-        self.result.edits.extend(ctx.edits)
+        self._edits.extend(ctx.edits)
         later = ScheduledMessageRepository(self.session, self.handler.community_id)
         for message in ctx.later:
             later.add(message.peer_id, message.text, message.due_at, message.keyboard)
         if ctx.snackbar_text is not None and self.event.type == "message_event":
-            self.result.snackbar = (self.event, ctx.snackbar_text)
+            self._snackbar_text = ctx.snackbar_text
         dialog = self.dialog if flow.is_dialog else None
         if dialog is not None:
             if ctx.finished or ctx.requested_flow:
@@ -389,10 +395,11 @@ class Conversation:
 
     def _finish(self) -> Handled:
         outbox = OutboxRepository(self.session, self.handler.community_id)
+        documents = 0
         for reply in self.extra_replies:
             if reply.document is not None:
                 outbox.add_document(reply.peer_id, reply.text, *reply.document)
-                self.result.documents += 1
+                documents += 1
                 continue
             queue_reply(
                 self.session,
@@ -401,8 +408,12 @@ class Conversation:
                 MessageContent(reply.text, reply.keyboard, reply.attachment, reply.forward),
                 outbox,
             )
-        self.result.queued_replies = len(self.extra_replies)
-        self.result.replan_reminders = any(services.timetable_changed for services in self._services)
-        if self.event.type == "message_event" and self.result.snackbar is None:
-            self.result.snackbar = (self.event, None)  # stop the button's spinner
-        return self.result
+        return Handled(
+            AfterCommit(
+                replies=len(self.extra_replies),
+                documents=documents,
+                edits=tuple(self._edits),
+                snackbar=snackbar_for(self.event, self._snackbar_text),  # None text: stop the spinner
+                replan_reminders=any(services.timetable_changed for services in self._services),
+            )
+        )

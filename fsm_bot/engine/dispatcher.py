@@ -16,11 +16,13 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy.exc import DBAPIError
 
-from fsm_bot.engine.inbox import Inbox
+from fsm_bot.delivery.effects import AfterCommit
+from fsm_bot.engine.conversation import Handled
+from fsm_bot.engine.inbox import Inbox, QueuedEvent
 
 log = logging.getLogger(__name__)
 
@@ -31,19 +33,16 @@ TYPING_CHECK = 0.25
 READ_BATCH = 200
 
 
-@dataclass(frozen=True)
-class QueuedEvent:
-    row_id: int
-    user_id: int | None
-    peer_id: int | None
+class EventHandling(Protocol):
+    """What the dispatcher runs each event through (the EventHandler): handle it in its unit of work,
+    or set it aside after it kept failing with an outage's error while the database answered."""
+
+    def handle(self, queued: QueuedEvent) -> Handled: ...
+
+    def set_aside(self, queued: QueuedEvent, error: BaseException, attempts: int) -> Handled: ...
 
 
-class EventDeferred(Exception):
-    """Raised by a handle function: the event must wait for an older one of its user held elsewhere."""
-
-
-HandleFunction = Callable[[QueuedEvent], None]
-SetAsideFunction = Callable[[QueuedEvent, BaseException, int], None]
+AfterCommitFunction = Callable[[AfterCommit], None]
 TypingFunction = Callable[[int], None]
 
 
@@ -51,17 +50,16 @@ class Dispatcher:
     def __init__(
         self,
         inbox: Inbox,
-        handle: HandleFunction,
+        handler: EventHandling,
+        after_commit: AfterCommitFunction = lambda effects: None,
         workers: int = 8,
         max_read_ahead: int = 1000,
         typing: TypingFunction | None = None,
-        set_aside: SetAsideFunction | None = None,
     ) -> None:
-        """`set_aside` ends an event that kept failing with an outage's error while the database
-        answered others: a misclassified bug, which must not hold a worker for ever."""
+        """`after_commit` carries out what a handled event leaves to do (delivery/effects.py)."""
         self.inbox = inbox
-        self.handle = handle
-        self.set_aside = set_aside
+        self.handler = handler
+        self.after_commit = after_commit
         self.typing = typing
         # Several processes share the inbox: take only what the pool will start soon, so the events
         # a worker has leased are not waiting behind others while another worker idles.
@@ -104,10 +102,7 @@ class Dispatcher:
         generation = -1
         while not self._stop.is_set():
             try:
-                rows = [
-                    QueuedEvent(row_id, user_id, _peer_of(payload))
-                    for row_id, user_id, payload in self.inbox.claim(self._claim_size())
-                ]
+                rows = self.inbox.claim(self._claim_size())
             except DBAPIError:
                 log.warning("dispatcher: the inbox cannot be read; retrying", exc_info=True)
                 self._stop.wait(1.0)
@@ -171,10 +166,11 @@ class Dispatcher:
         attempts = self._attempts.get(event.row_id, 0) + 1
         self._started(event)
         try:
-            self.handle(event)
-            return None
-        except EventDeferred:
-            self._give_back(event)
+            handled = self.handler.handle(event)
+            if handled.deferred:
+                self._give_back(event)
+            else:
+                self._after(event, handled)
             return None
         except DBAPIError as error:
             if self._stop.is_set():
@@ -203,14 +199,21 @@ class Dispatcher:
         timer.start()
 
     def _set_aside(self, event: QueuedEvent, error: BaseException, attempts: int) -> bool:
-        if self.set_aside is None or not self.inbox.database.answers():
+        if not self.inbox.database.answers():
             return False
         try:
-            self.set_aside(event, error, attempts)
+            handled = self.handler.set_aside(event, error, attempts)
         except Exception:
             log.warning("event %d could not be set aside now; trying it again", event.row_id, exc_info=True)
             return False
+        self._after(event, handled)
         return True
+
+    def _after(self, event: QueuedEvent, handled: Handled) -> None:
+        try:
+            self.after_commit(handled.effects)
+        except Exception:  # courtesies after the commit: never worth failing (or repeating) the event
+            log.exception("event %d: its after-commit effects failed", event.row_id)
 
     def _give_back(self, event: QueuedEvent) -> None:
         log.debug("event %d waits for an older event of its user held by another worker", event.row_id)
@@ -248,11 +251,3 @@ class Dispatcher:
         except Exception as error:  # a courtesy; never worth failing the event
             log.debug("typing indicator for %d failed: %s", peer_id, error)
 
-
-def _peer_of(payload: dict) -> int | None:
-    obj = payload.get("object") if isinstance(payload, dict) else None
-    if not isinstance(obj, dict):
-        return None
-    message = obj.get("message", obj)
-    peer = message.get("peer_id") if isinstance(message, dict) else None
-    return peer if isinstance(peer, int) else None

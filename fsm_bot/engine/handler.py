@@ -17,19 +17,21 @@ from datetime import timedelta
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from fsm_bot.delivery.effects import AfterCommit
 from fsm_bot.delivery.replies import queue_reply
 from fsm_bot.engine.context import Command
-from fsm_bot.engine.conversation import Conversation, Handled, ServicesFactory
+from fsm_bot.engine.conversation import Conversation, Handled, ServicesFactory, snackbar_for
 from fsm_bot.engine.flow import Flow
+from fsm_bot.engine.inbox import QueuedEvent
 from fsm_bot.engine.menu import commands, main_menu
 from fsm_bot.engine.registry import FlowRegistry
 from fsm_bot.members.info import MemberInfo
 from fsm_bot.storage import Database
 from fsm_bot.storage.db import is_transient
-from fsm_bot.storage.models import Member, ProcessedEvent
+from fsm_bot.storage.models import Member
 from fsm_bot.storage.repositories import InboxRepository, MemberProfile, MemberRepository
 from fsm_bot.texts import Texts
-from fsm_bot.vk.events import IncomingEvent, MalformedEvent, parse_update
+from fsm_bot.vk.events import IncomingEvent, MalformedEvent
 from fsm_bot.vk.messages import MessageContent
 
 log = logging.getLogger(__name__)
@@ -70,34 +72,34 @@ class EventHandler:
 
     # --- entry point
 
-    def handle(self, row_id: int, user_id: int | None) -> Handled:
-        """Handle one inbox row. An outage propagates (the dispatcher tries the event again later);
-        anything else that fails is a bug in this event, whether a flow's or a statement the
+    def handle(self, queued: QueuedEvent) -> Handled:
+        """Handle one claimed inbox event. An outage propagates (the dispatcher tries the event again
+        later); anything else that fails is a bug in this event, whether a flow's or a statement the
         database refuses (a value too long, out of range): repeating it would fail the same way and
         hold a worker for ever, so the person is answered with an error id and the event is set aside."""
         try:
-            profile = self._profile_if_unknown(user_id)
+            profile = self._profile_if_unknown(queued.user_id)
             # One quick second try (a pooled connection the server dropped); longer outages are the
             # dispatcher's to wait out, with the worker free meanwhile (bench/poison.py).
             return self.database.transaction(
-                lambda session: self._handle(session, row_id, user_id, profile), attempts=EVENT_TRANSACTION_TRIES
+                lambda session: self._handle(session, queued, profile), attempts=EVENT_TRANSACTION_TRIES
             )
         except DBAPIError as error:
             if is_transient(error):
                 raise
-            return self.set_aside(row_id, error)
+            return self.set_aside(queued, error)
         except Exception as error:
-            return self.set_aside(row_id, error)
+            return self.set_aside(queued, error)
 
-    def set_aside(self, row_id: int, error: BaseException, attempts: int = 1) -> Handled:
+    def set_aside(self, queued: QueuedEvent, error: BaseException, attempts: int = 1) -> Handled:
         """The event failed for a reason of its own: logged once with its traceback, answered with an
         error id the person can quote, and marked handled with that error (an outage meanwhile
         propagates, and the dispatcher tries again)."""
         error_id = uuid.uuid4().hex[:8]
         tries = f" after {attempts} attempts" if attempts > 1 else ""
-        log.error("event %s failed%s (error id %s)", row_id, tries, error_id, exc_info=error)
+        log.error("event %s failed%s (error id %s)", queued.row_id, tries, error_id, exc_info=error)
         reason = f"{type(error).__name__} (error id {error_id})"
-        return self.database.transaction(lambda session: self._answer_failure(session, row_id, error_id, reason))
+        return self.database.transaction(lambda session: self._answer_failure(session, queued, error_id, reason))
 
     def _profile_if_unknown(self, user_id: int | None) -> MemberProfile | None:
         """VK's profile of a person the bot has never seen, fetched before the event's transaction
@@ -120,46 +122,37 @@ class EventHandler:
             while len(self._known_members) > KNOWN_MEMBERS_CACHE:
                 self._known_members.popitem(last=False)
 
-    def _answer_failure(self, session: Session, row_id: int, error_id: str, reason: str) -> Handled:
-        row = session.get(ProcessedEvent, row_id)
-        if row is None or not InboxRepository(session, self.community_id).mark_handled(row_id, reason):
+    def _answer_failure(self, session: Session, queued: QueuedEvent, error_id: str, reason: str) -> Handled:
+        if not InboxRepository(session, self.community_id).mark_handled(queued.row_id, reason):
             return Handled()
-        try:
-            event = parse_update(row.payload)
-        except MalformedEvent:
-            return Handled(error_id=error_id)
-        if event.user_id <= 0 or event.type not in ("message_new", "message_event"):
+        event = queued.event
+        if event is None or event.user_id <= 0 or event.type not in ("message_new", "message_event"):
             return Handled(error_id=error_id)  # nobody to apologise to (a membership event, a chat)
         text = self.texts("errors.internal", error_id=error_id)
         queue_reply(session, self.community_id, event.peer_id, MessageContent(text))
-        snackbar = (event, text[:90]) if event.type == "message_event" else None
-        return Handled(queued_replies=1, snackbar=snackbar, error_id=error_id)
+        return Handled(AfterCommit(replies=1, snackbar=snackbar_for(event, text)), error_id=error_id)
 
-    def _handle(self, session: Session, row_id: int, user_id: int | None, profile: MemberProfile | None) -> Handled:
+    def _handle(self, session: Session, queued: QueuedEvent, profile: MemberProfile | None) -> Handled:
         inbox = InboxRepository(session, self.community_id)
-        if user_id is not None:
+        if queued.user_id is not None:
             # Held to the commit: another process handling this user's next event waits here, and
             # what it reads next (handled_at, the dialog) is what this event left.
-            inbox.lock_user(user_id)
-        row = session.get(ProcessedEvent, row_id)
-        if row is None or row.handled_at is not None:
-            return Handled()
-        if row.user_id is not None and inbox.has_earlier_unhandled(row_id, row.user_id):
+            inbox.lock_user(queued.user_id)
+        if not inbox.is_open(queued.row_id):
+            return Handled()  # handled meanwhile (a retry after a commit whose answer was lost)
+        if queued.user_id is not None and inbox.has_earlier_unhandled(queued.row_id, queued.user_id):
             return Handled(deferred=True)
-        handled = self._dispatch(session, row, profile)
+        if queued.event is None:
+            raise MalformedEvent("the envelope cannot be read")  # set aside, with the error kept on the row
+        handled = self._dispatch(session, queued.event, profile)
         # Marked last: SQLite has one writer at a time, and a transaction takes the write lock at its
         # first write, so writing early would make a slow handler hold up everyone else's events.
-        if not inbox.mark_handled(row_id):
+        if not inbox.mark_handled(queued.row_id):
             session.rollback()  # another worker handled it meanwhile (PostgreSQL, several processes)
             return Handled()
         return handled
 
-    def _dispatch(self, session: Session, row: ProcessedEvent, profile: MemberProfile | None) -> Handled:
-        try:
-            event = parse_update(row.payload)
-        except MalformedEvent as error:
-            log.warning("dropped malformed event %s: %s", row.event_id, error)
-            return Handled()
+    def _dispatch(self, session: Session, event: IncomingEvent, profile: MemberProfile | None) -> Handled:
         members = MemberRepository(session, self.community_id)
         if event.type in ("message_allow", "message_deny", "group_join", "group_leave"):
             self._membership_event(members, event, profile)

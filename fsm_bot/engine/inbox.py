@@ -18,6 +18,7 @@ import re
 import socket
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -27,7 +28,7 @@ from fsm_bot.storage import Database
 from fsm_bot.storage.db import is_transient
 from fsm_bot.storage.repositories import CursorRepository, InboxRepository, ReceivedEvent
 from fsm_bot.storage.repositories.communities import CommunityRepository
-from fsm_bot.vk.events import IncomingEvent
+from fsm_bot.vk.events import IncomingEvent, MalformedEvent, parse_update
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,29 @@ def _with_text_repaired(event: ReceivedEvent) -> ReceivedEvent:
     """The event with the characters no database can hold replaced by U+FFFD."""
     text = _UNSTORABLE.sub("\ufffd", json.dumps(event.payload, ensure_ascii=False))
     return ReceivedEvent(event.event_id, event.type, event.user_id, json.loads(text))
+
+
+@dataclass(frozen=True)
+class QueuedEvent:
+    """An inbox row on its way to a flow: read from the envelope once, when it is claimed."""
+
+    row_id: int
+    user_id: int | None
+    event: IncomingEvent | None  # None: the envelope cannot be read; the handler sets it aside
+
+    @property
+    def peer_id(self) -> int | None:
+        return self.event.peer_id if self.event is not None else None
+
+
+def _parsed(payload: Any) -> IncomingEvent | None:
+    try:
+        return parse_update(payload)
+    except MalformedEvent as error:
+        log.warning("inbox: an event that cannot be read is set aside: %s", error)
+    except Exception:  # a parser bug must not stop the dispatcher: that event alone is set aside
+        log.exception("inbox: the parser failed on an event; it is set aside")
+    return None
 
 
 class Inbox:
@@ -115,21 +139,22 @@ class Inbox:
         log.error("inbox: event %s (%s) cannot be stored and is left out", event.event_id[:64], event.type)
         return 0
 
-    def claim(self, limit: int) -> list[tuple[int, int | None, dict[str, Any]]]:
-        """Events this process should handle now, oldest first: (row id, user id, envelope)."""
+    def claim(self, limit: int) -> list[QueuedEvent]:
+        """Events this process should handle now, oldest first, each parsed here once for its whole way."""
         if self.shared:
-            return self.database.transaction(
+            rows = self.database.transaction(
                 lambda session: InboxRepository(session, self.community_id).claim(self.worker, self.lease, limit)
             )
-        rows = self.database.transaction(
-            lambda session: [
-                (row.id, row.user_id, row.payload)
-                for row in InboxRepository(session, self.community_id).pending(limit, self._read_up_to)
-            ]
-        )
-        if rows:
-            self._read_up_to = rows[-1][0]
-        return rows
+        else:
+            rows = self.database.transaction(
+                lambda session: [
+                    (row.id, row.user_id, row.payload)
+                    for row in InboxRepository(session, self.community_id).pending(limit, self._read_up_to)
+                ]
+            )
+            if rows:
+                self._read_up_to = rows[-1][0]
+        return [QueuedEvent(row_id, user_id, _parsed(payload)) for row_id, user_id, payload in rows]
 
     def take_over(self) -> None:
         """At the start of the only process: events the previous run had leased are ours now, not

@@ -8,7 +8,6 @@ flight (their effects commit or they stay in the inbox), the sender finishes its
 
 from __future__ import annotations
 
-import json
 import logging
 import socket
 import threading
@@ -22,11 +21,12 @@ from zoneinfo import ZoneInfo
 import flows
 from fsm_bot.config import CallbackSettings, Settings
 from fsm_bot.delivery.broadcasts import BroadcastQueue
+from fsm_bot.delivery.effects import AfterCommitEffects
 from fsm_bot.delivery.replies import ReplyQueue
 from fsm_bot.delivery.scheduled import send_due_messages
 from fsm_bot.delivery.sender import Delivery, Sender
 from fsm_bot.delivery.uploads import DocumentUploader
-from fsm_bot.engine.dispatcher import Dispatcher, EventDeferred, QueuedEvent
+from fsm_bot.engine.dispatcher import Dispatcher
 from fsm_bot.engine.handler import EventHandler
 from fsm_bot.engine.inbox import Inbox
 from fsm_bot.engine.registry import FlowRegistry
@@ -177,8 +177,14 @@ class Bot:
             lambda name: self.texts("documents.upload_failed", name=name),
         )
         self.reports = ReportUpdater(self.database, self.community_id, self.texts, self.client)
+        after_commit = AfterCommitEffects(
+            self.client,
+            self.sender.wake,
+            self.uploads.wake,
+            lambda: self.leadership.request(f"{REPLAN}:{self.community_id}"),
+        )
         self.dispatcher = Dispatcher(
-            self.inbox, self._handle, self.settings.engine.workers, typing=self._typing, set_aside=self._set_aside
+            self.inbox, self.handler, after_commit, self.settings.engine.workers, typing=self._typing
         )
         self.timekeeper = Timekeeper(
             self.settings, self.database, self.community_id, self.scheduler, self.inbox, self.texts, self.sender.wake
@@ -352,47 +358,6 @@ class Bot:
         if pruned:
             log.info("pruned %d handled event(s) older than a day", pruned)
         return pruned
-
-    def _handle(self, event: QueuedEvent) -> None:
-        assert self.handler is not None and self.sender is not None
-        outcome = self.handler.handle(event.row_id, event.user_id)
-        self.sender.wake()  # replies, and perhaps a broadcast: a look at the outboxes costs little
-        if outcome.documents and self.uploads is not None:
-            self.uploads.wake()
-        if outcome.deferred:
-            raise EventDeferred(event.row_id)
-        if outcome.replan_reminders:
-            self.leadership.request(f"{REPLAN}:{self.community_id}")
-        for edit in outcome.edits:
-            params = {
-                "peer_id": edit.peer_id,
-                "conversation_message_id": edit.conversation_message_id,
-                "message": edit.text,
-            }
-            if edit.keyboard is not None:
-                params["keyboard"] = edit.keyboard
-            try:
-                self.client.call("messages.edit", params)
-            except VkCallError as error:
-                log.warning("message %d in %d not edited: %s", edit.conversation_message_id, edit.peer_id, error)
-        if outcome.snackbar is not None:
-            incoming, text = outcome.snackbar
-            params = {
-                "event_id": incoming.callback_event_id,
-                "user_id": incoming.user_id,
-                "peer_id": incoming.peer_id,
-            }
-            if text:
-                params["event_data"] = json.dumps({"type": "show_snackbar", "text": text[:90]}, ensure_ascii=False)
-            try:
-                self.client.call("messages.sendMessageEventAnswer", params)
-            except VkCallError as error:
-                log.warning("callback answer for %d not sent: %s", incoming.user_id, error)
-
-    def _set_aside(self, event: QueuedEvent, error: BaseException, attempts: int) -> None:
-        assert self.handler is not None and self.sender is not None
-        self.handler.set_aside(event.row_id, error, attempts)
-        self.sender.wake()
 
     def _typing(self, peer_id: int) -> None:
         self.client.call("messages.setActivity", {"peer_id": peer_id, "type": "typing"})

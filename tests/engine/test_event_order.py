@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from fsm_bot.engine.handler import EventHandler
+from fsm_bot.engine.inbox import Inbox
 from fsm_bot.engine.registry import FlowRegistry
 from fsm_bot.runtime.bot import FLOW_CATALOGS
 from fsm_bot.services.community import services_factory
@@ -47,19 +48,19 @@ def test_a_later_event_handed_to_another_worker_first_waits_for_the_earlier(data
     database.transaction(
         lambda session: InboxRepository(session, GROUP).add([_message("first", "помощь"), _message("second", "меню")])
     )
-    first, second = database.transaction(lambda session: [row.id for row in InboxRepository(session, GROUP).pending()])
+    first, second = Inbox(database, GROUP).claim(10)
     registry = FlowRegistry.from_names(["help"])
     services = services_factory(GROUP, CommunityOptions(), registry.names)
     handler = EventHandler(database, GROUP, registry, Texts.load("ru", [FLOW_CATALOGS]), lambda user: None, services)
 
-    assert handler.handle(second, PERSON).deferred  # "first" is still waiting: not now
-    assert database.transaction(lambda session: session.get(ProcessedEvent, second).handled_at) is None
+    assert handler.handle(second).deferred  # "first" is still waiting: not now
+    assert database.transaction(lambda session: session.get(ProcessedEvent, second.row_id).handled_at) is None
 
-    assert not handler.handle(first, PERSON).deferred
-    assert not handler.handle(second, PERSON).deferred
-    assert handler.handle(second, PERSON).queued_replies == 0  # handled once only
+    assert not handler.handle(first).deferred
+    assert not handler.handle(second).deferred
+    assert handler.handle(second).effects.replies == 0  # handled once only
     handled = database.transaction(
-        lambda session: [session.get(ProcessedEvent, row).handled_at for row in (first, second)]
+        lambda session: [session.get(ProcessedEvent, row.row_id).handled_at for row in (first, second)]
     )
     assert all(handled)
     assert handled[0] <= handled[1]

@@ -9,6 +9,7 @@ from sqlalchemy import delete, exists, func, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from fsm_bot.storage.models import LongPollCursor, ProcessedEvent
+from fsm_bot.storage.repositories._rowcount import rowcount
 from fsm_bot.storage.repositories._upsert import insert_if_absent
 from fsm_bot.storage.types import utcnow
 
@@ -139,7 +140,7 @@ class InboxRepository:
             )
             .values(claimed_until=None)
         )
-        return result.rowcount
+        return rowcount(result)
 
     def lock_user(self, user_id: int) -> None:
         """Serialise this user's events across processes until the transaction ends (PostgreSQL).
@@ -168,6 +169,11 @@ class InboxRepository:
             )
         )
 
+    def is_open(self, row_id: int) -> bool:
+        """Whether the event is still to be handled (its envelope is not read: the claim parsed it)."""
+        handled_at = self.session.execute(select(ProcessedEvent.handled_at).where(ProcessedEvent.id == row_id)).first()
+        return handled_at is not None and handled_at[0] is None
+
     def mark_handled(self, row_id: int, error: str | None = None) -> bool:
         """Call in the transaction that holds the event's effects; False if another worker was first.
         `error` says why a failed event was set aside."""
@@ -179,7 +185,7 @@ class InboxRepository:
             .where(ProcessedEvent.id == row_id, ProcessedEvent.handled_at.is_(None))
             .values(**values)
         )
-        return result.rowcount == 1
+        return rowcount(result) == 1
 
     def prune(self, older_than: datetime) -> int:
         """VK does not repeat events after a day; handled ones older than that only cost space."""
@@ -190,7 +196,7 @@ class InboxRepository:
                 ProcessedEvent.received_at < older_than,
             )
         )
-        return result.rowcount
+        return rowcount(result)
 
 
 class CursorRepository:
