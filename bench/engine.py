@@ -64,11 +64,11 @@ from _world import serve_commands
 from sqlalchemy import event, func, insert, select, update
 
 from fsm_bot.config import Settings
-from fsm_bot.engine.conversation import Handled
 from fsm_bot.engine.dispatcher import Dispatcher
 from fsm_bot.engine.handler import EventHandler
 from fsm_bot.engine.inbox import Inbox, QueuedEvent
 from fsm_bot.engine.registry import FlowRegistry
+from fsm_bot.engine.saving import Handled
 from fsm_bot.runtime.bot import FLOW_CATALOGS, Bot
 from fsm_bot.sandbox import SandboxServer
 from fsm_bot.sandbox.client import SandboxClient

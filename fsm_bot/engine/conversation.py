@@ -1,9 +1,9 @@
-"""What one message or button press means, and what it does (DESIGN.md, "Life of an event", 3-5).
+"""Running one message or button press through its flow (DESIGN.md, "Life of an event", 3-5).
 
-Routing first: an outdated button, a global word (отмена, назад, меню), the step of a dialog in
-progress, a command button, a trigger word, onboarding for newcomers. Then the flow runs against a
-Context; its transitions are fired through the flow's machine; and the dialog's new state, data and
-version are saved with the replies, in the transaction the EventHandler opened for this event.
+The route comes from routing.py (a pure decision); this module carries it out: privileges checked at
+the start and at every step, the flow run against a Context, its transitions fired through the flow's
+machine. saving.py then writes the dialog's new step and the replies, in the transaction the
+EventHandler opened for this event.
 """
 
 from __future__ import annotations
@@ -11,49 +11,29 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from fsm_bot.delivery.effects import NOTHING, AfterCommit, Edit, Snackbar
-from fsm_bot.delivery.replies import queue_reply
-from fsm_bot.engine.context import Command, Context, DialogState, Reply
+from fsm_bot.engine.context import Command, Context, DialogState
 from fsm_bot.engine.flow import Flow
-from fsm_bot.engine.registry import FlowRegistry, normalize
+from fsm_bot.engine.registry import FlowRegistry
+from fsm_bot.engine.routing import GlobalWords, Route, route
+from fsm_bot.engine.saving import Answer, Handled, save_step
 from fsm_bot.members.info import MemberInfo
 from fsm_bot.members.roles import Forbidden, allows
 from fsm_bot.storage.models import Dialog, Member, Role
-from fsm_bot.storage.repositories import DialogRepository, OutboxRepository, ScheduledMessageRepository
+from fsm_bot.storage.repositories import DialogRepository
 from fsm_bot.storage.repositories.dialogs import IDLE
 from fsm_bot.storage.types import utcnow
 from fsm_bot.texts import Texts
 from fsm_bot.vk.events import IncomingEvent
-from fsm_bot.vk.messages import MessageContent
-from fsm_bot.vk.payloads import COMMAND_KEY, FLOW_KEY, START_PAYLOAD_KEY, VERSION_KEY
 
 log = logging.getLogger(__name__)
 
 MAX_CHAINED_STEPS = 20  # a flow whose entry handlers keep firing triggers is a bug; stop it
 ONBOARDING_FLOW = "onboarding"
-
-
-@dataclass(frozen=True)
-class Handled:
-    """How an event went: what is left to do after the commit, the error id a failed one was answered
-    with, or that it must wait for an older event of its person held by another process."""
-
-    effects: AfterCommit = NOTHING
-    error_id: str | None = None
-    deferred: bool = False
-
-
-def snackbar_for(event: IncomingEvent, text: str | None) -> Snackbar | None:
-    """The answer a callback press needs (None for a message: it has no spinner to stop)."""
-    if event.type != "message_event":
-        return None
-    return Snackbar(event.callback_event_id or "", event.user_id, event.peer_id, text)
 
 
 class FlowServices(Protocol):
@@ -74,9 +54,7 @@ class Engine(Protocol):
     registry: FlowRegistry
     texts: Texts
     services: ServicesFactory
-    cancel_words: frozenset[str]
-    back_words: frozenset[str]
-    menu_words: frozenset[str]
+    words: GlobalWords
 
     def timeout_for(self, flow: Flow) -> timedelta: ...
 
@@ -99,41 +77,40 @@ class Conversation:
         self.texts = handler.texts
         self.dialogs = DialogRepository(session, handler.community_id)
         self.dialog = self.dialogs.load(event.peer_id, event.user_id)
-        self.extra_replies: list[Reply] = []
-        self._edits: list[Edit] = []
-        self._snackbar_text: str | None = None
+        self.answer = Answer(event)
         self._services: list[FlowServices] = []
         self._was_reset = False
 
     # --- routing
 
     def run(self) -> Handled:
-        event, payload = self.event, self.event.payload or {}
-        word = normalize(event.text) if event.type == "message_new" else ""
         active = self._active_flow()
         if self._was_reset:
             return self._finish()  # the message was meant for the dialog that no longer exists
-
-        if VERSION_KEY in payload:
-            self._dialog_button(active, payload)
-        elif word and word in self.handler.cancel_words:
-            self._cancel(active)
-        elif word and word in self.handler.back_words and active is not None:
-            self._back(active)
-        elif (word and word in self.handler.menu_words) or payload.get(START_PAYLOAD_KEY) == "start":
-            self._to_menu(active)
-        elif active is not None and COMMAND_KEY not in payload:
-            self._step(active)
-        elif COMMAND_KEY in payload:
-            self._command(str(payload[COMMAND_KEY]), payload)
-        elif (flow := self.handler.registry.by_trigger(event.text)) is not None:
-            self._start(flow)
-        elif event.in_chat:
-            pass  # in a group chat only commands are for the bot; the rest is people talking
-        elif not self.member.onboarded:
-            self._start_onboarding_or_wait()
-        else:
+        routed = route(
+            self.event, self.dialog, active, self.handler.words, self.handler.registry, self.member.onboarded
+        )
+        kind, flow = routed.route, routed.flow
+        if kind is Route.STEP and flow is not None:
+            self._step(flow)
+        elif kind is Route.STALE:
+            self.answer.say_or_snackbar(self.texts("errors.stale_button"))
+        elif kind is Route.CANCEL:
+            self._cancel(flow)
+        elif kind is Route.BACK and flow is not None:
+            self._back(flow)
+        elif kind is Route.MENU:
+            self._to_menu(flow)
+        elif kind is Route.COMMAND and flow is None:
+            log.warning("member %d sent a payload for unknown flow %r", self.event.user_id, routed.command[:64])
             self._say(self.texts("errors.unknown_command"), menu=True)
+        elif kind in (Route.COMMAND, Route.START) and flow is not None:
+            self._start(flow)
+        elif kind is Route.NEWCOMER:
+            self._start_onboarding_or_wait()
+        elif kind is Route.UNKNOWN:
+            self._say(self.texts("errors.unknown_command"), menu=True)
+        # Route.CHAT_TALK: in a group chat only commands are for the bot; the rest is people talking
         return self._finish()
 
     def _active_flow(self) -> Flow | None:
@@ -150,34 +127,6 @@ class Conversation:
             self._was_reset = True
             return None
         return flow
-
-    def _dialog_button(self, active: Flow | None, payload: dict) -> None:
-        current = (
-            active is not None
-            and self.dialog is not None
-            and payload.get(FLOW_KEY) == self.dialog.flow
-            and payload.get(VERSION_KEY) == self.dialog.version
-        )
-        if not current:
-            self._stale()
-            return
-        assert active is not None
-        self._step(active)
-
-    def _stale(self) -> None:
-        text = self.texts("errors.stale_button")
-        if self.event.type == "message_event":
-            self._snackbar_text = text
-        else:
-            self._say(text)
-
-    def _command(self, name: str, payload: dict) -> None:
-        flow = self.handler.registry.get(name)
-        if flow is None:
-            log.warning("member %d sent a payload for unknown flow %r", self.event.user_id, name)
-            self._say(self.texts("errors.unknown_command"), menu=True)
-            return
-        self._start(flow)
 
     # --- global words
 
@@ -234,11 +183,7 @@ class Conversation:
         return True
 
     def _refuse(self, required: Role) -> None:
-        text = self.texts("errors.forbidden", role_name=self.texts(f"roles.{required.value}"))
-        if self.event.type == "message_event":
-            self._snackbar_text = text
-        else:
-            self._say(text)
+        self.answer.say_or_snackbar(self.texts("errors.forbidden", role_name=self.texts(f"roles.{required.value}")))
 
     def _start_onboarding_or_wait(self) -> None:
         if self.member.status == "pending":
@@ -344,22 +289,9 @@ class Conversation:
         self._save(flow, ctx)
 
     def _save(self, flow: Flow, ctx: Context) -> None:
-        self.extra_replies.extend(ctx.replies)
-        self._edits.extend(ctx.edits)
-        later = ScheduledMessageRepository(self.session, self.handler.community_id)
-        for message in ctx.later:
-            later.add(message.peer_id, message.text, message.due_at, message.keyboard)
-        if ctx.snackbar_text is not None and self.event.type == "message_event":
-            self._snackbar_text = ctx.snackbar_text
+        self.answer.take(ctx)
         dialog = self.dialog if flow.is_dialog else None
-        if dialog is not None:
-            if ctx.finished or ctx.requested_flow:
-                self.dialogs.finish(dialog)
-            else:
-                dialog.state = ctx.dialog.state or dialog.state
-                dialog.data = {**ctx.dialog.data, "_history": ctx.dialog.history[-20:]}
-                dialog.version = ctx.dialog.version
-                dialog.expires_at = utcnow() + self.handler.timeout_for(flow)
+        save_step(self.session, self.handler.community_id, self.dialogs, dialog, ctx, self.handler.timeout_for(flow))
         if ctx.show_menu:
             self._attach_menu()
         if ctx.requested_flow:
@@ -372,48 +304,16 @@ class Conversation:
     # --- replies
 
     def _say(self, text: str, menu: bool = False) -> None:
-        self.extra_replies.append(Reply(self.event.peer_id, text))
+        self.answer.say(text)
         if menu:
             self._attach_menu()
 
     def _attach_menu(self) -> None:
-        """Put the main menu keyboard on the last reply to this person (a reply without its own buttons)."""
         self.member = self.handler.member_info(self.session, self.member_row)
         keyboard = self.handler.menu_for(self.member)
-        if keyboard is None:
-            return
-        for index in range(len(self.extra_replies) - 1, -1, -1):
-            reply = self.extra_replies[index]
-            if reply.peer_id == self.event.peer_id:
-                if reply.keyboard is None:
-                    self.extra_replies[index] = Reply(
-                        reply.peer_id, reply.text, keyboard, reply.attachment, reply.forward
-                    )
-                    return
-                break
-        self.extra_replies.append(Reply(self.event.peer_id, self.texts("menu.title"), keyboard))
+        if keyboard is not None:
+            self.answer.attach_menu(keyboard, self.texts("menu.title"))
 
     def _finish(self) -> Handled:
-        outbox = OutboxRepository(self.session, self.handler.community_id)
-        documents = 0
-        for reply in self.extra_replies:
-            if reply.document is not None:
-                outbox.add_document(reply.peer_id, reply.text, *reply.document)
-                documents += 1
-                continue
-            queue_reply(
-                self.session,
-                self.handler.community_id,
-                reply.peer_id,
-                MessageContent(reply.text, reply.keyboard, reply.attachment, reply.forward),
-                outbox,
-            )
-        return Handled(
-            AfterCommit(
-                replies=len(self.extra_replies),
-                documents=documents,
-                edits=tuple(self._edits),
-                snackbar=snackbar_for(self.event, self._snackbar_text),  # None text: stop the spinner
-                replan_reminders=any(services.timetable_changed for services in self._services),
-            )
-        )
+        replan = any(services.timetable_changed for services in self._services)
+        return self.answer.queue(self.session, self.handler.community_id, replan)

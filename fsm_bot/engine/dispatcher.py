@@ -21,8 +21,8 @@ from typing import Protocol
 from sqlalchemy.exc import DBAPIError
 
 from fsm_bot.delivery.effects import AfterCommit
-from fsm_bot.engine.conversation import Handled
 from fsm_bot.engine.inbox import Inbox, QueuedEvent
+from fsm_bot.engine.saving import Handled
 
 log = logging.getLogger(__name__)
 

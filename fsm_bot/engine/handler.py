@@ -20,11 +20,13 @@ from sqlalchemy.orm import Session
 from fsm_bot.delivery.effects import AfterCommit
 from fsm_bot.delivery.replies import queue_reply
 from fsm_bot.engine.context import Command
-from fsm_bot.engine.conversation import Conversation, Handled, ServicesFactory, snackbar_for
+from fsm_bot.engine.conversation import Conversation, ServicesFactory
 from fsm_bot.engine.flow import Flow
 from fsm_bot.engine.inbox import QueuedEvent
 from fsm_bot.engine.menu import commands, main_menu
 from fsm_bot.engine.registry import FlowRegistry
+from fsm_bot.engine.routing import GlobalWords
+from fsm_bot.engine.saving import Handled, snackbar_for
 from fsm_bot.members.info import MemberInfo
 from fsm_bot.storage import Database
 from fsm_bot.storage.db import is_transient
@@ -66,9 +68,11 @@ class EventHandler:
         self.lookup_profile = lookup_profile
         self._known_members: OrderedDict[int, None] = OrderedDict()
         self._known_lock = threading.Lock()
-        self.cancel_words = frozenset(texts.variants("words.cancel"))
-        self.back_words = frozenset(texts.variants("words.back"))
-        self.menu_words = frozenset(texts.variants("words.menu"))
+        self.words = GlobalWords(
+            cancel=frozenset(texts.variants("words.cancel")),
+            back=frozenset(texts.variants("words.back")),
+            menu=frozenset(texts.variants("words.menu")),
+        )
 
     # --- entry point
 
