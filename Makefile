@@ -26,6 +26,7 @@ test: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 ## Every benchmark at its tiny --smoke size (seconds each; records nothing). Full runs: see each script's docstring.
 bench: install

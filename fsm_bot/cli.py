@@ -13,14 +13,19 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from datetime import date
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from fsm_bot.config import ConfigError, Settings, load_settings
 from fsm_bot.logs import configure_logging, redact
+
+if TYPE_CHECKING:
+    from fsm_bot.storage import Database
 
 log = logging.getLogger("fsm_bot")
 
@@ -135,7 +140,13 @@ def _printable_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def _database(settings: Settings):  # type: ignore[no-untyped-def]
+def _driver_error(error: SQLAlchemyError) -> BaseException:
+    """The driver's own exception says what went wrong (refused connection, bad password); only errors that
+    came from the driver (DBAPIError) carry one."""
+    return error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+
+
+def _database(settings: Settings) -> Database:
     from fsm_bot.storage import Database
 
     try:
@@ -144,9 +155,7 @@ def _database(settings: Settings):  # type: ignore[no-untyped-def]
         raise CommandError(f"database.url {_printable_url(settings.database.url)!r} is not usable: {error}") from None
 
 
-def _date_argument(value: str):  # type: ignore[no-untyped-def]
-    from datetime import date
-
+def _date_argument(value: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
@@ -198,7 +207,7 @@ def cmd_timetable(args: argparse.Namespace) -> int:
                 raise CommandError(str(error)) from None
             print(f"{args.output}: {count} {'lesson(s)' if args.output.suffix.lower() == '.ics' else 'slot(s)'}")
     except SQLAlchemyError as error:
-        raise CommandError(f"{_printable_url(database.url)}: {type(error).__name__}: {error.orig or error}") from None
+        raise CommandError(f"{_printable_url(database.url)}: {type(error).__name__}: {_driver_error(error)}") from None
     finally:
         database.dispose()
     return EXIT_OK
@@ -229,7 +238,7 @@ def cmd_attendance(args: argparse.Namespace) -> int:
     except OSError as error:
         raise CommandError(f"{args.output}: {error.strerror or error}") from None
     except SQLAlchemyError as error:
-        raise CommandError(f"{_printable_url(database.url)}: {type(error).__name__}: {error.orig or error}") from None
+        raise CommandError(f"{_printable_url(database.url)}: {type(error).__name__}: {_driver_error(error)}") from None
     finally:
         database.dispose()
     for register in registers:
@@ -259,7 +268,7 @@ def cmd_db(args: argparse.Namespace) -> int:
         else:
             print(migrate.current_revision(database.engine) or "base (empty)")
     except SQLAlchemyError as error:
-        raise CommandError(f"{where}: {type(error).__name__}: {error.orig or error}") from None
+        raise CommandError(f"{where}: {type(error).__name__}: {_driver_error(error)}") from None
     finally:
         database.dispose()
     return EXIT_OK
@@ -299,7 +308,7 @@ def _run_bot(settings: Settings, listen_fd: int | None = None) -> int:
     except BotFailed as error:
         raise CommandError(str(error)) from None
     except SQLAlchemyError as error:
-        raise CommandError(f"{_printable_url(settings.database.url)}: {error.orig or error}") from None
+        raise CommandError(f"{_printable_url(settings.database.url)}: {_driver_error(error)}") from None
     return EXIT_OK
 
 

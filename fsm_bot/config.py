@@ -334,7 +334,7 @@ def load_settings(path: Path | str | None = None) -> Settings:
     works in an empty folder; a missing file the user named explicitly is an error.
     """
     explicit = path is not None
-    config_path = Path(path) if explicit else DEFAULT_CONFIG_PATH
+    config_path = DEFAULT_CONFIG_PATH if path is None else Path(path)
     text = _read_text(config_path, explicit)
     raw = _parse_yaml(text, config_path)
     try:

@@ -25,8 +25,12 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.header_footer import HeaderFooterItem
 from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
+
+from fsm_bot.folding import fold
 
 ABSENT = "н"
 EXCUSED = "у"
@@ -146,7 +150,7 @@ def register_xlsx(register: Register) -> bytes:
 def registers_xlsx(registers: Sequence[Register]) -> bytes:
     """Several groups' registers in one workbook, a sheet each (a faculty's export for one period)."""
     workbook = Workbook()
-    workbook.remove(workbook.active)
+    workbook.remove(workbook.worksheets[0])  # the empty sheet a new workbook starts with
     workbook.properties.creator = "fsm_bot"
     used: set[str] = set()
     for register in registers:
@@ -183,12 +187,14 @@ def _fill(sheet: Worksheet, register: Register) -> None:
     page.paperSize = sheet.PAPERSIZE_A4
     page.fitToWidth = 1
     page.fitToHeight = 0  # as many pages down as the students need
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW + 1}"
     sheet.print_title_cols = "A:C"
     sheet.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.6, header=0.3, footer=0.3)
     sheet.print_options.horizontalCentered = True
-    sheet.oddFooter.center.text = "Страница &P из &N"
+    footer = HeaderFooterItem()
+    footer.center.text = "Страница &P из &N"
+    sheet.oddFooter = footer
 
 
 def register_csv(register: Register) -> bytes:
@@ -261,6 +267,7 @@ def _layout(register: Register) -> _Layout:
         layout.put(FIRST_STUDENT_ROW + 2, 1, LEGEND)
         return layout
 
+    group_hours = [0] * len(TOTALS_LABELS)
     for number, student in enumerate(students, start=1):
         row = FIRST_STUDENT_ROW + number - 1
         layout.put(row, 1, number)
@@ -272,17 +279,17 @@ def _layout(register: Register) -> _Layout:
                 layout.put(row, column, EXCUSED if mark.excused else ABSENT)
                 layout.marks[row, column] = mark
         student_totals = sums[student.key]
-        for column, hours in enumerate(
-            (student_totals.hours, student_totals.excused_hours, student_totals.unexcused_hours), start=totals_column
-        ):
+        hours_by_kind = (student_totals.hours, student_totals.excused_hours, student_totals.unexcused_hours)
+        for column, hours in enumerate(hours_by_kind, start=totals_column):
             layout.put(row, column, hours)
+        group_hours = [group + hours for group, hours in zip(group_hours, hours_by_kind, strict=True)]
 
     row = layout.total_row = layout.table_end = FIRST_STUDENT_ROW + len(students)
     layout.put(row, 1, TOTAL_ROW, to_column=3)
     for column, lesson in enumerate(lessons, start=FIRST_LESSON_COLUMN):
         layout.put(row, column, sum(1 for student in students if (student.key, lesson.key) in marks))
-    for column in range(totals_column, layout.width + 1):
-        layout.put(row, column, sum(layout.cells[student_row, column] for student_row in range(FIRST_STUDENT_ROW, row)))
+    for column, hours in enumerate(group_hours, start=totals_column):
+        layout.put(row, column, hours)
     layout.put(row + 2, 1, LEGEND)
     return layout
 
@@ -305,7 +312,7 @@ def _lesson_label(lesson: RegisterLesson) -> str:
 
 def _collation(name: str) -> str:
     """Ё sorts with Е in Russian lists; code points would put Ёлкин after Яковлев."""
-    return name.casefold().replace("ё", "е")
+    return fold(name)
 
 
 def _clean(text: str) -> str:

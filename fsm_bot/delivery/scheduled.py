@@ -7,6 +7,8 @@ commit leaves them due (sent at the next sweep), a crash after it leaves them in
 
 from __future__ import annotations
 
+from sqlalchemy.orm import Session
+
 from fsm_bot.delivery.replies import queue_reply
 from fsm_bot.storage import Database
 from fsm_bot.storage.repositories import OutboxRepository, ScheduledMessageRepository
@@ -15,7 +17,7 @@ from fsm_bot.vk.messages import MessageContent
 
 
 def send_due_messages(database: Database, community_id: int) -> int:
-    def move(session) -> int:  # type: ignore[no-untyped-def]
+    def move(session: Session) -> int:
         due = ScheduledMessageRepository(session, community_id).due(utcnow())
         outbox = OutboxRepository(session, community_id)
         for row in due:

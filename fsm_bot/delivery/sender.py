@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Protocol
 
 from sqlalchemy.orm import Session
@@ -191,9 +192,7 @@ class Sender:
         expired_before = utcnow()
         for queue in self.queues:
             try:
-                taken = self.database.transaction(
-                    lambda session, q=queue: q.requeue_interrupted(session, expired_before)
-                )
+                taken = self.database.transaction(partial(queue.requeue_interrupted, expired_before=expired_before))
             except Exception:
                 log.warning("%s: expired leases could not be checked now", queue.name, exc_info=True)
                 continue

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 
 import requests
+from sqlalchemy.orm import Session
 
 from fsm_bot.storage import Database
 from fsm_bot.storage.models import OutgoingStatus
@@ -132,7 +133,7 @@ class DocumentUploader:
         return done
 
     def _settle(self, row_id: int, attachment: str | None, error: str | None) -> None:
-        def write(session) -> None:  # type: ignore[no-untyped-def]
+        def write(session: Session) -> None:
             [row] = OutboxRepository(session, self.community_id).by_ids([row_id])
             if row.status != OutgoingStatus.UPLOADING.value:
                 return

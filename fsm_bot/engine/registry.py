@@ -9,7 +9,8 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterable, Iterator
 
-from fsm_bot.engine.flow import Flow
+from fsm_bot.engine.flow import Flow, Need
+from fsm_bot.folding import fold
 
 
 class FlowNotFound(LookupError):
@@ -53,6 +54,7 @@ class FlowRegistry:
         needed = []
         for flow in self._flows.values():
             needed.append(flow.description)
+            needed += [guard.refusal for guard in flow.needs if isinstance(guard, Need)]
             if flow.in_menu:
                 needed.append(flow.menu_label or f"{flow.name}.button")
         return [key for key in needed if not has_text(key)]
@@ -73,4 +75,4 @@ class FlowRegistry:
 
 def normalize(text: str) -> str:
     """Triggers match case-insensitively, with leading/trailing spaces and ё/е differences ignored."""
-    return " ".join(text.lower().replace("ё", "е").split())
+    return " ".join(fold(text).split())

@@ -10,6 +10,7 @@ bot was down is found at the first sweep after the start.
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from sqlalchemy.orm import Session
 
@@ -41,8 +42,14 @@ def expire_dialogs(
     ended = 0
     for peer_id, user_id in owners:
         ended += database.transaction(
-            lambda session, peer=peer_id, user=user_id: _expire_one(
-                session, community_id, peer, user, registry, texts, menu_for
+            partial(
+                _expire_one,
+                community_id=community_id,
+                peer_id=peer_id,
+                user_id=user_id,
+                registry=registry,
+                texts=texts,
+                menu_for=menu_for,
             )
         )
     if ended:

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.orm import Session
+
 import flows
 from fsm_bot.config import CallbackSettings, Settings
 from fsm_bot.delivery.broadcasts import BroadcastQueue
@@ -375,7 +377,7 @@ class Bot:
         if not unreachable:
             return
 
-        def mark(session) -> None:  # type: ignore[no-untyped-def]
+        def mark(session: Session) -> None:
             members = MemberRepository(session, self.community_id)
             for peer in unreachable:
                 members.set_can_receive(peer, False)

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from pydantic import SecretStr
+from sqlalchemy.orm import Session
 
 from fsm_bot.config import GroupLeadersSettings, Settings
 from fsm_bot.sandbox import SandboxServer
@@ -66,7 +67,7 @@ def enrol_demo_students(settings: Settings) -> None:
     upgrade_to_head(database.engine)
     group_id = int(settings.vk.group_id or 0)
 
-    def enrol(session) -> None:  # type: ignore[no-untyped-def]
+    def enrol(session: Session) -> None:
         communities = CommunityRepository(session)
         communities.ensure(group_id)
         members = MemberRepository(session, group_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
+from types import EllipsisType
 from typing import Any
 
 from .keyboard import button_at, button_labelled
@@ -25,7 +26,14 @@ CLIENT_INFO = {
 }
 #: Where a location button says the user is (Moscow, Red Square).
 LOCATION = {"type": "point", "coordinates": {"latitude": 55.7539, "longitude": 37.6208}}
-ROLE_LEVELS = {None: 0, "advertiser": 0, "moderator": 1, "editor": 2, "administrator": 3, "creator": 3}
+ROLE_LEVELS: dict[str | None, int] = {
+    None: 0,
+    "advertiser": 0,
+    "moderator": 1,
+    "editor": 2,
+    "administrator": 3,
+    "creator": 3,
+}
 
 
 class ActionError(ValueError):
@@ -116,7 +124,7 @@ def change_user(
     *,
     allow_messages: bool | None = None,
     member: bool | None = None,
-    role: str | object | None = ...,
+    role: str | EllipsisType | None = ...,
 ) -> None:
     """Apply a PATCH and emit what VK emits for each real change."""
     if allow_messages is not None and allow_messages != user.allow_messages:
@@ -133,8 +141,8 @@ def change_user(
             sandbox.emit("group_leave", {"user_id": user.id, "self": 1})
     if role is not ... and role != user.role:
         creator = next((u.id for u in sandbox.directory.managers() if u.role == "creator"), 0)
-        old_level, new_level = ROLE_LEVELS[user.role], ROLE_LEVELS[role]  # type: ignore[index]
-        user.role = role  # type: ignore[assignment]
+        old_level, new_level = ROLE_LEVELS[user.role], ROLE_LEVELS[role]
+        user.role = role
         sandbox.emit(
             "group_officers_edit",
             {"admin_id": creator, "user_id": user.id, "level_old": old_level, "level_new": new_level},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from types import EllipsisType
 from typing import Any
 
 from starlette.requests import Request
@@ -38,7 +39,8 @@ def _chat(request: Request) -> Chat:
     return chat
 
 
-def _role(body: dict[str, Any]) -> Any:
+def _role(body: dict[str, Any]) -> str | EllipsisType | None:
+    """The role asked for, None to take it away, or ... when the body does not say."""
     role = take(body, "role", str, ..., nullable=True)
     if role is not ... and role is not None and role not in MANAGER_ROLES:
         raise ControlError(f"role must be null or one of {', '.join(MANAGER_ROLES)}")

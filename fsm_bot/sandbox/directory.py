@@ -16,11 +16,21 @@ class Directory:
         self.chats: dict[int, Chat] = {}
         self._next_user_id = FIRST_USER_ID
 
-    def add_user(self, first_name: str, last_name: str, *, user_id: int | None = None, **flags: object) -> User:
+    def add_user(
+        self,
+        first_name: str,
+        last_name: str,
+        *,
+        user_id: int | None = None,
+        allow_messages: bool = True,
+        member: bool = True,
+        role: str | None = None,
+        sex: int = 0,
+    ) -> User:
         """Create a user; ``user_id`` must be free (the caller checks and reports that)."""
         if user_id is None:
             user_id = self._next_user_id
-        user = User(id=user_id, first_name=first_name, last_name=last_name, **flags)  # type: ignore[arg-type]
+        user = User(user_id, first_name, last_name, allow_messages=allow_messages, member=member, role=role, sex=sex)
         self.users[user_id] = user
         self._next_user_id = max(self._next_user_id, user_id + 1)
         return user

@@ -9,6 +9,7 @@ import threading
 import time
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from .app import create_app
 from .state import DEFAULT_RPS_LIMIT, GROUP_ID, Sandbox
@@ -20,9 +21,9 @@ START_TIMEOUT = 10.0
 GRACEFUL_SHUTDOWN = 3  # held long polls answer within Longpoll CLOSING_CHECK (1 s) of a stop
 
 
-def _config(app: object, host: str, port: int) -> uvicorn.Config:
+def _config(app: ASGIApp, host: str, port: int) -> uvicorn.Config:
     return uvicorn.Config(
-        app,  # type: ignore[arg-type]
+        app,
         host=host,
         port=port,
         http="httptools" if importlib.util.find_spec("httptools") else "h11",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from types import EllipsisType
 from typing import Any
 
 from .callback import Callbacks
@@ -59,7 +60,7 @@ class Sandbox:
         self.journal = Journal()  # what happened, for the playground's event log; numbering survives resets
         self.reset(demo=demo)
 
-    def reset(self, *, rps_limit: int | object | None = ..., demo: bool = False) -> None:
+    def reset(self, *, rps_limit: int | EllipsisType | None = ..., demo: bool = False) -> None:
         """Forget users, messages, events, faults and stats; ``rps_limit`` omitted means the server's default."""
         self.directory = Directory()
         self.mailbox = Mailbox()
@@ -67,7 +68,7 @@ class Sandbox:
         self.stats = Stats()
         self.faults = Faults()
         limit = self.default_rps_limit if rps_limit is ... else rps_limit
-        self.limiter = RateLimiter(limit)  # type: ignore[arg-type]
+        self.limiter = RateLimiter(limit)
         self.longpoll.reset()
         self.callbacks.clear()
         self.journal.clear()

@@ -138,6 +138,8 @@ class Leadership:
             raw = self.database.engine.raw_connection()
             raw.detach()  # ours for as long as we lead: the pool must never hand it to anyone else
             connection = raw.dbapi_connection
+            if connection is None:  # only after the pool invalidated it, which a fresh connection never is
+                raise RuntimeError("the pool handed out a closed connection")
             connection.autocommit = True
             self._connection = connection
         return self._connection

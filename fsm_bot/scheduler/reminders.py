@@ -21,14 +21,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fsm_bot.storage import Database
 from fsm_bot.storage.repositories import Firing, OutboxRepository, Subscriber, SubscriptionRepository
 from fsm_bot.storage.repositories.timetable import TimetableRepository
-from fsm_bot.storage.timetable_models import FiredReminder, SubscriptionKind
-from fsm_bot.timetable import Lesson, Semester, lessons_between
+from fsm_bot.storage.timetable_models import SubscriptionKind
+from fsm_bot.timetable import Change, Lesson, Semester, Slot, lessons_between
 from fsm_bot.timetable.render import day_text, lesson_line
 
 log = logging.getLogger(__name__)
@@ -73,7 +72,7 @@ class _Timetables:
         self.repository = repository
         self.first, self.last = first, last
         self.semester: Semester | None = repository.semester()
-        self._slots: dict[int, tuple] = {}
+        self._slots: dict[int, tuple[list[Slot], list[Change]]] = {}
         self._lessons: dict[tuple[int, int | None], dict[date, list[Lesson]]] = {}
 
     def lessons(self, group_id: int, subgroup: int | None, day: date) -> list[Lesson]:
@@ -180,21 +179,32 @@ def _text(t: Translate, reminder: DueReminder, semester: Semester | None, now: d
     return t(key, minutes=reminder.subscriber.lead_minutes or 15, lessons=lines)
 
 
-def _text_key(reminder: DueReminder) -> tuple:
+# What a reminder's text depends on (_text_key).
+_TextKey = tuple[SubscriptionKind, int | None, bool, date, tuple[Lesson, ...]]
+
+
+def _text_key(reminder: DueReminder) -> _TextKey:
     """What a reminder's text depends on: reminders alike in these read alike."""
     subscriber = reminder.subscriber
     return (subscriber.kind, subscriber.lead_minutes, subscriber.subgroup is None, reminder.day, reminder.lessons)
 
 
 def _render(
-    t: Translate, reminder: DueReminder, semester: Semester | None, now: datetime, tz: ZoneInfo, texts: dict
+    t: Translate,
+    reminder: DueReminder,
+    semester: Semester | None,
+    now: datetime,
+    tz: ZoneInfo,
+    texts: dict[_TextKey, str],
 ) -> None:
     key = _text_key(reminder)
     if key not in texts:
         texts[key] = _text(t, reminder, semester, now, tz)
 
 
-def _read(session: Session, community_id: int, tz: ZoneInfo, since: datetime, until: datetime):  # type: ignore[no-untyped-def]
+def _read(
+    session: Session, community_id: int, tz: ZoneInfo, since: datetime, until: datetime
+) -> tuple[list[Subscriber], _Timetables]:
     subscribers = SubscriptionRepository(session, community_id).subscribers(REMINDER_KINDS)
     span_first = _local(since, tz).date() - timedelta(days=1)
     span_last = _local(until, tz).date() + timedelta(days=2)
@@ -215,20 +225,14 @@ def fire_due_reminders(
         report = FireReport()
         if not due:
             return report
-        recorded = {
-            (row.subscription_id, row.occurrence)
-            for row in session.execute(
-                select(FiredReminder.subscription_id, FiredReminder.occurrence).where(
-                    FiredReminder.subscription_id.in_({r.subscriber.subscription_id for r in due}),
-                    FiredReminder.due_at > since - timedelta(days=1),
-                )
-            )
-        }
+        recorded = SubscriptionRepository(session, community_id).recorded(
+            {r.subscriber.subscription_id for r in due}, since - timedelta(days=1)
+        )
         fresh = [r for r in due if (r.subscriber.subscription_id, r.occurrence) not in recorded]
         if not fresh:
             return report
         late = {id(r) for r in fresh if _too_late(r, now, policy)}
-        texts: dict[tuple, str] = {}  # 10,000 digests are a few dozen distinct texts: render each once
+        texts: dict[_TextKey, str] = {}  # 10,000 digests are a few dozen distinct texts: render each once
         for reminder in fresh:
             if id(reminder) not in late:
                 try:

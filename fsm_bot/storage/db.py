@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,9 +15,12 @@ from typing import TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
 
+from fsm_bot.backoff import backoff_delay
 from fsm_bot.storage.private_files import create_private
 
 log = logging.getLogger(__name__)
@@ -36,7 +38,7 @@ def normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def _tune_sqlite(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _tune_sqlite(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     # WAL lets the scheduler and the dispatcher read while one of them writes; the busy timeout
     # makes a briefly locked database a short wait instead of an immediate "database is locked".
     cursor = dbapi_connection.cursor()
@@ -131,7 +133,7 @@ class Database:
         finally:
             session.close()
 
-    def transaction(self, work: Callable[[Session], Result], attempts: int = 5, base_delay: float = 0.05) -> Result:
+    def transaction(self, work: Callable[[Session], Result], attempts: int = 5, base_delay: float = 0.1) -> Result:
         """Run `work` in a unit of work, again from the start if the database was briefly unavailable.
 
         `work` must be safe to repeat: it sees a fresh session each time, and nothing of a failed
@@ -144,7 +146,7 @@ class Database:
             except DBAPIError as error:
                 if attempt == attempts or not is_transient(error):
                     raise
-                delay = base_delay * 2 ** (attempt - 1) * (1 + random.random())
+                delay = backoff_delay(attempt, base_delay)
                 log.warning("database unavailable (%s); retrying in %.2fs", type(error.orig).__name__, delay)
                 time.sleep(delay)
         raise AssertionError("unreachable")

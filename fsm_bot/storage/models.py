@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
     UniqueConstraint,
     text,
@@ -35,7 +36,9 @@ RANDOM_ID_SPACE = 2**31 - 1
 
 
 class Base(DeclarativeBase):
-    pass
+    # Every model maps one Table (none a join or a select), which Core statements (upserts, bulk inserts, FOR
+    # UPDATE OF) take as it is; DeclarativeBase can only promise a FromClause.
+    __table__: ClassVar[Table]
 
 
 class Role(StrEnum):

@@ -6,6 +6,7 @@ its declarative Base, so migrations and `compare_metadata` see one schema.
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import date, datetime, time
 from enum import StrEnum
 
@@ -64,7 +65,7 @@ class TimetableChange(Base):
     date: Mapped[date] = mapped_column(Date)
     # A re-import replaces the slots; a change of a slot that no longer exists goes with it.
     slot_id: Mapped[int | None] = mapped_column(ForeignKey("timetable_slot.id", ondelete="CASCADE"), nullable=True)
-    new_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    new_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)  # dt.: `date` is the field above
     new_start: Mapped[time | None] = mapped_column(Time, nullable=True)
     new_end: Mapped[time | None] = mapped_column(Time, nullable=True)
     new_room: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -93,7 +93,8 @@ class _Plan:
             slot = self.slots_by_id[slot_id]
             if (
                 change.kind is ChangeKind.MOVE
-                and change.new_date not in (None, old_date)
+                and change.new_date is not None
+                and change.new_date != old_date
                 and self._occurs(slot, old_date)
             ):
                 self.moved_in[change.new_date].append((slot, change))

@@ -171,7 +171,7 @@ def _read_events(
     occurrences: list[_Occurrence] = []
     rules: list[_Rule] = []
     replaced: dict[str, set[date]] = defaultdict(set)  # UID -> dates whose occurrence a RECURRENCE-ID overrides
-    events = calendar.walk("VEVENT")
+    events = [event for event in calendar.walk("VEVENT") if isinstance(event, Event)]
     if len(event_lines) != len(events):  # a BEGIN written in a way our line scan missed: name events without lines
         event_lines = []
     for index, event in enumerate(events):
@@ -181,7 +181,7 @@ def _read_events(
             _check_zones(event)
             uid = str(event.get("UID", ""))
             if "RECURRENCE-ID" in event:
-                replaced[uid].add(_local_date(event["RECURRENCE-ID"].dt, tz))
+                replaced[uid].add(_local_date(_moment(event, "RECURRENCE-ID"), tz))
             if str(event.get("STATUS", "")).upper() == "CANCELLED":
                 continue
             start, end = event.start, event.end
@@ -219,10 +219,18 @@ def _name(event: Event) -> str:
     """How an error names an event: its summary and start as written in the file."""
     summary = shorten(str(event.get("SUMMARY", ""))) or "(no SUMMARY)"
     try:
-        written = event["DTSTART"].to_ical().decode()
+        ical = event["DTSTART"].to_ical()
     except (KeyError, ValueError, AttributeError):
-        written = "no readable DTSTART"
-    return f'"{summary}" ({written})'
+        return f'"{summary}" (no readable DTSTART)'
+    return f'"{summary}" ({ical.decode() if isinstance(ical, bytes) else ical})'
+
+
+def _moment(event: Event, name: str) -> date:
+    """A property that must be a date or a date-time (RECURRENCE-ID), as icalendar read it."""
+    value = getattr(event[name], "dt", None)
+    if not isinstance(value, date):  # datetime is a date too
+        raise TimetableFileError([f"{name} is not a date or a date-time"])
+    return value
 
 
 def _check_zones(event: Event) -> None:

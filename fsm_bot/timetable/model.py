@@ -8,6 +8,7 @@ because two copies of a slot (one read from a file, one from the database) are t
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
@@ -89,7 +90,7 @@ class Change:
     kind: ChangeKind
     date: date
     slot_id: int | None = None
-    new_date: date | None = None
+    new_date: dt.date | None = None  # dt.: in this class `date` is the field above
     new_start: time | None = None
     new_end: time | None = None
     new_room: str | None = None

@@ -24,6 +24,7 @@ from datetime import date, time, timedelta
 
 import yaml
 
+from fsm_bot.folding import fold
 from fsm_bot.timetable.errors import TimetableFileError
 from fsm_bot.timetable.limits import (
     LONGEST_SEMESTER_DAYS,
@@ -324,7 +325,7 @@ class _Reader:
         text = self.scalar(node, path, "odd or even" if not allow_all else "all, odd or even")
         if text is None:
             return None
-        parity = _WEEKS.get(text.lower().replace("ё", "е")) if text else Parity.ALL if allow_all else None
+        parity = _WEEKS.get(fold(text)) if text else Parity.ALL if allow_all else None
         if parity is None or (parity is Parity.ALL and not allow_all):
             expected = "all, odd or even" if allow_all else "odd or even"
             self.error(node, path, f"{_quote(text)} is not a week parity ({expected})")

@@ -57,28 +57,31 @@ def _compose(text: str, source: str) -> yaml.Node | None:
             )
         node: yaml.Node
         if isinstance(event, yaml.ScalarEvent):
-            tag = (
-                event.tag
-                if event.tag not in (None, "!")
-                else _RESOLVER.resolve(yaml.ScalarNode, event.value, event.implicit)
-            )
-            node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = _RESOLVER.resolve(yaml.ScalarNode, event.value, event.implicit)
+            # types-PyYAML tells libyaml's marks (yaml._yaml.Mark) from yaml.Mark, which nodes are typed to take;
+            # PyYAML's own composer hands them over just the same (both have line, column and index).
+            node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)  # type: ignore[arg-type]
         elif isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
             if len(stack) >= MAX_YAML_DEPTH:
                 raise TimetableFileError(
                     [f"{source}, line {line}: nested deeper than {MAX_YAML_DEPTH} levels; not a timetable"]
                 )
             kind = yaml.SequenceNode if isinstance(event, yaml.SequenceStartEvent) else yaml.MappingNode
-            tag = event.tag if event.tag not in (None, "!") else _RESOLVER.resolve(kind, None, event.implicit)
-            node = kind(tag, [], event.start_mark, None, flow_style=event.flow_style)
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = _RESOLVER.resolve(kind, None, event.implicit)
+            node = kind(tag, [], event.start_mark, None, flow_style=event.flow_style)  # type: ignore[arg-type]  # marks, as above
             stack.append((node, []))
             continue
         elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
             node, children = stack.pop()
             node.end_mark = event.end_mark
             if isinstance(node, yaml.MappingNode):  # keys and values alternate; the parser guarantees pairs
-                children = list(zip(children[::2], children[1::2], strict=True))
-            node.value = children
+                node.value = list(zip(children[::2], children[1::2], strict=True))
+            else:
+                node.value = children
         else:  # stream and document boundaries
             continue
         if stack:

@@ -16,10 +16,12 @@ import contextlib
 import socket
 import threading
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 
@@ -72,12 +74,15 @@ def _shutdown(sock: socket.socket) -> None:
         sock.shutdown(socket.SHUT_RDWR)
 
 
-def _tracking_pool(base: type[HTTPConnectionPool], track: Any) -> type[HTTPConnectionPool]:
+def _tracking_pool(
+    base: type[HTTPConnectionPool], track: Callable[[socket.socket | None], None]
+) -> type[HTTPConnectionPool]:
     """A subclass of `base` whose connections report their socket to `track` once connected."""
+    connection_cls = base.ConnectionCls
 
-    class TrackingConnection(base.ConnectionCls):  # type: ignore[misc, name-defined]
-        def connect(self) -> None:
-            super().connect()
-            track(self.sock)
+    def connect(self: HTTPConnection) -> None:
+        connection_cls.connect(self)
+        track(self.sock)
 
-    return type(f"Tracking{base.__name__}", (base,), {"ConnectionCls": TrackingConnection})
+    tracking_connection = type(f"Tracking{connection_cls.__name__}", (connection_cls,), {"connect": connect})
+    return type(f"Tracking{base.__name__}", (base,), {"ConnectionCls": tracking_connection})

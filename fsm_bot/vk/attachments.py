@@ -29,11 +29,13 @@ class Attachments:
 
 
 def read_attachments(items: Iterable[dict[str, Any]]) -> Attachments:
-    strings, links, unsupported = [], [], []
+    strings: list[str] = []
+    links: list[str] = []
+    unsupported: list[str] = []
     for item in items:
         kind = item.get("type")
         body = item.get(kind) if isinstance(kind, str) else None
-        if not isinstance(body, dict):
+        if not isinstance(kind, str) or not isinstance(body, dict):
             unsupported.append(str(kind))
             continue
         if kind == "link":

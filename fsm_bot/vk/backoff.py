@@ -1,8 +1,7 @@
 """How long to wait before reconnecting to VK after a failure, and how to tell people about an outage.
 
-The delay grows exponentially so a VK outage does not become a flood of reconnects, and carries jitter
-so that many bots (or several workers of one) that lost VK at the same moment do not all come back
-in the same millisecond. It resets after the first success.
+The delay follows fsm_bot.backoff (doubling, capped, with jitter) over a run of failures, and the run
+starts again after the first success.
 
 An outage is logged twice, when it starts and when it ends, not once per retry: a VK hiccup
 retried every 30 s for an hour would otherwise bury every other line of the log.
@@ -15,33 +14,32 @@ import random
 import time
 from collections.abc import Callable
 
+from fsm_bot.backoff import backoff_delay
+
 DEFAULT_INITIAL_DELAY = 0.2
 DEFAULT_MAX_DELAY = 30.0
 
 
 class Backoff:
-    """Exponential delays with jitter: attempt n waits a random time in [d/2, d], d = initial * 2**n, capped."""
+    """The waits of a run of failures: the n-th (from 0) is a random time in [d/2, d], d = initial * 2**n, capped."""
 
     def __init__(
         self,
         initial: float = DEFAULT_INITIAL_DELAY,
         maximum: float = DEFAULT_MAX_DELAY,
-        factor: float = 2.0,
         rng: random.Random | None = None,
     ) -> None:
-        if initial <= 0 or maximum < initial or factor < 1:
-            raise ValueError("backoff needs 0 < initial <= maximum and factor >= 1")
+        if initial <= 0 or maximum < initial:
+            raise ValueError("backoff needs 0 < initial <= maximum")
         self.initial = initial
         self.maximum = maximum
-        self.factor = factor
-        self._rng = rng or random.Random()
+        self._rng = rng
         self.attempts = 0
 
     def next_delay(self) -> float:
         """The wait before the next attempt; each call counts one more failure."""
-        ceiling = min(self.maximum, self.initial * self.factor ** min(self.attempts, 64))
         self.attempts += 1
-        return self._rng.uniform(ceiling / 2, ceiling)
+        return backoff_delay(self.attempts, self.initial, self.maximum, self._rng)
 
     def reset(self) -> None:
         self.attempts = 0

@@ -104,7 +104,8 @@ class CallbackEndpoint:
             log.warning("callback: refused a JSON body that is not an object")
             return PlainTextResponse("not a JSON object", status_code=400)
 
-        community = self.communities.get(_group_id(update.get("group_id")))
+        group_id = _group_id(update.get("group_id"))
+        community = None if group_id is None else self.communities.get(group_id)
         kind = update.get("type")
         if community is None:
             log.warning("callback: refused an update of type %r for an unknown group_id", _short(kind))
@@ -207,11 +208,6 @@ def callback_server(
         log_config=None,  # the program configures logging (fsm_bot.logs)
     )
     return uvicorn.Server(config)
-
-
-def serve_callback(app: Starlette, host: str = "0.0.0.0", port: int = 8000) -> None:
-    """Serve the callback app until interrupted (for `fsm-bot run` in callback mode)."""
-    callback_server(app, host, port).run()
 
 
 def _group_id(value: Any) -> int | None:

@@ -11,7 +11,6 @@ import itertools
 import json
 import logging
 import queue
-import random
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,6 +20,7 @@ from typing import Any
 import requests
 from vk_api.exceptions import ApiError, ApiHttpError
 
+from fsm_bot.backoff import backoff_delay
 from fsm_bot.vk.errors import Outcome, VkAuthError, VkCallError, VkUnavailableError, classify
 from fsm_bot.vk.limiter import RateLimiter
 from fsm_bot.vk.transport import GatewayVkApi, make_vk_api
@@ -87,11 +87,6 @@ class VkClient:
         self.stop = stop or threading.Event()
         self.auth_failure: VkAuthError | None = None
 
-    @property
-    def capacity(self) -> int:
-        """Requests per second all tokens together may make."""
-        return sum(lane.limiter.rate for lane in self.lanes)
-
     def reserve(self) -> Slot:
         """Wait for, and take, one request slot on the lane that has one soonest."""
         with self._rotation_lock:
@@ -149,7 +144,5 @@ class VkClient:
         raise AssertionError("unreachable")
 
     def backoff(self, attempt: int, code: int) -> float:
-        """Exponential with jitter; flood control (9) means "much later", not "in a moment"."""
-        base = self.base_delay * (4 if code == 9 else 1)
-        delay = min(self.max_delay, base * 2 ** (attempt - 1))
-        return delay * random.uniform(0.5, 1.5)
+        """The wait after failed try `attempt`; flood control (9) means "much later", not "in a moment"."""
+        return backoff_delay(attempt, self.base_delay * (4 if code == 9 else 1), self.max_delay)

@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 # The events the bot subscribes to (VK_PROTOCOL.md, "Update envelope").
 HANDLED_TYPES = frozenset(
@@ -57,6 +57,15 @@ class IncomingEvent:
     @property
     def in_chat(self) -> bool:
         return self.peer_id >= CHAT_PEER_OFFSET
+
+
+class _Common(TypedDict):
+    """The envelope's fields, the same for every kind of update."""
+
+    type: str
+    event_id: str
+    group_id: int
+    raw: dict[str, Any]
 
 
 def _int(value: Any, name: str) -> int:
@@ -107,7 +116,7 @@ def parse_update(update: Any) -> IncomingEvent:
     if not isinstance(obj, dict):
         raise MalformedEvent("object missing")
     group_id = _int(update.get("group_id"), "group_id")
-    common = {"type": kind, "event_id": event_id, "group_id": group_id, "raw": update}
+    common = _Common(type=kind, event_id=event_id, group_id=group_id, raw=update)
 
     if kind == "message_new":
         message = obj.get("message")
@@ -134,7 +143,7 @@ def parse_update(update: Any) -> IncomingEvent:
     return IncomingEvent(**common, user_id=user_id, peer_id=user_id)
 
 
-def _from_message(message: dict[str, Any], common: dict[str, Any]) -> IncomingEvent:
+def _from_message(message: dict[str, Any], common: _Common) -> IncomingEvent:
     from_id = _int(message.get("from_id"), "from_id")
     text = message.get("text", "")
     if not isinstance(text, str):

@@ -25,6 +25,7 @@ class HeaderDeadlineProtocol(H11Protocol):
 
     _deadline: asyncio.TimerHandle | None = None
 
+    # H11Protocol itself narrows asyncio's BaseTransport to Transport here, under the same ignore (uvicorn 0.3x).
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._watch()

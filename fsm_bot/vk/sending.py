@@ -117,8 +117,8 @@ def _send_one_request(client: VkClient, units: Sequence[SendUnit], slot: Slot | 
     results = []
     for unit, answer in zip(units, answers, strict=True):
         if answer is False:
-            error = next(errors, {})
-            results.append(_failed(unit, int(error.get("error_code", 0)), str(error.get("error_msg", ""))))
+            failure: dict[str, Any] = next(errors, {})
+            results.append(_failed(unit, int(failure.get("error_code", 0)), str(failure.get("error_msg", ""))))
         else:
             results.append(_read_unit_answer(unit, answer))
     return results

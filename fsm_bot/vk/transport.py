@@ -9,6 +9,9 @@ and bounded retries, so both are switched off here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import requests
 import vk_api
 from requests.adapters import HTTPAdapter
@@ -27,7 +30,7 @@ class BaseUrlAdapter(HTTPAdapter):
         self._target = requests.Session()
         self._target.mount(self.base_url, HTTPAdapter(pool_connections=1, pool_maxsize=pool_maxsize))
 
-    def send(self, request: requests.PreparedRequest, **kwargs):  # type: ignore[no-untyped-def, override]
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
         assert request.url is not None
         if request.url.startswith(VK_API_PREFIX):
             request.url = self.base_url + request.url[len(VK_API_PREFIX) :]
@@ -35,7 +38,7 @@ class BaseUrlAdapter(HTTPAdapter):
             # vk_api passes no timeout; a hung VK must not hang a worker forever.
             kwargs["timeout"] = self.timeout
         adapter = self._target.get_adapter(request.url)
-        return adapter.send(request, **kwargs)
+        return adapter.send(request, *args, **kwargs)
 
 
 class GatewayVkApi(vk_api.VkApi):
@@ -43,9 +46,9 @@ class GatewayVkApi(vk_api.VkApi):
 
     RPS_DELAY = 0
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.error_handlers = {}
+        self.error_handlers: dict[int, Callable[..., Any]] = {}  # error code -> vk_api's retrying handler
 
 
 def make_session(api_url: str, timeout: float = DEFAULT_TIMEOUT) -> requests.Session:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import BigInteger, ColumnElement, any_, bindparam
+from sqlalchemy import BigInteger, ColumnElement, SQLColumnExpression, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 
-def id_among(session: Session, column: ColumnElement[int], ids: Sequence[int]) -> ColumnElement[bool]:
+def id_among(session: Session, column: SQLColumnExpression[int], ids: Sequence[int]) -> ColumnElement[bool]:
     """`column` is one of `ids`, in the cheapest form for the session's database."""
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam(None, list(ids), type_=ARRAY(BigInteger)))

@@ -17,6 +17,7 @@ from fsm_bot.storage.attendance_models import (
     AttendanceSheet,
     NoticeStatus,
 )
+from fsm_bot.storage.repositories._rowcount import rowcount
 from fsm_bot.storage.repositories._upsert import insert_if_absent
 from fsm_bot.storage.types import utcnow
 
@@ -116,7 +117,7 @@ class AttendanceRepository:
                     subject=subject or sheet.subject,
                 )
             )
-            if not moved.rowcount:
+            if not rowcount(moved):
                 self.session.refresh(sheet)
                 return SaveResult(False, sheet.version, sheet.marked_by, sheet.marked_at)
             version = expected_version + 1
@@ -249,7 +250,7 @@ class AttendanceRepository:
                 decided_at=utcnow(),
             )
         )
-        return bool(result.rowcount)
+        return bool(rowcount(result))
 
     def approved_notices(self, study_group_id: int, day: date) -> list[AbsenceNotice]:
         return list(

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, case, insert, or_, select, text, update
+from sqlalchemy import Case, Row, case, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from fsm_bot.storage.models import (
@@ -23,6 +23,7 @@ from fsm_bot.storage.models import (
 )
 from fsm_bot.storage.random_ids import RandomIdRange, random_id_for
 from fsm_bot.storage.repositories._ids import id_among
+from fsm_bot.storage.repositories._rowcount import rowcount
 from fsm_bot.storage.repositories.broadcasts import UNSYNCED, R
 from fsm_bot.storage.types import utcnow
 
@@ -49,7 +50,7 @@ class BroadcastQueueRepository:
             .limit(limit)
         )
         if lock:
-            query = query.with_for_update(of=R, skip_locked=True)
+            query = query.with_for_update(of=BroadcastRecipient.__table__, skip_locked=True)
         return self.session.execute(query).all()
 
     def has_claimable(self, now: datetime) -> bool:
@@ -184,7 +185,7 @@ class BroadcastQueueRepository:
         result = self.session.execute(
             query.values(status=RecipientStatus.PENDING.value, not_before=None), execution_options=UNSYNCED
         )
-        return result.rowcount
+        return rowcount(result)
 
     def touch(self, broadcast_ids: Iterable[int]) -> None:
         """Mark reports as needing a refresh, and finish broadcasts with nothing left to send."""
@@ -211,5 +212,5 @@ class BroadcastQueueRepository:
         return {row.id: row.parts for row in rows}
 
 
-def _after_part(total: int):  # type: ignore[no-untyped-def]
+def _after_part(total: int) -> Case[str]:
     return case((R.parts_sent + 1 >= total, RecipientStatus.SENT.value), else_=RecipientStatus.PENDING.value)

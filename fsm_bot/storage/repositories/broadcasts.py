@@ -21,6 +21,7 @@ from fsm_bot.storage.models import (
     BroadcastStatus,
     RecipientStatus,
 )
+from fsm_bot.storage.repositories._rowcount import rowcount
 from fsm_bot.storage.types import utcnow
 
 R = BroadcastRecipient.__table__.c
@@ -146,7 +147,7 @@ class BroadcastRepository:
             )
             .values(acknowledged_at=utcnow())
         )
-        if result.rowcount == 1:
+        if rowcount(result) == 1:
             broadcast.report_dirty = True
             return AckResult.RECORDED
         known = self.session.scalar(select(R.id).where(R.broadcast_id == broadcast_id, R.vk_id == vk_id))
@@ -167,13 +168,13 @@ class BroadcastRepository:
             )
             .values(status=RecipientStatus.PENDING.value, attempts=0, not_before=None, error=None, error_code=None)
         )
-        if result.rowcount:
+        if rowcount(result):
             self.session.execute(
                 update(Broadcast)
                 .where(Broadcast.id == broadcast_id)
                 .values(status=BroadcastStatus.SENDING.value, report_dirty=True, finished_at=None)
             )
-        return result.rowcount
+        return rowcount(result)
 
     def delete(self, broadcast_id: int) -> bool:
         result = self.session.execute(
@@ -186,4 +187,4 @@ class BroadcastRepository:
             .where(R.broadcast_id == broadcast_id, R.status.in_([RecipientStatus.PENDING.value]))
             .values(status=RecipientStatus.FAILED.value, error="broadcast deleted")
         )
-        return result.rowcount == 1
+        return rowcount(result) == 1

@@ -25,9 +25,20 @@ class CommunityRepository:
         """The group by name, created on first mention (timetable import, settings, onboarding)."""
         name = name.strip()
         insert_if_absent(self.session, StudyGroup.__table__, {"community_id": community_id, "name": name})
+        group = self.find_group(community_id, name)
+        assert group is not None
+        return group
+
+    def find_group(self, community_id: int, name: str) -> StudyGroup | None:
+        """The group by its exact name, or None: a lookup that never creates one (flows, exports)."""
         return self.session.scalars(
             select(StudyGroup).where(StudyGroup.community_id == community_id, StudyGroup.name == name)
-        ).one()
+        ).one_or_none()
+
+    def group_name(self, study_group_id: int | None) -> str | None:
+        """The name of a member's group (None for no group); from the session's map when it is loaded."""
+        group = self.session.get(StudyGroup, study_group_id) if study_group_id is not None else None
+        return group.name if group is not None else None
 
     def study_groups(self, community_id: int) -> list[StudyGroup]:
         return list(

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from fsm_bot.storage.models import NAME_LENGTH, Member, Role
+from fsm_bot.storage.models import NAME_LENGTH, Audience, Member, MemberStatus, Role
+from fsm_bot.storage.repositories._rowcount import rowcount
 from fsm_bot.storage.types import utcnow
 
 
@@ -73,7 +74,7 @@ class MemberRepository:
             .where(Member.community_id == self.community_id, Member.vk_id == vk_id)
             .values(can_receive=allowed, updated_at=utcnow())
         )
-        return result.rowcount == 1
+        return rowcount(result) == 1
 
     def mark_left(self, vk_id: int) -> bool:
         """group_leave: keep the row (the attendance register still needs the name)."""
@@ -82,7 +83,7 @@ class MemberRepository:
             .where(Member.community_id == self.community_id, Member.vk_id == vk_id)
             .values(is_member=False, left_at=utcnow(), updated_at=utcnow())
         )
-        return result.rowcount == 1
+        return rowcount(result) == 1
 
     def set_role(self, vk_id: int, role: Role) -> bool:
         result = self.session.execute(
@@ -90,7 +91,7 @@ class MemberRepository:
             .where(Member.community_id == self.community_id, Member.vk_id == vk_id)
             .values(role=role.value, updated_at=utcnow())
         )
-        return result.rowcount == 1
+        return rowcount(result) == 1
 
     def assign_group(self, vk_id: int, study_group_id: int | None, subgroup: int | None = None) -> bool:
         result = self.session.execute(
@@ -98,7 +99,7 @@ class MemberRepository:
             .where(Member.community_id == self.community_id, Member.vk_id == vk_id)
             .values(study_group_id=study_group_id, subgroup=subgroup, updated_at=utcnow())
         )
-        return result.rowcount == 1
+        return rowcount(result) == 1
 
     def in_group(self, study_group_id: int, only_current: bool = True) -> list[Member]:
         query = select(Member).where(Member.community_id == self.community_id, Member.study_group_id == study_group_id)
@@ -113,3 +114,112 @@ class MemberRepository:
             )
             or 0
         )
+
+    # --- who is who
+
+    def current(self) -> list[Member]:
+        """Everyone in the community now, by surname (a search matches names in Python: see find_members)."""
+        return list(
+            self.session.scalars(
+                select(Member)
+                .where(Member.community_id == self.community_id, Member.is_member.is_(True))
+                .order_by(Member.last_name, Member.first_name)
+            )
+        )
+
+    def current_vk_ids(self) -> set[int]:
+        return set(
+            self.session.scalars(
+                select(Member.vk_id).where(Member.community_id == self.community_id, Member.is_member.is_(True))
+            )
+        )
+
+    def known_vk_ids(self) -> set[int]:
+        """Everyone with a row, members or not (a manager need not be a member)."""
+        return set(self.session.scalars(select(Member.vk_id).where(Member.community_id == self.community_id)))
+
+    def admins(self) -> list[Member]:
+        return list(
+            self.session.scalars(
+                select(Member)
+                .where(Member.community_id == self.community_id, Member.role == Role.ADMIN.value)
+                .order_by(Member.id)
+            )
+        )
+
+    def leaders(self, study_group_id: int) -> list[Member]:
+        """The headman and deputies of a group who are still in the community."""
+        return list(
+            self.session.scalars(
+                select(Member).where(
+                    Member.community_id == self.community_id,
+                    Member.study_group_id == study_group_id,
+                    Member.role.in_([Role.HEADMAN.value, Role.DEPUTY.value]),
+                    Member.is_member.is_(True),
+                )
+            )
+        )
+
+    def subgroups(self, study_group_id: int | None) -> list[int]:
+        found = self.session.scalars(
+            select(Member.subgroup)
+            .where(Member.community_id == self.community_id, Member.study_group_id == study_group_id)
+            .where(Member.subgroup.is_not(None))
+            .distinct()
+        )
+        return sorted(subgroup for subgroup in found if subgroup is not None)
+
+    def audience(
+        self,
+        audience: str,
+        sender_vk_id: int,
+        study_group_id: int | None,
+        subgroup: int | None = None,
+        chosen: Sequence[int] = (),
+    ) -> list[Member]:
+        """The active members a broadcast's audience names, the sender left out, by surname."""
+        query = select(Member).where(
+            Member.community_id == self.community_id,
+            Member.is_member.is_(True),
+            Member.status == MemberStatus.ACTIVE.value,
+            Member.vk_id != sender_vk_id,
+        )
+        if audience == Audience.GROUP:
+            query = query.where(Member.study_group_id == study_group_id)
+        elif audience == Audience.SUBGROUP:
+            query = query.where(Member.study_group_id == study_group_id, Member.subgroup == subgroup)
+        elif audience == Audience.ADMINS:
+            query = query.where(Member.role == Role.ADMIN.value)
+        elif audience == Audience.CHOSEN:
+            query = query.where(Member.vk_id.in_(list(chosen)))
+        elif audience != Audience.STREAM:
+            raise ValueError(f"unknown audience {audience!r}")
+        return list(self.session.scalars(query.order_by(Member.last_name, Member.first_name)))
+
+    # --- roles decided elsewhere
+
+    def set_admins(self, admin_ids: set[int]) -> None:
+        """The community's managers are the stream admins (active at once); a former manager is a student."""
+        in_community = Member.community_id == self.community_id
+        self.session.execute(
+            update(Member)
+            .where(in_community, Member.vk_id.in_(admin_ids))
+            .values(role=Role.ADMIN.value, status=MemberStatus.ACTIVE.value)
+        )
+        self.session.execute(
+            update(Member)
+            .where(in_community, Member.role == Role.ADMIN.value, Member.vk_id.not_in(admin_ids))
+            .values(role=Role.STUDENT.value)
+        )
+
+    def demote_other_headmen(self, study_group_id: int, headman_vk_id: int) -> None:
+        """A group has one headman: whoever else was it becomes a student."""
+        for previous in self.session.scalars(
+            select(Member).where(
+                Member.community_id == self.community_id,
+                Member.study_group_id == study_group_id,
+                Member.role == Role.HEADMAN.value,
+                Member.vk_id != headman_vk_id,
+            )
+        ):
+            previous.role = Role.STUDENT.value

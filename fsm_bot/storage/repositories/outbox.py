@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, aliased
 from fsm_bot.storage.models import Community, OutgoingMessage, OutgoingStatus
 from fsm_bot.storage.random_ids import HALF, RandomIdRange, random_id_for
 from fsm_bot.storage.repositories._ids import id_among
+from fsm_bot.storage.repositories._rowcount import rowcount
 from fsm_bot.storage.types import utcnow
 
 # random_id_for(base, id, REPLIES) in SQL: (base + id) % (HALF - 1) + 1
@@ -215,14 +216,6 @@ class OutboxRepository:
         for batch in by_keys.values():
             self.session.execute(update(OutgoingMessage), batch)
 
-    def next_retry_at(self) -> datetime | None:
-        return self.session.scalar(
-            select(func.min(OutgoingMessage.not_before)).where(
-                OutgoingMessage.community_id == self.community_id,
-                OutgoingMessage.status == OutgoingStatus.PENDING.value,
-            )
-        )
-
     def release(self, row_ids: Iterable[int], not_before: datetime | None) -> None:
         """Back to the queue after a failed attempt; random_id is kept, so VK drops a repeat."""
         ids = list(row_ids)
@@ -244,7 +237,11 @@ class OutboxRepository:
         if expired_before is not None:
             query = query.where(or_(OutgoingMessage.not_before.is_(None), OutgoingMessage.not_before < expired_before))
         result = self.session.execute(query.values(status=OutgoingStatus.PENDING.value, not_before=None))
-        return result.rowcount
+        return rowcount(result)
+
+    def get(self, row_id: int | None) -> OutgoingMessage | None:
+        """One queued message (a broadcast's report or chat copy), or None for no id."""
+        return self.session.get(OutgoingMessage, row_id) if row_id else None
 
     def by_ids(self, row_ids: Sequence[int]) -> list[OutgoingMessage]:
         return list(self.session.scalars(select(OutgoingMessage).where(OutgoingMessage.id.in_(list(row_ids)))))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
 
@@ -11,6 +11,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from fsm_bot.storage.models import Member, MemberStatus
+from fsm_bot.storage.repositories._rowcount import rowcount
 from fsm_bot.storage.timetable_models import FiredReminder, Subscription, SubscriptionKind
 from fsm_bot.storage.types import utcnow
 
@@ -67,7 +68,7 @@ class SubscriptionRepository:
         statement = delete(Subscription).where(Subscription.member_id == member_id)
         if kind is not None:
             statement = statement.where(Subscription.kind == kind.value)
-        return int(self.session.execute(statement).rowcount or 0)
+        return rowcount(self.session.execute(statement))
 
     def subscribers(
         self, kinds: Sequence[SubscriptionKind] | None = None, study_group_id: int | None = None
@@ -153,6 +154,15 @@ class SubscriptionRepository:
                 }
                 for firing in firings
             ],
+        )
+        return {(row.subscription_id, row.occurrence) for row in rows}
+
+    def recorded(self, subscription_ids: Iterable[int], since: datetime) -> set[tuple[int, str]]:
+        """(subscription, occurrence) of the reminders these subscriptions fired (or dropped) due after `since`."""
+        rows = self.session.execute(
+            select(FiredReminder.subscription_id, FiredReminder.occurrence).where(
+                FiredReminder.subscription_id.in_(set(subscription_ids)), FiredReminder.due_at > since
+            )
         )
         return {(row.subscription_id, row.occurrence) for row in rows}
 

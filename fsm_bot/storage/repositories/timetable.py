@@ -12,6 +12,7 @@ from datetime import date
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
+from fsm_bot.storage.repositories._rowcount import rowcount
 from fsm_bot.storage.timetable_models import TimetableCalendar, TimetableChange, TimetableSlot
 from fsm_bot.timetable import Change, ChangeKind, Parity, Semester, Slot
 
@@ -135,7 +136,7 @@ class TimetableRepository:
                 TimetableChange.date == day,
             )
         )
-        return int(result.rowcount or 0)
+        return int(rowcount(result) or 0)
 
 
 def _slot(row: TimetableSlot) -> Slot:
