@@ -17,7 +17,7 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from fsm_bot.engine.context import Command, Context, DialogState
-from fsm_bot.engine.flow import Flow
+from fsm_bot.engine.flow import Flow, Handler
 from fsm_bot.engine.registry import FlowRegistry
 from fsm_bot.engine.routing import GlobalWords, Route, route
 from fsm_bot.engine.saving import Answer, Handled, save_step
@@ -252,7 +252,7 @@ class Conversation:
             self.event, self.member, self.texts, state, services, self.handler.menu_for, self.handler.commands_for
         )
 
-    def _drive(self, flow: Flow, ctx: Context, first) -> None:  # type: ignore[no-untyped-def]
+    def _drive(self, flow: Flow, ctx: Context, first: Handler | None) -> None:
         try:
             if first is not None:
                 first(ctx)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import random
 import threading
 import time
 from collections import deque
@@ -20,6 +19,7 @@ from typing import Protocol
 
 from sqlalchemy.exc import DBAPIError
 
+from fsm_bot.backoff import backoff_delay
 from fsm_bot.delivery.effects import AfterCommit
 from fsm_bot.engine.inbox import Inbox, QueuedEvent
 from fsm_bot.engine.saving import Handled
@@ -27,7 +27,7 @@ from fsm_bot.engine.saving import Handled
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5  # tries of one event before it is set aside, if the database answers meanwhile
-RETRY_FIRST, RETRY_MAX = 0.2, 10.0  # seconds between tries of an event: doubling from the first, capped
+RETRY_FIRST, RETRY_MAX = 0.4, 10.0  # seconds between tries of an event (fsm_bot/backoff.py): 0.2-0.4 s first
 TYPING_AFTER = 0.7  # seconds a handler may take before the person sees "typing..."
 TYPING_CHECK = 0.25
 READ_BATCH = 200
@@ -177,7 +177,7 @@ class Dispatcher:
                 return None  # left unhandled in the inbox: the next start picks it up
             if attempts >= MAX_ATTEMPTS and self._set_aside(event, error, attempts):
                 return None
-            delay = min(RETRY_FIRST * 2 ** (attempts - 1), RETRY_MAX) * random.uniform(0.8, 1.2)
+            delay = backoff_delay(attempts, RETRY_FIRST, RETRY_MAX)
             log.warning("event %d: database unavailable; retrying in %.1fs", event.row_id, delay)
             self._attempts[event.row_id] = attempts
             return delay
@@ -246,8 +246,9 @@ class Dispatcher:
                 self._show_typing(peer)
 
     def _show_typing(self, peer_id: int) -> None:
+        if self.typing is None:
+            return
         try:
-            self.typing(peer_id)  # type: ignore[misc]
+            self.typing(peer_id)
         except Exception as error:  # a courtesy; never worth failing the event
             log.debug("typing indicator for %d failed: %s", peer_id, error)
-

@@ -23,6 +23,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from fsm_bot.storage import Database
 from fsm_bot.storage.db import is_transient
@@ -117,7 +118,7 @@ class Inbox:
                 self._arrived.notify_all()
 
     def _store(self, received: list[ReceivedEvent], cursor: str | None) -> int:
-        def store(session) -> int:  # type: ignore[no-untyped-def]
+        def store(session: Session) -> int:
             added = InboxRepository(session, self.community_id).add(received) if received else 0
             if cursor is not None:
                 CursorRepository(session, self.community_id).set(cursor)

@@ -10,6 +10,7 @@ bot was down is found at the first sweep after the start.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from functools import partial
 
 from sqlalchemy.orm import Session
@@ -26,13 +27,15 @@ from fsm_bot.vk.messages import MessageContent
 
 log = logging.getLogger(__name__)
 
+MenuFor = Callable[[MemberInfo], str | None]
+
 
 def expire_dialogs(
     database: Database,
     community_id: int,
     registry: FlowRegistry,
     texts: Texts,
-    menu_for,  # type: ignore[no-untyped-def]
+    menu_for: MenuFor,
 ) -> int:
     """End every dialog past its deadline; returns how many were ended."""
     now = utcnow()
@@ -57,7 +60,15 @@ def expire_dialogs(
     return ended
 
 
-def _expire_one(session: Session, community_id: int, peer_id: int, user_id: int, registry, texts, menu_for) -> int:  # type: ignore[no-untyped-def]
+def _expire_one(
+    session: Session,
+    community_id: int,
+    peer_id: int,
+    user_id: int,
+    registry: FlowRegistry,
+    texts: Texts,
+    menu_for: MenuFor,
+) -> int:
     dialogs = DialogRepository(session, community_id)
     dialog = dialogs.load(peer_id, user_id)
     # Re-checked under the row lock: the person may have answered since the sweep looked.
