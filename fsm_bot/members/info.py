@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from fsm_bot.storage.models import Member, Role, StudyGroup
+from fsm_bot.storage.models import Member, Role
+from fsm_bot.storage.repositories import CommunityRepository
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,7 @@ class MemberInfo:
     @classmethod
     def load(cls, session: Session, member: Member) -> MemberInfo:
         """The snapshot of a member row, with its study group's name looked up."""
-        group = session.get(StudyGroup, member.study_group_id) if member.study_group_id else None
-        return cls.of(member, group.name if group else None)
+        return cls.of(member, CommunityRepository(session).group_name(member.study_group_id))
 
     @classmethod
     def of(cls, member: Member, study_group: str | None) -> MemberInfo:

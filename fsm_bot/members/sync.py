@@ -12,12 +12,11 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from fsm_bot.members.roles import ADMIN_MANAGER_ROLES
 from fsm_bot.storage import Database
-from fsm_bot.storage.models import Member, MemberStatus, Role
+from fsm_bot.storage.models import MemberStatus, Role
 from fsm_bot.storage.repositories import CommunityRepository, MemberProfile, MemberRepository
 from fsm_bot.vk.client import VkClient
 
@@ -78,14 +77,7 @@ def sync_members(
         members = MemberRepository(session, community_id)
         new = members.upsert_profiles(profiles)
         current = {profile.vk_id for profile in profiles}
-        gone = (
-            set(
-                session.scalars(
-                    select(Member.vk_id).where(Member.community_id == community_id, Member.is_member.is_(True))
-                )
-            )
-            - current
-        )
+        gone = members.current_vk_ids() - current
         for vk_id in gone:
             members.mark_left(vk_id)
         left = len(gone)
@@ -106,20 +98,9 @@ def sync_members(
 
 def _apply_admins(session: Session, community_id: int, admin_ids: set[int]) -> None:
     members = MemberRepository(session, community_id)
-    known = set(session.scalars(select(Member.vk_id).where(Member.community_id == community_id)))
-    for vk_id in admin_ids - known:  # a manager who is not a member still administers the stream
+    for vk_id in admin_ids - members.known_vk_ids():  # a manager who is not a member still administers the stream
         members.upsert_profiles([MemberProfile(vk_id, "", "")])
-    in_community = Member.community_id == community_id
-    session.execute(
-        update(Member)
-        .where(in_community, Member.vk_id.in_(admin_ids))
-        .values(role=Role.ADMIN.value, status=MemberStatus.ACTIVE.value)
-    )
-    session.execute(  # no longer a manager of the community
-        update(Member)
-        .where(in_community, Member.role == Role.ADMIN.value, Member.vk_id.not_in(admin_ids))
-        .values(role=Role.STUDENT.value)
-    )
+    members.set_admins(admin_ids)
 
 
 def _apply_leaders(session: Session, community_id: int, leaders: Mapping[str, GroupLeaders]) -> None:

@@ -30,6 +30,7 @@ __all__ = [
     "AbsenceReason",
     "AttendanceService",
     "NoticeStatus",
+    "NoticeView",
     "SaveResult",
     "Student",
     "Totals",
@@ -54,6 +55,35 @@ class Student:
     @property
     def full_name(self) -> str:
         return f"{self.last_name} {self.first_name}".strip()
+
+
+@dataclass(frozen=True)
+class NoticeView:
+    """An advance notice as the dialogs read it: a snapshot, never the row itself."""
+
+    id: int
+    member_id: int
+    study_group_id: int
+    first_date: date
+    last_date: date
+    lesson_key: str
+    reason: AbsenceReason
+    comment: str
+    status: str  # a NoticeStatus value
+
+    @classmethod
+    def of(cls, notice: AbsenceNotice) -> NoticeView:
+        return cls(
+            id=notice.id,
+            member_id=notice.member_id,
+            study_group_id=notice.study_group_id,
+            first_date=notice.first_date,
+            last_date=notice.last_date,
+            lesson_key=notice.lesson_key,
+            reason=AbsenceReason(notice.reason),
+            comment=notice.comment,
+            status=notice.status,
+        )
 
 
 @dataclass
@@ -218,18 +248,19 @@ class AttendanceService:
 
     # --- advance notices
 
-    def create_notice(self, first: date, last: date, key: str, reason: AbsenceReason, comment: str) -> AbsenceNotice:
+    def create_notice(self, first: date, last: date, key: str, reason: AbsenceReason, comment: str) -> NoticeView:
         if self.group_id is None:
             raise PermissionError("only a member of a group can tell its headman")
-        return self.repository.add_notice(self.timetable.member_id(), self.group_id, first, last, key, reason, comment)
+        member_id = self.timetable.member_id()
+        return NoticeView.of(self.repository.add_notice(member_id, self.group_id, first, last, key, reason, comment))
 
-    def notice_for_leader(self, notice_id: int) -> tuple[AbsenceNotice, Student] | None:
+    def notice_for_leader(self, notice_id: int) -> tuple[NoticeView, Student] | None:
         """A notice this leader may decide: of their own group (a payload can name any id)."""
         notice = self.repository.notice(notice_id)
         if notice is None or not self.may_mark or notice.study_group_id != self.group_id:
             return None
         student = next((s for s in self.students() if s.member_id == notice.member_id), None)
-        return (notice, student) if student is not None else None
+        return (NoticeView.of(notice), student) if student is not None else None
 
     def decide(self, notice_id: int, approve: bool) -> bool:
         if self.notice_for_leader(notice_id) is None:

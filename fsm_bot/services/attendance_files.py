@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from fsm_bot.attendance import Register, register_csv, registers_xlsx
 from fsm_bot.services.attendance import group_register
 from fsm_bot.storage import Database
-from fsm_bot.storage.models import StudyGroup
 from fsm_bot.storage.private_files import write_private
+from fsm_bot.storage.repositories import CommunityRepository
 
 
 class ExportError(ValueError):
@@ -32,11 +32,13 @@ def export_register(
     if first > last:
         raise ExportError(f"--from {first} is after --to {last}")
 
-    def read(session) -> list[Register]:  # type: ignore[no-untyped-def]
-        query = select(StudyGroup).where(StudyGroup.community_id == community_id).order_by(StudyGroup.name)
-        if group is not None:
-            query = query.where(StudyGroup.name == group)
-        groups = list(session.scalars(query))
+    def read(session: Session) -> list[Register]:
+        communities = CommunityRepository(session)
+        if group is None:
+            groups = communities.study_groups(community_id)
+        else:
+            found = communities.find_group(community_id, group)
+            groups = [found] if found is not None else []
         if not groups:
             raise ExportError(f"no study group {group!r}" if group else "no study groups yet")
         return [

@@ -8,18 +8,25 @@ queued, or neither happened.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fsm_bot.delivery.replies import queue_reply
+from fsm_bot.folding import fold
 from fsm_bot.members.info import MemberInfo
-from fsm_bot.storage.models import Audience, Broadcast, BroadcastStatus, Member, MemberStatus, Role, StudyGroup
-from fsm_bot.storage.repositories import AckResult, BroadcastRepository, OutboxRepository, Tally
+from fsm_bot.storage.models import Audience, Broadcast, BroadcastStatus, Role
+from fsm_bot.storage.repositories import (
+    AckResult,
+    BroadcastRepository,
+    CommunityRepository,
+    MemberRepository,
+    OutboxRepository,
+    Tally,
+)
 from fsm_bot.storage.types import utcnow
 from fsm_bot.texts import Texts
 from fsm_bot.vk.attachments import MAX_ATTACHMENTS, MAX_FORWARDS, read_attachments
@@ -29,7 +36,15 @@ from fsm_bot.vk.messages import MAX_TEXT_LENGTH, MessageContent, split_text
 from fsm_bot.vk.payloads import COMMAND_KEY, VALUE_KEY
 
 ACK_FLOW, UNREAD_FLOW, RESEND_FLOW = "ack", "unread", "resend"
-__all__ = ["PREVIEW", "AckResult", "BroadcastService", "message_parts", "preview_parts", "render_report"]
+__all__ = [
+    "PREVIEW",
+    "AckResult",
+    "BroadcastService",
+    "BroadcastView",
+    "message_parts",
+    "preview_parts",
+    "render_report",
+]
 PREVIEW = "preview"  # the ack button of a preview carries this instead of a broadcast id
 MAX_NAMES = 30  # names listed in a report line before "и ещё N"
 PIN_PENDING, PIN_DONE, PIN_FAILED = "pending", "pinned", "failed"
@@ -40,6 +55,34 @@ class Recipient:
     vk_id: int
     name: str
     can_receive: bool
+
+
+@dataclass(frozen=True)
+class BroadcastView:
+    """A broadcast as a dialog reads it (history, the «Отправлено» answer): a snapshot, not the row
+    the delivery and the report updater keep changing."""
+
+    id: int
+    sender_vk_id: int
+    audience: str
+    audience_label: str
+    parts: tuple[Mapping[str, Any], ...]
+    ask_ack: bool
+    status: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, broadcast: Broadcast) -> BroadcastView:
+        return cls(
+            id=broadcast.id,
+            sender_vk_id=broadcast.sender_vk_id,
+            audience=broadcast.audience,
+            audience_label=broadcast.audience_label,
+            parts=tuple(dict(part) for part in broadcast.parts),
+            ask_ack=broadcast.ask_ack,
+            status=broadcast.status,
+            created_at=broadcast.created_at,
+        )
 
 
 def ack_keyboard(label: str, broadcast: int | str) -> str:
@@ -58,52 +101,27 @@ class BroadcastService:
 
     # --- recipients
 
-    def _active(self):  # type: ignore[no-untyped-def]
-        return select(Member).where(
-            Member.community_id == self.community_id,
-            Member.is_member.is_(True),
-            Member.status == MemberStatus.ACTIVE.value,
-            Member.vk_id != self.sender.vk_id,
-        )
-
     def _group_id(self, name: str | None) -> int | None:
         if name is None:
             return None
-        return self.session.scalar(
-            select(StudyGroup.id).where(StudyGroup.community_id == self.community_id, StudyGroup.name == name)
-        )
+        group = CommunityRepository(self.session).find_group(self.community_id, name)
+        return group.id if group is not None else None
 
     def recipients(self, audience: str, subgroup: int | None = None, chosen: Sequence[int] = ()) -> list[Recipient]:
-        query = self._active()
         group_id = self._group_id(self.sender.study_group)
-        if audience == Audience.GROUP:
-            query = query.where(Member.study_group_id == group_id)
-        elif audience == Audience.SUBGROUP:
-            query = query.where(Member.study_group_id == group_id, Member.subgroup == subgroup)
-        elif audience == Audience.ADMINS:
-            query = query.where(Member.role == Role.ADMIN.value)
-        elif audience == Audience.CHOSEN:
-            query = query.where(Member.vk_id.in_(list(chosen)))
-        elif audience != Audience.STREAM:
-            raise ValueError(f"unknown audience {audience!r}")
-        members = self.session.scalars(query.order_by(Member.last_name, Member.first_name))
+        members = MemberRepository(self.session, self.community_id).audience(
+            audience, self.sender.vk_id, group_id, subgroup, chosen
+        )
         return [Recipient(m.vk_id, m.full_name or f"id{m.vk_id}", m.can_receive) for m in members]
 
     def classmates(self, query: str = "") -> list[Recipient]:
         """The sender's group, for picking recipients one by one (optionally by surname prefix)."""
         people = self.recipients(Audience.GROUP)
-        needle = query.strip().lower().replace("ё", "е")
-        return [p for p in people if not needle or p.name.lower().replace("ё", "е").startswith(needle)]
+        needle = fold(query.strip())
+        return [p for p in people if not needle or fold(p.name).startswith(needle)]
 
     def subgroups(self) -> list[int]:
-        group_id = self._group_id(self.sender.study_group)
-        found = self.session.scalars(
-            select(Member.subgroup)
-            .where(Member.community_id == self.community_id, Member.study_group_id == group_id)
-            .where(Member.subgroup.is_not(None))
-            .distinct()
-        )
-        return sorted(found)
+        return MemberRepository(self.session, self.community_id).subgroups(self._group_id(self.sender.study_group))
 
     # --- sending
 
@@ -117,7 +135,7 @@ class BroadcastService:
         texts: Texts,
         nudge_after: timedelta,
         post_in_chat: bool = False,
-    ) -> Broadcast:
+    ) -> BroadcastView:
         """The broadcast, its recipient rows, the copy for the group's chat (to be pinned once it is
         out) and the sender's report, all in this transaction. A broadcast with nothing to send is
         refused here, whatever the dialog let through: the sender could never deliver it."""
@@ -150,19 +168,19 @@ class BroadcastService:
         )
         broadcast.report_outbox_id = report.id
         broadcast.report_dirty = False
-        return broadcast
+        return BroadcastView.of(broadcast)
 
     def acknowledge(self, broadcast_id: int) -> str:
         return self.repository.acknowledge(broadcast_id, self.sender.vk_id)
 
-    def own(self, broadcast_id: int) -> Broadcast | None:
+    def own(self, broadcast_id: int) -> BroadcastView | None:
         """The broadcast if this member may act on it: its sender, or a stream admin."""
         broadcast = self.repository.get(broadcast_id)
         if broadcast is None:
             return None
         if broadcast.sender_vk_id != self.sender.vk_id and self.sender.role is not Role.ADMIN:
             return None
-        return broadcast
+        return BroadcastView.of(broadcast)
 
     def tally(self, broadcast_id: int) -> Tally:
         return self.repository.tally(broadcast_id)
@@ -170,9 +188,9 @@ class BroadcastService:
     def resend_unreached(self, broadcast_id: int) -> int:
         return self.repository.resend_unreached(broadcast_id)
 
-    def recent(self, limit: int = 8) -> list[tuple[Broadcast, Tally]]:
+    def recent(self, limit: int = 8) -> list[tuple[BroadcastView, Tally]]:
         sender = None if self.sender.role is Role.ADMIN else self.sender.vk_id
-        return [(b, self.repository.tally(b.id)) for b in self.repository.recent(sender, limit)]
+        return [(BroadcastView.of(b), self.repository.tally(b.id)) for b in self.repository.recent(sender, limit)]
 
 
 class EmptyBroadcast(ValueError):

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fsm_bot.folding import fold
 from fsm_bot.members.info import MemberInfo
 from fsm_bot.services.attendance import AttendanceService
 from fsm_bot.services.broadcasts import BroadcastService
@@ -107,30 +107,17 @@ class CommunityServices:
         return None if member is None else MemberInfo.load(self._session, member)
 
     def _group(self, name: str) -> StudyGroup | None:
-        return self._session.scalars(
-            select(StudyGroup).where(StudyGroup.community_id == self._community_id, StudyGroup.name == name)
-        ).one_or_none()
+        return CommunityRepository(self._session).find_group(self._community_id, name)
 
     def leaders_of(self, group_name: str) -> list[MemberInfo]:
         """The headman and deputies of a group: who approves newcomers and receives their notices."""
         group = self._group(group_name)
         if group is None:
             return []
-        leaders = self._session.scalars(
-            select(Member).where(
-                Member.community_id == self._community_id,
-                Member.study_group_id == group.id,
-                Member.role.in_([Role.HEADMAN.value, Role.DEPUTY.value]),
-                Member.is_member.is_(True),
-            )
-        )
-        return [MemberInfo.of(member, group.name) for member in leaders]
+        return [MemberInfo.of(member, group.name) for member in self._members.leaders(group.id)]
 
     def stream_admins(self) -> list[MemberInfo]:
-        admins = self._session.scalars(
-            select(Member).where(Member.community_id == self._community_id, Member.role == Role.ADMIN.value)
-        )
-        return [MemberInfo.load(self._session, member) for member in admins]
+        return [MemberInfo.load(self._session, member) for member in self._members.admins()]
 
     def set_name(self, first_name: str, last_name: str) -> None:
         member = self._require(self._vk_id)
@@ -165,13 +152,8 @@ class CommunityServices:
             found = self.member(vk_id)
             return [found] if found is not None else []
         # Python-side matching: SQLite's lower() folds only ASCII, and surnames here are Cyrillic.
-        needle = query.lower().replace("ё", "е")
-        rows = self._session.scalars(
-            select(Member)
-            .where(Member.community_id == self._community_id, Member.is_member.is_(True))
-            .order_by(Member.last_name, Member.first_name)
-        )
-        matches = [row for row in rows if row.last_name.lower().replace("ё", "е").startswith(needle)]
+        needle = fold(query)
+        matches = [row for row in self._members.current() if fold(row.last_name).startswith(needle)]
         return [MemberInfo.load(self._session, row) for row in matches[:limit]]
 
     def appoint(self, vk_id: int, group_name: str, role: Role) -> MemberInfo | None:
@@ -184,15 +166,7 @@ class CommunityServices:
         if group is None or member is None:
             return None
         if role is Role.HEADMAN:
-            for previous in self._session.scalars(
-                select(Member).where(
-                    Member.community_id == self._community_id,
-                    Member.study_group_id == group.id,
-                    Member.role == Role.HEADMAN.value,
-                    Member.vk_id != vk_id,
-                )
-            ):
-                previous.role = Role.STUDENT.value
+            self._members.demote_other_headmen(group.id, vk_id)
         if member.role != Role.ADMIN.value:
             member.role = role.value
         member.study_group_id, member.status = group.id, MemberStatus.ACTIVE.value

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import logging
 import threading
+from functools import partial
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fsm_bot.delivery.replies import queue_reply
 from fsm_bot.services.broadcasts import PIN_DONE, PIN_FAILED, nudge_keyboard, render_report, report_title
 from fsm_bot.storage import Database
-from fsm_bot.storage.models import Broadcast, BroadcastStatus, Member, OutgoingMessage, Role
-from fsm_bot.storage.repositories import BroadcastFollowUps, BroadcastRepository, OutboxRepository
+from fsm_bot.storage.models import Broadcast, BroadcastStatus
+from fsm_bot.storage.repositories import BroadcastFollowUps, BroadcastRepository, MemberRepository, OutboxRepository
 from fsm_bot.storage.types import utcnow
 from fsm_bot.texts import Texts
 from fsm_bot.vk.client import VkClient
@@ -83,14 +83,15 @@ class ReportUpdater:
                 except VkCallError as error:  # 925: the bot is not an admin of the chat
                     log.warning("broadcast %d not pinned in %d: %s", broadcast_id, peer_id, error)
             self.database.transaction(
-                lambda session, b=broadcast_id, s=state: _set_pin_state(session, self.community_id, b, s)
+                partial(_set_pin_state, community_id=self.community_id, broadcast_id=broadcast_id, state=state)
             )
 
     def _posted_copies(self, session: Session) -> list[tuple[int, int, int, bool]]:
         """Chat copies that have gone out (or failed) and wait to be pinned."""
         found = []
+        outbox = OutboxRepository(session, self.community_id)
         for broadcast in BroadcastFollowUps(session, self.community_id).pending_pins():
-            posted = session.get(OutgoingMessage, broadcast.chat_outbox_id) if broadcast.chat_outbox_id else None
+            posted = outbox.get(broadcast.chat_outbox_id)
             if posted is None or posted.status in ("pending", "sending"):
                 continue
             sent = posted.status == "sent" and bool(posted.conversation_message_id)
@@ -99,9 +100,10 @@ class ReportUpdater:
 
     def _collect(self, session: Session) -> list[tuple[int, int, int, str, str | None]]:
         broadcasts = BroadcastRepository(session, self.community_id)
+        outbox = OutboxRepository(session, self.community_id)
         edits = []
         for broadcast in BroadcastFollowUps(session, self.community_id).dirty_reports():
-            report = session.get(OutgoingMessage, broadcast.report_outbox_id) if broadcast.report_outbox_id else None
+            report = outbox.get(broadcast.report_outbox_id)
             if report is None or not report.message_id:
                 continue  # the report itself has not gone out yet; the next round will do it
             tally = broadcasts.tally(broadcast.id)
@@ -128,13 +130,7 @@ def _tell_admins_once(session: Session, community_id: int, texts: Texts, broadca
     if broadcast.admins_told:
         return
     broadcast.admins_told = True
-    admins = session.scalars(
-        select(Member.vk_id).where(
-            Member.community_id == community_id,
-            Member.role == Role.ADMIN.value,
-            Member.vk_id != broadcast.sender_vk_id,
-        )
-    )
+    admins = [m.vk_id for m in MemberRepository(session, community_id).admins() if m.vk_id != broadcast.sender_vk_id]
     outbox = OutboxRepository(session, community_id)
     for admin in admins:
         queue_reply(

@@ -12,13 +12,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fsm_bot.members.info import MemberInfo
 from fsm_bot.members.roles import allows
-from fsm_bot.storage.models import Role, StudyGroup
-from fsm_bot.storage.repositories import MemberRepository, SubscriptionRepository, TimetableRepository
+from fsm_bot.storage.models import Role
+from fsm_bot.storage.repositories import (
+    CommunityRepository,
+    MemberRepository,
+    SubscriptionRepository,
+    TimetableRepository,
+)
 from fsm_bot.storage.timetable_models import SubscriptionKind
 from fsm_bot.timetable import (
     Change,
@@ -69,11 +73,8 @@ class TimetableService:
         self.changed = False  # subscriptions or the timetable changed: reminder jobs need re-planning
         self._group_id: int | None = None
         if member.study_group:
-            self._group_id = session.scalars(
-                select(StudyGroup.id).where(
-                    StudyGroup.community_id == community_id, StudyGroup.name == member.study_group
-                )
-            ).one_or_none()
+            group = CommunityRepository(session).find_group(community_id, member.study_group)
+            self._group_id = group.id if group is not None else None
 
     # --- reading
 

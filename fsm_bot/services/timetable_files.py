@@ -10,16 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from fsm_bot.storage import Database
-from fsm_bot.storage.models import StudyGroup
 from fsm_bot.storage.private_files import write_private
 from fsm_bot.storage.repositories import CommunityRepository, TimetableRepository
 from fsm_bot.timetable import (
+    Change,
     Semester,
+    Slot,
     TimetableFile,
     TimetableFileError,
     dump_timetable,
@@ -49,13 +51,13 @@ def read_timetable_file(path: Path, group: str | None, timezone: ZoneInfo) -> Ti
 
 
 def import_timetable(database: Database, community_id: int, timetable: TimetableFile) -> ImportSummary:
-    def store(session) -> ImportSummary:  # type: ignore[no-untyped-def]
+    def store(session: Session) -> ImportSummary:
         communities = CommunityRepository(session)
         communities.ensure(community_id)
         repository = TimetableRepository(session, community_id)
         if timetable.semester is not None:
             repository.set_semester(timetable.semester)
-        counts = {}
+        counts: dict[str, int] = {}
         for name, slots in timetable.groups.items():
             group = communities.study_group(community_id, name)
             repository.replace_slots(group.id, slots)
@@ -63,6 +65,16 @@ def import_timetable(database: Database, community_id: int, timetable: Timetable
         return ImportSummary(counts, timetable.semester)
 
     return database.transaction(store)
+
+
+class _Stored(NamedTuple):
+    """A group's timetable as the database has it, with the changes of the span to export."""
+
+    semester: Semester | None
+    slots: list[Slot]
+    changes: list[Change]
+    first: date
+    last: date
 
 
 def export_timetable(
@@ -78,36 +90,28 @@ def export_timetable(
     """Write the group's timetable to `output` (.ics: every lesson of the span; .yaml: the weekly
     slots and the semester, the import format); returns how many lessons or slots were written."""
 
-    def read(session):  # type: ignore[no-untyped-def]
-        group_id = session.scalars(
-            select(StudyGroup.id).where(StudyGroup.community_id == community_id, StudyGroup.name == group)
-        ).one_or_none()
-        if group_id is None:
+    def read(session: Session) -> _Stored | None:
+        study_group = CommunityRepository(session).find_group(community_id, group)
+        if study_group is None:
             return None
+        group_id = study_group.id
         repository = TimetableRepository(session, community_id)
         semester = repository.semester()
         span_first = first or (semester.start if semester else date.today())
         span_last = last or (semester.end if semester else span_first + timedelta(days=120))
-        return (
-            semester,
-            repository.slots(group_id),
-            repository.changes(group_id, span_first, span_last),
-            (
-                span_first,
-                span_last,
-            ),
-        )
+        changes = repository.changes(group_id, span_first, span_last)
+        return _Stored(semester, repository.slots(group_id), changes, span_first, span_last)
 
     found = database.transaction(read)
     if found is None:
         raise TimetableFileError([f"no study group {group!r} in the database"])
-    semester, slots, changes, (span_first, span_last) = found
+    semester, slots = found.semester, found.slots
     if not slots:
         raise TimetableFileError([f"group {group!r} has no timetable yet (import one first)"])
     if output.suffix.lower() in (".yaml", ".yml"):
         write_private(output, dump_timetable(TimetableFile(semester, {group: slots})).encode("utf-8"))
         return len(slots)
     name = group if subgroup is None else f"{group} / {subgroup}"
-    data = export_ics(name, semester, slots, changes, timezone, span_first, span_last, subgroup)
+    data = export_ics(name, semester, slots, found.changes, timezone, found.first, found.last, subgroup)
     write_private(output, data)  # 0600, like the database it comes from
     return data.count(b"BEGIN:VEVENT")
