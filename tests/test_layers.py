@@ -166,3 +166,22 @@ def _strongly_connected(graph: dict[str, set[str]]) -> list[set[str]]:
                         break
                 groups.append(group)
     return groups
+
+
+# SQL is written in storage/repositories only (issue 16); the scheduler's leader election speaks to
+# PostgreSQL itself (pg_notify beside its LISTEN and advisory lock), with no table involved.
+SQL_WRITERS = {"fsm_bot.storage", "fsm_bot.scheduler.leadership"}
+STATEMENT_BUILDERS = {"select", "update", "delete", "insert", "text", "func"}
+
+
+def test_sql_is_written_only_in_storage() -> None:
+    offenders = []
+    for folder in ("fsm_bot", "flows"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            module = _module_name(path)
+            if any(module == allowed or module.startswith(allowed + ".") for allowed in SQL_WRITERS):
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "sqlalchemy":
+                    offenders += [f"{module}: {a.name}" for a in node.names if a.name in STATEMENT_BUILDERS]
+    assert offenders == []
