@@ -7,10 +7,10 @@ What one run does, per database (SQLite file; PostgreSQL in a schema of its own 
 - the sandbox (VK) runs in a process of its own (bench/_world.py) and enforces 20 requests/s; N users are
   added straight into its state (N POSTs would take long), all members of the community who allow messages;
 - the bot's database is migrated and seeded with bulk inserts: 20 study groups with the semester and the
-  slots of tests/reminders/conftest.py, each group in rooms of its own building («3-301»), so that groups'
+  slots of tests/support/autumn.py, each group in rooms of its own building («3-301»), so that groups'
   digests differ; N active members who can receive messages, spread over the groups and subgroups 1, 2 and
   none, and a DIGEST subscription at 20:00 for each: 20 groups x 3 subgroups = 60 distinct digest texts;
-- the real bot (fsm_bot.runtime.bot.Bot, Long Poll, settings as tests/engine/conftest.py builds them) starts in a
+- the real bot (fsm_bot.runtime.bot.Bot, Long Poll, settings as tests/support/bots.py builds them) starts in a
   fresh child process under time-machine at 19:59:55 on Monday 2026-11-30 in Europe/Moscow with the clock
   ticking, so APScheduler's planned one-off job fires the digest for Tuesday at 20:00, five seconds later.
   A fresh process per run, so its RSS is the bot's own (not the seeding's, nor the previous run's);
@@ -102,7 +102,7 @@ EVENING = datetime(2026, 11, 30, 19, 59, 55, tzinfo=MOSCOW)  # Monday; the diges
 DUE = datetime(2026, 11, 30, 20, 0, tzinfo=MOSCOW)
 GROUPS = 20
 SUBGROUPS = (1, 2, None)
-# tests/reminders/conftest.py: the semester starts on Tuesday 2026-09-01 (odd week); 2026-11-30 is in week 14.
+# tests/support/autumn.py: the semester starts on Tuesday 2026-09-01 (odd week); 2026-11-30 is in week 14.
 SEMESTER = Semester(date(2026, 9, 1), date(2026, 12, 30), Parity.ODD, frozenset({date(2026, 11, 4)}))
 SLOTS = [
     Slot(0, clock_time(9, 0), clock_time(10, 30), "Математический анализ", "лекция", "Иванов И. И.", "301"),
@@ -683,7 +683,7 @@ def report(
         "machine skews these figures)",
         "",
         f"{count:,} members, each with a DIGEST subscription at 20:00, in {GROUPS} study groups x subgroups 1 / 2 / "
-        f"none (the semester and slots of tests/reminders/conftest.py, each group in rooms of its own building), so "
+        f"none (the semester and slots of tests/support/autumn.py, each group in rooms of its own building), so "
         f"Tuesday's digest has {len(peers_per_text)} distinct texts of {min(peers_per_text)}–{max(peers_per_text)} "
         "peers. The real `Bot` (Long Poll, one token, 20 requests/s) starts in a fresh process under time-machine at "
         "19:59:55 on Monday 2026-11-30 (Europe/Moscow), clock ticking; APScheduler's planned one-off job fires at "

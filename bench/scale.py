@@ -1,6 +1,6 @@
 """Scale-out: `fsm-bot run --workers N` (N = 1, 2, 4) on one PostgreSQL database, behind the sandbox's callback push.
 
-Each run starts the bot as a deployment does (tests/scale/cluster.py: `python -m fsm_bot run --workers N`, callback
+Each run starts the bot as a deployment does (tests/support/cluster.py: `python -m fsm_bot run --workers N`, callback
 mode, every sandbox token, vk.rps_limit 1000 so the bot's own pacing is no cap, the engine's default lease, sweep and
 leader settings) on a fresh PostgreSQL schema, against the sandbox in a process of its own with its rate limit off.
 The sandbox pushes each update over a new TCP connection, 8 at a time, so the kernel spreads them over the workers.
@@ -58,7 +58,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.scale.cluster
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.support.cluster
 
 from _databases import postgres_schema
 from _results import percentile, record
@@ -75,7 +75,8 @@ from fsm_bot.storage import Database, normalize_url, upgrade_to_head
 from fsm_bot.storage.models import Broadcast, BroadcastRecipient, Member, ProcessedEvent, Role
 from fsm_bot.storage.repositories import CommunityRepository
 from fsm_bot.storage.types import utcnow
-from tests.scale.cluster import Cluster, free_port, wait_until
+from tests.support.cluster import Cluster, free_port
+from tests.support.waiting import wait_until
 
 SECTION = "Scale-out (bench/scale.py)"
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
@@ -87,7 +88,7 @@ POLL = 0.05
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 CORES = os.cpu_count() or 1
 REPORT_WAIT = 2 * REPORT_REFRESH + 10  # seconds after the last copy for the report to say the delivery is over
-# A deployment's engine settings (tests/scale/cluster.py shortens them for its kill -9 tests).
+# A deployment's engine settings (tests/support/cluster.py shortens them for its kill -9 tests).
 ENGINE = {"lease_seconds": 30, "leader_check_seconds": 2.0, "sweep_seconds": 30}
 RPS_LIMIT = 1000  # the highest vk.rps_limit: with the sandbox's limit off, the bot's pacing is no cap either
 
@@ -893,7 +894,7 @@ def report(
         "benchmark's own processes; the «other» column below shows what else used the CPU during the spans)",
         "",
         f"Machine: {CORES} CPUs ({cpu_model()}), Python {platform.python_version()}; PostgreSQL, the sandbox, the bot "
-        "and this process all share it. Each run: `python -m fsm_bot run --workers N` (tests/scale/cluster.py; with "
+        "and this process all share it. Each run: `python -m fsm_bot run --workers N` (tests/support/cluster.py; with "
         f"N = 1 one process, no supervisor) on a fresh schema, callback mode, {args.tokens} tokens at vk.rps_limit "
         f"{RPS_LIMIT}, engine defaults (8 handler threads per process, lease 30 s); the sandbox in a process of its "
         "own, rate limit off, pushing each update over a new TCP connection with 8 in flight, so the kernel spreads "

@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from fsm_bot.sandbox.fixtures import *  # noqa: F403  (sandbox_server, sandbox, sandbox_vk: one sandbox for all tests)
 from fsm_bot.storage import Database, normalize_url
 from fsm_bot.storage.migrate import upgrade_to_head
+from tests.support.bots import bot_process, start_bot  # noqa: F401  (fixtures: a bot in this process, or the real one)
 
 POSTGRES_URL_ENV = "FSM_BOT_TEST_DATABASE_URL"
 REQUIRE_POSTGRES_ENV = "FSM_BOT_TEST_REQUIRE_POSTGRES"

@@ -22,7 +22,7 @@ from fsm_bot.storage.repositories import (
     TimetableRepository,
 )
 from fsm_bot.timetable import Parity, Semester, Slot
-from tests.test_settings import fsm_bot
+from tests.support.bots import fsm_bot
 
 COMMUNITY = 227000001
 MONDAY = date(2026, 11, 30)

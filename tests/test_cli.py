@@ -7,7 +7,7 @@ from pathlib import Path
 from fsm_bot.cli import package_version
 from fsm_bot.sandbox.client import SandboxClient
 from fsm_bot.storage.migrate import head_revision
-from tests.test_settings import fsm_bot
+from tests.support.bots import fsm_bot
 
 
 def test_help_lists_the_commands(tmp_path: Path) -> None:

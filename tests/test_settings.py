@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from fsm_bot.config import ConfigError, Settings, load_settings
+from tests.support.bots import fsm_bot
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def fsm_bot(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    clean_env = {key: value for key, value in os.environ.items() if not key.startswith("FSM_BOT_")}
-    return subprocess.run(
-        [sys.executable, "-m", "fsm_bot.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={**clean_env, **(env or {})},
-        timeout=60,
-    )
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -13,7 +13,7 @@ from fsm_bot.storage import Database
 from fsm_bot.storage.models import StudyGroup
 from fsm_bot.storage.repositories import TimetableRepository
 from fsm_bot.timetable import Parity, load_timetable
-from tests.test_settings import fsm_bot
+from tests.support.bots import fsm_bot
 
 EXAMPLE = """\
 semester: {start: 2026-09-01, end: 2026-12-30, first_week: odd}

@@ -12,9 +12,9 @@ from fsm_bot.sandbox.client import SandboxClient
 from fsm_bot.storage import Database
 from fsm_bot.storage.models import MemberStatus
 from fsm_bot.storage.repositories import CommunityRepository, MemberProfile, MemberRepository
-from tests.attendance_flows.test_marking import toggle
-from tests.engine.test_crashes import BotProcess
-from tests.reminders.test_dialogs import TODAY, ask, press, seed
+from tests.support.bots import BotProcess
+from tests.support.talk import press, say, toggle
+from tests.support.week import TODAY, seed
 
 
 @pytest.fixture
@@ -56,7 +56,7 @@ def marking(sandbox: SandboxClient, database_url: str, tmp_path: Path) -> Iterat
 def test_a_half_done_marking_continues_after_kill_9(sandbox: SandboxClient, marking: tuple[BotProcess, int]) -> None:
     bot, headman = marking
     bot.start()
-    [day_question] = ask(sandbox, headman, "учёт прогулов", timeout=30)
+    [day_question] = say(sandbox, headman, "учёт прогулов", timeout=30)
     [lesson_question] = press(sandbox, headman, day_question, "Сегодня")
     [marks] = press(sandbox, headman, lesson_question, "09:00 Общая пара")
     marks = toggle(sandbox, headman, marks, "✅ Алексеев П.")

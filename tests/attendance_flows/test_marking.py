@@ -11,14 +11,15 @@ from fsm_bot.runtime.bot import Bot
 from fsm_bot.sandbox.client import SandboxClient
 from fsm_bot.storage.attendance_models import AbsenceReason
 from fsm_bot.storage.repositories import AttendanceRepository
-from tests.engine.conftest import start_bot  # noqa: F401  (fixture)
-from tests.reminders.test_dialogs import TODAY, ask, enrol, press, seed
+from tests.support.people import enrol
+from tests.support.talk import press, say, toggle
+from tests.support.week import TODAY, seed
 
 ATTENDANCE_FLOWS = ["help", "attendance", "absences:mine", "absences:notice", "absences:decision", "attendance_report"]
 
 
 @pytest.fixture
-def group(sandbox: SandboxClient, database_url: str, start_bot):  # type: ignore[no-untyped-def]  # noqa: F811
+def group(sandbox: SandboxClient, database_url: str, start_bot):  # type: ignore[no-untyped-def]
     seed(database_url, sandbox.group_id)
     headman = sandbox.add_user("Анна", "Смирнова")["id"]
     deputy = sandbox.add_user("Мария", "Иванова")["id"]
@@ -47,26 +48,12 @@ def member_ids(bot: Bot, vk_ids: list[int]) -> dict[int, int]:
     )
 
 
-def toggle(sandbox: SandboxClient, user: int, message: dict, label: str) -> dict:
-    """Press a callback toggle: the same message is edited; returns it as it is now."""
-    before = len(sandbox.snackbars(user))
-    sandbox.press(user, message["id"], label)
-    deadline = 100
-    while len(sandbox.snackbars(user)) == before and deadline:
-        import time
-
-        time.sleep(0.05)
-        deadline -= 1
-    [now] = [m for m in sandbox.messages(user) if m["id"] == message["id"]]
-    return now
-
-
 def labels(message: dict) -> list[str]:
     return [button["action"]["label"] for row in message["keyboard"]["buttons"] for button in row]
 
 
 def mark_lesson(sandbox: SandboxClient, leader: int, absent: list[str], lesson: str = "09:00 Общая пара") -> dict:
-    [day_question] = ask(sandbox, leader, "учёт прогулов")
+    [day_question] = say(sandbox, leader, "учёт прогулов")
     [lesson_question] = press(sandbox, leader, day_question, "Сегодня")
     [marks] = press(sandbox, leader, lesson_question, lesson)
     for name in absent:
@@ -105,9 +92,9 @@ def test_a_headman_marks_a_lesson_with_reasons_and_reopens_it(sandbox: SandboxCl
     )
 
     # Reopening shows the saved marks; a correction is saved over them, and the audit trail keeps both.
-    [day_question] = ask(sandbox, headman, "учёт прогулов")
+    [day_question] = say(sandbox, headman, "учёт прогулов")
     [lesson_question] = press(sandbox, headman, day_question, "Сегодня")
-    replies = press(sandbox, headman, lesson_question, "09:00 Общая пара", count=2)
+    replies = press(sandbox, headman, lesson_question, "09:00 Общая пара", expect=2)
     assert replies[0]["text"] == "Эта пара уже отмечена (отсутствовали: 2). Можно исправить отметки."
     marks = replies[1]
     assert "❌ Алексеев П." in labels(marks)
@@ -128,7 +115,7 @@ def test_a_headman_marks_a_lesson_with_reasons_and_reopens_it(sandbox: SandboxCl
 
 def test_a_future_day_and_a_forged_student_are_refused(sandbox: SandboxClient, group) -> None:
     bot, headman, _, _ = group
-    [day_question] = ask(sandbox, headman, "учёт прогулов")
+    [day_question] = say(sandbox, headman, "учёт прогулов")
     sent = sandbox.send(headman, (TODAY + timedelta(days=2)).strftime("%d.%m"))
     [answer] = sandbox.wait_for_messages(headman, 1, since=sent["message_id"], timeout=15)
     assert answer["text"].startswith("Этот день ещё не наступил")
@@ -138,7 +125,7 @@ def test_a_future_day_and_a_forged_student_are_refused(sandbox: SandboxClient, g
     stranger = sandbox.add_user("Чужой", "Студент")["id"]
     enrol(bot, stranger, None, group="ИВТ-102")
     payload = json.loads(marks["keyboard"]["buttons"][0][0]["action"]["payload"])
-    payload["b"] = f"t:{member_ids(bot, [stranger])[stranger]}"  # a member of another group
+    payload["b"] = ["t", member_ids(bot, [stranger])[stranger]]  # a member of another group
     sandbox.send(headman, "Студент Ч.", payload=payload)  # what a modified client could send
     [confirm] = press(sandbox, headman, marks, "Готово (0)")
     assert "Отсутствуют 0 из 10" in confirm["text"] and "Студент" not in confirm["text"]
@@ -153,7 +140,7 @@ def test_a_future_day_and_a_forged_student_are_refused(sandbox: SandboxClient, g
 def test_an_approved_notice_pre_marks_the_student_as_excused(sandbox: SandboxClient, group) -> None:
     _, headman, deputy, students = group
     student = students[1]  # Борисова Вера
-    [dates] = ask(sandbox, student, "пропущу")
+    [dates] = say(sandbox, student, "пропущу")
     [lesson] = press(sandbox, student, dates, "Сегодня")
     [reason] = press(sandbox, student, lesson, "Весь день")
     [confirm] = press(sandbox, student, reason, "болезнь")
@@ -173,16 +160,16 @@ def test_an_approved_notice_pre_marks_the_student_as_excused(sandbox: SandboxCli
     [refused] = press(sandbox, deputy, late, "Отклонить")
     assert refused["text"] == "По этому предупреждению уже принято решение."
 
-    [day_question] = ask(sandbox, headman, "учёт прогулов")
+    [day_question] = say(sandbox, headman, "учёт прогулов")
     [lesson_question] = press(sandbox, headman, day_question, "Сегодня")
-    replies = press(sandbox, headman, lesson_question, "09:00 Общая пара", count=2)
+    replies = press(sandbox, headman, lesson_question, "09:00 Общая пара", expect=2)
     assert replies[0]["text"] == "Предупредили заранее и отмечены как уважительные: 1."
     assert "❌ Борисова В." in labels(replies[1])
     [confirm] = press(sandbox, headman, replies[1], "Готово (1)")  # no reason asked: the notice gives it
     assert "• Борисова Вера — у (болезнь)" in confirm["text"]
     press(sandbox, headman, confirm, "Сохранить")
 
-    [mine] = ask(sandbox, student, "мои пропуски")
+    [mine] = say(sandbox, student, "мои пропуски")
     assert "За этот месяц: пропущено пар 1, 2 ак. ч. (по уважительной 2, без — 0)." in mine["text"]
     assert f"• {TODAY:%d.%m} 09:00 Общая пара — у (болезнь)" in mine["text"]
 
@@ -198,7 +185,7 @@ def test_two_leaders_marking_one_lesson_at_once_do_not_overwrite_silently(sandbo
 
     [reason] = press(sandbox, headman, headman_marks, "Готово (1)")
     [confirm] = press(sandbox, headman, reason, "у — официально")
-    replies = press(sandbox, headman, confirm, "Сохранить", count=2)
+    replies = press(sandbox, headman, confirm, "Сохранить", expect=2)
     assert replies[0]["text"].startswith("Пока вы отмечали, Иванова Мария сохранил(а) отметки этой пары в ")
     assert "• Громов Олег — н" in replies[0]["text"]
     ids = member_ids(bot, students)
@@ -228,7 +215,7 @@ def test_the_summary_and_the_register_file(sandbox: SandboxClient, group) -> Non
     [reason] = press(sandbox, headman, reason, "н — без уважительной")
     [confirm] = press(sandbox, headman, reason, "у — другое")
     press(sandbox, headman, confirm, "Сохранить")
-    [summary] = ask(sandbox, headman, "сводка пропусков")
+    [summary] = say(sandbox, headman, "сводка пропусков")
     assert summary["text"].startswith(f"Пропуски ИВТ-101 за {TODAY.replace(day=1):%d.%m}–{TODAY:%d.%m}")
     assert "1. Алексеев Пётр — 2 ч. (у 0, н 2)" in summary["text"]
     assert "2. Васильев Илья — 2 ч. (у 2, н 0)" in summary["text"]

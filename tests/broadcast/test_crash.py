@@ -2,55 +2,19 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
-from collections.abc import Callable
 
-from fsm_bot.runtime.bot import Bot
 from fsm_bot.sandbox.client import SandboxClient
-from fsm_bot.storage import Database
-from fsm_bot.storage.migrate import upgrade_to_head
 from fsm_bot.storage.models import Role
-from fsm_bot.storage.repositories import CommunityRepository, MemberProfile, MemberRepository
-from tests.broadcast.test_dialog import report_of, wait_until
-from tests.engine.test_crashes import BotProcess
-from tests.engine.test_dialogs import enrolled, press, say
+from fsm_bot.storage.repositories import MemberRepository
+from tests.support.bots import BotProcess, StartBot
+from tests.support.broadcasts import confirm_group_broadcast, report_of, seed_headman_and_students
+from tests.support.people import enrolled
+from tests.support.talk import press, say
+from tests.support.waiting import settled, store_of, wait_until
 
-StartBot = Callable[..., Bot]
 RECIPIENTS = 2000
 PARTS = ["Первая часть: сессия начинается 10 января.", "Вторая часть: расписание экзаменов.", "Третья часть: допуски."]
-
-
-def seed(database_url: str, community_id: int, headman: int, students: list[int]) -> None:
-    database = Database(database_url)
-    upgrade_to_head(database.engine)
-
-    def fill(session) -> None:  # type: ignore[no-untyped-def]
-        communities = CommunityRepository(session)
-        communities.ensure(community_id)
-        group = communities.study_group(community_id, "ИВТ-101")
-        members = MemberRepository(session, community_id)
-        members.upsert_profiles(
-            [MemberProfile(headman, "Анна", "Старостина")]
-            + [MemberProfile(vk_id, f"Имя{n}", f"Студент{n:04d}") for n, vk_id in enumerate(students)]
-        )
-        for vk_id in [headman, *students]:
-            member = members.get(vk_id)
-            member.study_group_id, member.status, member.can_receive = group.id, "active", True
-        members.get(headman).role = Role.HEADMAN.value
-
-    database.transaction(fill)
-    database.dispose()
-
-
-def confirm_group_broadcast(sandbox: SandboxClient, headman: int, parts: list[str]) -> dict:
-    """The headman composes `parts` for his group through the dialog; returns the confirmation message."""
-    say(sandbox, headman, "рассылка", expect=1)
-    for part in parts:
-        added = say(sandbox, headman, part)[-1]
-    [who] = press(sandbox, headman, added, "Готово")
-    [options] = press(sandbox, headman, who, "Моей группе (ИВТ-101)")
-    return press(sandbox, headman, options, "Далее", expect=5)[-1]
 
 
 def test_kill_9_during_a_2000_recipient_delivery_sends_every_copy_once(
@@ -60,7 +24,7 @@ def test_kill_9_during_a_2000_recipient_delivery_sends_every_copy_once(
 ) -> None:
     headman = sandbox.add_user("Анна", "Старостина")["id"]
     students = [sandbox.add_user(f"Имя{n}", f"Студент{n:04d}")["id"] for n in range(RECIPIENTS)]
-    seed(database_url, sandbox.group_id, headman, students)
+    seed_headman_and_students(database_url, sandbox.group_id, headman, students)
     bot_process.start()
     confirm = confirm_group_broadcast(sandbox, headman, PARTS)
     sandbox.inject_fault("execute", 10, count=2)  # the first tries fail: the delivery is under way, not done
@@ -70,7 +34,8 @@ def test_kill_9_during_a_2000_recipient_delivery_sends_every_copy_once(
     delivered_at_kill = sandbox.stats()["delivered"]
     bot_process.start()
     wait_until(lambda: sandbox.stats()["delivered"] >= 3 * RECIPIENTS + 12, timeout=120, what="every part to everyone")
-    time.sleep(2.0)  # anything sent twice would be in the log by now
+    with store_of(database_url, sandbox.group_id) as bot:
+        settled(bot, sandbox)  # every copy final and nothing unsent: anything sent twice is in the log now
     copies = Counter((entry["peer_id"], entry["text"]) for entry in sandbox.log() if entry["peer_id"] in set(students))
     assert len(copies) == 3 * RECIPIENTS
     assert set(copies.values()) == {1}, [key for key, count in copies.items() if count > 1][:5]

@@ -3,40 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 
-import pytest
-
-from fsm_bot.delivery.broadcasts import BroadcastQueue
-from fsm_bot.delivery.replies import ReplyQueue
 from fsm_bot.delivery.sender import Sender
 from fsm_bot.sandbox.client import SandboxClient
 from fsm_bot.storage import Database
 from fsm_bot.storage.models import BroadcastStatus
-from fsm_bot.storage.repositories import BroadcastRepository, CommunityRepository
-from fsm_bot.vk.client import VkClient
-from tests.broadcast.test_dialog import wait_until
-
-
-@pytest.fixture
-def sender(database: Database, sandbox: SandboxClient) -> Iterator[Sender]:
-    database.transaction(lambda session: CommunityRepository(session).ensure(sandbox.group_id))
-    client = VkClient([sandbox.token], sandbox.api_url, base_delay=0.02, max_delay=0.5)
-    running = Sender(database, client, [ReplyQueue(sandbox.group_id), BroadcastQueue(sandbox.group_id)])
-    running.start()
-    yield running
-    running.stop()
-    client.stop.set()
-
-
-def create(database: Database, community: int, parts: list[dict], people: list[int]) -> int:
-    return database.transaction(
-        lambda session: (
-            BroadcastRepository(session, community)
-            .create(1, "group", "ИВТ-101", parts, False, [(p, f"id{p}") for p in people], None)
-            .id
-        )
-    )
+from fsm_bot.storage.repositories import BroadcastRepository
+from tests.support.broadcasts import create_broadcast as create
+from tests.support.waiting import wait_until
 
 
 def test_2500_copies_go_in_one_request_and_each_batch_has_its_own_random_id(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import vk_api
@@ -10,45 +9,12 @@ import vk_api
 from fsm_bot.runtime.bot import Bot
 from fsm_bot.sandbox.client import SandboxClient
 from fsm_bot.storage.models import Role
-from tests.engine.test_dialogs import enrolled, press, say
+from tests.support.broadcasts import compose_and_send, group_of, report_of
+from tests.support.people import enrolled
+from tests.support.talk import bot_messages, press, say
+from tests.support.waiting import settled, wait_until
 
 StartBot = Callable[..., Bot]
-
-
-def bot_messages(sandbox: SandboxClient, user: int) -> list[dict]:
-    return [m for m in sandbox.messages(user) if m["from"] == "bot"]
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 20.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out: {what}"
-        time.sleep(0.05)
-
-
-def report_of(sandbox: SandboxClient, sender: int) -> dict:
-    """The sender's (latest) report message, as it reads now."""
-    return [m for m in bot_messages(sandbox, sender) if m["text"].startswith("📣 Рассылка №")][-1]
-
-
-def group_of(sandbox: SandboxClient, bot: Bot, size: int, closed: int = 0) -> list[int]:
-    students = [enrolled(sandbox, bot, f"Имя{i:02d}", f"Студентов{i:02d}") for i in range(size)]
-    for student in students[:closed]:
-        sandbox.update_user(student, allow_messages=False)
-    for student in students[closed:]:
-        sandbox.update_user(student, allow_messages=True)
-    return students
-
-
-def compose_and_send(sandbox: SandboxClient, headman: int, text: str, audience: str = "Моей группе (ИВТ-101)") -> dict:
-    """Through the dialog by buttons; returns the confirmation question."""
-    say(sandbox, headman, "рассылка")
-    [added] = say(sandbox, headman, text)
-    assert added["text"].startswith("Добавлено сообщений: 1.")
-    [who] = press(sandbox, headman, added, "Готово")
-    [options] = press(sandbox, headman, who, audience)
-    answers = press(sandbox, headman, options, "Далее", expect=3)
-    return answers[-1]
 
 
 def test_a_headman_broadcasts_and_students_acknowledge(sandbox: SandboxClient, start_bot: StartBot) -> None:
@@ -106,7 +72,7 @@ def test_two_fast_presses_of_send_make_one_broadcast(sandbox: SandboxClient, sta
     texts = [m["text"] for m in answers]
     assert sum(text.startswith("📣 Рассылка №") for text in texts) == 1
     assert "Эта кнопка устарела." in texts
-    time.sleep(1.0)
+    settled(bot, sandbox)  # one broadcast delivered, nothing pending: a second copy would be here
     for student in students:
         assert [m["text"] for m in bot_messages(sandbox, student)] == ["Завтра пары не будет"]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import requests
@@ -11,8 +10,10 @@ from fsm_bot.runtime.bot import Bot
 from fsm_bot.sandbox.client import SandboxClient
 from fsm_bot.storage.models import Role
 from fsm_bot.storage.repositories import BroadcastRepository, MemberRepository
-from tests.broadcast.test_dialog import bot_messages, compose_and_send, group_of, report_of, wait_until
-from tests.engine.test_dialogs import enrolled, press, say
+from tests.support.broadcasts import compose_and_send, group_of, report_of
+from tests.support.people import enrolled
+from tests.support.talk import bot_messages, press, say
+from tests.support.waiting import settled, wait_until
 
 StartBot = Callable[..., Bot]
 
@@ -62,7 +63,7 @@ def test_non_readers_are_nudged_once_and_the_sender_gets_the_tally(sandbox: Sand
     assert "Ознакомились: 1 из 3" in tally["text"]  # the admin is in the group too
     admin_report = sandbox.wait_for_messages(admin, 1, predicate=lambda m: m["text"].startswith("Отчёт о рассылке"))
     assert "Доставлено: 3" in admin_report[-1]["text"]
-    time.sleep(2.5)  # more sweeps: nobody is nudged twice
+    settled(bot, sandbox)  # the nudge is marked done and nothing is unsent: a second one would be here
     assert [m["text"].startswith("Напоминание") for m in bot_messages(sandbox, sleeper)].count(True) == 1
     assert [m["text"].startswith("Напоминание") for m in bot_messages(sandbox, reader)].count(True) == 0
     # The nudge's button still records the acknowledgement.
@@ -84,7 +85,7 @@ def test_history_and_resend_to_those_it_did_not_reach(sandbox: SandboxClient, st
     assert queued["text"] == "Рассылка №1 отправляется повторно 1 получателям, до которых не дошла."
     [copy] = sandbox.wait_for_messages(shy, 1, timeout=20)
     assert copy["text"] == "Стипендия пришла"
-    time.sleep(1.0)
+    settled(bot, sandbox)  # the re-send is delivered and nothing is pending: a copy to `other` would be here
     assert [m["text"] for m in bot_messages(sandbox, other)] == ["Стипендия пришла"]  # not sent twice
 
 
@@ -183,7 +184,7 @@ def test_a_subgroup_gets_it_and_the_other_does_not(sandbox: SandboxClient, start
     for index, student in enumerate(students):
         if index % 2 == 1:
             sandbox.wait_for_messages(student, 1, timeout=20)
-    time.sleep(0.5)
+    settled(bot, sandbox)  # the broadcast is delivered and nothing is pending: a copy to subgroup 1 would be here
     assert [len(bot_messages(sandbox, s)) for s in students] == [0, 1, 0, 1]
 
 

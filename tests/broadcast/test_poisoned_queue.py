@@ -22,11 +22,8 @@ from fsm_bot.storage.repositories import (
 )
 from fsm_bot.storage.types import utcnow
 from fsm_bot.vk.client import VkClient
-from tests.broadcast import test_delivery
-from tests.broadcast.test_dialog import wait_until
-
-sender = test_delivery.sender  # the fixture: a Sender with the reply and broadcast queues, running
-create = test_delivery.create
+from tests.support.broadcasts import create_broadcast as create
+from tests.support.waiting import wait_until
 
 
 def status_of(database: Database, community: int, broadcast: int) -> tuple[str, set[str]]:

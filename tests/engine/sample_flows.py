@@ -100,7 +100,7 @@ slow = Flow(name="slow", description="help.description", triggers=["медлен
 
 @slow.on_start
 def take_time(ctx: Context) -> None:
-    time.sleep(2.0)
+    time.sleep(2.0)  # the behaviour under test: a handler this slow must not hold up anyone else
     ctx.finish("Готово, медленно")
 
 

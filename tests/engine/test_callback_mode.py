@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 from fsm_bot.runtime.bot import Bot
 from fsm_bot.sandbox.client import SandboxClient
-from tests.engine.test_dialogs import enrolled, say
+from tests.support.people import enrolled
+from tests.support.talk import say
 
 StartBot = Callable[..., Bot]
 

@@ -2,110 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-import yaml
 from sqlalchemy import update
 
 from fsm_bot.sandbox.client import SandboxClient
 from fsm_bot.storage import Database
 from fsm_bot.storage.models import LongPollCursor
-from tests.engine.conftest import TEST_FLOWS
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-class BotProcess:
-    """`fsm-bot run` in a child process, with its log in a file the test can read."""
-
-    def __init__(self, config: Path, log: Path) -> None:
-        self.config, self.log = config, log
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def command(self) -> list[str]:
-        return [sys.executable, "-m", "fsm_bot.cli", "run", "--config", str(self.config)]
-
-    def start(self) -> None:
-        env = {key: value for key, value in os.environ.items() if not key.startswith("FSM_BOT_")}
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                self.command(),
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=log,
-            )
-        runs = self.log.read_text(encoding="utf-8").count("is running")
-        deadline = time.monotonic() + 30
-        while self.log.read_text(encoding="utf-8").count("is running") == runs:
-            assert self.process.poll() is None, self.log.read_text(encoding="utf-8")
-            assert time.monotonic() < deadline, "the bot did not start"
-            time.sleep(0.05)
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-
-    def terminate(self) -> int:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(30)
-
-
-@pytest.fixture
-def bot_process(sandbox: SandboxClient, database_url: str, tmp_path: Path) -> Iterator[BotProcess]:
-    community = sandbox.community()
-    settings = {
-        "vk": {"token": community["tokens"][0], "group_id": community["group_id"], "api_url": community["api_url"]},
-        "database": {"url": database_url},
-        "flows": TEST_FLOWS,
-        "stream": {"auto_approve": True},
-        "engine": {"dialog_timeout_seconds": 6, "sweep_seconds": 1},
-    }
-    config = tmp_path / "settings.yaml"
-    config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
-    process = BotProcess(config, tmp_path / "bot.log")
-    yield process
-    if process.process is not None and process.process.poll() is None:
-        process.kill()
-
-
-def bot_texts(sandbox: SandboxClient, user: int) -> list[str]:
-    return [message["text"] for message in sandbox.messages(user) if message["from"] == "bot"]
-
-
-def onboard(sandbox: SandboxClient, user: int) -> None:
-    """Through the real onboarding dialog (auto-approved) so the person may use the survey."""
-    sandbox.send(user, "регистрация")
-    [question] = sandbox.wait_for_messages(user, 1, timeout=20)
-    sandbox.press(user, question["id"], "ИВТ-101")
-    confirm = sandbox.wait_for_messages(user, 2, timeout=20)[-1]
-    sandbox.press(user, confirm["id"], "Да, верно")
-    sandbox.wait_for_messages(user, 3, timeout=20)
-
-
-def seed_group(database_url: str, community_id: int) -> None:
-    from fsm_bot.storage.migrate import upgrade_to_head
-    from fsm_bot.storage.repositories import CommunityRepository
-
-    database = Database(database_url)
-    upgrade_to_head(database.engine)
-
-    def seed(session) -> None:  # type: ignore[no-untyped-def]
-        CommunityRepository(session).ensure(community_id)
-        CommunityRepository(session).study_group(community_id, "ИВТ-101")
-
-    database.transaction(seed)
-    database.dispose()
+from tests.support.bots import BotProcess
+from tests.support.people import seed_group
+from tests.support.talk import bot_texts, onboard
+from tests.support.waiting import settled, store_of
 
 
 def running_with_anna(sandbox: SandboxClient, bot_process: BotProcess, database_url: str) -> int:
@@ -150,7 +58,8 @@ def test_kill_9_while_busy_loses_no_event_and_doubles_no_reply(
     bot_process.start()
     for person in people:
         sandbox.wait_for_messages(person, 4, timeout=60)
-    time.sleep(1.0)  # anything doubled would have arrived by now
+    with store_of(database_url, sandbox.group_id) as bot:
+        settled(bot, sandbox)  # every event handled and every reply sent: a doubled one would be here
     for person in people:
         assert bot_texts(sandbox, person).count("Как вас зовут?") == 1, bot_texts(sandbox, person)
 
@@ -162,11 +71,12 @@ def test_a_dialog_timeout_fires_after_a_restart(
     sandbox.send(anna, "опрос")
     sandbox.wait_for_messages(anna, 4, timeout=20)
     bot_process.kill()
-    time.sleep(7)  # the 6-second deadline passes while the bot is down
+    time.sleep(7)  # the behaviour under test: the 6-second deadline passes in real time while the bot is down
     bot_process.start()
     [timed_out] = sandbox.wait_for_messages(anna, 5, timeout=20)[-1:]
     assert timed_out["text"].startswith("Время на ответ истекло")
-    time.sleep(2.5)  # two more sweeps: the timeout is told once
+    with store_of(database_url, sandbox.group_id) as bot:
+        settled(bot, sandbox)  # no timeout left due and nothing unsent: a second notice would be here
     assert [text.startswith("Время на ответ истекло") for text in bot_texts(sandbox, anna)].count(True) == 1
 
 
@@ -188,7 +98,8 @@ def test_events_replayed_by_vk_after_a_restart_are_not_handled_twice(
     bot_process.start()
     sandbox.send(anna, "опрос")
     sandbox.wait_for_messages(anna, 5, timeout=20)
-    time.sleep(1.0)
+    with store_of(database_url, sandbox.group_id) as bot:
+        settled(bot, sandbox)  # the replayed events are handled (or skipped) and every reply is out
     texts = bot_texts(sandbox, anna)
     assert len(texts) == 5, texts
     assert texts[-1] == "Как вас зовут?"
@@ -216,8 +127,9 @@ def test_a_scheduled_message_survives_kill_9(
     sandbox.send(anna, "напомни")
     sandbox.wait_for_messages(anna, 4, timeout=20)
     bot_process.kill()
-    time.sleep(4)  # due while the bot is down
+    time.sleep(4)  # the behaviour under test: the message falls due in real time while the bot is down
     bot_process.start()
     sandbox.wait_for_messages(anna, 5, timeout=20)
-    time.sleep(2.5)
+    with store_of(database_url, sandbox.group_id) as bot:
+        settled(bot, sandbox)  # nothing scheduled is still due and nothing unsent: a second copy would be here
     assert bot_texts(sandbox, anna).count("Напоминание: пара через 15 минут") == 1

@@ -4,56 +4,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 
 import pytest
 
-from fsm_bot.runtime.bot import Bot
 from fsm_bot.sandbox.client import SandboxClient
-from fsm_bot.storage.models import Dialog, Role
-from fsm_bot.storage.repositories import DialogRepository, MemberProfile, MemberRepository
-
-StartBot = Callable[..., Bot]
-
-
-def enrolled(
-    sandbox: SandboxClient, bot: Bot, first: str = "Анна", last: str = "Смирнова", role: Role = Role.STUDENT
-) -> int:
-    """A community member who has finished onboarding (in study group ИВТ-101)."""
-    user = sandbox.add_user(first, last)
-
-    def enrol(session) -> None:  # type: ignore[no-untyped-def]
-        from fsm_bot.storage.repositories import CommunityRepository
-
-        group = CommunityRepository(session).study_group(bot.community_id, "ИВТ-101")
-        members = MemberRepository(session, bot.community_id)
-        members.upsert_profiles([MemberProfile(user["id"], first, last)])
-        member = members.get(user["id"])
-        assert member is not None
-        member.study_group_id, member.status, member.role = group.id, "active", role.value
-
-    bot.database.transaction(enrol)
-    return user["id"]
-
-
-def say(sandbox: SandboxClient, user: int, text: str, expect: int = 1) -> list[dict]:
-    """The person writes; returns the bot's answers to it."""
-    before = sandbox.messages(user)
-    since = before[-1]["id"] if before else None
-    sandbox.send(user, text)
-    return sandbox.wait_for_messages(user, expect, since=since, timeout=15)
-
-
-def press(sandbox: SandboxClient, user: int, message: dict, label: str, expect: int = 1) -> list[dict]:
-    since = sandbox.messages(user)[-1]["id"]
-    sandbox.press(user, message["id"], label)
-    return sandbox.wait_for_messages(user, expect, since=since, timeout=15)
-
-
-def dialog_of(bot: Bot, user: int) -> Dialog | None:
-    return bot.database.transaction(
-        lambda session: DialogRepository(session, bot.community_id).load(user, user, lock=False)
-    )
+from fsm_bot.storage.repositories import DialogRepository
+from tests.support.bots import StartBot
+from tests.support.people import enrolled
+from tests.support.talk import dialog_of, press, say
+from tests.support.waiting import settled
 
 
 def test_a_three_step_dialog_with_buttons(sandbox: SandboxClient, start_bot: StartBot) -> None:
@@ -219,7 +178,7 @@ def test_a_slow_handler_for_one_person_does_not_hold_up_others(sandbox: SandboxC
     slowpoke = enrolled(sandbox, bot, "Медленный", "Человек")
     quick = enrolled(sandbox, bot, "Быстрый", "Человек")
     sandbox.send(slowpoke, "медленно")
-    time.sleep(0.2)
+    time.sleep(0.2)  # the slow handler has begun; the quick person's answer must not wait for it
     [answer] = say(sandbox, quick, "опрос")
     assert answer["text"] == "Как вас зовут?"
     assert sandbox.messages(slowpoke)[-1]["from"] == "user", sandbox.messages(slowpoke)
@@ -235,7 +194,7 @@ def test_a_scheduled_message_arrives_when_due_and_once(sandbox: SandboxClient, s
     assert [m["text"] for m in sandbox.messages(anna) if m["from"] == "bot"] == [ack["text"]]
     [reminder] = sandbox.wait_for_messages(anna, 2, timeout=15)[1:]
     assert reminder["text"] == "Напоминание: пара через 15 минут"
-    time.sleep(2.5)  # more sweeps pass: it is not sent again
+    settled(bot, sandbox)  # sent and marked sent, nothing due or unsent: a second copy would be here
     assert [m["text"] for m in sandbox.messages(anna) if m["from"] == "bot"].count(reminder["text"]) == 1
 
 

@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 
 from fsm_bot.runtime.bot import Bot
 from fsm_bot.sandbox.client import SandboxClient
-from fsm_bot.storage.models import Member, Role
+from fsm_bot.storage.models import Role
 from fsm_bot.storage.repositories import MemberRepository
-from tests.engine.test_dialogs import enrolled, press, say
+from tests.support.people import enrolled, member
+from tests.support.talk import press, say
+from tests.support.waiting import wait_until
 
 StartBot = Callable[..., Bot]
-
-
-def member(bot: Bot, vk_id: int) -> Member | None:
-    return bot.database.transaction(lambda session: MemberRepository(session, bot.community_id).get(vk_id))
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.05)
 
 
 def test_help_hides_what_a_student_may_not_use(sandbox: SandboxClient, start_bot: StartBot) -> None:
@@ -153,14 +143,14 @@ def test_vk_membership_events_keep_the_member_list_current(sandbox: SandboxClien
     bot = start_bot()
     user = sandbox.add_user("Ирина", "Орлова", allow_messages=False, member=False)
     sandbox.update_user(user["id"], member=True)
-    wait_for(lambda: member(bot, user["id"]) is not None)
+    wait_until(lambda: member(bot, user["id"]) is not None, 10, "the member row")
     assert member(bot, user["id"]).first_name == "Ирина"  # type: ignore[union-attr]
     sandbox.update_user(user["id"], allow_messages=True)
-    wait_for(lambda: member(bot, user["id"]).can_receive)  # type: ignore[union-attr]
+    wait_until(lambda: member(bot, user["id"]).can_receive, 10, "can_receive")  # type: ignore[union-attr]
     sandbox.update_user(user["id"], allow_messages=False)
-    wait_for(lambda: not member(bot, user["id"]).can_receive)  # type: ignore[union-attr]
+    wait_until(lambda: not member(bot, user["id"]).can_receive, 10, "not can_receive")  # type: ignore[union-attr]
     sandbox.update_user(user["id"], member=False)
-    wait_for(lambda: not member(bot, user["id"]).is_member)  # type: ignore[union-attr]
+    wait_until(lambda: not member(bot, user["id"]).is_member, 10, "not is_member")  # type: ignore[union-attr]
 
 
 def test_start_syncs_members_and_managers_from_vk(

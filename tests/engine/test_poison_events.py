@@ -20,9 +20,9 @@ from fsm_bot.sandbox.client import SandboxClient
 from fsm_bot.storage import Database
 from fsm_bot.storage.models import ProcessedEvent, Role
 from fsm_bot.vk.events import parse_update
-from tests.engine.test_dialogs import enrolled, press, say
-from tests.engine.test_people import member
-from tests.vk.test_events import MESSAGE_NEW as ENVELOPE
+from tests.support.people import enrolled, member
+from tests.support.talk import press, say
+from tests.support.vk import MESSAGE_NEW as ENVELOPE
 
 StartBot = Callable[..., Bot]
 APOLOGY = "Что-то пошло не так, попробуйте ещё раз. Код ошибки: "

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -17,14 +16,7 @@ from fsm_bot.storage.repositories import OutboxRepository
 from fsm_bot.vk.client import VkClient
 from fsm_bot.vk.errors import Outcome
 from fsm_bot.vk.messages import MessageContent
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 20.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
-        time.sleep(0.02)
+from tests.support.waiting import wait_until
 
 
 class Harness:

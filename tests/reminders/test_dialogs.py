@@ -19,74 +19,21 @@ import requests
 
 from fsm_bot.runtime.bot import Bot
 from fsm_bot.sandbox.client import SandboxClient
-from fsm_bot.storage import Database, upgrade_to_head
-from fsm_bot.storage.models import MemberStatus
 from fsm_bot.storage.repositories import (
-    CommunityRepository,
-    MemberProfile,
-    MemberRepository,
     SubscriptionRepository,
     TimetableRepository,
 )
 from fsm_bot.storage.timetable_models import SubscriptionKind
-from fsm_bot.timetable import Parity, Semester, Slot, parity_of
-from tests.engine.conftest import start_bot  # noqa: F401  (fixture)
+from fsm_bot.timetable import Parity, parity_of
+from tests.support.people import enrol
+from tests.support.talk import press, say
+from tests.support.week import MONDAY, MOSCOW, SEMESTER, TODAY, seed
 
 StartBot = Callable[..., Bot]
-MOSCOW = ZoneInfo("Europe/Moscow")
-TODAY = datetime.now(MOSCOW).date()
-MONDAY = TODAY - timedelta(days=TODAY.weekday())
-SEMESTER = Semester(MONDAY - timedelta(weeks=5), MONDAY + timedelta(weeks=8), Parity.ODD)
-SLOTS = [
-    slot
-    for day in range(7)
-    for slot in (
-        Slot(day, time(9, 0), time(10, 30), "Общая пара", "лекция", "Иванов И. И.", "301"),
-        Slot(day, time(10, 45), time(12, 15), "Физика", "практика", "", "214", Parity.ALL, 1),
-        Slot(day, time(10, 45), time(12, 15), "Химия", "практика", "", "215", Parity.ALL, 2),
-        Slot(day, time(13, 0), time(14, 30), "Нечётная пара", "семинар", "", "118", Parity.ODD),
-        Slot(day, time(13, 0), time(14, 30), "Чётная пара", "семинар", "", "119", Parity.EVEN),
-    )
-]
-
-
-def seed(database_url: str, community: int) -> None:
-    database = Database(database_url)
-    upgrade_to_head(database.engine)
-
-    def write(session) -> None:  # type: ignore[no-untyped-def]
-        CommunityRepository(session).ensure(community)
-        group = CommunityRepository(session).study_group(community, "ИВТ-101")
-        CommunityRepository(session).study_group(community, "ИВТ-102")
-        timetable = TimetableRepository(session, community)
-        timetable.set_semester(SEMESTER)
-        timetable.replace_slots(group.id, SLOTS)
-
-    database.transaction(write)
-    database.dispose()
-
-
-def enrol(
-    bot: Bot, vk_id: int, subgroup: int | None, group: str = "ИВТ-101", name: tuple[str, str] | None = None
-) -> None:
-    """An approved member of `group` (named `name`: first, last), as if the headman had approved them."""
-
-    def write(session) -> None:  # type: ignore[no-untyped-def]
-        members = MemberRepository(session, bot.community_id)
-        first, last = name or ("Студент", f"Номер{vk_id}")
-        members.upsert_profiles([MemberProfile(vk_id, first, last)])
-        study_group = CommunityRepository(session).study_group(bot.community_id, group)
-        members.assign_group(vk_id, study_group.id, subgroup)
-        member = members.get(vk_id)
-        assert member is not None
-        member.status = MemberStatus.ACTIVE.value
-        member.can_receive = True
-
-    bot.database.transaction(write)
 
 
 @pytest.fixture
-def stream(sandbox: SandboxClient, database_url: str, start_bot: StartBot):  # noqa: F811
+def stream(sandbox: SandboxClient, database_url: str, start_bot: StartBot):
     seed(database_url, sandbox.group_id)
     headman = sandbox.add_user("Анна", "Смирнова")["id"]
     first = sandbox.add_user("Пётр", "Первый")["id"]
@@ -95,17 +42,6 @@ def stream(sandbox: SandboxClient, database_url: str, start_bot: StartBot):  # n
     enrol(bot, first, 1)
     enrol(bot, second, 2)
     return bot, headman, first, second
-
-
-def ask(sandbox: SandboxClient, user: int, text: str, count: int = 1, timeout: float = 15) -> list[dict]:
-    sent = sandbox.send(user, text)
-    return sandbox.wait_for_messages(user, count, since=sent["message_id"], timeout=timeout)
-
-
-def press(sandbox: SandboxClient, user: int, message: dict, label: str, count: int = 1) -> list[dict]:
-    last = sandbox.messages(user)[-1]["id"]
-    sandbox.press(user, message["id"], label)
-    return sandbox.wait_for_messages(user, count, since=last, timeout=15)
 
 
 def job_at(bot: Bot, clock: time) -> str:
@@ -123,7 +59,7 @@ def expected_parity_subject(day: date) -> str:
 
 def test_a_student_sees_today_tomorrow_and_the_week_for_their_subgroup(sandbox: SandboxClient, stream) -> None:
     bot, _, first, second = stream
-    [today] = ask(sandbox, first, "расписание")
+    [today] = say(sandbox, first, "расписание")
     parity = "нечётная" if parity_of(SEMESTER, TODAY) is Parity.ODD else "чётная"
     assert today["text"].splitlines()[0] == f"📅 {('Пн', 'Вт', 'Ср', 'Чт', 'Пт', 'Сб', 'Вс')[TODAY.weekday()]}, " + (
         f"{TODAY:%d.%m} · {parity} неделя"
@@ -144,17 +80,17 @@ def test_a_student_sees_today_tomorrow_and_the_week_for_their_subgroup(sandbox: 
     assert week["text"].startswith(f"🗓 Неделя {next_monday:%d.%m}–{next_monday + timedelta(days=6):%d.%m}")
     assert week["text"].count("Общая пара") == 7
 
-    [second_view] = ask(sandbox, second, "расписание")
+    [second_view] = say(sandbox, second, "расписание")
     assert "Химия" in second_view["text"] and "Физика" not in second_view["text"]
 
     enrol(bot, second, None)  # out of her subgroup: she sees both, each marked with whose it is
-    [both] = ask(sandbox, second, "расписание")
+    [both] = say(sandbox, second, "расписание")
     assert "Физика (практика), ауд. 214 [подгр. 1]" in both["text"] and "[подгр. 2]" in both["text"]
 
 
 def test_the_headman_sees_every_subgroup_marked(sandbox: SandboxClient, stream) -> None:
     _, headman, _, _ = stream
-    [today] = ask(sandbox, headman, "расписание завтра")
+    [today] = say(sandbox, headman, "расписание завтра")
     assert "Физика (практика), ауд. 214 [подгр. 1]" in today["text"]
     assert "Химия (практика), ауд. 215 [подгр. 2]" in today["text"]
     labels = [button["action"]["label"] for row in today["keyboard"]["buttons"] for button in row]
@@ -163,7 +99,7 @@ def test_the_headman_sees_every_subgroup_marked(sandbox: SandboxClient, stream) 
 
 def test_the_calendar_file_arrives_as_a_document_with_the_lessons(sandbox: SandboxClient, stream) -> None:
     _, _, first, _ = stream
-    [today] = ask(sandbox, first, "расписание")
+    [today] = say(sandbox, first, "расписание")
     [document] = press(sandbox, first, today, "📎 В календарь")
     [attachment] = document["attachments"]
     assert attachment["type"] == "doc"
@@ -180,7 +116,7 @@ def test_the_calendar_file_arrives_as_a_document_with_the_lessons(sandbox: Sandb
 
 def test_a_student_subscribes_and_the_reminder_job_is_planned(sandbox: SandboxClient, stream) -> None:
     bot, _, first, _ = stream
-    [menu] = ask(sandbox, first, "напоминания")
+    [menu] = say(sandbox, first, "напоминания")
     assert "пока никаких" in menu["text"]
     [question] = press(sandbox, first, menu, "🌙 Сводка на завтра")
     asked = sandbox.send(first, "21:30")
@@ -192,7 +128,7 @@ def test_a_student_subscribes_and_the_reminder_job_is_planned(sandbox: SandboxCl
     assert job_at(bot, time(21, 30)) in bot.scheduler.job_ids("reminders:")  # planned after the commit
 
     [lead_question] = press(sandbox, first, replies[1], "⏰ До первой пары")
-    replies = press(sandbox, first, lead_question, "30 мин.", count=2)
+    replies = press(sandbox, first, lead_question, "30 мин.", expect=2)
     assert "за 30 мин. до первой пары" in replies[1]["text"]
 
     subscriptions = bot.database.transaction(
@@ -205,7 +141,7 @@ def test_a_student_subscribes_and_the_reminder_job_is_planned(sandbox: SandboxCl
         (SubscriptionKind.DIGEST, time(21, 30), None),
     ]
 
-    replies = press(sandbox, first, replies[1], "✖ сводка", count=2)
+    replies = press(sandbox, first, replies[1], "✖ сводка", expect=2)
     assert replies[0]["text"] == "Отписка: сводка."
     assert "каждый вечер" not in replies[1]["text"] and "за 30 мин. до первой пары" in replies[1]["text"]
     [done] = press(sandbox, first, replies[1], "Готово")
@@ -219,11 +155,11 @@ def test_a_student_subscribes_and_the_reminder_job_is_planned(sandbox: SandboxCl
 def test_the_headman_cancels_a_lesson_and_subscribers_are_told_at_once(sandbox: SandboxClient, stream) -> None:
     _, headman, first, second = stream
     for student in (first, second):
-        [menu] = ask(sandbox, student, "напоминания")
-        saved = press(sandbox, student, menu, "📣 Только изменения", count=2)
+        [menu] = say(sandbox, student, "напоминания")
+        saved = press(sandbox, student, menu, "📣 Только изменения", expect=2)
         press(sandbox, student, saved[-1], "Готово")
 
-    [day_question] = ask(sandbox, headman, "изменить расписание")
+    [day_question] = say(sandbox, headman, "изменить расписание")
     [lesson_question] = press(sandbox, headman, day_question, "Завтра")
     [action_question] = press(sandbox, headman, lesson_question, "10:45 Физика")
     assert "Физика" in action_question["text"]
@@ -238,13 +174,13 @@ def test_the_headman_cancels_a_lesson_and_subscribers_are_told_at_once(sandbox: 
     assert "❌ 10:45–12:15 Физика" in notice["text"] and "отменено" in notice["text"]
     assert not [m for m in sandbox.messages(second) if m["text"].startswith("⚠️")]  # Физика is subgroup 1's
 
-    [view] = ask(sandbox, first, "расписание завтра")
+    [view] = say(sandbox, first, "расписание завтра")
     assert "❌ 10:45–12:15 Физика" in view["text"]
 
 
 def test_the_headman_moves_a_lesson_to_another_time(sandbox: SandboxClient, stream) -> None:
     _, headman, first, _ = stream
-    [day_question] = ask(sandbox, headman, "изменить расписание")
+    [day_question] = say(sandbox, headman, "изменить расписание")
     [lesson_question] = press(sandbox, headman, day_question, "Завтра")
     [action_question] = press(sandbox, headman, lesson_question, "09:00 Общая пара")
     [value_question] = press(sandbox, headman, action_question, "Другое время")
@@ -252,7 +188,7 @@ def test_the_headman_moves_a_lesson_to_another_time(sandbox: SandboxClient, stre
     [confirm] = sandbox.wait_for_messages(headman, 1, since=asked["message_id"], timeout=15)
     assert "время 15:00–16:30" in confirm["text"]
     press(sandbox, headman, confirm, "Подтвердить")
-    [view] = ask(sandbox, first, "расписание завтра")
+    [view] = say(sandbox, first, "расписание завтра")
     assert "🔁 15:00–16:30 Общая пара" in view["text"]
     assert view["text"].index("Физика") < view["text"].index("Общая пара")  # sorted by the new time
     assert value_question
@@ -260,17 +196,17 @@ def test_the_headman_moves_a_lesson_to_another_time(sandbox: SandboxClient, stre
 
 def test_a_student_cannot_change_the_timetable(sandbox: SandboxClient, stream) -> None:
     _, _, first, _ = stream
-    [refusal] = ask(sandbox, first, "изменить расписание")
+    [refusal] = say(sandbox, first, "изменить расписание")
     assert "только заместителям старост и выше" in refusal["text"]
 
 
 def test_a_forged_lesson_payload_changes_nothing(sandbox: SandboxClient, stream) -> None:
     bot, headman, _, _ = stream
-    [day_question] = ask(sandbox, headman, "изменить расписание")
+    [day_question] = say(sandbox, headman, "изменить расписание")
     [lesson_question] = press(sandbox, headman, day_question, "Завтра")
     payload = lesson_question["keyboard"]["buttons"][0][0]["action"]["payload"]
     forged = json.loads(payload) if isinstance(payload, str) else dict(payload)
-    forged["b"] = "999999@0900"
+    forged["b"] = ["lesson", 999999, "0900"]
     sent = sandbox.send(headman, "09:00 Чужая пара", payload=forged)
     [answer] = sandbox.wait_for_messages(headman, 1, since=sent["message_id"], timeout=15)
     assert answer["text"] == "Выберите пару кнопкой."
@@ -285,7 +221,7 @@ def test_a_forged_lesson_payload_changes_nothing(sandbox: SandboxClient, stream)
 def test_a_scheduled_command_missed_while_down_runs_once_at_start(
     sandbox: SandboxClient,
     database_url: str,
-    start_bot: StartBot,  # noqa: F811
+    start_bot: StartBot,
 ) -> None:
     seed(database_url, sandbox.group_id)
     headman = sandbox.add_user("Анна", "Смирнова")["id"]

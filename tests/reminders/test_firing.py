@@ -18,7 +18,7 @@ from fsm_bot.storage.repositories import CommunityRepository, SubscriptionReposi
 from fsm_bot.storage.timetable_models import SubscriptionKind, TimetableSlot
 from fsm_bot.storage.types import utcnow
 from fsm_bot.timetable import Change, ChangeKind
-from tests.reminders.conftest import COMMUNITY, MOSCOW, SLOTS, Stream
+from tests.support.autumn import COMMUNITY, MOSCOW, SLOTS, Stream
 
 POLICY = ReminderPolicy(MOSCOW, late_drop=timedelta(minutes=10), digest_grace=timedelta(hours=12))
 

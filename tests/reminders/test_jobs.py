@@ -7,7 +7,6 @@ real BackgroundScheduler thread wakes up at the due moment as it would on the ev
 from __future__ import annotations
 
 import threading
-import time
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
 
@@ -20,7 +19,8 @@ from fsm_bot.runtime.timekeeper import Timekeeper
 from fsm_bot.scheduler import BotScheduler
 from fsm_bot.storage.models import OutgoingMessage, ProcessedEvent
 from fsm_bot.storage.timetable_models import SubscriptionKind
-from tests.reminders.conftest import COMMUNITY, MOSCOW, Stream
+from tests.support.autumn import COMMUNITY, MOSCOW, Stream
+from tests.support.waiting import wait_until
 
 
 def queued(stream: Stream) -> list[tuple[int, str]]:
@@ -38,15 +38,6 @@ def keeper(stream: Stream, settings: Settings) -> tuple[Timekeeper, BotScheduler
     return timekeeper, scheduler, woken
 
 
-def wait_until(condition, timeout: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_a_planned_job_fires_the_digest_at_its_minute(stream: Stream) -> None:
     members = [stream.student(vk_id, None) for vk_id in (1, 2)]
     for member in members:
@@ -60,7 +51,7 @@ def test_a_planned_job_fires_the_digest_at_its_minute(stream: Stream) -> None:
             stamp = "20261130T170000"  # 20:00 in Moscow is 17:00 UTC
             assert f"reminders:{COMMUNITY}:{stamp}" in scheduler.job_ids("reminders:")
             assert queued(stream) == []  # not yet: three seconds to go
-            assert wait_until(lambda: len(queued(stream)) == 2)
+            wait_until(lambda: len(queued(stream)) == 2, 10, "the two reminders queued")
             assert woken.is_set()
             assert datetime.now(MOSCOW) >= datetime(2026, 11, 30, 20, 0, tzinfo=MOSCOW)
             # The one-off job is gone; tomorrow's is planned by the next plan.

@@ -34,7 +34,7 @@ def test_updates_older_than_the_window_are_lost_and_vk_api_moves_on(sandbox, san
     behind = poll.ts
     sandbox.longpoll_config(history_seconds=1)
     sandbox.send(student, "lost while the bot was down")
-    time.sleep(1.2)  # only makes the update older than the window; nothing is asserted about time
+    time.sleep(1.2)  # the behaviour under test: the update grows older than the 1-second window
 
     answer = requests.get(
         poll.server, params={"act": "a_check", "key": poll.key, "ts": behind, "wait": 0}, timeout=10
@@ -51,7 +51,7 @@ def test_the_window_also_expires_what_nobody_polled(sandbox, longpoll):
     student = sandbox.add_user()["id"]
     start = longpoll.ts
     sandbox.send(student, "old")
-    time.sleep(1.2)
+    time.sleep(1.2)  # the behaviour under test: the update grows older than the sandbox's 1-second window
     sandbox.longpoll_config(history_seconds=1)  # applies at once to what is held
     current = sandbox.longpoll_config()["ts"]
     assert longpoll.poll(ts=start) == {"failed": 1, "ts": current}

@@ -24,13 +24,13 @@ from fsm_bot.sandbox.client import SandboxClient
 from fsm_bot.sandbox.fixtures import start_sandbox_server
 from fsm_bot.storage import Database
 from fsm_bot.storage.models import Dialog, Member, ProcessedEvent
-from tests.broadcast.test_crash import confirm_group_broadcast
-from tests.broadcast.test_crash import seed as seed_broadcast_group
-from tests.broadcast.test_dialog import report_of
-from tests.engine.conftest import TEST_FLOWS
-from tests.engine.test_crashes import onboard, seed_group
-from tests.engine.test_dialogs import press, say
-from tests.scale.cluster import SECRET, Cluster, wait_until
+from tests.support.bots import TEST_FLOWS
+from tests.support.broadcasts import confirm_group_broadcast, report_of
+from tests.support.broadcasts import seed_headman_and_students as seed_broadcast_group
+from tests.support.cluster import SECRET, Cluster
+from tests.support.people import seed_group
+from tests.support.talk import bot_texts, onboard, press, say
+from tests.support.waiting import settled, store_of, wait_until
 
 PEOPLE = 200
 RECIPIENTS = 5000
@@ -60,10 +60,6 @@ def query(url: str, statement):  # type: ignore[no-untyped-def]
         return database.transaction(lambda session: session.execute(statement).all())
     finally:
         database.dispose()
-
-
-def bot_texts(sandbox: SandboxClient, user: int) -> list[str]:
-    return [message["text"] for message in sandbox.messages(user) if message["from"] == "bot"]
 
 
 @pytest.mark.parametrize(("workers", "kill_one"), [(2, False), (4, False), (4, True)])
@@ -97,7 +93,8 @@ def test_200_people_in_dialogs_at_once_each_end_in_the_right_state(
     if kill_one:
         assert cluster.worker_pids()[1] != victim, "the worker was not killed mid-run"
 
-    time.sleep(1.0)  # a doubled reply would have arrived by now
+    with store_of(postgres_schema_url, sandbox.group_id) as store:
+        settled(store, sandbox)  # every event handled, every reply sent: a doubled one would be here
     for n, person in enumerate(people):
         texts = bot_texts(sandbox, person)
         assert texts[-4:] == [
@@ -151,7 +148,8 @@ def test_a_5000_recipient_broadcast_by_two_workers_reaches_everyone_once_despite
     cluster.kill(victim)
     delivered_at_kill = sandbox.stats()["delivered"]
     wait_until(lambda: sandbox.stats()["delivered"] >= 3 * RECIPIENTS, 120, "every part to everyone", interval=0.5)
-    time.sleep(2.0)  # anything sent twice would be in the log by now
+    with store_of(postgres_schema_url, sandbox.group_id) as store:
+        settled(store, sandbox)  # every copy final and nothing unsent: anything sent twice is in the log now
     wanted = set(students)
     copies = Counter((entry["peer_id"], entry["text"]) for entry in sandbox.log() if entry["peer_id"] in wanted)
     assert len(copies) == 3 * RECIPIENTS
@@ -178,7 +176,8 @@ def test_the_scheduler_moves_to_another_worker_when_its_leader_is_killed(
     assert new_leader in cluster.worker_pids().values()
     timed_out = "Время на ответ истекло"
     wait_until(lambda: any(timed_out in text for text in bot_texts(sandbox, person)), 30, "the dialog's timeout")
-    time.sleep(3.0)  # a second timeout notice would come within a sweep or two
+    with store_of(postgres_schema_url, sandbox.group_id) as store:
+        settled(store, sandbox)  # the dialog has no deadline left and nothing is unsent: no second notice
     assert sum(timed_out in text for text in bot_texts(sandbox, person)) == 1
     print(f"scheduler taken over {took_over:.1f}s after kill -9 of its leader")
 
@@ -233,7 +232,8 @@ def test_vk_retries_of_one_event_reaching_different_workers_are_handled_once(
         thread.join()
     assert answers == ["ok"] * 8
     wait_until(lambda: len(bot_texts(sandbox, person)) > before, 15, "the answer")
-    time.sleep(2.0)
+    with store_of(postgres_schema_url, sandbox.group_id) as store:
+        settled(store, sandbox)  # the event is handled and its reply sent: a second answer would be here
     assert bot_texts(sandbox, person)[before:] == ["Как вас зовут?"]
     rows = query(postgres_schema_url, select(ProcessedEvent.id).where(ProcessedEvent.event_id == "retried-event-0001"))
     assert len(rows) == 1

@@ -24,8 +24,9 @@ from fsm_bot.storage import Database
 from fsm_bot.vk.callback import CallbackCommunity, callback_server, create_callback_app
 from fsm_bot.vk.events import IncomingEvent
 from fsm_bot.vk.transport import GatewayVkApi
-from tests.vk.conftest import stored_events, stored_ids, wait_for, wait_for_ids
-from tests.vk.test_events import MESSAGE_NEW as ENVELOPE
+from tests.support.vk import MESSAGE_NEW as ENVELOPE
+from tests.support.vk import stored_events, stored_ids, wait_for_ids
+from tests.support.waiting import wait_for
 
 SECRET = "s3cr3t-from-the-community-settings"
 CONFIRMATION = "a1b2c3d4"

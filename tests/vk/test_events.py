@@ -10,41 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fsm_bot.vk.events import HANDLED_TYPES, IncomingEvent, MalformedEvent, parse_update
-
-GROUP = 123456
-EVENT_ID = "45586712573ba1939fbad3b0f37ed885781bb8a6"
-
-MESSAGE_NEW: dict[str, Any] = {
-    "type": "message_new",
-    "group_id": GROUP,
-    "event_id": EVENT_ID,
-    "v": "5.199",
-    "object": {
-        "message": {
-            "id": 101,
-            "date": 1700000000,
-            "peer_id": 51422811,
-            "from_id": 51422811,
-            "out": 0,
-            "text": "hi",
-            "attachments": [],
-            "fwd_messages": [],
-            "conversation_message_id": 2551,
-            "random_id": 0,
-            "important": False,
-            "is_hidden": False,
-            "version": 1,
-            "payload": '{"cmd":"menu"}',
-        },
-        "client_info": {
-            "button_actions": ["text", "vkpay", "open_app", "location", "open_link", "callback"],
-            "keyboard": True,
-            "inline_keyboard": True,
-            "carousel": True,
-            "lang_id": 0,
-        },
-    },
-}
+from tests.support.vk import EVENT_ID, GROUP, MESSAGE_NEW
 
 
 def update(kind: str, obj: dict[str, Any], event_id: str = EVENT_ID) -> dict[str, Any]:

@@ -17,7 +17,8 @@ from fsm_bot.storage import Database
 from fsm_bot.vk.events import IncomingEvent, parse_update
 from fsm_bot.vk.longpoll import LongPollFatalError, LongPollSource
 from fsm_bot.vk.transport import GatewayVkApi, make_vk_api
-from tests.vk.conftest import API_VERSION, stored_events, stored_ids, wait_for, wait_for_ids
+from tests.support.vk import API_VERSION, stored_events, stored_ids, wait_for_ids
+from tests.support.waiting import wait_for
 
 LOGGER = "fsm_bot.vk.longpoll"
 FAST_BACKOFF = {"backoff_initial": 0.05, "backoff_max": 0.5}

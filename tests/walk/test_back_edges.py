@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fsm_bot.storage.repositories import CommunityRepository, TimetableRepository
-from tests.reminders.test_dialogs import TODAY
-from tests.walk.conftest import Stream
+from tests.support.walk import Stream
+from tests.support.week import TODAY
 
 
 def test_back_from_the_attendance_confirmation_after_giving_reasons(stream: Stream) -> None:

@@ -15,15 +15,14 @@ giving reasons, or straight from the marks): a back edge is only as good as the 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 import pytest
 
 from fsm_bot.config import DEFAULT_FLOWS
 from fsm_bot.engine.registry import FlowRegistry
 from fsm_bot.storage.repositories.dialogs import IDLE
-from tests.walk.conftest import Stream
-from tests.walk.people import Outcome, Person, dialog_buttons, payload_of
+from tests.support.person import Outcome, Person, dialog_buttons, payload_of
+from tests.support.walk import PATHS, As, Path, Press, Stream
 
 STALE = "Эта кнопка устарела."  # errors.stale_button in fsm_bot/locales/ru.yaml
 NO_WAY_BACK = "Назад вернуться нельзя: это первый шаг."  # dialog.no_way_back in fsm_bot/locales/ru.yaml
@@ -31,113 +30,6 @@ LONG_TEXT = ("Очень длинное сообщение, 12345 и ещё сл
 VK_MAX_TEXT = 4096  # VK splits a longer message into several: that is how the bot receives 5,000 characters
 STICKER = {"type": "sticker", "sticker": {"sticker_id": 9, "product_id": 1}}
 MAX_BACK_STEPS = 20  # the dialog keeps this much history (Conversation._save): more «назад» means a loop
-
-
-@dataclass(frozen=True)
-class Press:
-    """Press the button so labelled (or starting so) on the latest message that has it."""
-
-    label: str
-
-
-@dataclass(frozen=True)
-class As:
-    """A step taken by someone else (a deputy saving the same lesson meanwhile)."""
-
-    who: str
-    step: str | Press
-
-
-Step = str | Press | As
-
-
-@dataclass(frozen=True)
-class Path:
-    state: str
-    who: str  # a role of tests.walk.conftest.Stream.person
-    steps: tuple[Step, ...]
-
-
-def path(state: str, who: str, *steps: Step) -> Path:
-    return Path(state, who, steps)
-
-
-_BROADCAST = ("рассылка", "Завтра пары не будет", Press("Готово"))
-_ATTENDANCE_MARKS = ("учёт прогулов", Press("Сегодня"), Press("09:00 Общая пара"))
-_ATTENDANCE_REASONS = (*_ATTENDANCE_MARKS, Press("✅ Алексеев П."), Press("Готово (1)"))
-_ATTENDANCE_WHOLE_DAY = ("учёт прогулов", Press("Сегодня"), Press("Весь день"), Press("Готово"))
-_NOTICE = ("пропущу", Press("Завтра"), Press("Весь день"), Press("болезнь"))
-_CHANGE = ("изменить расписание", Press("Завтра"), Press("09:00 Общая пара"))
-_ADMINS_NOBODY = ("рассылка админам", "Собрание в пятницу", Press("Готово"), Press("Далее"))
-
-PATHS: dict[str, list[Path]] = {
-    "broadcast": [
-        path("compose", "headman", "рассылка"),
-        path("audience", "headman", *_BROADCAST),
-        path("pick", "headman", *_BROADCAST, Press("Выбрать студентов")),
-        path("options", "headman", *_BROADCAST, Press("Моей группе")),
-        path("options", "headman", *_BROADCAST, Press("Выбрать студентов"), Press("▫️ Алексеев"), Press("Готово (")),
-        path("confirm", "headman", *_BROADCAST, Press("Моей группе"), Press("Далее")),
-        path("compose", "headman", *_BROADCAST, Press("Моей группе"), Press("Далее"), Press("Изменить текст")),
-        # The tester's case: «Администраторам» is nobody (the admin is the only one), then other recipients.
-        path("confirm", "admin", *_ADMINS_NOBODY),
-        path("audience", "admin", *_ADMINS_NOBODY, Press("Выбрать других получателей")),
-    ],
-    "attendance": [
-        path("day", "headman", "учёт прогулов"),
-        path("lesson", "headman", "учёт прогулов", Press("Сегодня")),
-        path("marks", "headman", *_ATTENDANCE_MARKS),
-        path("reasons", "headman", *_ATTENDANCE_REASONS),
-        # The tester's case: «Сохранить?» after giving the reasons.
-        path("confirm", "headman", *_ATTENDANCE_REASONS, Press("н — без уважительной")),
-        path("confirm", "headman", *_ATTENDANCE_MARKS, Press("Готово (0)")),
-        path("marks", "headman", *_ATTENDANCE_REASONS, Press("н — без уважительной"), Press("Исправить")),
-        # The deputy saves the same lesson while the headman looks at «Сохранить?».
-        path(
-            "conflict",
-            "headman",
-            *_ATTENDANCE_WHOLE_DAY,
-            *(As("deputy", step) for step in (*_ATTENDANCE_WHOLE_DAY, Press("Сохранить"))),
-            Press("Сохранить"),
-        ),
-    ],
-    "absence_notice": [
-        path("dates", "student", "пропущу"),
-        path("lesson", "student", "пропущу", Press("Завтра")),
-        path("reason", "student", *_NOTICE[:-1]),
-        path("confirm", "student", *_NOTICE),
-        path("confirm", "student", *_NOTICE[:-1], "проспал"),
-        path("dates", "student", *_NOTICE, Press("Исправить")),
-    ],
-    "timetable_change": [
-        path("day", "headman", "изменить расписание"),
-        path("lesson", "headman", "изменить расписание", Press("Завтра")),
-        path("action", "headman", *_CHANGE),
-        path("value", "headman", *_CHANGE, Press("Другое время")),
-        path("value", "headman", *_CHANGE, Press("Перенести на другой день")),
-        path("confirm", "headman", *_CHANGE, Press("Другое время"), "12:00"),
-        path("confirm", "headman", *_CHANGE, Press("Другая аудитория"), "214"),
-        path("confirm", "headman", *_CHANGE, Press("Отменить пару")),
-    ],
-    "reminders": [
-        path("menu", "student", "напоминания"),
-        path("digest_time", "student", "напоминания", Press("🌙 Сводка на завтра")),
-        path("lead", "student", "напоминания", Press("⏰ До первой пары")),
-        path("menu", "student", "напоминания", Press("⏰ До каждой пары"), Press("15")),
-    ],
-    "onboarding": [
-        path("group", "stranger", "регистрация"),
-        path("name", "stranger", "регистрация", Press("ИВТ-101")),
-        path("fix_name", "stranger", "регистрация", Press("ИВТ-101"), Press("Исправить")),
-        path("name", "stranger", "регистрация", Press("ИВТ-101"), Press("Исправить"), "Иванова Анна"),
-    ],
-    "appoint": [
-        path("group", "admin", "назначить"),
-        path("person", "admin", "назначить", Press("ИВТ-101")),
-        path("person", "admin", "назначить", Press("ИВТ-101"), "Алексеев"),
-        path("role", "admin", "назначить", Press("ИВТ-101"), "Алексеев", Press("Алексеев Пётр")),
-    ],
-}
 
 
 def dialog_flows() -> dict[str, list[str]]:

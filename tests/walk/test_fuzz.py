@@ -20,9 +20,8 @@ from hypothesis import strategies as st
 
 from fsm_bot.sandbox.client import SandboxError
 from fsm_bot.storage.repositories.dialogs import IDLE
-from tests.walk.conftest import Stream
-from tests.walk.people import APOLOGY_START, Person, buttons_of, payload_of
-from tests.walk.test_every_state import PATHS, As, Press
+from tests.support.person import APOLOGY_START, Person, buttons_of, payload_of
+from tests.support.walk import PATHS, As, Press, Stream
 
 WRITERS = ("student", "headman", "stranger")
 ROUTES = [route for routes in PATHS.values() for route in routes]

@@ -17,13 +17,12 @@ from sqlalchemy import func, select
 
 from fsm_bot.runtime.bot import Bot
 from fsm_bot.sandbox.client import SandboxClient
-from fsm_bot.storage.models import OutgoingMessage, OutgoingStatus, ProcessedEvent
+from fsm_bot.storage.models import OutgoingMessage, ProcessedEvent
 from fsm_bot.storage.repositories import DialogRepository
 from fsm_bot.storage.repositories.dialogs import IDLE
+from tests.support.waiting import HANG_GUARD, UNSENT
 
 APOLOGY_START = "Что-то пошло не так"  # errors.internal in fsm_bot/locales/ru.yaml
-HANG_GUARD = 30.0  # seconds: far beyond any answer on a quiet machine; only a hang reaches it
-UNSENT = (OutgoingStatus.UPLOADING.value, OutgoingStatus.PENDING.value, OutgoingStatus.SENDING.value)
 
 
 @dataclass
