@@ -1,1 +1,22 @@
-"""Dialogs, one module each. A module exposes `flow`, a fsm_bot.engine.Flow; settings.yaml enables it by name."""
+"""Dialogs, one module each. Every module-level Flow here is on by default (settings.yaml `flows:` can
+name a narrower list): a new dialog is a new module, its texts and its test.
+
+ORDER is the menu's and «помощь»'s order; a module it does not list comes after these, by name.
+"""
+
+ORDER = [
+    "help",
+    "onboarding",
+    "membership",
+    "appoint",
+    "broadcast",
+    "ack",
+    "broadcast_report",
+    "history",
+    "timetable",
+    "timetable_change",
+    "reminders",
+    "attendance",
+    "absences",
+    "attendance_report",
+]

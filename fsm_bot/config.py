@@ -187,25 +187,8 @@ class ScheduledCommandSettings(_Section):
         return days
 
 
-DEFAULT_FLOWS = [
-    "help",
-    "onboarding",
-    "membership",
-    "appoint",
-    "broadcast",
-    "ack",
-    "broadcast_report:unread",
-    "broadcast_report:resend",
-    "history",
-    "timetable",
-    "timetable_change",
-    "reminders",
-    "attendance",
-    "absences:mine",
-    "absences:notice",
-    "absences:decision",
-    "attendance_report",
-]
+# Every dialog of the package flows/ (fsm_bot/engine/discovery.py), in the order flows/__init__.py gives.
+DEFAULT_FLOWS = ["flows"]
 
 
 class CommunitySettings(_Section):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterable, Iterator
 
+from fsm_bot.engine.discovery import expand_names
 from fsm_bot.engine.flow import Flow, Need
 from fsm_bot.folding import fold
 
@@ -47,7 +48,8 @@ class FlowRegistry:
 
     @classmethod
     def from_names(cls, names: Iterable[str]) -> FlowRegistry:
-        return cls(load_flow(name) for name in names)
+        """Flows by name; a package name ("flows") stands for every flow it holds (discovery.py)."""
+        return cls(load_flow(name) for name in expand_names(names))
 
     def missing_texts(self, has_text: Callable[[str], bool]) -> list[str]:
         """Text keys the enabled flows need and the catalog lacks: checked at start, not in front of a student."""
