@@ -10,19 +10,29 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from fsm_bot.engine import Context, Flow, Role, Transition
+from fsm_bot.engine import Context, Flow, Role, Transition, in_study_group
+from fsm_bot.engine.widgets import DayPicker
 from fsm_bot.services.attendance import WHOLE_DAY, AbsenceReason, NoticeStatus, lesson_key
 from fsm_bot.services.dates import parse_day
 from fsm_bot.services.inputs import parse_id
 
 NOTICE_REASONS = (AbsenceReason.ILLNESS, AbsenceReason.OFFICIAL, AbsenceReason.OTHER)
 MAX_NOTICE_DAYS = 31
+DAYS = DayPicker(per_row=2, most=2)
 
-mine = Flow(name="my_absences", description="my_absences.description", triggers=["мои пропуски", "пропуски"])
+NEEDS_GROUP = in_study_group("timetable.no_group")
+
+mine = Flow(
+    name="my_absences",
+    description="my_absences.description",
+    triggers=["мои пропуски", "пропуски"],
+    needs=[NEEDS_GROUP],
+)
 notice = Flow(
     name="absence_notice",
     description="absence_notice.description",
     triggers=["пропущу", "не приду", "предупредить о пропуске"],
+    needs=[NEEDS_GROUP],
     states=["dates", "lesson", "reason", "confirm"],
     transitions=[
         Transition("dated", "dates", "lesson"),
@@ -40,9 +50,6 @@ decision = Flow(name="notice_decision", description="notice_decision.description
 @mine.on_start
 def show_mine(ctx: Context) -> None:
     attendance = ctx.services.attendance
-    if attendance.group is None:
-        ctx.reply(ctx.t("timetable.no_group"))
-        return
     today = attendance.today()
     semester = ctx.services.timetable.semester()
     month_first = today.replace(day=1)
@@ -79,32 +86,17 @@ def show_mine(ctx: Context) -> None:
 # --- «пропущу»
 
 
-@notice.on_start
-def begin_notice(ctx: Context) -> None:
-    if ctx.services.attendance.group is None:
-        ctx.finish(ctx.t("timetable.no_group"))
-        return
-    ctx.enter("dates")
-
-
 @notice.asks("dates")
 def ask_dates(ctx: Context) -> None:
     today = ctx.services.attendance.today()
-    ctx.ask(
-        ctx.t("absence_notice.ask_dates"),
-        [
-            [
-                ctx.option(ctx.t("timetable.today"), today.isoformat()),
-                ctx.option(ctx.t("timetable.tomorrow"), (today + timedelta(days=1)).isoformat()),
-            ]
-        ],
-    )
+    names = {today: ctx.t("timetable.today"), today + timedelta(days=1): ctx.t("timetable.tomorrow")}
+    ctx.ask(ctx.t("absence_notice.ask_dates"), DAYS.rows(ctx, names, label=names.__getitem__))
 
 
 @notice.receives("dates")
 def got_dates(ctx: Context) -> None:
     today = ctx.services.attendance.today()
-    span = _parse_span(ctx.button or ctx.text, today)
+    span = DAYS.read(ctx, lambda text: _parse_span(text, today))
     if span is None:
         ctx.reply(ctx.t("absence_notice.bad_dates"))
         return
@@ -195,7 +187,7 @@ def got_notice_confirm(ctx: Context) -> None:
         ctx.go("edit")
         return
     if ctx.button != "send":
-        ctx.enter("confirm")
+        ctx.ask_again()
         return
     attendance = ctx.services.attendance
     created = attendance.create_notice(

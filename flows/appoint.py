@@ -43,8 +43,7 @@ def got_group(ctx: Context) -> None:
     groups = {name.lower(): name for name in ctx.services.study_groups()}
     chosen = groups.get((ctx.button or ctx.text).lower())
     if chosen is None:
-        ctx.reply(ctx.t("appoint.unknown_group"))
-        ctx.enter("group")
+        ctx.ask_again(ctx.t("appoint.unknown_group"))
         return
     ctx.data["group"] = chosen
     ctx.go("group_chosen")
@@ -64,7 +63,7 @@ def got_person(ctx: Context) -> None:
             ctx.go("person_chosen")
             return
     if not ctx.text:  # a sticker or spaces: the question again, rather than every member of the stream
-        ctx.enter("person")
+        ctx.ask_again()
         return
     found = ctx.services.find_members(ctx.text, limit=PEOPLE_SHOWN)
     if not found:
@@ -90,7 +89,7 @@ def ask_role(ctx: Context) -> None:
 def got_role(ctx: Context) -> None:
     role = ROLES.get(ctx.button or "")
     if role is None:
-        ctx.enter("role")
+        ctx.ask_again()
         return
     appointed = ctx.services.appoint(ctx.data["person"], ctx.data["group"], role)
     if appointed is None:

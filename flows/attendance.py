@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from datetime import date, time, timedelta
 
-from fsm_bot.engine import Context, Flow, Role, Transition
+from fsm_bot.engine import Context, Flow, Role, Transition, in_study_group
+from fsm_bot.engine.widgets import DayPicker, Item, PagedMultiSelect, Toggled
 from fsm_bot.services.attendance import WHOLE_DAY, AbsenceReason, Student, lesson_key
 from fsm_bot.services.dates import day_label, parse_day
 
-PAGE_SIZE = 7  # two to a row, plus ◀ «Готово» ▶: VK's inline keyboard holds 10 buttons
 RECENT_DAYS = 7
+DAYS = DayPicker(per_row=3, most=6)
+MARKS = PagedMultiSelect(marks=("❌ ", "✅ "))  # absent, present; 7 to a page, the most VK's keyboard holds
 REASONS = (AbsenceReason.UNEXCUSED, AbsenceReason.ILLNESS, AbsenceReason.OFFICIAL, AbsenceReason.OTHER)
 
 flow = Flow(
@@ -24,25 +26,18 @@ flow = Flow(
     description="attendance.description",
     triggers=["учёт прогулов", "отметить отсутствующих", "посещаемость", ".att"],
     role=Role.DEPUTY,
+    needs=[in_study_group("attendance.no_group")],
     states=["day", "lesson", "marks", "reasons", "confirm", "conflict"],
     transitions=[
         Transition("day_chosen", "day", "lesson"),
         Transition("lesson_chosen", "lesson", "marks"),
         Transition("need_reasons", "marks", "reasons"),
+        Transition("nobody_to_ask", "reasons", "marks"),
         Transition("marked", ["marks", "reasons"], "confirm"),
         Transition("edit", ["confirm", "conflict"], "marks"),
-        Transition("conflict", "confirm", "conflict"),
+        Transition("conflict", ["confirm", "conflict"], "conflict"),  # «оставить мои» can meet another save
     ],
 )
-
-
-@flow.on_start
-def begin(ctx: Context) -> None:
-    attendance = ctx.services.attendance
-    if not attendance.may_mark:
-        ctx.finish(ctx.t("attendance.no_group"))
-        return
-    ctx.enter("day")
 
 
 # --- day
@@ -54,15 +49,14 @@ def ask_day(ctx: Context) -> None:
     today = attendance.today()
     days = [today - timedelta(days=n) for n in range(RECENT_DAYS)]
     with_lessons = [day for day in days if attendance.lessons(day)]
-    buttons = [ctx.option(day_label(ctx.t, day, today), day.isoformat()) for day in ([today, *with_lessons])[:6]]
-    unique = list({button.payload["b"]: button for button in buttons}.values())
-    ctx.ask(ctx.t("attendance.ask_day"), [unique[index : index + 3] for index in range(0, len(unique), 3)])
+    rows = DAYS.rows(ctx, [today, *with_lessons], label=lambda day: day_label(ctx.t, day, today))
+    ctx.ask(ctx.t("attendance.ask_day"), rows)
 
 
 @flow.receives("day")
 def got_day(ctx: Context) -> None:
     today = ctx.services.attendance.today()
-    day = parse_day(ctx.button or ctx.text, today, "past")
+    day = DAYS.read(ctx, lambda text: parse_day(text, today, "past"))
     if day is None:
         ctx.reply(ctx.t("attendance.bad_day"))
         return
@@ -126,29 +120,21 @@ def _students(ctx: Context) -> list[Student]:
 def _marks_view(ctx: Context) -> tuple[str, list[list]]:
     students = _students(ctx)
     absent = ctx.data["absent"]
-    pages = max(1, (len(students) + PAGE_SIZE - 1) // PAGE_SIZE)
-    page = min(ctx.data.get("page", 0), pages - 1)
-    shown = students[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-    buttons = [
-        ctx.option(("❌ " if str(s.member_id) in absent else "✅ ") + s.short_name, f"t:{s.member_id}", callback=True)
-        for s in shown
-    ]
-    rows = [buttons[index : index + 2] for index in range(0, len(buttons), 2)]
-    last = [ctx.option(ctx.t("attendance.done", count=len(absent)), "done", "positive", callback=True)]
-    if page > 0:
-        last.insert(0, ctx.option("◀", "p:prev", callback=True))
-    if page < pages - 1:
-        last.append(ctx.option("▶", "p:next", callback=True))
-    rows.append(last)
+    view = MARKS.view(
+        ctx,
+        [Item(s.member_id, s.short_name) for s in students],
+        {int(member) for member in absent},
+        ctx.t("attendance.done", count=len(absent)),
+    )
     text = ctx.t(
         "attendance.marks",
         lesson=_lesson_title(ctx),
         absent=len(absent),
         total=len(students),
-        page=page + 1,
-        pages=pages,
+        page=view.page + 1,
+        pages=view.pages,
     )
-    return text, rows
+    return text, view.rows
 
 
 @flow.asks("marks")
@@ -159,29 +145,29 @@ def ask_marks(ctx: Context) -> None:
 
 @flow.receives("marks")
 def got_mark(ctx: Context) -> None:
-    pressed = ctx.button or ""
     absent = ctx.data["absent"]
-    if pressed.startswith("t:"):
-        students = {str(s.member_id): s for s in _students(ctx)}
-        member = pressed[2:]
-        if member not in students:  # a forged payload, or someone who left the group meanwhile
-            ctx.snackbar(ctx.t("attendance.not_in_group"))
+    match MARKS.pressed(ctx):
+        case Toggled(key):
+            students = {s.member_id: s for s in _students(ctx)}
+            if key not in students:  # a forged payload, or someone who left the group meanwhile
+                ctx.snackbar(ctx.t("attendance.not_in_group"))
+                return
+            member = str(key)  # the draft is JSON: its keys are strings
+            if member in absent:
+                del absent[member]
+                ctx.data["notices"].pop(member, None)
+                ctx.snackbar(ctx.t("attendance.now_present", name=students[key].short_name))
+            else:
+                absent[member] = ""
+                ctx.snackbar(ctx.t("attendance.now_absent", name=students[key].short_name))
+        case "done":
+            ctx.go("need_reasons" if any(not reason for reason in absent.values()) else "marked")
             return
-        if member in absent:
-            del absent[member]
-            ctx.data["notices"].pop(member, None)
-            ctx.snackbar(ctx.t("attendance.now_present", name=students[member].short_name))
-        else:
-            absent[member] = ""
-            ctx.snackbar(ctx.t("attendance.now_absent", name=students[member].short_name))
-    elif pressed in ("p:prev", "p:next"):
-        ctx.data["page"] = max(0, ctx.data.get("page", 0) + (1 if pressed == "p:next" else -1))
-    elif pressed == "done":
-        ctx.go("need_reasons" if any(not reason for reason in absent.values()) else "marked")
-        return
-    else:
-        ctx.enter("marks")  # typed text: show the list again
-        return
+        case "turned":
+            pass
+        case _:
+            ctx.ask_again()  # typed text: show the list again
+            return
     text, rows = _marks_view(ctx)
     ctx.update(text, rows)
 
@@ -198,7 +184,7 @@ def ask_reason(ctx: Context) -> None:
         # ones it asked before; nobody left to ask (all unmarked meanwhile) means the marks instead.
         asked = [member for member in ctx.data.get("asked", []) if member in absent]
         if not asked:
-            ctx.enter("marks")
+            ctx.go("nobody_to_ask")
             return
         for member in asked:
             absent[member] = ""
@@ -208,7 +194,7 @@ def ask_reason(ctx: Context) -> None:
     member = waiting[0]
     name = students[member].full_name if member in students else member
     buttons = [
-        ctx.option(ctx.t(f"attendance.reason.{reason.value}"), f"r:{member}:{reason.value}") for reason in REASONS
+        ctx.option(ctx.t(f"attendance.reason.{reason.value}"), ("r", int(member), reason.value)) for reason in REASONS
     ]
     rows = [buttons[:2], buttons[2:]]
     if len(waiting) > 1:
@@ -219,22 +205,18 @@ def ask_reason(ctx: Context) -> None:
 @flow.receives("reasons")
 def got_reason(ctx: Context) -> None:
     absent = ctx.data["absent"]
-    pressed = ctx.button or ""
-    if pressed == "rest":
-        for member, reason in absent.items():
-            if not reason:
-                absent[member] = AbsenceReason.UNEXCUSED.value
-    elif pressed.startswith("r:") and pressed.count(":") == 2:
-        _, member, reason = pressed.split(":")
-        if member not in absent or reason not in {r.value for r in REASONS}:
-            ctx.enter("reasons")
+    match ctx.choice:
+        case ("rest",):
+            for member, reason in absent.items():
+                if not reason:
+                    absent[member] = AbsenceReason.UNEXCUSED.value
+        case ("r", int(member_id), str(reason)) if str(member_id) in absent and reason in {r.value for r in REASONS}:
+            absent[str(member_id)] = reason  # keyed by person: a second press of an old button changes nothing else
+        case _:
+            ctx.ask_again()
             return
-        absent[member] = reason  # keyed by person: a second press of an old button changes nothing else
-    else:
-        ctx.enter("reasons")
-        return
     if any(not reason for reason in absent.values()):
-        ctx.enter("reasons")
+        ctx.ask_again()  # the next absentee's reason
     else:
         ctx.go("marked")
 
@@ -280,7 +262,7 @@ def got_confirm(ctx: Context) -> None:
     elif ctx.button == "save":
         _save(ctx, ctx.data["version"])
     else:
-        ctx.enter("confirm")
+        ctx.ask_again()
 
 
 def _save(ctx: Context, expected_version: int) -> None:
@@ -343,7 +325,7 @@ def got_conflict(ctx: Context) -> None:
         ctx.data["version"] = ctx.data["their_version"]
         ctx.go("edit")
     else:
-        ctx.enter("conflict")
+        ctx.ask_again()
 
 
 # --- helpers

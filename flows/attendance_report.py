@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, timedelta
 
-from fsm_bot.engine import Context, Flow, Role
+from fsm_bot.engine import Context, Flow, Role, in_study_group
 from fsm_bot.services.attendance import WHOLE_DAY, register_xlsx
 
 TOP = 40  # a whole group: the ranking is also the per-student summary
@@ -19,6 +19,7 @@ flow = Flow(
     description="attendance_report.description",
     triggers=["сводка пропусков", "пропуски группы", "журнал посещаемости"],
     role=Role.DEPUTY,
+    needs=[in_study_group("attendance.no_group")],
 )
 
 
@@ -37,9 +38,6 @@ def _period(ctx: Context, name: str) -> tuple[date, date]:
 @flow.on_start
 def show(ctx: Context) -> None:
     attendance = ctx.services.attendance
-    if not attendance.may_mark:
-        ctx.reply(ctx.t("attendance.no_group"))
-        return
     value = ctx.value or "month"
     wants_file = value.startswith("xlsx:")
     period = value.removeprefix("xlsx:")

@@ -36,8 +36,6 @@ def begin(ctx: Context) -> None:
     if ctx.member.status == "pending" and ctx.member.study_group:
         # One request at a time: each one writes to every leader of the group.
         ctx.finish(ctx.t("onboarding.still_pending", group=ctx.member.study_group))
-        return
-    ctx.enter("group")
 
 
 @flow.asks("group")
@@ -59,8 +57,7 @@ def got_group(ctx: Context) -> None:
     groups = {name.lower(): name for name in ctx.services.study_groups()}
     chosen = groups.get(answer.strip().lower())
     if chosen is None:
-        ctx.reply(ctx.t("onboarding.unknown_group", group=answer[:50]))
-        ctx.enter("group")
+        ctx.ask_again(ctx.t("onboarding.unknown_group", group=answer[:50]))
         return
     ctx.data["group"] = chosen
     ctx.data.setdefault("first_name", ctx.member.first_name)
@@ -92,7 +89,7 @@ def name_answered(ctx: Context) -> None:
     elif ctx.button == "yes":
         _join(ctx)
     else:
-        ctx.enter("name")
+        ctx.ask_again()
 
 
 @flow.asks("fix_name")

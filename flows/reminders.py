@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import time
 
-from fsm_bot.engine import Context, Flow, Transition
+from fsm_bot.engine import Context, Flow, Transition, in_study_group
 from fsm_bot.services.inputs import parse_int
 from fsm_bot.services.timetable import SubscriptionKind
 
@@ -21,6 +21,7 @@ flow = Flow(
     name="reminders",
     description="reminders.description",
     triggers=["напоминания", "подписки", "подписаться", "отписаться"],
+    needs=[in_study_group("timetable.no_group")],
     states=["menu", "digest_time", "lead"],
     transitions=[
         Transition("pick_time", "menu", "digest_time"),
@@ -28,14 +29,6 @@ flow = Flow(
         Transition("saved", ["digest_time", "lead"], "menu"),
     ],
 )
-
-
-@flow.on_start
-def begin(ctx: Context) -> None:
-    if ctx.services.timetable.group is None:
-        ctx.finish(ctx.t("timetable.no_group"))
-        return
-    ctx.enter("menu")
 
 
 @flow.asks("menu")
@@ -62,7 +55,7 @@ def show_menu(ctx: Context) -> None:
         [ctx.option(ctx.t("reminders.add_changes"), "changes")],
     ]
     if current:
-        rows.append([ctx.option(ctx.t(f"reminders.remove.{kind.value}"), f"off:{kind.value}") for kind in current][:3])
+        rows.append([ctx.option(ctx.t(f"reminders.remove.{kind.value}"), ("off", kind.value)) for kind in current][:3])
         rows.append([ctx.option(ctx.t("reminders.remove_all"), "off", "negative")])
     rows.append([ctx.option(ctx.t("reminders.done"), "done", "positive")])
     ctx.ask("\n".join(lines), rows)
@@ -76,12 +69,10 @@ def got_menu(ctx: Context) -> None:
         ctx.finish(ctx.t("reminders.bye"))
     elif choice == "off":
         timetable.unsubscribe()
-        ctx.reply(ctx.t("reminders.all_removed"))
-        ctx.enter("menu")
-    elif choice is not None and choice.startswith("off:") and choice[4:] in {kind.value for kind in SubscriptionKind}:
-        timetable.unsubscribe(SubscriptionKind(choice[4:]))
-        ctx.reply(ctx.t("reminders.removed", what=ctx.t(f"reminders.remove.{choice[4:]}")[2:]))
-        ctx.enter("menu")
+        ctx.ask_again(ctx.t("reminders.all_removed"))
+    elif (kind := _removed_kind(ctx)) is not None:
+        timetable.unsubscribe(kind)
+        ctx.ask_again(ctx.t("reminders.removed", what=ctx.t(f"reminders.remove.{kind.value}")[2:]))
     elif choice == "digest":
         ctx.go("pick_time")
     elif choice in ("before_first", "before_each"):
@@ -89,10 +80,17 @@ def got_menu(ctx: Context) -> None:
         ctx.go("pick_lead")
     elif choice == "changes":
         timetable.subscribe(SubscriptionKind.CHANGES)
-        ctx.reply(ctx.t("reminders.saved_changes"))
-        ctx.enter("menu")
+        ctx.ask_again(ctx.t("reminders.saved_changes"))
     else:  # something typed instead of a button: end here rather than hold the person in this menu
         ctx.finish(ctx.t("reminders.bye"))
+
+
+def _removed_kind(ctx: Context) -> SubscriptionKind | None:
+    """The subscription a «✖» button names, if this is such a press."""
+    match ctx.choice:
+        case ("off", str(kind)) if kind in {known.value for known in SubscriptionKind}:
+            return SubscriptionKind(kind)
+    return None
 
 
 @flow.asks("digest_time")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from fsm_bot.engine import Context, Flow
+from fsm_bot.engine import Context, Flow, in_study_group
 from fsm_bot.services.timetable import day_text
 
 flow = Flow(
@@ -25,6 +25,7 @@ flow = Flow(
         "расписание на следующую неделю",
         "расписание в календарь",
     ],
+    needs=[in_study_group("timetable.no_group")],
 )
 
 VIEWS_BY_WORDS = {
@@ -46,9 +47,6 @@ def _view(ctx: Context) -> str:
 @flow.on_start
 def show(ctx: Context) -> None:
     timetable = ctx.services.timetable
-    if timetable.group is None:
-        ctx.reply(ctx.t("timetable.no_group"))
-        return
     if not timetable.has_timetable():
         ctx.reply(ctx.t("timetable.not_loaded", group=timetable.group))
         return

@@ -11,18 +11,27 @@ import re
 from datetime import date, datetime, time, timedelta
 
 from fsm_bot.engine import Context, Flow, Role, Transition
+from fsm_bot.engine.widgets import DayPicker
 from fsm_bot.services.dates import day_label, parse_day
 from fsm_bot.services.timetable import Change, ChangeKind, Lesson, LessonStatus, lesson_line
 
 DAYS_OFFERED = 8
+DAYS = DayPicker(per_row=3, most=9)
 ACTIONS = ("cancel", "time", "room", "day")
 NEW_VALUES = ("new_date", "new_start", "new_end", "new_room")
+
+
+def has_timetable(ctx: Context) -> str | None:
+    """The guard: only lessons of the group's loaded weekly timetable can be changed."""
+    return None if ctx.services.timetable.has_timetable() else "timetable_change.no_timetable"
+
 
 flow = Flow(
     name="timetable_change",
     description="timetable_change.description",
     triggers=["изменить расписание", "перенос пары", "отмена пары"],
     role=Role.DEPUTY,
+    needs=[has_timetable],
     in_menu=False,
     states=["day", "lesson", "action", "value", "confirm"],
     transitions=[
@@ -35,15 +44,6 @@ flow = Flow(
 )
 
 
-@flow.on_start
-def begin(ctx: Context) -> None:
-    timetable = ctx.services.timetable
-    if timetable.group is None or not timetable.has_timetable():
-        ctx.finish(ctx.t("timetable_change.no_timetable"))
-        return
-    ctx.enter("day")
-
-
 # --- day
 
 
@@ -51,18 +51,15 @@ def begin(ctx: Context) -> None:
 def ask_day(ctx: Context) -> None:
     timetable = ctx.services.timetable
     today = timetable.today()
-    buttons = []
-    for day, lessons in timetable.days(today, today + timedelta(days=DAYS_OFFERED)):
-        if any(lesson.slot_id is not None and lesson.takes_place for lesson in lessons):
-            buttons.append(ctx.option(day_label(ctx.t, day, today), day.isoformat()))
-    rows = [buttons[index : index + 3] for index in range(0, min(len(buttons), 9), 3)]
+    days = [day for day, lessons in timetable.days(today, today + timedelta(days=DAYS_OFFERED)) if _changeable(lessons)]
+    rows = DAYS.rows(ctx, days, label=lambda day: day_label(ctx.t, day, today))
     ctx.ask(ctx.t("timetable_change.ask_day"), rows or None)
 
 
 @flow.receives("day")
 def got_day(ctx: Context) -> None:
     timetable = ctx.services.timetable
-    day = parse_day(ctx.button or ctx.text, timetable.today())
+    day = DAYS.read(ctx, lambda text: parse_day(text, timetable.today()))
     if day is None:
         ctx.reply(ctx.t("timetable_change.bad_day"))
         return
@@ -84,8 +81,7 @@ def ask_lesson(ctx: Context) -> None:
     day = date.fromisoformat(ctx.data["day"])
     lessons = _changeable(ctx.services.timetable.lessons(day))
     options = [
-        ctx.option(f"{lesson.start:%H:%M} {lesson.subject}"[:40], f"{lesson.slot_id}@{lesson.start:%H%M}")
-        for lesson in lessons[:8]
+        ctx.option(f"{lesson.start:%H:%M} {lesson.subject}"[:40], _lesson_value(lesson)) for lesson in lessons[:8]
     ]
     # Two to a row: VK's inline keyboard has 6 rows for its 10 buttons (7 lessons, one to a row, crashed).
     rows = [options[index : index + 2] for index in range(0, len(options), 2)]
@@ -96,7 +92,7 @@ def ask_lesson(ctx: Context) -> None:
 def got_lesson(ctx: Context) -> None:
     day = date.fromisoformat(ctx.data["day"])
     lessons = _changeable(ctx.services.timetable.lessons(day))
-    chosen = next((lesson for lesson in lessons if f"{lesson.slot_id}@{lesson.start:%H%M}" == ctx.button), None)
+    chosen = next((lesson for lesson in lessons if _lesson_value(lesson) == ctx.choice), None)
     if chosen is None:
         ctx.reply(ctx.t("timetable_change.pick_lesson"))
         return
@@ -130,7 +126,7 @@ def ask_action(ctx: Context) -> None:
 @flow.receives("action")
 def got_action(ctx: Context) -> None:
     if ctx.button not in ACTIONS:
-        ctx.enter("action")
+        ctx.ask_again()
         return
     ctx.data["action"] = ctx.button
     for key in NEW_VALUES:  # a value given before «назад» to this step belongs to the other action
@@ -199,7 +195,7 @@ def got_confirm(ctx: Context) -> None:
         ctx.finish(ctx.t("timetable_change.dropped"))
         return
     if ctx.button != "apply":
-        ctx.enter("confirm")
+        ctx.ask_again()
         return
     ctx.require(Role.DEPUTY)
     timetable = ctx.services.timetable
@@ -256,6 +252,12 @@ def _describe(ctx: Context) -> str:
         return ctx.t("timetable_change.will_time", start=data["new_start"], end=data["new_end"])
     new_day = date.fromisoformat(data["new_date"])
     return ctx.t("timetable_change.will_day", date=new_day.strftime("%d.%m"), start=data["new_start"])
+
+
+def _lesson_value(lesson: Lesson) -> tuple[str, int, str]:
+    """A lesson's button: its slot and its time (a slot may meet twice a day after a move)."""
+    assert lesson.slot_id is not None  # _changeable lessons only
+    return ("lesson", lesson.slot_id, f"{lesson.start:%H%M}")
 
 
 def _changeable(lessons: list[Lesson]) -> list[Lesson]:

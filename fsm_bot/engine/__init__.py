@@ -1,12 +1,13 @@
 """The engine: inbox, dispatcher, per-user state machines and the context flows receive.
 
 What a flow module imports from here is the flow author's whole API: Flow, Transition, Context,
-Role (and Forbidden for a step that checks a finer privilege itself).
+Role, the guards a Flow `needs` (Need, in_study_group), the widgets (fsm_bot.engine.widgets), and
+Forbidden for a step that checks a finer privilege itself.
 """
 
 from fsm_bot.engine.context import Context
-from fsm_bot.engine.flow import Flow, Transition
+from fsm_bot.engine.flow import Flow, Need, Transition, in_study_group
 from fsm_bot.members.roles import Forbidden
 from fsm_bot.storage.models import Role
 
-__all__ = ["Context", "Flow", "Forbidden", "Role", "Transition"]
+__all__ = ["Context", "Flow", "Forbidden", "Need", "Role", "Transition", "in_study_group"]

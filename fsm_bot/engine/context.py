@@ -8,10 +8,13 @@ a crash leaves either all of it or none of it.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, cast
+
+from typing_extensions import TypeVar
 
 from fsm_bot.delivery.effects import Edit
 from fsm_bot.members.info import MemberInfo
@@ -21,6 +24,32 @@ from fsm_bot.texts import Texts
 from fsm_bot.vk.events import IncomingEvent
 from fsm_bot.vk.keyboards import Color, KeyboardButton, build_keyboard
 from fsm_bot.vk.payloads import COMMAND_KEY, FLOW_KEY, VALUE_KEY, VERSION_KEY
+
+D = TypeVar("D", default=Any)  # a flow's data: its dataclass (Flow(data=...)), or the plain dict of JSON values
+Choice = tuple[str | int, ...]  # a structured button value: ("t", 123), ("page", 2), ("done",)
+MAX_PARTS = 4
+MAX_STRING = 64  # VK: a whole payload is at most 255 characters
+MAX_INT = 2**31 - 1  # ids and indexes: what an INTEGER column and a VK id hold
+
+
+def _part(value: object) -> bool:
+    """A part a button of ours can carry: a short string, or an int in [0, MAX_INT] (not a bool)."""
+    if isinstance(value, str):
+        return len(value) <= MAX_STRING
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_INT
+
+
+def _scalar(value: object) -> bool:
+    return isinstance(value, str | int) and not isinstance(value, bool)
+
+
+def _carried(value: str | Choice) -> str | list[str | int]:
+    """How a button's value travels in its payload; a tuple a press could not give back is a bug here."""
+    if isinstance(value, str):
+        return value
+    if not 1 <= len(value) <= MAX_PARTS or not all(_part(part) for part in value):
+        raise ValueError(f"a button value is up to {MAX_PARTS} short strings or ids, not {value!r}")
+    return list(value)
 
 
 @dataclass(frozen=True)
@@ -65,8 +94,9 @@ class DialogState:
     history: list[str] = field(default_factory=list)
 
 
-class Context:
-    """Given to every handler; see the module docstring for the rules."""
+class Context(Generic[D]):
+    """Given to every handler; see the module docstring for the rules. A flow with a data class types
+    its handlers' context as `Context[Draft]`, and `ctx.data` is a Draft."""
 
     def __init__(
         self,
@@ -94,6 +124,7 @@ class Context:
         self.requested_flow: str | None = None
         self.finished = False
         self.show_menu = False
+        self._model: Any = None
 
     # --- what happened
 
@@ -103,10 +134,30 @@ class Context:
 
     @property
     def button(self) -> str | None:
-        """The value of the dialog button that was pressed, if this event is a press."""
+        """The value of the dialog button that was pressed, if this event is a press of a plain value."""
         payload = self.event.payload or {}
         value = payload.get(VALUE_KEY)
-        return str(value) if value is not None and payload.get(FLOW_KEY) == self.dialog.flow else None
+        if payload.get(FLOW_KEY) != self.dialog.flow or not _scalar(value):
+            return None
+        return str(value)
+
+    @property
+    def choice(self) -> Choice | None:
+        """What the pressed button of this dialog (or a command button of this flow) carries, as a tuple:
+        `ctx.option(label, ("t", 123))` gives back `("t", 123)`, a plain "done" gives `("done",)`.
+
+        None when this is no such press, or when the value is none a button of ours could carry: a
+        client can send any payload, so only up to MAX_PARTS strings (MAX_STRING characters at most)
+        and non-negative ints up to MAX_INT pass, and a flow matches on the shape without parsing.
+        """
+        payload = self.event.payload or {}
+        if payload.get(FLOW_KEY) != self.dialog.flow and payload.get(COMMAND_KEY) != self.dialog.flow:
+            return None
+        value = payload.get(VALUE_KEY)
+        parts = value if isinstance(value, list) else [value]
+        if not 1 <= len(parts) <= MAX_PARTS or not all(_part(part) for part in parts):
+            return None
+        return tuple(parts)
 
     @property
     def value(self) -> str:
@@ -114,12 +165,25 @@ class Context:
         button), "" when there was none: what a flow started by a button reads instead of the payload."""
         payload = self.event.payload or {}
         value = payload.get(VALUE_KEY) if COMMAND_KEY in payload else None
-        return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
+        return str(value) if _scalar(value) else ""
 
     @property
-    def data(self) -> dict[str, Any]:
-        """Dialog data: JSON-able values only; saved with the state."""
-        return self.dialog.data
+    def data(self) -> D:
+        """Dialog data, saved with the state: the flow's dataclass if it declares one (Flow(data=...)),
+        otherwise a dict; JSON-able values only either way."""
+        return cast(D, self._model if self._model is not None else self.dialog.data)
+
+    def use_model(self, model: type[Any]) -> None:
+        """For the engine: read the dialog's JSON into the flow's dataclass (once per event); fields the
+        JSON lacks take their defaults, keys the class no longer has are dropped."""
+        if type(self._model) is not model:
+            names = {item.name for item in dataclasses.fields(model)}
+            self._model = model(**{key: value for key, value in self.dialog.data.items() if key in names})
+
+    def store_model(self) -> None:
+        """For the engine: write the dataclass back as the JSON the dialog row keeps."""
+        if self._model is not None:
+            self.dialog.data = dataclasses.asdict(self._model)
 
     @property
     def state(self) -> str | None:
@@ -156,13 +220,16 @@ class Context:
         else:
             self.reply(text, buttons)
 
-    def option(self, label: str, value: str, color: Color = "secondary", callback: bool = False) -> KeyboardButton:
-        """A dialog button: pressing it answers the current step with `value` (see `ctx.button`).
+    def option(
+        self, label: str, value: str | Choice, color: Color = "secondary", callback: bool = False
+    ) -> KeyboardButton:
+        """A dialog button: pressing it answers the current step with `value` (see `ctx.button`, `ctx.choice`);
+        a tuple such as ("t", 123) travels as a JSON list and comes back as the same tuple.
 
         It carries the dialog's version, so a press on it after the dialog moved on (an old
         message, a double click) is refused as outdated instead of acting twice.
         """
-        payload = {FLOW_KEY: self.dialog.flow, VERSION_KEY: self.dialog.version, VALUE_KEY: value}
+        payload = {FLOW_KEY: self.dialog.flow, VERSION_KEY: self.dialog.version, VALUE_KEY: _carried(value)}
         return KeyboardButton(label, payload, color, callback)
 
     def send_to(self, vk_id: int, text: str, buttons: Sequence[Sequence[KeyboardButton]] | None = None) -> None:
@@ -179,12 +246,13 @@ class Context:
         self.replies.append(Reply(self.event.peer_id, text, document=(file_name, content)))
 
     def command_button(
-        self, label: str, flow: str, value: str | None = None, color: Color = "primary"
+        self, label: str, flow: str, value: str | Choice | None = None, color: Color = "primary"
     ) -> KeyboardButton:
-        """A button that starts `flow` (for messages sent to other people, outside any dialog)."""
+        """A button that starts `flow` (for messages sent to other people, outside any dialog); that flow
+        reads `value` as `ctx.value` (a plain string) or `ctx.choice` (a tuple)."""
         payload: dict[str, Any] = {COMMAND_KEY: flow}
         if value is not None:
-            payload[VALUE_KEY] = value
+            payload[VALUE_KEY] = _carried(value)
         return KeyboardButton(label, payload, color)
 
     def schedule_message(self, vk_id: int, text: str, at: datetime) -> None:
@@ -207,8 +275,21 @@ class Context:
         self.pending_trigger = trigger
 
     def enter(self, state: str) -> None:
-        """Jump to a state directly (at the start of a flow, or from a menu of steps)."""
+        """Jump to a state directly, outside the table (prefer a declared Transition and `go`: the diagram
+        shows those)."""
         self.requested_state = state
+
+    def ask_again(self, note: str | None = None) -> None:
+        """The answer is of no use to this step: say `note` if given, then ask the step's question again.
+
+        No transition and no new version: the step's buttons stay valid, and «назад» still returns to
+        where it did.
+        """
+        if note:
+            self.reply(note)
+        if self.dialog.state is None:
+            raise ValueError("ask_again outside a dialog")
+        self.requested_state = self.dialog.state
 
     def finish(self, text: str | None = None) -> None:
         """End the dialog and show the main menu, with an optional last word."""

@@ -10,6 +10,12 @@
     @survey.receives("name")        # the person answered while in that state
     def got_name(ctx): ctx.data["name"] = ctx.text; ctx.go("named")
 
+A dialog starts at its first state; `on_start` is for setting data up first. A flow that needs more
+than a role (a study group, a loaded timetable) says so with `needs=[...]`: guards the engine checks
+before the start, each answering None or the catalog key of its refusal. An answer a step cannot use
+is met with `ctx.ask_again(note)`, which is no transition; every move is a declared Transition, so
+the Mermaid diagram drawn from the table shows every edge the dialog can take.
+
 The table becomes one `transitions.Machine` per flow, built once and shared by every user: a
 user's dialog row is the model only for the duration of one event (transitions lets an
 unregistered model be driven through `machine.events[name].trigger(model)`), so no per-user
@@ -18,6 +24,7 @@ object outlives the event, and 100,000 members cost nothing in memory.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -33,6 +40,7 @@ if TYPE_CHECKING:
 
 Handler = Callable[["Context"], None]
 Condition = Callable[["Context"], bool]
+Guard = Callable[["Context"], "str | None"]  # None: go ahead; otherwise the catalog key of the refusal
 
 DEFAULT_TIMEOUT = timedelta(minutes=30)
 START_STATE = "start"
@@ -73,6 +81,31 @@ class _DialogModel:
                 self.context.dialog.version += 1
 
 
+def _context_of(event: EventData) -> Context:
+    """The context of the event's dialog: transitions types `event.model` as object, and a callback only ever runs
+    for the `_DialogModel` that `Flow.fire` made with a context."""
+    model = event.model
+    if not isinstance(model, _DialogModel) or model.context is None:
+        raise TypeError(f"a flow callback ran without a dialog's context: {model!r}")
+    return model.context
+
+
+@dataclass(frozen=True)
+class Need:
+    """A guard made of a yes/no check and the catalog key said when it is no."""
+
+    check: Condition
+    refusal: str
+
+    def __call__(self, ctx: Context) -> str | None:
+        return None if self.check(ctx) else self.refusal
+
+
+def in_study_group(refusal: str) -> Need:
+    """The member belongs to a study group (timetable, register, reminders are per group)."""
+    return Need(lambda ctx: ctx.member.study_group is not None, refusal)
+
+
 @dataclass
 class Flow:
     """One dialog's declaration. `role` is checked at the start and again at every step."""
@@ -87,6 +120,8 @@ class Flow:
     open_to_newcomers: bool = False  # usable before onboarding is finished (help, onboarding itself)
     in_menu: bool = True  # a button in the main menu of those allowed to use it
     menu_label: str | None = None  # a text key for that button; defaults to `<name>.button`
+    needs: Sequence[Guard] = ()  # checked before the start, after the role; see the module docstring
+    data: type[Any] | None = None  # a dataclass of JSON values: `ctx.data` is one (see Context.data)
     _entry: dict[str, Handler] = field(default_factory=dict, repr=False)
     _input: dict[str, Handler] = field(default_factory=dict, repr=False)
     _start: Handler | None = field(default=None, repr=False)
@@ -95,7 +130,8 @@ class Flow:
     # --- declaring handlers
 
     def on_start(self, handler: Handler) -> Handler:
-        """Runs when the flow is triggered; usually sets data and calls `ctx.go` or `ctx.enter`."""
+        """Runs when the flow is triggered, after its `needs`: a command's whole work, or a dialog's set-up
+        (its first state's question is asked next unless the handler finished or moved)."""
         self._start = handler
         return handler
 
@@ -119,6 +155,10 @@ class Flow:
 
         return register
 
+    def __post_init__(self) -> None:
+        if self.data is not None and not dataclasses.is_dataclass(self.data):
+            raise TypeError(f"flow {self.name!r}: data must be a dataclass, not {self.data!r}")
+
     def _check_state(self, state: str) -> None:
         if state not in self.states:
             raise ValueError(f"flow {self.name!r} has no state {state!r}")
@@ -137,13 +177,64 @@ class Flow:
         return state in self.states
 
     def start_handler(self) -> Handler | None:
-        return self._start
+        """What the engine runs when the flow is triggered: the guards, the start handler, the first question."""
+        if not self.needs and self._start is None:
+            return self._typed(self._entry.get(self.first_state or "")) if self.data else None
+        return self._typed(self._begin)
+
+    def _refused(self, ctx: Context) -> bool:
+        """Whether a guard said no; if so, the person is told why and a dialog ends."""
+        for guard in self.needs:
+            refusal = guard(ctx)
+            if refusal is not None:
+                # A dialog ends (its row was opened for the start) and shows the menu; a command just answers.
+                ctx.finish(ctx.t(refusal)) if self.is_dialog else ctx.reply(ctx.t(refusal))
+                return True
+        return False
+
+    def _begin(self, ctx: Context) -> None:
+        if self._refused(ctx):
+            return
+        if self._start is not None:
+            self._start(ctx)
+            if ctx.finished or ctx.requested_flow or ctx.requested_state or ctx.pending_trigger:
+                return
+        entry = self._entry.get(self.first_state or "")
+        if entry is not None:
+            entry(ctx)
 
     def input_handler(self, state: str) -> Handler | None:
-        return self._input.get(state)
+        """The answer's handler, behind the guards again: like the role, what a flow needs can be lost
+        mid-dialog (a member moved out of the group by its headman)."""
+        handler = self._input.get(state)
+        if handler is None or not self.needs:
+            return self._typed(handler)
+        answer = handler
+
+        def guarded(ctx: Context) -> None:
+            if not self._refused(ctx):
+                answer(ctx)
+
+        return self._typed(guarded)
 
     def entry_handler(self, state: str) -> Handler | None:
-        return self._entry.get(state)
+        return self._typed(self._entry.get(state))
+
+    def _typed(self, handler: Handler | None) -> Handler | None:
+        """`handler` with the flow's data as its dataclass: read from the dialog's JSON before, written
+        back after, so the engine saves plain JSON and the handler sees attributes with types."""
+        model = self.data
+        if handler is None or model is None:
+            return handler
+
+        def run(ctx: Context) -> None:
+            ctx.use_model(model)
+            try:
+                handler(ctx)
+            finally:
+                ctx.store_model()
+
+        return run
 
     @property
     def machine(self) -> Machine:
@@ -158,7 +249,7 @@ class Flow:
                 "trigger": transition.trigger,
                 "source": list(transition.source) if not isinstance(transition.source, str) else transition.source,
                 "dest": transition.dest,
-                "conditions": [_condition(transition.when)] if transition.when else [],
+                "conditions": [self._condition(transition.when)] if transition.when else [],
             }
             for transition in self.transitions
         ]
@@ -175,11 +266,20 @@ class Flow:
 
     def _enter_callback(self, state: str) -> Callable[[EventData], None]:
         def entered(event: EventData) -> None:
-            handler = self._entry.get(state)
+            handler = self.entry_handler(state)
             if handler is not None:
-                handler(event.model.context)
+                handler(_context_of(event))
 
         return entered
+
+    def _condition(self, when: Condition) -> Callable[[EventData], bool]:
+        def check(event: EventData) -> bool:
+            context = _context_of(event)
+            if self.data is not None:
+                context.use_model(self.data)
+            return bool(when(context))
+
+        return check
 
     def fire(self, trigger: str, state: str, context: Context) -> str:
         """Run `trigger` from `state`; returns the new state (the same one if a condition said no)."""
@@ -197,10 +297,10 @@ class Flow:
         """The flow's diagram, from the same table the engine runs."""
         from transitions.extensions.diagrams import GraphMachine
 
-        holder = _DialogModel(self.first_state or START_STATE, None)  # type: ignore[arg-type]
+        holder = _DialogModel(self.first_state or START_STATE, None)
         machine = self._build_machine(GraphMachine, graph_engine="mermaid", title=self.name)
         machine.add_model(holder)
-        source = str(holder.get_graph().draw(None))  # type: ignore[attr-defined]
+        source = str(holder.get_graph().draw(None))  # type: ignore[attr-defined,unused-ignore]  # GraphMachine adds it
         # transitions writes a bare title between '---' lines (not valid Mermaid front matter) and
         # colours the model's current state; neither belongs in documentation.
         body = source.split("---", 2)[-1]
@@ -208,10 +308,3 @@ class Flow:
             line for line in body.splitlines() if line.strip() and not line.lstrip().startswith(("classDef", "Class "))
         ]
         return "\n".join([f"---\ntitle: {self.name}\n---", *lines])
-
-
-def _condition(when: Condition) -> Callable[[EventData], bool]:
-    def check(event: EventData) -> bool:
-        return bool(when(event.model.context))
-
-    return check
