@@ -7,7 +7,7 @@ the decision. An approved notice pre-marks the student as excused when the lesso
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from fsm_bot.engine import Context, Flow, Role, Transition, in_study_group
@@ -21,6 +21,23 @@ MAX_NOTICE_DAYS = 31
 DAYS = DayPicker(per_row=2, most=2)
 
 NEEDS_GROUP = in_study_group("timetable.no_group")
+
+
+@dataclass
+class Notice:
+    """The notice being written, saved with the dialog as JSON at every step."""
+
+    first: str = ""  # ISO dates of the span
+    last: str = ""
+    key: str = ""  # services.attendance.lesson_key, or WHOLE_DAY
+    lesson: str = ""  # as the summary names it
+    reason: str = ""  # an AbsenceReason value
+    comment: str = ""  # the words typed instead of a reason button
+
+    @property
+    def span(self) -> tuple[date, date]:
+        return date.fromisoformat(self.first), date.fromisoformat(self.last)
+
 
 mine = Flow(
     name="my_absences",
@@ -40,6 +57,7 @@ notice = Flow(
         Transition("reasoned", "reason", "confirm"),
         Transition("edit", "confirm", "dates"),
     ],
+    data=Notice,
 )
 decision = Flow(name="notice_decision", description="notice_decision.description", role=Role.DEPUTY, in_menu=False)
 
@@ -87,14 +105,14 @@ def show_mine(ctx: Context) -> None:
 
 
 @notice.asks("dates")
-def ask_dates(ctx: Context) -> None:
+def ask_dates(ctx: Context[Notice]) -> None:
     today = ctx.services.attendance.today()
     names = {today: ctx.t("timetable.today"), today + timedelta(days=1): ctx.t("timetable.tomorrow")}
     ctx.ask(ctx.t("absence_notice.ask_dates"), DAYS.rows(ctx, names, label=names.__getitem__))
 
 
 @notice.receives("dates")
-def got_dates(ctx: Context) -> None:
+def got_dates(ctx: Context[Notice]) -> None:
     today = ctx.services.attendance.today()
     span = DAYS.read(ctx, lambda text: _parse_span(text, today))
     if span is None:
@@ -107,15 +125,15 @@ def got_dates(ctx: Context) -> None:
     if (last - first).days >= MAX_NOTICE_DAYS:
         ctx.reply(ctx.t("absence_notice.too_long", days=MAX_NOTICE_DAYS))
         return
-    ctx.data.update(first=first.isoformat(), last=last.isoformat())
+    ctx.data.first, ctx.data.last = first.isoformat(), last.isoformat()
     ctx.go("dated")
 
 
 @notice.asks("lesson")
-def ask_notice_lesson(ctx: Context) -> None:
-    first = date.fromisoformat(ctx.data["first"])
+def ask_notice_lesson(ctx: Context[Notice]) -> None:
+    first, last = ctx.data.span
     rows = [[ctx.option(ctx.t("attendance.whole_day"), WHOLE_DAY, "primary")]]
-    if ctx.data["first"] == ctx.data["last"]:
+    if first == last:
         lessons = [lesson for lesson in ctx.services.timetable.lessons(first) if lesson.takes_place]
         options = [
             ctx.option(f"{lesson.start:%H:%M} {lesson.subject}"[:40], lesson_key(lesson)) for lesson in lessons[:8]
@@ -126,14 +144,14 @@ def ask_notice_lesson(ctx: Context) -> None:
 
 
 @notice.receives("lesson")
-def got_notice_lesson(ctx: Context) -> None:
+def got_notice_lesson(ctx: Context[Notice]) -> None:
     choice = ctx.button
-    first = date.fromisoformat(ctx.data["first"])
+    first, last = ctx.data.span
     keys = {lesson_key(lesson): lesson.subject for lesson in ctx.services.timetable.lessons(first)}
     if choice == WHOLE_DAY:
-        ctx.data.update(key=WHOLE_DAY, lesson=ctx.t("attendance.whole_day"))
-    elif choice in keys and ctx.data["first"] == ctx.data["last"]:
-        ctx.data.update(key=choice, lesson=f"{choice} {keys[choice]}")
+        ctx.data.key, ctx.data.lesson = WHOLE_DAY, ctx.t("attendance.whole_day")
+    elif choice is not None and choice in keys and first == last:
+        ctx.data.key, ctx.data.lesson = choice, f"{choice} {keys[choice]}"
     else:
         ctx.reply(ctx.t("attendance.pick_lesson"))
         return
@@ -141,7 +159,7 @@ def got_notice_lesson(ctx: Context) -> None:
 
 
 @notice.asks("reason")
-def ask_notice_reason(ctx: Context) -> None:
+def ask_notice_reason(ctx: Context[Notice]) -> None:
     ctx.ask(
         ctx.t("absence_notice.ask_reason"),
         [[ctx.option(ctx.t(f"attendance.reason.{reason.value}")[4:], reason.value)] for reason in NOTICE_REASONS],
@@ -149,27 +167,28 @@ def ask_notice_reason(ctx: Context) -> None:
 
 
 @notice.receives("reason")
-def got_notice_reason(ctx: Context) -> None:
+def got_notice_reason(ctx: Context[Notice]) -> None:
     if ctx.button in {reason.value for reason in NOTICE_REASONS}:
-        ctx.data.update(reason=ctx.button, comment="")
+        ctx.data.reason, ctx.data.comment = ctx.button, ""
     elif ctx.text and len(ctx.text) <= 200:  # typed: «other», with the words as the comment
-        ctx.data.update(reason=AbsenceReason.OTHER.value, comment=ctx.text)
+        ctx.data.reason, ctx.data.comment = AbsenceReason.OTHER.value, ctx.text
     else:
         ctx.reply(ctx.t("absence_notice.bad_reason"))
         return
     ctx.go("reasoned")
 
 
-def _notice_text(ctx: Context) -> str:
-    first, last = date.fromisoformat(ctx.data["first"]), date.fromisoformat(ctx.data["last"])
+def _notice_text(ctx: Context[Notice]) -> str:
+    data = ctx.data
+    first, last = data.span
     when = f"{first:%d.%m}" if first == last else f"{first:%d.%m}–{last:%d.%m}"
-    reason = ctx.t(f"attendance.reason.{ctx.data['reason']}")[4:]
-    comment = f" ({ctx.data['comment']})" if ctx.data.get("comment") else ""
-    return ctx.t("absence_notice.summary", when=when, lesson=ctx.data["lesson"], reason=reason + comment)
+    reason = ctx.t(f"attendance.reason.{data.reason}")[4:]
+    comment = f" ({data.comment})" if data.comment else ""
+    return ctx.t("absence_notice.summary", when=when, lesson=data.lesson, reason=reason + comment)
 
 
 @notice.asks("confirm")
-def ask_notice_confirm(ctx: Context) -> None:
+def ask_notice_confirm(ctx: Context[Notice]) -> None:
     ctx.ask(
         _notice_text(ctx) + "\n\n" + ctx.t("absence_notice.send_question"),
         [
@@ -182,7 +201,7 @@ def ask_notice_confirm(ctx: Context) -> None:
 
 
 @notice.receives("confirm")
-def got_notice_confirm(ctx: Context) -> None:
+def got_notice_confirm(ctx: Context[Notice]) -> None:
     if ctx.button == "edit":
         ctx.go("edit")
         return
@@ -190,13 +209,8 @@ def got_notice_confirm(ctx: Context) -> None:
         ctx.ask_again()
         return
     attendance = ctx.services.attendance
-    created = attendance.create_notice(
-        date.fromisoformat(ctx.data["first"]),
-        date.fromisoformat(ctx.data["last"]),
-        ctx.data["key"],
-        AbsenceReason(ctx.data["reason"]),
-        ctx.data.get("comment", ""),
-    )
+    data = ctx.data
+    created = attendance.create_notice(*data.span, data.key, AbsenceReason(data.reason), data.comment)
     leaders = ctx.services.leaders_of(attendance.group or "")
     request = (
         ctx.t("absence_notice.to_leader", name=ctx.member.full_name, group=attendance.group)
@@ -205,8 +219,8 @@ def got_notice_confirm(ctx: Context) -> None:
     )
     buttons = [
         [
-            ctx.command_button(ctx.t("absence_notice.approve"), "notice_decision", f"a:{created.id}", "positive"),
-            ctx.command_button(ctx.t("absence_notice.reject"), "notice_decision", f"r:{created.id}", "negative"),
+            ctx.command_button(ctx.t("absence_notice.approve"), "notice_decision", ("a", created.id), "positive"),
+            ctx.command_button(ctx.t("absence_notice.reject"), "notice_decision", ("r", created.id), "negative"),
         ]
     ]
     for leader in leaders:
@@ -220,19 +234,24 @@ def got_notice_confirm(ctx: Context) -> None:
 
 @decision.on_start
 def decide(ctx: Context) -> None:
-    value = ctx.value
-    match = re.fullmatch(r"([ar]):([0-9]+)", value)
-    notice_id = parse_id(match[2]) if match else None
+    match ctx.choice:
+        case ("a" | "r" as verdict, int(notice_id)):
+            pass
+        case (str(legacy),):  # a notice's buttons sent before 2026-12 carried "a:<id>"
+            verdict, _, id_text = legacy.partition(":")
+            notice_id = parse_id(id_text)
+        case _:
+            verdict, notice_id = "", None
     attendance = ctx.services.attendance
-    found = attendance.notice_for_leader(notice_id) if notice_id is not None else None
-    if match is None or found is None:
+    found = attendance.notice_for_leader(notice_id) if notice_id is not None and verdict in ("a", "r") else None
+    if found is None:
         ctx.reply(ctx.t("notice_decision.not_yours"))
         return
     request, student = found
-    if request.status != NoticeStatus.PENDING.value or not attendance.decide(request.id, match[1] == "a"):
+    approved = verdict == "a"
+    if request.status != NoticeStatus.PENDING.value or not attendance.decide(request.id, approved):
         ctx.reply(ctx.t("notice_decision.already"))
         return
-    approved = match[1] == "a"
     when = (
         f"{request.first_date:%d.%m}"
         if request.first_date == request.last_date

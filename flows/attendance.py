@@ -9,6 +9,7 @@ crash or restart loses nothing; saving checks that nobody saved the lesson meanw
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 
 from fsm_bot.engine import Context, Flow, Role, Transition, in_study_group
@@ -20,6 +21,27 @@ RECENT_DAYS = 7
 DAYS = DayPicker(per_row=3, most=6)
 MARKS = PagedMultiSelect(marks=("❌ ", "✅ "))  # absent, present; 7 to a page, the most VK's keyboard holds
 REASONS = (AbsenceReason.UNEXCUSED, AbsenceReason.ILLNESS, AbsenceReason.OFFICIAL, AbsenceReason.OTHER)
+
+
+@dataclass
+class Marking:
+    """The lesson being marked, saved with the dialog as JSON at every step (a crash loses no mark)."""
+
+    day: str = ""  # ISO date
+    key: str = ""  # services.attendance.lesson_key, or WHOLE_DAY
+    subject: str = ""
+    start: str | None = None  # "09:00"; None for the whole day
+    version: int = 0  # the sheet's version the marks were read at: the save is a compare-and-set on it
+    their_version: int = 0  # the version someone else saved meanwhile (the conflict step)
+    absent: dict[str, str] = field(default_factory=dict)  # member id (a JSON key) -> reason, "" not asked yet
+    notices: dict[str, int] = field(default_factory=dict)  # member id -> the approved notice that pre-marked them
+    asked: list[str] = field(default_factory=list)  # whose reasons were asked, to ask again after «назад»
+    page: int = 0  # of the group's list
+
+    @property
+    def lesson_day(self) -> date:
+        return date.fromisoformat(self.day)
+
 
 flow = Flow(
     name="attendance",
@@ -37,6 +59,7 @@ flow = Flow(
         Transition("edit", ["confirm", "conflict"], "marks"),
         Transition("conflict", ["confirm", "conflict"], "conflict"),  # «оставить мои» can meet another save
     ],
+    data=Marking,
 )
 
 
@@ -44,7 +67,7 @@ flow = Flow(
 
 
 @flow.asks("day")
-def ask_day(ctx: Context) -> None:
+def ask_day(ctx: Context[Marking]) -> None:
     attendance = ctx.services.attendance
     today = attendance.today()
     days = [today - timedelta(days=n) for n in range(RECENT_DAYS)]
@@ -54,7 +77,7 @@ def ask_day(ctx: Context) -> None:
 
 
 @flow.receives("day")
-def got_day(ctx: Context) -> None:
+def got_day(ctx: Context[Marking]) -> None:
     today = ctx.services.attendance.today()
     day = DAYS.read(ctx, lambda text: parse_day(text, today, "past"))
     if day is None:
@@ -63,7 +86,7 @@ def got_day(ctx: Context) -> None:
     if day > today:
         ctx.reply(ctx.t("attendance.future_day"))
         return
-    ctx.data["day"] = day.isoformat()
+    ctx.data.day = day.isoformat()
     ctx.go("day_chosen")
 
 
@@ -71,8 +94,8 @@ def got_day(ctx: Context) -> None:
 
 
 @flow.asks("lesson")
-def ask_lesson(ctx: Context) -> None:
-    day = date.fromisoformat(ctx.data["day"])
+def ask_lesson(ctx: Context[Marking]) -> None:
+    day = ctx.data.lesson_day
     lessons = ctx.services.attendance.lessons(day)
     # Two to a row: VK's inline keyboard has 6 rows for its 10 buttons (a day of 6 lessons, one to a row, crashed).
     options = [ctx.option(f"{lesson.start:%H:%M} {lesson.subject}"[:40], lesson_key(lesson)) for lesson in lessons[:8]]
@@ -83,9 +106,9 @@ def ask_lesson(ctx: Context) -> None:
 
 
 @flow.receives("lesson")
-def got_lesson(ctx: Context) -> None:
+def got_lesson(ctx: Context[Marking]) -> None:
     attendance = ctx.services.attendance
-    day = date.fromisoformat(ctx.data["day"])
+    day = ctx.data.lesson_day
     chosen = ctx.button
     lessons = {lesson_key(lesson): lesson for lesson in attendance.lessons(day)}
     if chosen == WHOLE_DAY:
@@ -102,7 +125,9 @@ def got_lesson(ctx: Context) -> None:
         for member_id, (reason, notice_id) in attendance.from_notices(day, chosen).items():
             absent[str(member_id)] = reason.value
             notices[str(member_id)] = notice_id
-    ctx.data.update(key=chosen, subject=subject, start=start, version=version, absent=absent, notices=notices, page=0)
+    data = ctx.data
+    data.key, data.subject, data.start, data.version = chosen, subject, start, version
+    data.absent, data.notices, data.page = absent, notices, 0
     if version:
         ctx.reply(ctx.t("attendance.reopened", count=len(absent)))
     elif notices:
@@ -113,13 +138,13 @@ def got_lesson(ctx: Context) -> None:
 # --- marks
 
 
-def _students(ctx: Context) -> list[Student]:
+def _students(ctx: Context[Marking]) -> list[Student]:
     return ctx.services.attendance.students()
 
 
-def _marks_view(ctx: Context) -> tuple[str, list[list]]:
+def _marks_view(ctx: Context[Marking]) -> tuple[str, list[list]]:
     students = _students(ctx)
-    absent = ctx.data["absent"]
+    absent = ctx.data.absent
     view = MARKS.view(
         ctx,
         [Item(s.member_id, s.short_name) for s in students],
@@ -138,14 +163,14 @@ def _marks_view(ctx: Context) -> tuple[str, list[list]]:
 
 
 @flow.asks("marks")
-def ask_marks(ctx: Context) -> None:
+def ask_marks(ctx: Context[Marking]) -> None:
     text, rows = _marks_view(ctx)
     ctx.ask(text, rows)
 
 
 @flow.receives("marks")
-def got_mark(ctx: Context) -> None:
-    absent = ctx.data["absent"]
+def got_mark(ctx: Context[Marking]) -> None:
+    absent = ctx.data.absent
     match MARKS.pressed(ctx):
         case Toggled(key):
             students = {s.member_id: s for s in _students(ctx)}
@@ -155,7 +180,7 @@ def got_mark(ctx: Context) -> None:
             member = str(key)  # the draft is JSON: its keys are strings
             if member in absent:
                 del absent[member]
-                ctx.data["notices"].pop(member, None)
+                ctx.data.notices.pop(member, None)
                 ctx.snackbar(ctx.t("attendance.now_present", name=students[key].short_name))
             else:
                 absent[member] = ""
@@ -176,20 +201,20 @@ def got_mark(ctx: Context) -> None:
 
 
 @flow.asks("reasons")
-def ask_reason(ctx: Context) -> None:
-    absent = ctx.data["absent"]
+def ask_reason(ctx: Context[Marking]) -> None:
+    absent = ctx.data.absent
     waiting = [member for member, reason in absent.items() if not reason]
     if not waiting:
         # «назад» from the confirmation (issue 15): every reason is given, so this step asks again the
         # ones it asked before; nobody left to ask (all unmarked meanwhile) means the marks instead.
-        asked = [member for member in ctx.data.get("asked", []) if member in absent]
+        asked = [member for member in ctx.data.asked if member in absent]
         if not asked:
             ctx.go("nobody_to_ask")
             return
         for member in asked:
             absent[member] = ""
         waiting = asked
-    ctx.data["asked"] = list(dict.fromkeys([*ctx.data.get("asked", []), *waiting]))
+    ctx.data.asked = list(dict.fromkeys([*ctx.data.asked, *waiting]))
     students = {str(s.member_id): s for s in _students(ctx)}
     member = waiting[0]
     name = students[member].full_name if member in students else member
@@ -203,8 +228,8 @@ def ask_reason(ctx: Context) -> None:
 
 
 @flow.receives("reasons")
-def got_reason(ctx: Context) -> None:
-    absent = ctx.data["absent"]
+def got_reason(ctx: Context[Marking]) -> None:
+    absent = ctx.data.absent
     match ctx.choice:
         case ("rest",):
             for member, reason in absent.items():
@@ -224,9 +249,9 @@ def got_reason(ctx: Context) -> None:
 # --- confirm and save
 
 
-def _summary(ctx: Context) -> str:
+def _summary(ctx: Context[Marking]) -> str:
     students = {str(s.member_id): s for s in _students(ctx)}
-    absent = ctx.data["absent"]
+    absent = ctx.data.absent
     lines = [
         f"• {students[member].full_name} — {ctx.t(f'attendance.mark.{reason}')}"
         for member, reason in sorted(absent.items(), key=lambda item: students[item[0]].full_name)
@@ -236,11 +261,11 @@ def _summary(ctx: Context) -> str:
 
 
 @flow.asks("confirm")
-def ask_confirm(ctx: Context) -> None:
+def ask_confirm(ctx: Context[Marking]) -> None:
     text = ctx.t(
         "attendance.confirm",
         lesson=_lesson_title(ctx),
-        absent=len(ctx.data["absent"]),
+        absent=len(ctx.data.absent),
         total=len(_students(ctx)),
         list=_summary(ctx),
     )
@@ -256,29 +281,29 @@ def ask_confirm(ctx: Context) -> None:
 
 
 @flow.receives("confirm")
-def got_confirm(ctx: Context) -> None:
+def got_confirm(ctx: Context[Marking]) -> None:
     if ctx.button == "edit":
         ctx.go("edit")
     elif ctx.button == "save":
-        _save(ctx, ctx.data["version"])
+        _save(ctx, ctx.data.version)
     else:
         ctx.ask_again()
 
 
-def _save(ctx: Context, expected_version: int) -> None:
+def _save(ctx: Context[Marking], expected_version: int) -> None:
     ctx.require(Role.DEPUTY)
     attendance = ctx.services.attendance
-    marks = {int(member): AbsenceReason(reason) for member, reason in ctx.data["absent"].items()}
-    start = time.fromisoformat(ctx.data["start"]) if ctx.data.get("start") else None
+    marks = {int(member): AbsenceReason(reason) for member, reason in ctx.data.absent.items()}
+    start = time.fromisoformat(ctx.data.start) if ctx.data.start else None
     try:
         result = attendance.save(
-            date.fromisoformat(ctx.data["day"]),
-            ctx.data["key"],
+            ctx.data.lesson_day,
+            ctx.data.key,
             marks,
             expected_version,
-            ctx.data["subject"],
+            ctx.data.subject,
             start,
-            {int(member): notice for member, notice in ctx.data["notices"].items()},
+            {int(member): notice for member, notice in ctx.data.notices.items()},
         )
     except (PermissionError, ValueError):
         ctx.finish(ctx.t("attendance.refused"))
@@ -286,12 +311,12 @@ def _save(ctx: Context, expected_version: int) -> None:
     if result.saved:
         ctx.finish(ctx.t("attendance.saved", lesson=_lesson_title(ctx), absent=len(marks)))
         return
-    _, theirs = attendance.saved(date.fromisoformat(ctx.data["day"]), ctx.data["key"])
+    _, theirs = attendance.saved(ctx.data.lesson_day, ctx.data.key)
     students = {s.member_id: s for s in _students(ctx)}
     their_list = "\n".join(
         f"• {students[m].full_name} — {ctx.t(f'attendance.mark.{r.value}')}" for m, r in theirs.items() if m in students
     ) or ctx.t("attendance.everyone_present")
-    ctx.data["their_version"] = result.version
+    ctx.data.their_version = result.version
     ctx.reply(
         ctx.t(
             "attendance.conflict",
@@ -304,7 +329,7 @@ def _save(ctx: Context, expected_version: int) -> None:
 
 
 @flow.asks("conflict")
-def ask_conflict(ctx: Context) -> None:
+def ask_conflict(ctx: Context[Marking]) -> None:
     ctx.ask(
         ctx.t("attendance.conflict_question"),
         [
@@ -316,13 +341,13 @@ def ask_conflict(ctx: Context) -> None:
 
 
 @flow.receives("conflict")
-def got_conflict(ctx: Context) -> None:
+def got_conflict(ctx: Context[Marking]) -> None:
     if ctx.button == "mine":
-        _save(ctx, ctx.data["their_version"])
+        _save(ctx, ctx.data.their_version)
     elif ctx.button == "theirs":
         ctx.finish(ctx.t("attendance.kept_theirs"))
     elif ctx.button == "edit":
-        ctx.data["version"] = ctx.data["their_version"]
+        ctx.data.version = ctx.data.their_version
         ctx.go("edit")
     else:
         ctx.ask_again()
@@ -331,8 +356,7 @@ def got_conflict(ctx: Context) -> None:
 # --- helpers
 
 
-def _lesson_title(ctx: Context) -> str:
-    day = date.fromisoformat(ctx.data["day"]).strftime("%d.%m")
-    if ctx.data.get("start"):
-        return f"{day} {ctx.data['start']} {ctx.data['subject']}"
-    return f"{day}, {ctx.data['subject']}"
+def _lesson_title(ctx: Context[Marking]) -> str:
+    data = ctx.data
+    day = data.lesson_day.strftime("%d.%m")
+    return f"{day} {data.start} {data.subject}" if data.start else f"{day}, {data.subject}"

@@ -38,9 +38,13 @@ def _period(ctx: Context, name: str) -> tuple[date, date]:
 @flow.on_start
 def show(ctx: Context) -> None:
     attendance = ctx.services.attendance
-    value = ctx.value or "month"
-    wants_file = value.startswith("xlsx:")
-    period = value.removeprefix("xlsx:")
+    match ctx.choice:
+        case ("xlsx", str(period)):
+            wants_file = True
+        case (str(period),):
+            wants_file = False
+        case _:
+            period, wants_file = "month", False
     if period not in ("month", "prev", "semester"):
         period = "month"
     first, last = _period(ctx, period)
@@ -93,5 +97,5 @@ def show(ctx: Context) -> None:
         for name in ("month", "prev", "semester")
         if name != period
     ]
-    file_button = ctx.command_button(ctx.t("attendance_report.xlsx"), "attendance_report", f"xlsx:{period}")
+    file_button = ctx.command_button(ctx.t("attendance_report.xlsx"), "attendance_report", ("xlsx", period))
     ctx.reply("\n".join(lines), [periods, [file_button]])

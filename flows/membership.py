@@ -19,8 +19,14 @@ flow = Flow(
 
 @flow.on_start
 def decide(ctx: Context) -> None:
-    vk_id_text, _, answer = ctx.value.partition(":")
-    vk_id = parse_id(vk_id_text)
+    match ctx.choice:
+        case (int(vk_id), "yes" | "no" as answer):
+            pass
+        case (str(legacy),):  # a request's buttons sent before 2026-12 carried "<vk id>:yes"
+            vk_id_text, _, answer = legacy.partition(":")
+            vk_id = parse_id(vk_id_text)
+        case _:
+            vk_id, answer = None, ""
     if vk_id is None or answer not in ("yes", "no"):
         ctx.finish(ctx.t("membership.bad_request"))
         return

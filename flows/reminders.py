@@ -8,6 +8,7 @@ nothing else). Saving a subscription re-plans the reminder jobs after the commit
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import time
 
 from fsm_bot.engine import Context, Flow, Transition, in_study_group
@@ -16,6 +17,14 @@ from fsm_bot.services.timetable import SubscriptionKind
 
 DIGEST_TIMES = ("19:00", "20:00", "21:00", "22:00")
 LEADS = (5, 10, 15, 30, 60)
+
+
+@dataclass
+class Choosing:
+    """Which reminder before class the minutes asked for are for."""
+
+    kind: str = SubscriptionKind.BEFORE_FIRST.value  # before_first or before_each
+
 
 flow = Flow(
     name="reminders",
@@ -28,11 +37,12 @@ flow = Flow(
         Transition("pick_lead", "menu", "lead"),
         Transition("saved", ["digest_time", "lead"], "menu"),
     ],
+    data=Choosing,
 )
 
 
 @flow.asks("menu")
-def show_menu(ctx: Context) -> None:
+def show_menu(ctx: Context[Choosing]) -> None:
     current = {s.kind: s for s in ctx.services.timetable.subscriptions()}
     lines = [ctx.t("reminders.header")]
     if not current:
@@ -62,7 +72,7 @@ def show_menu(ctx: Context) -> None:
 
 
 @flow.receives("menu")
-def got_menu(ctx: Context) -> None:
+def got_menu(ctx: Context[Choosing]) -> None:
     choice = ctx.button
     timetable = ctx.services.timetable
     if choice == "done":
@@ -76,7 +86,7 @@ def got_menu(ctx: Context) -> None:
     elif choice == "digest":
         ctx.go("pick_time")
     elif choice in ("before_first", "before_each"):
-        ctx.data["kind"] = choice
+        ctx.data.kind = choice
         ctx.go("pick_lead")
     elif choice == "changes":
         timetable.subscribe(SubscriptionKind.CHANGES)
@@ -85,7 +95,7 @@ def got_menu(ctx: Context) -> None:
         ctx.finish(ctx.t("reminders.bye"))
 
 
-def _removed_kind(ctx: Context) -> SubscriptionKind | None:
+def _removed_kind(ctx: Context[Choosing]) -> SubscriptionKind | None:
     """The subscription a «✖» button names, if this is such a press."""
     match ctx.choice:
         case ("off", str(kind)) if kind in {known.value for known in SubscriptionKind}:
@@ -94,7 +104,7 @@ def _removed_kind(ctx: Context) -> SubscriptionKind | None:
 
 
 @flow.asks("digest_time")
-def ask_time(ctx: Context) -> None:
+def ask_time(ctx: Context[Choosing]) -> None:
     ctx.ask(
         ctx.t("reminders.ask_time"),
         [[ctx.option(value, value, "primary" if value == "20:00" else "secondary") for value in DIGEST_TIMES]],
@@ -102,7 +112,7 @@ def ask_time(ctx: Context) -> None:
 
 
 @flow.receives("digest_time")
-def got_time(ctx: Context) -> None:
+def got_time(ctx: Context[Choosing]) -> None:
     match = re.fullmatch(r"\s*(\d{1,2})[:.](\d{2})\s*", ctx.button or ctx.text)
     if match is None or int(match[1]) > 23 or int(match[2]) > 59:
         ctx.reply(ctx.t("reminders.bad_time"))
@@ -114,7 +124,7 @@ def got_time(ctx: Context) -> None:
 
 
 @flow.asks("lead")
-def ask_lead(ctx: Context) -> None:
+def ask_lead(ctx: Context[Choosing]) -> None:
     ctx.ask(
         ctx.t("reminders.ask_lead"),
         [[ctx.option(ctx.t("reminders.minutes", minutes=lead), str(lead)) for lead in LEADS]],
@@ -122,13 +132,13 @@ def ask_lead(ctx: Context) -> None:
 
 
 @flow.receives("lead")
-def got_lead(ctx: Context) -> None:
+def got_lead(ctx: Context[Choosing]) -> None:
     value = (ctx.button or ctx.text).strip()
     minutes = parse_int(value, 1, 240)
     if minutes is None:
         ctx.reply(ctx.t("reminders.bad_lead"))
         return
-    kind = SubscriptionKind(ctx.data.get("kind", "before_first"))
+    kind = SubscriptionKind(ctx.data.kind)
     ctx.services.timetable.subscribe(kind, lead_minutes=minutes)
     ctx.reply(ctx.t(f"reminders.saved_{kind.value}", minutes=minutes))
     ctx.go("saved")

@@ -8,6 +8,7 @@ belongs to the leader's own group (a forged payload can name any slot id).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from fsm_bot.engine import Context, Flow, Role, Transition
@@ -18,7 +19,31 @@ from fsm_bot.services.timetable import Change, ChangeKind, Lesson, LessonStatus,
 DAYS_OFFERED = 8
 DAYS = DayPicker(per_row=3, most=9)
 ACTIONS = ("cancel", "time", "room", "day")
-NEW_VALUES = ("new_date", "new_start", "new_end", "new_room")
+
+
+@dataclass
+class LessonChange:
+    """The change being prepared, saved with the dialog as JSON at every step."""
+
+    day: str = ""  # ISO date of the lesson
+    slot_id: int = 0  # the weekly timetable's slot
+    start: str = ""  # "09:00", the lesson as it is
+    end: str = ""
+    room: str | None = None
+    subgroup: int | None = None
+    line: str = ""  # the lesson as the messages show it
+    action: str = ""  # one of ACTIONS
+    new_date: str | None = None  # the new values; cleared when another action is chosen
+    new_start: str | None = None
+    new_end: str | None = None
+    new_room: str | None = None
+
+    @property
+    def lesson_day(self) -> date:
+        return date.fromisoformat(self.day)
+
+    def forget_new_values(self) -> None:
+        self.new_date = self.new_start = self.new_end = self.new_room = None
 
 
 def has_timetable(ctx: Context) -> str | None:
@@ -41,6 +66,7 @@ flow = Flow(
         Transition("action_chosen", "action", "value"),
         Transition("value_given", "value", "confirm"),
     ],
+    data=LessonChange,
 )
 
 
@@ -48,7 +74,7 @@ flow = Flow(
 
 
 @flow.asks("day")
-def ask_day(ctx: Context) -> None:
+def ask_day(ctx: Context[LessonChange]) -> None:
     timetable = ctx.services.timetable
     today = timetable.today()
     days = [day for day, lessons in timetable.days(today, today + timedelta(days=DAYS_OFFERED)) if _changeable(lessons)]
@@ -57,7 +83,7 @@ def ask_day(ctx: Context) -> None:
 
 
 @flow.receives("day")
-def got_day(ctx: Context) -> None:
+def got_day(ctx: Context[LessonChange]) -> None:
     timetable = ctx.services.timetable
     day = DAYS.read(ctx, lambda text: parse_day(text, timetable.today()))
     if day is None:
@@ -69,7 +95,7 @@ def got_day(ctx: Context) -> None:
     if not _changeable(timetable.lessons(day)):
         ctx.reply(ctx.t("timetable_change.no_lessons_that_day", date=day.strftime("%d.%m")))
         return
-    ctx.data["day"] = day.isoformat()
+    ctx.data.day = day.isoformat()
     ctx.go("day_chosen")
 
 
@@ -77,8 +103,8 @@ def got_day(ctx: Context) -> None:
 
 
 @flow.asks("lesson")
-def ask_lesson(ctx: Context) -> None:
-    day = date.fromisoformat(ctx.data["day"])
+def ask_lesson(ctx: Context[LessonChange]) -> None:
+    day = ctx.data.lesson_day
     lessons = _changeable(ctx.services.timetable.lessons(day))
     options = [
         ctx.option(f"{lesson.start:%H:%M} {lesson.subject}"[:40], _lesson_value(lesson)) for lesson in lessons[:8]
@@ -89,21 +115,18 @@ def ask_lesson(ctx: Context) -> None:
 
 
 @flow.receives("lesson")
-def got_lesson(ctx: Context) -> None:
-    day = date.fromisoformat(ctx.data["day"])
+def got_lesson(ctx: Context[LessonChange]) -> None:
+    day = ctx.data.lesson_day
     lessons = _changeable(ctx.services.timetable.lessons(day))
     chosen = next((lesson for lesson in lessons if _lesson_value(lesson) == ctx.choice), None)
     if chosen is None:
         ctx.reply(ctx.t("timetable_change.pick_lesson"))
         return
-    ctx.data.update(
-        slot_id=chosen.slot_id,
-        start=chosen.start.strftime("%H:%M"),
-        end=chosen.end.strftime("%H:%M"),
-        room=chosen.room,
-        subgroup=chosen.subgroup,
-        line=lesson_line(ctx.t, chosen),
-    )
+    data = ctx.data
+    assert chosen.slot_id is not None  # _changeable lessons only
+    data.slot_id, data.room, data.subgroup = chosen.slot_id, chosen.room, chosen.subgroup
+    data.start, data.end = chosen.start.strftime("%H:%M"), chosen.end.strftime("%H:%M")
+    data.line = lesson_line(ctx.t, chosen)
     ctx.go("lesson_chosen")
 
 
@@ -111,7 +134,7 @@ def got_lesson(ctx: Context) -> None:
 
 
 @flow.asks("action")
-def ask_action(ctx: Context) -> None:
+def ask_action(ctx: Context[LessonChange]) -> None:
     rows = [
         [ctx.option(ctx.t("timetable_change.action_cancel"), "cancel", "negative")],
         [
@@ -120,17 +143,16 @@ def ask_action(ctx: Context) -> None:
         ],
         [ctx.option(ctx.t("timetable_change.action_day"), "day")],
     ]
-    ctx.ask(ctx.t("timetable_change.ask_action", lesson=ctx.data["line"]), rows)
+    ctx.ask(ctx.t("timetable_change.ask_action", lesson=ctx.data.line), rows)
 
 
 @flow.receives("action")
-def got_action(ctx: Context) -> None:
+def got_action(ctx: Context[LessonChange]) -> None:
     if ctx.button not in ACTIONS:
         ctx.ask_again()
         return
-    ctx.data["action"] = ctx.button
-    for key in NEW_VALUES:  # a value given before «назад» to this step belongs to the other action
-        ctx.data.pop(key, None)
+    ctx.data.action = ctx.button
+    ctx.data.forget_new_values()  # a value given before «назад» to this step belongs to the other action
     ctx.go("cancel_chosen" if ctx.button == "cancel" else "action_chosen")
 
 
@@ -138,38 +160,39 @@ def got_action(ctx: Context) -> None:
 
 
 @flow.asks("value")
-def ask_value(ctx: Context) -> None:
-    key = {"time": "ask_time", "room": "ask_room", "day": "ask_day_value"}[ctx.data["action"]]
+def ask_value(ctx: Context[LessonChange]) -> None:
+    key = {"time": "ask_time", "room": "ask_room", "day": "ask_day_value"}[ctx.data.action]
     ctx.ask(ctx.t(f"timetable_change.{key}"))
 
 
 @flow.receives("value")
-def got_value(ctx: Context) -> None:
-    action = ctx.data["action"]
+def got_value(ctx: Context[LessonChange]) -> None:
+    action = ctx.data.action
     today = ctx.services.timetable.today()
     if action == "room":
         room = ctx.text.strip()
         if not room or len(room) > 30:
             ctx.reply(ctx.t("timetable_change.bad_room"))
             return
-        ctx.data["new_room"] = room
+        ctx.data.new_room = room
     elif action == "time":
         times = _parse_times(ctx.text, ctx.data)
         if times is None:
             ctx.reply(ctx.t("timetable_change.bad_time"))
             return
-        ctx.data.update(new_start=times[0], new_end=times[1])
+        ctx.data.new_start, ctx.data.new_end = times
     else:  # another day: "03.12" or "03.12 10:45"
         parts = ctx.text.split(maxsplit=1)
         new_day = parse_day(parts[0], today) if parts else None
-        times = _parse_times(parts[1], ctx.data) if len(parts) > 1 else (ctx.data["start"], ctx.data["end"])
+        times = _parse_times(parts[1], ctx.data) if len(parts) > 1 else (ctx.data.start, ctx.data.end)
         if new_day is None or times is None:
             ctx.reply(ctx.t("timetable_change.bad_new_day"))
             return
         if new_day < today:
             ctx.reply(ctx.t("timetable_change.past_day"))
             return
-        ctx.data.update(new_date=new_day.isoformat(), new_start=times[0], new_end=times[1])
+        ctx.data.new_date = new_day.isoformat()
+        ctx.data.new_start, ctx.data.new_end = times
     ctx.go("value_given")
 
 
@@ -177,9 +200,9 @@ def got_value(ctx: Context) -> None:
 
 
 @flow.asks("confirm")
-def ask_confirm(ctx: Context) -> None:
+def ask_confirm(ctx: Context[LessonChange]) -> None:
     ctx.ask(
-        ctx.t("timetable_change.confirm", lesson=ctx.data["line"], change=_describe(ctx)),
+        ctx.t("timetable_change.confirm", lesson=ctx.data.line, change=_describe(ctx)),
         [
             [
                 ctx.option(ctx.t("timetable_change.apply"), "apply", "positive"),
@@ -190,7 +213,7 @@ def ask_confirm(ctx: Context) -> None:
 
 
 @flow.receives("confirm")
-def got_confirm(ctx: Context) -> None:
+def got_confirm(ctx: Context[LessonChange]) -> None:
     if ctx.button == "drop":
         ctx.finish(ctx.t("timetable_change.dropped"))
         return
@@ -205,7 +228,7 @@ def got_confirm(ctx: Context) -> None:
     except PermissionError:
         ctx.finish(ctx.t("timetable_change.not_yours"))
         return
-    day = date.fromisoformat(ctx.data["day"])
+    day = ctx.data.lesson_day
     changed = [lesson for lesson in timetable.lessons(day) if lesson.slot_id == change.slot_id]
     if change.new_date is not None and change.new_date != day:
         changed += [
@@ -217,41 +240,39 @@ def got_confirm(ctx: Context) -> None:
         "timetable_change.notice",
         group=timetable.group,
         date=day.strftime("%d.%m"),
-        lessons="\n".join(lesson_line(ctx.t, lesson) for lesson in changed) or ctx.data["line"],
+        lessons="\n".join(lesson_line(ctx.t, lesson) for lesson in changed) or ctx.data.line,
     )
-    subscribers = [vk_id for vk_id in timetable.subscribers_for(ctx.data.get("subgroup")) if vk_id != ctx.member.vk_id]
+    subscribers = [vk_id for vk_id in timetable.subscribers_for(ctx.data.subgroup) if vk_id != ctx.member.vk_id]
     for vk_id in subscribers:
         ctx.send_to(vk_id, notice)
     ctx.finish(ctx.t("timetable_change.done", told=len(subscribers)))
 
 
-def _change(ctx: Context) -> Change:
+def _change(ctx: Context[LessonChange]) -> Change:
     data = ctx.data
-    day = date.fromisoformat(data["day"])
-    if data["action"] == "cancel":
-        return Change(ChangeKind.CANCEL, day, slot_id=data["slot_id"])
+    if data.action == "cancel":
+        return Change(ChangeKind.CANCEL, data.lesson_day, slot_id=data.slot_id)
     return Change(
         ChangeKind.MOVE,
-        day,
-        slot_id=data["slot_id"],
-        new_date=date.fromisoformat(data["new_date"]) if data.get("new_date") else None,
-        new_start=_clock(data["new_start"]) if data.get("new_start") else None,
-        new_end=_clock(data["new_end"]) if data.get("new_end") else None,
-        new_room=data.get("new_room"),
+        data.lesson_day,
+        slot_id=data.slot_id,
+        new_date=date.fromisoformat(data.new_date) if data.new_date else None,
+        new_start=_clock(data.new_start) if data.new_start else None,
+        new_end=_clock(data.new_end) if data.new_end else None,
+        new_room=data.new_room,
     )
 
 
-def _describe(ctx: Context) -> str:
+def _describe(ctx: Context[LessonChange]) -> str:
     data = ctx.data
-    action = data["action"]
-    if action == "cancel":
+    if data.action == "cancel":
         return ctx.t("timetable_change.will_cancel")
-    if action == "room":
-        return ctx.t("timetable_change.will_room", room=data["new_room"])
-    if action == "time":
-        return ctx.t("timetable_change.will_time", start=data["new_start"], end=data["new_end"])
-    new_day = date.fromisoformat(data["new_date"])
-    return ctx.t("timetable_change.will_day", date=new_day.strftime("%d.%m"), start=data["new_start"])
+    if data.action == "room":
+        return ctx.t("timetable_change.will_room", room=data.new_room)
+    if data.action == "time":
+        return ctx.t("timetable_change.will_time", start=data.new_start, end=data.new_end)
+    new_day = date.fromisoformat(data.new_date or data.day)
+    return ctx.t("timetable_change.will_day", date=new_day.strftime("%d.%m"), start=data.new_start)
 
 
 def _lesson_value(lesson: Lesson) -> tuple[str, int, str]:
@@ -265,7 +286,7 @@ def _changeable(lessons: list[Lesson]) -> list[Lesson]:
     return [lesson for lesson in lessons if lesson.slot_id is not None and lesson.takes_place]
 
 
-def _parse_times(text: str, data: dict) -> tuple[str, str] | None:
+def _parse_times(text: str, data: LessonChange) -> tuple[str, str] | None:
     """ "10:45" keeps the lesson's length; "10:45-12:15" sets both ends."""
     found = re.findall(r"\b(\d{1,2})[:.](\d{2})\b", text)
     try:
@@ -273,7 +294,7 @@ def _parse_times(text: str, data: dict) -> tuple[str, str] | None:
     except ValueError:
         return None
     if len(clocks) == 1:
-        length = datetime.combine(date.min, _clock(data["end"])) - datetime.combine(date.min, _clock(data["start"]))
+        length = datetime.combine(date.min, _clock(data.end)) - datetime.combine(date.min, _clock(data.start))
         end = datetime.combine(date.min, clocks[0]) + length
         if end.date() != date.min:
             return None
