@@ -234,21 +234,14 @@ def got_notice_confirm(ctx: Context[Notice]) -> None:
 
 @decision.on_start
 def decide(ctx: Context) -> None:
-    match ctx.choice:
-        case ("a" | "r" as verdict, int(notice_id)):
-            pass
-        case (str(legacy),):  # a notice's buttons sent before 2026-12 carried "a:<id>"
-            verdict, _, id_text = legacy.partition(":")
-            notice_id = parse_id(id_text)
-        case _:
-            verdict, notice_id = "", None
+    verdict = _verdict(ctx)
     attendance = ctx.services.attendance
-    found = attendance.notice_for_leader(notice_id) if notice_id is not None and verdict in ("a", "r") else None
-    if found is None:
+    found = attendance.notice_for_leader(verdict[1]) if verdict is not None else None
+    if verdict is None or found is None:
         ctx.reply(ctx.t("notice_decision.not_yours"))
         return
     request, student = found
-    approved = verdict == "a"
+    approved = verdict[0] == "a"
     if request.status != NoticeStatus.PENDING.value or not attendance.decide(request.id, approved):
         ctx.reply(ctx.t("notice_decision.already"))
         return
@@ -262,6 +255,18 @@ def decide(ctx: Context) -> None:
         student.vk_id,
         ctx.t("notice_decision.student_approved" if approved else "notice_decision.student_rejected", when=when),
     )
+
+
+def _verdict(ctx: Context) -> tuple[str, int] | None:
+    """What the pressed button decides: ("a", notice id) approves, ("r", notice id) rejects."""
+    match ctx.choice:
+        case ("a" | "r" as verdict, int(notice_id)):
+            return verdict, notice_id
+        case (str(legacy),):  # a notice's buttons sent before 2026-12 carried "a:<id>"
+            letter, _, id_text = legacy.partition(":")
+            number = parse_id(id_text)
+            return (letter, number) if number is not None and letter in ("a", "r") else None
+    return None
 
 
 def _parse_span(text: str, today: date) -> tuple[date, date] | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fsm_bot.engine import Context, Flow, Role
+from fsm_bot.engine import Context, Flow, KeyboardButton, Role
 
 flow = Flow(
     name="history",
@@ -19,7 +19,7 @@ def show_history(ctx: Context) -> None:
         ctx.finish(ctx.t("history.empty"))
         return
     lines = [ctx.t("history.header")]
-    buttons = []
+    buttons: list[list[KeyboardButton]] = []
     for broadcast, tally in recent:
         when = broadcast.created_at.astimezone(ctx.services.timezone).strftime("%d.%m %H:%M")
         first = next((p.get("text", "") for p in broadcast.parts if p.get("text")), "")

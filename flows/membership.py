@@ -19,17 +19,11 @@ flow = Flow(
 
 @flow.on_start
 def decide(ctx: Context) -> None:
-    match ctx.choice:
-        case (int(vk_id), "yes" | "no" as answer):
-            pass
-        case (str(legacy),):  # a request's buttons sent before 2026-12 carried "<vk id>:yes"
-            vk_id_text, _, answer = legacy.partition(":")
-            vk_id = parse_id(vk_id_text)
-        case _:
-            vk_id, answer = None, ""
-    if vk_id is None or answer not in ("yes", "no"):
+    request = _request(ctx)
+    if request is None:
         ctx.finish(ctx.t("membership.bad_request"))
         return
+    vk_id, answer = request
     newcomer = ctx.services.member(vk_id)
     if newcomer is None or newcomer.status != "pending":
         ctx.finish(ctx.t("membership.already_decided"))
@@ -46,3 +40,15 @@ def decide(ctx: Context) -> None:
     else:
         ctx.send_to(newcomer.vk_id, ctx.t("membership.rejected_student", group=group))
         ctx.finish(ctx.t("membership.rejected", name=newcomer.full_name, group=group))
+
+
+def _request(ctx: Context) -> tuple[int, str] | None:
+    """The newcomer and the answer the pressed button carries: (vk id, "yes" or "no")."""
+    match ctx.choice:
+        case (int(vk_id), "yes" | "no" as answer):
+            return vk_id, answer
+        case (str(legacy),):  # a request's buttons sent before 2026-12 carried "<vk id>:yes"
+            id_text, _, word = legacy.partition(":")
+            newcomer = parse_id(id_text)
+            return (newcomer, word) if newcomer is not None and word in ("yes", "no") else None
+    return None

@@ -105,7 +105,6 @@ class Context(Generic[D]):
         texts: Texts,
         dialog: DialogState,
         services: Any,
-        main_menu: Callable[[MemberInfo], str | None],
         commands: Callable[[MemberInfo], list[Command]],
     ) -> None:
         self.event = event
@@ -113,7 +112,6 @@ class Context(Generic[D]):
         self.t = texts
         self.dialog = dialog
         self.services = services
-        self._main_menu = main_menu
         self._commands = commands
         self.replies: list[Reply] = []
         self.later: list[LaterMessage] = []
@@ -299,15 +297,13 @@ class Context(Generic[D]):
         self.show_menu = True
 
     def start_flow(self, name: str) -> None:
+        """End this flow and start `name` in the same event (a menu of actions hands over to one of them)."""
         self.requested_flow = name
 
     def require(self, role: Role) -> None:
         """Refuse this step unless the member has `role` (or above)."""
         if not allows(self.member.role, role):
             raise Forbidden(role)
-
-    def main_menu_keyboard(self) -> str | None:
-        return self._main_menu(self.member)
 
     def commands(self) -> list[Command]:
         """The commands this member may use now, for «помощь»."""

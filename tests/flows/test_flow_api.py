@@ -135,6 +135,25 @@ def test_a_member_moved_out_of_the_group_mid_dialog_is_told_and_the_dialog_ends(
     assert [s.kind for s in services.timetable.subscribed] == [SubscriptionKind.DIGEST]
 
 
+def test_a_question_asked_again_by_the_engine_checks_the_guards_first() -> None:
+    """«назад» and a step asked again run a question with no answer handler before it: a member moved out
+    of the group meanwhile is told why instead of seeing the group's data again."""
+    asked: list[str] = []
+    survey = Flow("survey", "help.description", needs=[in_study_group("timetable.no_group")], states=["name"])
+
+    @survey.asks("name")
+    def ask_name(ctx: Context) -> None:
+        asked.append(ctx.member.full_name)
+
+    again = survey.entry_handler("name", guarded=True)
+    assert again is not None
+    moved_out = context(survey, "name", member=NO_GROUP)
+    again(moved_out)
+    assert asked == [] and texts_of(moved_out) == [TEXTS("timetable.no_group")] and moved_out.finished
+    again(context(survey, "name"))
+    assert asked == ["Смирнова Анна"]
+
+
 def test_a_command_refused_by_its_guard_answers_without_ending_anything() -> None:
     command = Flow("command", "help.description", needs=[lambda ctx: "timetable.no_group"])
     ctx = context(command, "")

@@ -138,7 +138,6 @@ def context(
         TEXTS,
         dialog,
         services or FakeServices(),
-        lambda _member: None,  # the main menu's keyboard: not what a step test looks at
         lambda _member: [],  # «помощь»'s commands: likewise
     )
 
