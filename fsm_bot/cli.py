@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -32,6 +33,7 @@ log = logging.getLogger("fsm_bot")
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_CONFIG = 2
+EXIT_NOT_READY = 3
 
 
 class CommandError(Exception):
@@ -42,6 +44,15 @@ class InputFileError(CommandError):
     """An input file that cannot be used (a hostile or broken timetable): exit code 2, like a usage error."""
 
 
+class UsageError(InputFileError):
+    """Options that contradict each other (--format csv --output reg.xlsx): exit code 2."""
+
+
+class NotReady(CommandError):
+    """VK refuses the key or the community lacks a setting the bot needs: exit code 3, so that a supervisor
+    (`run --workers`, systemd's RestartPreventExitStatus) stops instead of starting it again and again."""
+
+
 def package_version() -> str:
     try:
         return version("fsm-bot")
@@ -50,18 +61,36 @@ def package_version() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # The global options work before the command (`fsm-bot --config x run`) and after it (`fsm-bot run --config
+    # x`): the command's copies default to SUPPRESS, so they only override what was given before when repeated.
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", metavar="PATH", default=None, help="settings file (default: ./settings.yaml)")
-    common.add_argument("--log-json", action="store_true", help="log JSON lines instead of text")
+    common.add_argument(
+        "--config", metavar="PATH", default=argparse.SUPPRESS, help="settings file (default: ./settings.yaml)"
+    )
+    common.add_argument(
+        "--log-json", action="store_true", default=argparse.SUPPRESS, help="log JSON lines instead of text"
+    )
 
     parser = argparse.ArgumentParser(
         prog="fsm-bot",
         description="VK community bot for student groups: broadcasts with read receipts, "
         "timetable reminders, attendance register.",
+        epilog="`fsm-bot COMMAND --help` tells more; exit codes: 0 done, 1 failed, 2 settings or usage, "
+        "3 VK refuses the key or the community is not set up (`fsm-bot doctor` says what to click).",
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--config", metavar="PATH", default=None, help="settings file (default: ./settings.yaml)")
+    parser.add_argument("--log-json", action="store_true", help="log JSON lines instead of text")
+    parser.add_argument("--version", action="version", version=f"fsm-bot {package_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     commands.add_parser("version", parents=[common], help="print the version")
+
+    commands.add_parser(
+        "doctor", parents=[common], help="check the key, the community's VK settings, the database, the time zone"
+    )
+    commands.add_parser(
+        "setup", parents=[common], help="switch on the community's messages, bot features and Long Poll events"
+    )
 
     run = commands.add_parser("run", parents=[common], help="run the bot against VK (needs vk.token)")
     run.add_argument(
@@ -113,8 +142,17 @@ def build_parser() -> argparse.ArgumentParser:
     register.add_argument("--group", help="one study group (default: every group, a sheet each)")
     register.add_argument("--from", dest="first", required=True, type=_date_argument, help="first day, 2026-11-01")
     register.add_argument("--to", dest="last", required=True, type=_date_argument, help="last day, 2026-11-30")
-    register.add_argument("--format", dest="file_format", choices=["xlsx", "csv"], default="xlsx")
+    register.add_argument(
+        "--format", dest="file_format", choices=EXPORT_FORMATS, help="xlsx or csv (default: the --output extension)"
+    )
     register.add_argument("--output", required=True, type=Path, help="register.xlsx or register.csv")
+
+    groups = commands.add_parser("groups", help="the stream's study groups as the database holds them")
+    groups_commands = groups.add_subparsers(dest="groups_command", required=True, metavar="ACTION")
+    setup_export = groups_commands.add_parser(
+        "export", parents=[common], help="print groups, leaders, chats and approval as settings.yaml's `stream`"
+    )
+    setup_export.add_argument("--community", type=int, metavar="ID", help="one of `communities` (default: vk.group_id)")
 
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -124,6 +162,25 @@ def build_parser() -> argparse.ArgumentParser:
     downgrade.add_argument("revision", help="target revision, e.g. base or 0001")
     db_commands.add_parser("current", parents=[common], help="print the schema's revision")
     return parser
+
+
+EXPORT_FORMATS = ("xlsx", "csv")
+TIMETABLE_SUFFIXES = (".ics", ".yaml", ".yml")
+
+
+def register_format(output: Path, given: str | None) -> str:
+    """The register's format follows --output's extension; a --format that contradicts it is a mistake."""
+    suffix = output.suffix.lower().lstrip(".")
+    if suffix and suffix not in EXPORT_FORMATS:
+        raise UsageError(f"--output {output}: the register is written as .xlsx or .csv, not .{suffix}")
+    if given and suffix and given != suffix:
+        raise UsageError(f"--format {given} but --output {output} is .{suffix}: drop --format or change the extension")
+    return given or suffix or "xlsx"
+
+
+def _check_period(first: date | None, last: date | None) -> None:
+    if first is not None and last is not None and first > last:
+        raise UsageError(f"--from {first} is after --to {last}: swap them")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -169,6 +226,12 @@ def cmd_timetable(args: argparse.Namespace) -> int:
     from fsm_bot.storage import upgrade_to_head
     from fsm_bot.timetable import TimetableFileError
 
+    if args.timetable_command == "export":
+        if args.output.suffix.lower() not in TIMETABLE_SUFFIXES:
+            raise UsageError(
+                f"--output {args.output}: a timetable is written as .ics (calendar) or .yaml (import format)"
+            )
+        _check_period(args.first, args.last)
     settings = _settings(args)
     if settings.vk.group_id is None:
         raise ConfigError("vk.group_id is missing: the timetable belongs to a community; put its numeric id there.")
@@ -213,10 +276,35 @@ def cmd_timetable(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_groups(args: argparse.Namespace) -> int:
+    from fsm_bot.members.setup_export import read_setup, setup_yaml
+    from fsm_bot.storage import upgrade_to_head
+
+    settings = _settings(args)
+    known = [settings.vk.group_id, *(community.group_id for community in settings.communities)]
+    community_id: int | None = args.community if args.community is not None else settings.vk.group_id
+    if community_id is None:
+        raise ConfigError("vk.group_id is missing: the groups belong to a community; put its numeric id there.")
+    if community_id not in known:
+        raise UsageError(f"--community {community_id}: not vk.group_id nor one of `communities` in the settings")
+    database = _database(settings)
+    try:
+        upgrade_to_head(database.engine)
+        setup = database.transaction(lambda session: read_setup(session, community_id))
+    except SQLAlchemyError as error:
+        raise CommandError(f"{_printable_url(database.url)}: {type(error).__name__}: {_driver_error(error)}") from None
+    finally:
+        database.dispose()
+    print(setup_yaml(setup, community_id), end="")
+    return EXIT_OK
+
+
 def cmd_attendance(args: argparse.Namespace) -> int:
     from fsm_bot.services.attendance_files import ExportError, export_register
     from fsm_bot.storage import upgrade_to_head
 
+    file_format = register_format(args.output, args.file_format)
+    _check_period(args.first, args.last)
     settings = _settings(args)
     if settings.vk.group_id is None:
         raise ConfigError("vk.group_id is missing: the register belongs to a community; put its numeric id there.")
@@ -229,7 +317,7 @@ def cmd_attendance(args: argparse.Namespace) -> int:
             args.group,
             args.first,
             args.last,
-            args.file_format,
+            file_format,
             args.output,
             settings.attendance.hours_per_lesson,
         )
@@ -253,6 +341,8 @@ def cmd_version(args: argparse.Namespace) -> int:
 
 
 def cmd_db(args: argparse.Namespace) -> int:
+    from alembic.util.exc import CommandError as AlembicError
+
     from fsm_bot.storage import migrate
 
     settings = _settings(args)
@@ -267,6 +357,9 @@ def cmd_db(args: argparse.Namespace) -> int:
             print(f"{where}: schema at revision {revision or 'base (empty)'}")
         else:
             print(migrate.current_revision(database.engine) or "base (empty)")
+    except AlembicError as error:
+        head = migrate.head_revision()
+        raise UsageError(f"{error}; revisions run from base to {head} (`fsm-bot db upgrade` goes to head)") from None
     except SQLAlchemyError as error:
         raise CommandError(f"{where}: {type(error).__name__}: {_driver_error(error)}") from None
     finally:
@@ -281,13 +374,62 @@ def cmd_run(args: argparse.Namespace) -> int:
         settings.require_token()  # says what is missing
     for community in communities:
         community.require_token()
+        callback = community.vk.callback
+        if community.vk.mode == "callback" and (callback.secret is None or not callback.confirmation):
+            raise ConfigError(
+                f"community {community.vk.group_id}: callback mode needs vk.callback.secret and "
+                "vk.callback.confirmation (Управление -> Работа с API -> Callback API shows both)"
+            )
     if args.workers < 1:
         raise ConfigError("--workers must be at least 1")
+    if args.listen_fd is None:  # a worker of --workers: its supervisor has checked already
+        _check_ready(settings)
     if args.workers > 1:
         from fsm_bot.runtime.workers import run_workers
 
         return run_workers(settings, args.workers, args.config, args.log_json)
     return _run_bot(settings, args.listen_fd)
+
+
+def _check_ready(settings: Settings) -> None:
+    """VK's side, before the database is touched: a refused key or a missing event, named with its fix."""
+    from fsm_bot.runtime.doctor import community_checks, failures
+
+    problems = failures([(f"community {c.vk.group_id}", community_checks(c)) for c in settings.per_community()])
+    if problems:
+        problems[-1] += " (`fsm-bot doctor` shows the whole checklist)"
+        raise NotReady("\n".join(problems))
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from fsm_bot.runtime.doctor import all_checks, render
+
+    settings = _settings(args)
+    if not settings.per_community():
+        settings.require_token()
+    sections = all_checks(settings)
+    print(render(sections))
+    failed = sum(result.status == "fail" for _, results in sections for result in results)
+    print(f"{failed} problem(s) to fix" if failed else "ready: `fsm-bot run` starts the bot")
+    return EXIT_FAILURE if failed else EXIT_OK
+
+
+def cmd_setup(args: argparse.Namespace) -> int:
+    from fsm_bot.runtime.vk_probe import ProbeError
+    from fsm_bot.runtime.vk_setup import set_up_community
+
+    settings = _settings(args)
+    communities = settings.per_community()
+    if not communities:
+        settings.require_token()
+    for community in communities:
+        community.require_token()
+        try:
+            for line in set_up_community(community):
+                print(f"community {community.vk.group_id}: {line}")
+        except ProbeError as error:
+            raise NotReady(f"community {community.vk.group_id}: {error}") from None
+    return cmd_doctor(args)
 
 
 def _run_bot(settings: Settings, listen_fd: int | None = None) -> int:
@@ -306,6 +448,10 @@ def _run_bot(settings: Settings, listen_fd: int | None = None) -> int:
     except FlowNotFound as error:
         raise ConfigError(f"flows: {error}") from None
     except BotFailed as error:
+        from fsm_bot.vk.errors import VkAuthError
+
+        if isinstance(error.__cause__, VkAuthError):  # starting again cannot help: a supervisor must stop
+            raise NotReady(str(error)) from None
         raise CommandError(str(error)) from None
     except SQLAlchemyError as error:
         raise CommandError(f"{_printable_url(settings.database.url)}: {_driver_error(error)}") from None
@@ -314,6 +460,7 @@ def _run_bot(settings: Settings, listen_fd: int | None = None) -> int:
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    _check_port_free(args.host, args.port)
     if args.no_bot:
         from fsm_bot.sandbox.server import serve
 
@@ -325,6 +472,20 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return run_sandbox_with_bot(
         settings, args.host, args.port, demo=not args.empty, rps_limit=args.rps_limit or None, run_bot=_run_bot
     )
+
+
+def _check_port_free(host: str, port: int) -> None:
+    import socket
+
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as error:
+        raise CommandError(
+            f"cannot listen on {host}:{port} ({os.strerror(error.errno) if error.errno else error}): "
+            "another program (an earlier sandbox?) holds it; "
+            f"stop it or choose another port with --port (make demo PORT=...)"
+        ) from None
 
 
 def cmd_flows(args: argparse.Namespace) -> int:
@@ -349,6 +510,8 @@ def cmd_flows(args: argparse.Namespace) -> int:
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "doctor": cmd_doctor,
+    "setup": cmd_setup,
     "flows": cmd_flows,
     "version": cmd_version,
     "run": cmd_run,
@@ -356,13 +519,28 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "db": cmd_db,
     "timetable": cmd_timetable,
     "attendance": cmd_attendance,
+    "groups": cmd_groups,
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:  # a bare `fsm-bot`: what it can do, not an argparse complaint
+        parser.print_help()
+        return EXIT_OK
     try:
-        return COMMANDS[args.command](args)
+        code = COMMANDS[args.command](args)
+        sys.stdout.flush()  # inside the try: a reader that left is found here, not at exit
+        return code
+    except BrokenPipeError:
+        # `fsm-bot flows diagram | head`: the reader left; Python's own recipe for a quiet exit
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FAILURE
+    except NotReady as error:
+        print(f"fsm-bot: {redact(str(error))}", file=sys.stderr)
+        return EXIT_NOT_READY
     except ConfigError as error:
         print(f"fsm-bot: settings error: {error}", file=sys.stderr)
         return EXIT_CONFIG

@@ -8,10 +8,11 @@ reading it is a headman's friend who deploys a bot, not a Python developer readi
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -88,6 +89,18 @@ class DatabaseSettings(_Section):
     url: str = "sqlite:///fsm_bot.db"
     echo: bool = False
 
+    @field_validator("url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        # Only these two are tested (and have a driver installed); anything else would fail later, in a traceback.
+        scheme = value.split("://", 1)[0].split("+", 1)[0].lower() if "://" in value else ""
+        if scheme not in ("sqlite", "postgresql", "postgres"):
+            raise ValueError(
+                "use sqlite:///FILE.db or postgresql://USER:PASSWORD@HOST:5432/DATABASE "
+                f"(not {value.split('://', 1)[0] + '://' if '://' in value else repr(value)})"
+            )
+        return value
+
 
 class GroupLeadersSettings(_Section):
     headman: int | None = Field(default=None, gt=0)
@@ -104,6 +117,9 @@ class StreamSettings(_Section):
     # Study groups and their leaders, by VK id: {"ИВТ-101": {"headman": 123, "deputies": [456]}}.
     groups: dict[GroupName, GroupLeadersSettings] = Field(default_factory=dict)
     auto_approve: bool = False
+    # Zero configuration: with no `groups` here, the community itself is one study group (named after it,
+    # its managers leading it, every member its student at once) for as long as it is the only group.
+    community_group: bool = True
 
 
 class EngineSettings(_Section):
@@ -121,6 +137,10 @@ class EngineSettings(_Section):
     lease_seconds: int = Field(default=30, ge=2, le=3600)
     # How often a process that does not run the scheduler checks whether the one that does is gone.
     leader_check_seconds: float = Field(default=2.0, gt=0, le=60)
+    # After the long poll lost events (failed 1/3, a long outage), after trouble reaching the callback endpoint
+    # and at every start, messages this young are read back from VK's history and answered; older ones are
+    # only marked read (fsm_bot/vk/catch_up.py).
+    catch_up_hours: float = Field(default=24, ge=0, le=24 * 30)
 
 
 class BroadcastSettings(_Section):
@@ -244,8 +264,15 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # The file arrives as init kwargs; the environment must win over it, key by key.
-        return env_settings, init_settings
+        # The file arrives as init kwargs; the environment, then a `.env` file beside settings.yaml (what
+        # docker compose and systemd's EnvironmentFile read too), must win over it, key by key.
+        def prefixed_dotenv() -> dict[str, Any]:
+            # A .env shared with docker compose holds other programs' variables (POSTGRES_PASSWORD): only this
+            # program's sections are ours; pydantic-settings would report every other line as an unknown key.
+            return {key: value for key, value in dotenv_settings().items() if key in cls.model_fields}
+
+        # pydantic-settings calls any callable source; its annotation asks for the class
+        return env_settings, cast(PydanticBaseSettingsSource, prefixed_dotenv), init_settings
 
     @field_validator("timezone")
     @classmethod
@@ -320,10 +347,12 @@ def load_settings(path: Path | str | None = None) -> Settings:
     config_path = DEFAULT_CONFIG_PATH if path is None else Path(path)
     text = _read_text(config_path, explicit)
     raw = _parse_yaml(text, config_path)
+    env_file = config_path.parent / ".env"
+    _refuse_unknown_sections(env_file)
     try:
-        return Settings(**raw)
+        return Settings(**raw, _env_file=env_file if env_file.is_file() else None)  # type: ignore[call-arg]
     except ValidationError as error:
-        raise ConfigError(_describe(error, text, config_path)) from None
+        raise ConfigError(_describe(error, text, config_path, env_file)) from None
 
 
 def _read_text(config_path: Path, explicit: bool) -> str:
@@ -352,8 +381,45 @@ def _parse_yaml(text: str, config_path: Path) -> dict[str, Any]:
     return loaded
 
 
-def _describe(error: ValidationError, text: str, config_path: Path) -> str:
-    """Turn pydantic's report into one line per problem, naming the dotted key and its line."""
+def _refuse_unknown_sections(env_file: Path) -> None:
+    """FSM_BOT_V__TOKEN (for FSM_BOT_VK__TOKEN) would be ignored without a word: name it instead. Only nested
+    names (with "__") are ours for sure: FSM_BOT_TEST_DATABASE_URL and the like belong to the test suite."""
+    names = list(os.environ)
+    if env_file.is_file():
+        from dotenv import dotenv_values
+
+        names += list(dotenv_values(env_file))
+    for name in names:
+        if not name.upper().startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        section = name[len(ENV_PREFIX) :].split("__")[0].lower()
+        if section not in Settings.model_fields:
+            sections = ", ".join(sorted(Settings.model_fields))
+            raise ConfigError(
+                f"environment variable {name}: {section} is not a settings section ({sections}); "
+                f"nested keys take two underscores, e.g. {ENV_PREFIX}VK__TOKEN"
+            )
+
+
+def _environment_name(location: list[str], env_file: Path) -> str | None:
+    """The variable a value came from, when it came from the environment or .env rather than the file: a
+    misspelt FSM_BOT_VK__TOKNE must be blamed on itself, not on a settings.yaml that never said it."""
+    wanted = (ENV_PREFIX + "__".join(location)).upper()
+    for name in os.environ:
+        if name.upper() == wanted:
+            return f"environment variable {name}"
+    if env_file.is_file():
+        from dotenv import dotenv_values
+
+        for name in dotenv_values(env_file):
+            if name.upper() == wanted:
+                return f"{env_file}: {name}"
+    return None
+
+
+def _describe(error: ValidationError, text: str, config_path: Path, env_file: Path | None = None) -> str:
+    """Turn pydantic's report into one line per problem, naming the dotted key and its line (or the environment
+    variable it came from)."""
     lines = []
     for problem in error.errors():
         location = [str(part) for part in problem["loc"]]
@@ -367,6 +433,10 @@ def _describe(error: ValidationError, text: str, config_path: Path) -> str:
             message = message[len(key) + len(" is ") :]
         if problem["type"] == "extra_forbidden":
             message = "unknown key (misspelt, or not a setting of this section)"
+        source = _environment_name(location, env_file or config_path.parent / ".env")
+        if source is not None:
+            lines.append(f"{source}: {key}: {message}")
+            continue
         line = _line_of(text, location)
         where = f" (line {line})" if line else ""
         lines.append(f"{config_path}: {key}{where}: {message}")

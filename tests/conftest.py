@@ -19,6 +19,7 @@ from fsm_bot.sandbox.fixtures import *  # noqa: F403  (sandbox_server, sandbox, 
 from fsm_bot.storage import Database, normalize_url
 from fsm_bot.storage.migrate import upgrade_to_head
 from tests.support.bots import bot_process, start_bot  # noqa: F401  (fixtures: a bot in this process, or the real one)
+from tests.support.skips import pytest_terminal_summary  # noqa: F401  (skips grouped by reason, not one line each)
 
 POSTGRES_URL_ENV = "FSM_BOT_TEST_DATABASE_URL"
 REQUIRE_POSTGRES_ENV = "FSM_BOT_TEST_REQUIRE_POSTGRES"

@@ -167,7 +167,7 @@ def test_bad_requests_are_one_line(tmp_path: Path, deployment: Path) -> None:
         str(deployment),
         cwd=tmp_path,
     )
-    assert result.returncode == 1 and "is after --to" in result.stderr
+    assert result.returncode == 2 and "is after --to" in result.stderr  # a usage error, like argparse's
     result = fsm_bot(
         "attendance",
         "export",

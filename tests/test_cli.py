@@ -66,11 +66,12 @@ def test_run_with_a_revoked_token_stops_with_a_clear_message_and_never_prints_it
         "FSM_BOT_VK__API_URL": sandbox.api_url,
     }
     result = fsm_bot("run", "--log-json", cwd=tmp_path, env=env)
-    assert result.returncode == 1
+    assert result.returncode == 3  # not 1: a supervisor must not start it again
     assert token not in result.stderr + result.stdout
-    assert f'"message": "database at revision {head_revision()}"' in result.stderr
     assert "VK refused the community token (error 5" in result.stderr
+    assert "Создать ключ" in result.stderr  # what to do
     assert "Traceback" not in result.stderr
+    assert not (tmp_path / "fsm_bot.db").exists(), "the key is checked before the database is touched"
 
 
 def test_flows_diagram_draws_the_enabled_dialogs(tmp_path: Path) -> None:

@@ -89,7 +89,8 @@ def enrol_demo_students(settings: Settings) -> None:
 def load_demo_timetable(database: Database, community_id: int, today: date | None = None) -> None:
     """The demo stream's weekly timetable, in a semester around today so every view has lessons.
 
-    Loaded once: a later start keeps the timetable and the changes tried in the demo."""
+    Loaded once per database: a database.url of the deployer's keeps its timetable and the changes tried in the
+    demo; the demo's own file is new at every start (forget_demo_database)."""
     has_slots = database.transaction(lambda session: TimetableRepository(session, community_id).groups_with_slots())
     if has_slots:
         return
@@ -98,6 +99,17 @@ def load_demo_timetable(database: Database, community_id: int, today: date | Non
     parsed = load_timetable(DEMO_TIMETABLE.read_text(encoding="utf-8"), DEMO_TIMETABLE.name)
     semester = Semester(monday - timedelta(weeks=8), monday + timedelta(weeks=10), Parity.ODD)
     import_timetable(database, community_id, TimetableFile(semester, parsed.groups))
+
+
+def forget_demo_database(settings: Settings) -> None:
+    """The sandbox's people are new at every start (ids from 100001 again), so the bot's demo database must be
+    new too: otherwise a «+ Новый пользователь» gets an old id and inherits that person's group, never onboarded.
+    Only the demo's own file is removed; a database.url the deployer chose is theirs to keep."""
+    if settings.database.url != SANDBOX_DATABASE:
+        return
+    database_file = Path(SANDBOX_DATABASE.removeprefix("sqlite:///"))
+    for path in (database_file, *(Path(f"{database_file}{suffix}") for suffix in ("-wal", "-shm", "-journal"))):
+        path.unlink(missing_ok=True)
 
 
 def run_sandbox_with_bot(
@@ -112,6 +124,7 @@ def run_sandbox_with_bot(
     server.start()
     try:
         bot_settings = sandbox_settings(settings, server, demo)
+        forget_demo_database(bot_settings)
         if demo:
             enrol_demo_students(bot_settings)
         print(f"fsm_bot sandbox with the bot: open {server.url}/  (Ctrl+C stops both)", flush=True)

@@ -78,7 +78,7 @@ class Service:
                     self.failure = bot.failure or BotFailed(f"the bot for community {bot.community_id} stopped")
         self.stop()
         if self.failure is not None:
-            raise BotFailed(str(self.failure))
+            raise BotFailed(str(self.failure)) from self.failure  # the cause tells a refused key from the rest
 
     def stop(self) -> None:
         if self._stopped:

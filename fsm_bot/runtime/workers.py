@@ -4,7 +4,10 @@ The supervisor binds the callback port once and starts N children (`fsm-bot run 
 that inherit the listening socket; the kernel hands each new connection to one of them. Each
 child is a whole bot (fsm_bot.runtime.service): it stores the updates it receives, claims events and
 outbox rows in the database, and one of them at a time runs the scheduler. A child that dies is
-started again (after a pause if it died young, so a broken setting does not spin); SIGINT or
+started again (after a pause if it died young, so a broken setting does not spin), except one that exits 2
+(settings) or 3 (VK refused the key): then every child is stopped and the supervisor exits with that code, as
+starting it again would fail the same way. (`fsm-bot run` checks the key and the community before it starts
+any child, so a key revoked before the start ends in one line.) SIGINT or
 SIGTERM is passed on to every child, which finish what they have in hand and exit.
 
 The supervisor is the piece a systemd unit or a Procfile line runs; it holds no state, so
@@ -29,6 +32,7 @@ from fsm_bot.storage.db import normalize_url
 log = logging.getLogger(__name__)
 
 EXIT_CONFIG = 2  # a child that cannot start for its settings: starting it again would not help
+EXIT_NOT_READY = 3  # VK refused the key, or the community lacks a setting: the same for every child
 YOUNG_SECONDS = 5.0  # a child that dies sooner than this waits before its restart
 RESTART_PAUSE = 2.0
 STOP_GRACE_SECONDS = 60.0
@@ -98,9 +102,10 @@ class Supervisor:
                 returned = child.process.poll()
                 if returned is None:
                     continue
-                if returned == EXIT_CONFIG:
-                    log.error("worker %d cannot start with these settings; stopping", child.index)
-                    code = EXIT_CONFIG
+                if returned in (EXIT_CONFIG, EXIT_NOT_READY):
+                    # the child has said why on stderr, in one line; every other child would say the same
+                    log.debug("worker %d exited with %d; stopping every worker", child.index, returned)
+                    code = returned
                     self.stop_requested.set()
                     break
                 young = time.monotonic() - child.started < YOUNG_SECONDS

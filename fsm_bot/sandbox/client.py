@@ -118,6 +118,10 @@ class SandboxClient:
     def community(self) -> dict[str, Any]:
         return self._call("GET", "community")
 
+    def set_community(self, **changes: Any) -> dict[str, Any]:
+        """PATCH the community's switches (``messages``, ``bots_capabilities``, ...) and ``token_permissions``."""
+        return self._call("PATCH", "community", changes)
+
     @cached_property
     def group_id(self) -> int:
         """The community's id (fixed for the server's life, so asked once)."""

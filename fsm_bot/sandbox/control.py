@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from .api import base_url
 from .callback import MAX_CONNECTIONS
+from .community_settings import SWITCHES, TOKEN_PERMISSIONS
 from .control_input import ControlError, read_json, sandbox_of, take
 from .faults import check_fault
 from .longpoll import MAX_HISTORY_SECONDS, MAX_HISTORY_SIZE
@@ -25,7 +26,21 @@ async def reset(request: Request) -> JSONResponse:
 
 
 async def community(request: Request) -> JSONResponse:
+    """``GET``: the community; ``PATCH`` (extension): its switches and the key's rights, as a deployer might have
+    left them in VK (``{"messages": false}``, ``{"token_permissions": ["messages"]}``); answers them."""
     sandbox = sandbox_of(request)
+    if request.method == "PATCH":
+        body = await read_json(request, allowed=frozenset({*SWITCHES, "token_permissions"}))
+        for name in SWITCHES:
+            if name in body:
+                setattr(sandbox.settings, name, take(body, name, bool))
+        if "token_permissions" in body:
+            names = take(body, "token_permissions", list)
+            unknown = [name for name in names if name not in TOKEN_PERMISSIONS]
+            if unknown:
+                raise ControlError(f"token_permissions: unknown right(s) {unknown}; known: {sorted(TOKEN_PERMISSIONS)}")
+            sandbox.settings.token_permissions = set(names)
+        return JSONResponse(sandbox.settings.control_view())
     return JSONResponse(sandbox.community_view(base_url(sandbox, request)))
 
 
@@ -95,7 +110,7 @@ async def log(request: Request) -> JSONResponse:
 
 ROUTES = [
     Route("/sandbox/reset", reset, methods=["POST"]),
-    Route("/sandbox/community", community, methods=["GET"]),
+    Route("/sandbox/community", community, methods=["GET", "PATCH"]),
     Route("/sandbox/faults", faults, methods=["POST"]),
     Route("/sandbox/callback", callback, methods=["POST"]),
     Route("/sandbox/longpoll/config", longpoll_config, methods=["GET", "POST"]),

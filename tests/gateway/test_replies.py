@@ -61,8 +61,10 @@ def test_replies_to_300_people_are_batched_and_each_arrives_once(sandbox: Sandbo
     wait_until(lambda: harness.count(OutgoingStatus.SENT) == 300, what="300 replies")
     stats = sandbox.stats()
     assert stats["delivered"] == 300
-    assert stats["rate_limited"] == 0
-    assert stats["requests"] < 100, "replies were not batched into execute requests"
+    # Requests VK refused for the rate (error 6) are retried and deliver nothing, so they are left out: whether
+    # one lands in VK's window depends on the machine's load, not on the batching this test is about (the
+    # limiter's pacing has its own tests on a fake clock).
+    assert stats["requests"] - stats["rate_limited"] < 100, "replies were not batched into execute requests"
     for user in users[::37]:
         [message] = sandbox.messages(user["id"])
         assert message["text"] == f"Ваша заявка №{user['id']} принята"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..callback import MAX_SERVERS
+from ..community_settings import SWITCHES
 from ..errors import VkError, invalid_param
 from .base import Call, count_param, fields_param, group_view, own_group_id
 
@@ -72,7 +73,36 @@ def get_long_poll_settings(call: Call) -> dict[str, Any]:
 
 def set_long_poll_settings(call: Call) -> int:
     own_group_id(call, required=True)
+    _require_manage(call)
     call.sandbox.longpoll.settings.update_from(call.params)
+    return 1
+
+
+def _require_manage(call: Call) -> None:
+    """Changing the community's settings needs the key's «управление сообществом» right, as on VK."""
+    if "manage" not in call.sandbox.settings.token_permissions:
+        raise VkError(15, "Access denied: no access to call this method")
+
+
+def get_token_permissions(call: Call) -> dict[str, Any]:
+    """The rights of the calling community key: ``{"mask", "permissions": [{"setting", "name"}]}``."""
+    return call.sandbox.settings.permissions_view()
+
+
+def get_settings(call: Call) -> dict[str, Any]:
+    """The part of ``groups.getSettings`` a bot depends on: the title and the messages section's switches."""
+    own_group_id(call, required=True)
+    _require_manage(call)
+    return {"title": call.sandbox.community.name, **call.sandbox.settings.switches_view()}
+
+
+def set_settings(call: Call) -> int:
+    """``groups.setSettings``: only the messages section's switches (``messages``, ``bots_capabilities``, ...)."""
+    own_group_id(call, required=True)
+    _require_manage(call)
+    for name in SWITCHES:
+        if name in call.params.values:
+            setattr(call.sandbox.settings, name, call.params.flag(name))
     return 1
 
 
@@ -131,6 +161,7 @@ def get_callback_settings(call: Call) -> dict[str, Any]:
 
 def set_callback_settings(call: Call) -> int:
     own_group_id(call, required=True)
+    _require_manage(call)
     _server(call).settings.update_from(call.params)
     return 1
 
@@ -147,6 +178,9 @@ METHODS = {
     "groups.getLongPollServer": get_long_poll_server,
     "groups.getLongPollSettings": get_long_poll_settings,
     "groups.setLongPollSettings": set_long_poll_settings,
+    "groups.getTokenPermissions": get_token_permissions,
+    "groups.getSettings": get_settings,
+    "groups.setSettings": set_settings,
     "groups.addCallbackServer": add_callback_server,
     "groups.editCallbackServer": edit_callback_server,
     "groups.deleteCallbackServer": delete_callback_server,
