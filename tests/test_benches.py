@@ -50,6 +50,7 @@ FIGURES = {
     "sandbox": ["| `utils.getServerTime` calls/s", "| long poll latency from send issued"],
     "reminders": ["Median SQLite run"],
     "scale": ["**(1) Events**", "**(2) Broadcast**"],
+    "catch_up": ["| during the catch-up |", "| without a catch-up |", "**Live latency during / without"],
 }
 POSTGRES_FIGURES = {
     "engine": ["| measure | SQLite | PostgreSQL |"],

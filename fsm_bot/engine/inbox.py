@@ -29,7 +29,7 @@ from fsm_bot.storage import Database
 from fsm_bot.storage.db import is_transient
 from fsm_bot.storage.repositories import CursorRepository, InboxRepository, ReceivedEvent
 from fsm_bot.storage.repositories.communities import CommunityRepository
-from fsm_bot.vk.events import IncomingEvent, MalformedEvent, parse_update
+from fsm_bot.vk.events import IncomingEvent, MalformedEvent, message_key, parse_update
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def worker_name() -> str:
 def _with_text_repaired(event: ReceivedEvent) -> ReceivedEvent:
     """The event with the characters no database can hold replaced by U+FFFD."""
     text = _UNSTORABLE.sub("\ufffd", json.dumps(event.payload, ensure_ascii=False))
-    return ReceivedEvent(event.event_id, event.type, event.user_id, json.loads(text))
+    return ReceivedEvent(event.event_id, event.type, event.user_id, json.loads(text), event.message_key)
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ class Inbox:
 
     def accept(self, events: Sequence[IncomingEvent], cursor: str | None = None) -> None:
         received = [
-            ReceivedEvent(event.event_id, event.type, event.user_id, event.raw)
+            ReceivedEvent(event.event_id, event.type, event.user_id, event.raw, message_key(event))
             for event in events
             if event.group_id == self.community_id
         ]
@@ -174,6 +174,16 @@ class Inbox:
 
     def resume_cursor(self) -> str | None:
         return self.database.transaction(lambda session: CursorRepository(session, self.community_id).get())
+
+    def known_messages(self, keys: Sequence[str]) -> set[str]:
+        """The message keys already stored (CatchUpSink): a catch-up offers only the others."""
+        return self.database.transaction(
+            lambda session: InboxRepository(session, self.community_id).known_messages(keys)
+        )
+
+    def backlog(self) -> int:
+        """Events still to be handled (CatchUpSink): a catch-up waits while live events would queue behind it."""
+        return self.database.transaction(lambda session: InboxRepository(session, self.community_id).backlog())
 
     def wait_for_events(self, seen_generation: int, timeout: float) -> int:
         """Block until something new arrived after `seen_generation` (or timeout); returns the new one."""

@@ -222,6 +222,16 @@ class Callbacks:
     def first(self) -> CallbackServer | None:
         return next(iter(self.servers.values()), None)
 
+    def wanted_by_any(self, event_type: str) -> bool:
+        return any(self.servers[server_id].settings.wants(event_type) for server_id in self._pushers)
+
+    def drop(self, event_type: str) -> None:
+        """An update lost on its way (the ``drop`` fault): counted in each server's ``dropped`` that wanted it."""
+        for server_id in self._pushers:
+            server = self.servers[server_id]
+            if server.settings.wants(event_type):
+                server.dropped += 1
+
     def offer(self, event_type: str, make_envelope: Any) -> None:
         for server_id, pusher in self._pushers.items():
             settings = self.servers[server_id].settings

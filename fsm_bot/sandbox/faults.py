@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 LONGPOLL = "longpoll"
+CALLBACK = "callback"  # pushes to the callback servers: kind "drop" loses them as VK does after giving up
 LONGPOLL_KINDS = frozenset({"failed_1", "failed_2", "failed_3"})
 TRANSPORT_KINDS = frozenset({"http_500", "disconnect"})
 
@@ -21,9 +22,11 @@ class Fault:
 def check_fault(target: str, kind: object, count: object) -> str | None:
     """Why a requested fault makes no sense, or None; the control API answers 400 with this text."""
     if not isinstance(target, str) or not target:
-        return "target must be a method name, '*' or 'longpoll'"
+        return "target must be a method name, '*', 'longpoll' or 'callback'"
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 1_000_000:
         return "count must be an integer from 1 to 1000000"
+    if target == CALLBACK or kind == "drop":
+        return None if (target, kind) == (CALLBACK, "drop") else "the callback target takes kind 'drop' only"
     if isinstance(kind, bool):
         return "kind must be a VK error code or one of http_500, disconnect, failed_1, failed_2, failed_3"
     if isinstance(kind, int):
@@ -59,7 +62,7 @@ class Faults:
             if inner:
                 matches = fault.target == target and isinstance(fault.kind, int)
             else:
-                matches = fault.target == target or (fault.target == "*" and target != LONGPOLL)
+                matches = fault.target == target or (fault.target == "*" and target not in (LONGPOLL, CALLBACK))
             if matches:
                 fault.remaining -= 1
                 if fault.remaining <= 0:

@@ -12,10 +12,11 @@ from types import EllipsisType
 from typing import Any
 
 from .callback import Callbacks
+from .community_settings import CommunitySettings
 from .demo import seed_demo
 from .directory import Directory
 from .events import envelope
-from .faults import Faults
+from .faults import CALLBACK, Faults
 from .journal import Journal
 from .longpoll import LongPoll
 from .mailbox import Mailbox
@@ -63,6 +64,7 @@ class Sandbox:
     def reset(self, *, rps_limit: int | EllipsisType | None = ..., demo: bool = False) -> None:
         """Forget users, messages, events, faults and stats; ``rps_limit`` omitted means the server's default."""
         self.directory = Directory()
+        self.settings = CommunitySettings()  # messages and bots on, every right of the key
         self.mailbox = Mailbox()
         self.uploads = Uploads(self.community.group_id)
         self.stats = Stats()
@@ -98,7 +100,10 @@ class Sandbox:
             self.stats.events += 1
         self.journal.update(event_type, obj, wanted)
         self.longpoll.offer(event_type, make)
-        self.callbacks.offer(event_type, make)
+        if self.callbacks.wanted_by_any(event_type) and self.faults.take(CALLBACK) == "drop":
+            self.callbacks.drop(event_type)  # never delivered, never retried: as after VK gave up
+        else:
+            self.callbacks.offer(event_type, make)
         return event_id
 
     def community_view(self, base_url: str) -> dict[str, Any]:

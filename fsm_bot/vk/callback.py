@@ -24,7 +24,7 @@ import hmac
 import json
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,6 +68,9 @@ class CallbackCommunity:
     secret: str
     confirmation: str
     sink: EventSink
+    # Told when VK had trouble reaching us (a retried push, a push we could not store): VK gives up on a
+    # push after a few tries, so the bot reads what it may have dropped back from VK (fsm_bot.vk.catch_up).
+    on_trouble: Callable[[str], None] | None = None
 
     def __post_init__(self) -> None:
         if not self.secret:
@@ -124,6 +127,8 @@ class CallbackEndpoint:
         retry = request.headers.get("x-retry-counter")
         if retry:
             log.debug("callback: retry %s of update %s", _short(retry), _short(update.get("event_id")))
+            if community.on_trouble is not None:
+                community.on_trouble("VK retried a push")
         try:
             event = parse_update(update)
         except MalformedEvent as error:
@@ -161,6 +166,8 @@ class CallbackEndpoint:
         except Exception as error:
             # HTTP 500 makes VK deliver the update again later; answering "ok" would lose it.
             log.warning("callback: could not store update %s (%s); asking VK to retry", event.event_id, _name(error))
+            if community.on_trouble is not None:
+                community.on_trouble("a push could not be stored")
             return PlainTextResponse("storage unavailable", status_code=500)
         return PlainTextResponse(OK)
 

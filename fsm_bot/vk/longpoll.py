@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -85,6 +86,7 @@ class LongPollSource:
         wait: int = DEFAULT_WAIT,
         backoff_initial: float = DEFAULT_INITIAL_DELAY,
         backoff_max: float = DEFAULT_MAX_DELAY,
+        on_gap: Callable[[str], None] | None = None,
     ) -> None:
         if not 1 <= wait <= 90:
             raise ValueError("wait must be 1..90 seconds (VK's limit)")
@@ -92,6 +94,9 @@ class LongPollSource:
         self.group_id = group_id
         self.sink = sink
         self.poll_wait = wait
+        # Told when events VK no longer holds were skipped: the bot then reads them back from the
+        # conversations (fsm_bot.vk.catch_up).
+        self.on_gap = on_gap
         self.error: LongPollFatalError | None = None
         self._backoff = Backoff(backoff_initial, backoff_max)
         self._outage = Outage(log, "long poll")
@@ -216,7 +221,7 @@ class LongPollSource:
         session.mount("https://", adapter)
         if self._ts is None:
             # First run ever: store where we start, so a crash before the first update loses nothing.
-            self._commit([], str(poller.ts))
+            self._commit([], str(poller.ts))  # what was written before: the bot's catch-up at every start
         self._connected.set()
         return poller
 
@@ -245,13 +250,21 @@ class LongPollSource:
             log.debug("long poll: VK offers ts %s instead of %s; asking again from ours", new_ts, self._ts)
             return
         log.warning(
-            "long poll: VK no longer has the events after ts %s; continuing from ts %s, "
-            "events in between may have been lost",
+            "long poll: VK no longer has the events after ts %s; continuing from ts %s, %s",
             self._ts,
             new_ts,
+            "messages in between are read back from the conversations"
+            if self.on_gap
+            else "events in between may have been lost",
         )
+        skipped_from = self._ts
         self._doubted_ts = None
         self._commit([], new_ts)
+        self._gap(f"the long poll skipped from ts {skipped_from} to {new_ts}")
+
+    def _gap(self, reason: str) -> None:
+        if self.on_gap is not None:
+            self.on_gap(reason)
 
     def _parse(self, updates: list[Any]) -> list[IncomingEvent]:
         events = []

@@ -190,7 +190,9 @@ def test_an_event_the_database_cannot_store_as_sent_is_stored_repaired_and_the_b
     inbox = Inbox(database, 42)
     poisoned = parse_update({**copy.deepcopy(ENVELOPE), "group_id": 42, "event_id": "poisoned"})
     poisoned.raw["object"]["message"]["text"] = "\ud800 опрос"
-    fine = parse_update({**ENVELOPE, "group_id": 42, "event_id": "fine"})
+    fine_envelope = copy.deepcopy(ENVELOPE)
+    fine_envelope["object"]["message"]["id"] += 1  # another message: the inbox keeps one row per VK message
+    fine = parse_update({**fine_envelope, "group_id": 42, "event_id": "fine"})
     inbox.accept([poisoned, fine], cursor="17")
     stored = database.transaction(
         lambda session: {

@@ -124,3 +124,25 @@ def test_a_bot_that_starts_late_still_gets_confirmed(sandbox, receiver, api, eve
     assert received[3].body["event_id"] == sent["event_id"]
     assert "secret" not in received[3].body  # no secret configured, none sent
     assert eventually(lambda: sandbox.community()["callback"]["status"] == "ok")
+
+
+def test_dropped_pushes_never_reach_the_endpoint_but_stay_in_the_conversation(sandbox, receiver, eventually, api):
+    code = _confirmation_code(api)
+    receiver.answer = lambda body: (200, code if body["type"] == "confirmation" else "ok")
+    sandbox.set_callback(receiver.url, secret="x")
+    student = sandbox.add_user()["id"]
+    sandbox.inject_fault("callback", "drop", 2)
+    for text in ("потеряно 1", "потеряно 2", "дошло"):
+        sandbox.send(student, text)
+    received = receiver.wait_for(lambda r: len(r) == 2)  # the confirmation, then only the third
+    assert [r.body["object"]["message"]["text"] for r in received[1:]] == ["дошло"]
+    eventually(lambda: sandbox.community()["callback"]["delivered"] == 1)
+    callback = sandbox.community()["callback"]
+    assert (callback["dropped"], callback["retries"]) == (2, 0)
+    assert [m["text"] for m in sandbox.messages(student)] == ["потеряно 1", "потеряно 2", "дошло"]
+
+
+@pytest.mark.parametrize(("target", "kind"), [("callback", 10), ("messages.send", "drop")])
+def test_drop_is_a_callback_fault_only(sandbox, target, kind):
+    with pytest.raises(Exception, match="callback"):
+        sandbox.inject_fault(target, kind)

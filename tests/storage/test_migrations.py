@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -106,3 +107,34 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path) -> None:  # type:
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     db.dispose()
+
+
+def test_messages_stored_before_0012_get_their_key_so_a_catch_up_does_not_answer_them_again(
+    database_url: str,
+) -> None:
+    from sqlalchemy import text
+
+    from fsm_bot.storage.migrate import upgrade
+    from tests.support.vk import MESSAGE_NEW
+
+    db = Database(database_url)
+    upgrade(db.engine, "0011")
+    chat = {**MESSAGE_NEW["object"]["message"], "id": 0, "peer_id": 2_000_000_001, "conversation_message_id": 7}
+    rows = [
+        ("lp-1", MESSAGE_NEW),
+        ("lp-2", {**MESSAGE_NEW, "event_id": "lp-2", "object": {"message": chat}}),
+        ("lp-3", {**MESSAGE_NEW, "event_id": "lp-3"}),  # the same message under another event id: keeps no key
+        ("join", {"type": "group_join", "object": {"user_id": 1}}),
+    ]
+    insert = text(
+        "INSERT INTO processed_event (community_id, event_id, type, user_id, payload, received_at) "
+        "VALUES (1, :event_id, :type, 1, :payload, CURRENT_TIMESTAMP)"
+    )
+    with db.engine.begin() as connection:
+        for event_id, payload in rows:
+            connection.execute(insert, {"event_id": event_id, "type": payload["type"], "payload": json.dumps(payload)})
+    upgrade_to_head(db.engine)
+    with db.engine.connect() as connection:
+        keys = dict(connection.execute(text("SELECT event_id, message_key FROM processed_event")).all())
+    db.dispose()
+    assert keys == {"lp-1": "message:101", "lp-2": "message:2000000001:7", "lp-3": None, "join": None}

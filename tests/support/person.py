@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from fsm_bot.runtime.bot import Bot
 from fsm_bot.sandbox.client import SandboxClient
@@ -63,7 +63,7 @@ class Person:
         self._catch_up()
         sent = self.sandbox.send(self.vk_id, text, attachments=attachments, payload=payload)
         shown = text if len(text) <= 40 else f"{text[:20]}…({len(text)} characters)"
-        return self._settle(f"{self.name} says {shown!r}", sent["event_id"], None)
+        return self._settle(f"{self.name} says {shown!r}", sent["event_id"], None, sent.get("message_id"))
 
     def press(self, label: str, message: dict[str, Any] | None = None) -> Outcome:
         """Press the button labelled `label` (or starting so) on `message`, or on the latest message having it."""
@@ -124,9 +124,11 @@ class Person:
         if messages:
             self.seen = max(self.seen, messages[-1]["id"])
 
-    def _settle(self, what: str, envelope_event_id: str, callback_id: str | None) -> Outcome:
+    def _settle(
+        self, what: str, envelope_event_id: str, callback_id: str | None, message_id: int | None = None
+    ) -> Outcome:
         deadline = time.monotonic() + HANG_GUARD
-        error = self._handled(envelope_event_id, deadline, what)
+        error = self._handled(envelope_event_id, deadline, what, message_id)
         self._outbox_empty(deadline, what)
         snackbar = self._snackbar(callback_id, deadline, what) if callback_id else None
         messages = [m for m in self.sandbox.messages(self.vk_id, since=self.seen) if m["from"] == "bot"]
@@ -136,9 +138,13 @@ class Person:
         self.history.append(outcome)
         return outcome
 
-    def _handled(self, event_id: str, deadline: float, what: str) -> str | None:
+    def _handled(self, event_id: str, deadline: float, what: str, message_id: int | None = None) -> str | None:
+        # A catch-up (fsm_bot/vk/catch_up.py) may store the message before the long poll does, under its own id.
+        same = ProcessedEvent.event_id == event_id
+        if message_id:
+            same = or_(same, ProcessedEvent.message_key == f"message:{message_id}")
         query = select(ProcessedEvent.handled_at, ProcessedEvent.error).where(
-            ProcessedEvent.community_id == self.bot.community_id, ProcessedEvent.event_id == event_id
+            ProcessedEvent.community_id == self.bot.community_id, same
         )
         while True:
             row = self.bot.database.transaction(lambda session: session.execute(query).first())

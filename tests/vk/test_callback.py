@@ -269,6 +269,21 @@ def test_a_storage_failure_asks_vk_to_retry(serve, database: Database) -> None:
     assert stored_ids(database, GROUP_ID) == [MESSAGE_NEW["event_id"]]
 
 
+def test_trouble_reaching_the_endpoint_asks_for_a_catch_up(serve, database: Database) -> None:
+    """VK gives up on a push after a few tries: a retry or a push we could not store means some may be gone."""
+    troubles: list[str] = []
+    sink = FailingSink(Inbox(database, GROUP_ID), failures=1)
+    community = CallbackCommunity(GROUP_ID, SECRET, CONFIRMATION, sink, on_trouble=troubles.append)
+    url = serve(create_callback_app([community])) + "/callback"
+    with httpx.Client() as http:
+        http.post(url, json=envelope(event_id="first"))
+        assert troubles == ["a push could not be stored"]
+        http.post(url, json=envelope(event_id="second"))
+        assert len(troubles) == 1  # a push delivered at the first try says nothing was lost
+        http.post(url, json=envelope(event_id="first"), headers={"X-Retry-Counter": "1"})
+    assert troubles == ["a push could not be stored", "VK retried a push"]
+
+
 def test_each_community_has_its_own_secret_and_inbox(serve, database: Database) -> None:
     other_group, other_secret = 42, "the-other-community-secret"
     communities = [

@@ -22,6 +22,7 @@ class ReceivedEvent:
     type: str
     user_id: int | None
     payload: dict[str, Any]
+    message_key: str | None = None  # a new message's natural key (fsm_bot.vk.events.message_key)
 
 
 class InboxRepository:
@@ -45,10 +46,35 @@ class InboxRepository:
                     "type": event.type,
                     "user_id": event.user_id,
                     "payload": event.payload,
+                    "message_key": event.message_key,
                     "received_at": now,
                 },
             )
         return added
+
+    def known_messages(self, keys: Sequence[str]) -> set[str]:
+        """Which of these message keys the inbox holds (waiting or handled): a catch-up skips those."""
+        if not keys:
+            return set()
+        return set(
+            self.session.scalars(
+                select(ProcessedEvent.message_key).where(
+                    ProcessedEvent.community_id == self.community_id,
+                    ProcessedEvent.message_key.in_(list(keys)),
+                )
+            )
+        )
+
+    def backlog(self) -> int:
+        """How many events wait to be handled: a catch-up adds more only when the dispatcher keeps up."""
+        return int(
+            self.session.scalar(
+                select(func.count())
+                .select_from(ProcessedEvent)
+                .where(ProcessedEvent.community_id == self.community_id, ProcessedEvent.handled_at.is_(None))
+            )
+            or 0
+        )
 
     def pending(self, limit: int = 100, after_id: int = 0) -> list[ProcessedEvent]:
         """Unhandled events in arrival order: the order one user's events must be handled in."""
