@@ -19,6 +19,8 @@ flow = Flow(
     description="appoint.description",
     triggers=["назначить", "назначить старосту"],
     role=Role.ADMIN,
+    takes_text=True,  # «назначить ИВТ-101»
+    in_menu=False,  # one of «⚙ Настройка»'s actions (flows/setup.py); the word still starts it
     states=["group", "person", "role"],
     transitions=[
         Transition("group_chosen", "group", "person"),

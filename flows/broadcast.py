@@ -13,7 +13,7 @@ from typing import Any
 
 from fsm_bot.engine import Context, Flow, Role, Transition
 from fsm_bot.engine.widgets import Item, PagedMultiSelect, Toggled
-from fsm_bot.services.broadcasts import message_parts, preview_parts
+from fsm_bot.services.broadcasts import Recipient, message_parts, preview_parts
 
 MAX_PARTS = 10
 MAX_SUBGROUP = 99
@@ -42,6 +42,7 @@ flow = Flow(
     description="broadcast.description",
     triggers=[".mb", "рассылка участникам", "рассылка", ADMINS_TRIGGER],
     role=Role.DEPUTY,
+    takes_text=True,  # `.mb Завтра пар нет`: the text is the first part
     states=["compose", "audience", "pick", "options", "confirm"],
     transitions=[
         Transition("composed", "compose", "audience", when=lambda ctx: not ctx.data.audience),
@@ -224,7 +225,7 @@ def got_option(ctx: Context[Draft]) -> None:
 # --- confirm
 
 
-def _recipients(ctx: Context[Draft]):  # type: ignore[no-untyped-def]
+def _recipients(ctx: Context[Draft]) -> list[Recipient]:
     return ctx.services.broadcasts.recipients(ctx.data.audience, subgroup=ctx.data.subgroup, chosen=ctx.data.chosen)
 
 

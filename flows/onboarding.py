@@ -17,6 +17,7 @@ flow = Flow(
     description="onboarding.description",
     triggers=["регистрация", "знакомство"],
     open_to_newcomers=True,
+    takes_text=True,  # «регистрация ИВТ-101»
     in_menu=False,
     states=["group", "name", "fix_name"],
     transitions=[
@@ -124,9 +125,9 @@ def _join(ctx: Context) -> None:
             [
                 [
                     ctx.command_button(
-                        ctx.t("onboarding.approve"), "membership", f"{ctx.member.vk_id}:yes", "positive"
+                        ctx.t("onboarding.approve"), "membership", (ctx.member.vk_id, "yes"), "positive"
                     ),
-                    ctx.command_button(ctx.t("onboarding.reject"), "membership", f"{ctx.member.vk_id}:no", "negative"),
+                    ctx.command_button(ctx.t("onboarding.reject"), "membership", (ctx.member.vk_id, "no"), "negative"),
                 ]
             ],
         )

@@ -9,6 +9,7 @@ EventHandler opened for this event.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 from collections.abc import Callable
 from datetime import timedelta
@@ -105,9 +106,11 @@ class Conversation:
             log.warning("member %d sent a payload for unknown flow %r", self.event.user_id, routed.command[:64])
             self._say(self.texts("errors.unknown_command"), menu=True)
         elif kind in (Route.COMMAND, Route.START) and flow is not None:
-            self._start(flow)
+            self._start(flow, rest=routed.rest, document=routed.document)
         elif kind is Route.NEWCOMER:
             self._start_onboarding_or_wait()
+        elif kind is Route.UNKNOWN and self.dialog is None:
+            self._say(self.texts("menu.title"), menu=True)  # first contact (a «привет»): the menu, not a rebuke
         elif kind is Route.UNKNOWN:
             self._say(self.texts("errors.unknown_command"), menu=True)
         # Route.CHAT_TALK: in a group chat only commands are for the bot; the rest is people talking
@@ -153,8 +156,7 @@ class Conversation:
         ctx.dialog.history = history
         ctx.dialog.state = previous
         ctx.dialog.version += 1
-        handler = active.entry_handler(previous)
-        self._drive(active, ctx, handler)
+        self._drive(active, ctx, active.entry_handler(previous, guarded=True))
 
     def _to_menu(self, active: Flow | None) -> None:
         if active is not None and self.dialog is not None:
@@ -195,9 +197,12 @@ class Conversation:
             return
         self._start(flow, gate=False)
 
-    def _start(self, flow: Flow, gate: bool = True) -> None:
+    def _start(self, flow: Flow, gate: bool = True, rest: str = "", document: bool = False) -> None:
+        """Start `flow`; `rest` (the text after its trigger), or the message itself when it brought the flow's
+        `document`, is then its first state's answer."""
         if gate and not self._allowed(flow):
             return
+        asked = len(self.answer.replies)
         if flow.is_dialog:
             self.dialog = self.dialogs.start(
                 self.event.peer_id,
@@ -214,6 +219,13 @@ class Conversation:
         if start is None and flow.is_dialog:
             start = flow.entry_handler(flow.first_state or "")
         self._drive(flow, ctx, start)
+        waiting = self.dialog is not None and self.dialog.flow == flow.name and self.dialog.state == flow.first_state
+        if (rest or document) and waiting:
+            # The message already answers the first question: asking it would only be noise.
+            del self.answer.replies[asked:]
+            if rest:
+                self.event = dataclasses.replace(self.event, text=rest)
+            self._step(flow)
 
     def _step(self, flow: Flow) -> None:
         assert self.dialog is not None
@@ -225,7 +237,7 @@ class Conversation:
         ctx = self._context(self._dialog_state(flow, self.dialog))
         handler = flow.input_handler(self.dialog.state)
         if handler is None:
-            entry = flow.entry_handler(self.dialog.state)
+            entry = flow.entry_handler(self.dialog.state, guarded=True)
             self._drive(flow, ctx, entry)  # nothing to receive here: ask the step's question again
             return
         self._drive(flow, ctx, handler)
@@ -248,9 +260,7 @@ class Conversation:
     def _context(self, state: DialogState) -> Context:
         services = self.handler.services(self.session, self.member)
         self._services.append(services)
-        return Context(
-            self.event, self.member, self.texts, state, services, self.handler.menu_for, self.handler.commands_for
-        )
+        return Context(self.event, self.member, self.texts, state, services, self.handler.commands_for)
 
     def _drive(self, flow: Flow, ctx: Context, first: Handler | None) -> None:
         try:

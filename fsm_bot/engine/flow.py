@@ -122,6 +122,15 @@ class Flow:
     menu_label: str | None = None  # a text key for that button; defaults to `<name>.button`
     needs: Sequence[Guard] = ()  # checked before the start, after the role; see the module docstring
     data: type[Any] | None = None  # a dataclass of JSON values: `ctx.data` is one (see Context.data)
+    # The first state's answer may come with the trigger (the seed's one-shot form): `.mb Завтра пар нет`
+    # starts the dialog and hands it «Завтра пар нет» as that answer (registry.with_text, Conversation._start).
+    takes_text: bool = False
+    # Extensions ("yaml", "ics") of a document that is this flow's first answer: sent with no dialog open
+    # (outside group chats) it starts the flow, and sent with a trigger it answers the first question.
+    takes_documents: Sequence[str] = ()
+    # Started when someone adds the community to a group chat (VK's chat_invite_user service message), as
+    # the inviter in that chat: at most one flow may say so.
+    starts_when_invited: bool = False
     _entry: dict[str, Handler] = field(default_factory=dict, repr=False)
     _input: dict[str, Handler] = field(default_factory=dict, repr=False)
     _start: Handler | None = field(default=None, repr=False)
@@ -206,19 +215,24 @@ class Flow:
     def input_handler(self, state: str) -> Handler | None:
         """The answer's handler, behind the guards again: like the role, what a flow needs can be lost
         mid-dialog (a member moved out of the group by its headman)."""
-        handler = self._input.get(state)
+        return self._guarded(self._input.get(state))
+
+    def entry_handler(self, state: str, guarded: bool = False) -> Handler | None:
+        """The question of `state`; `guarded` when no handler of this flow ran before it in this event
+        («назад», a question asked again), so the guards are checked first as for an answer."""
+        handler = self._entry.get(state)
+        return self._guarded(handler) if guarded else self._typed(handler)
+
+    def _guarded(self, handler: Handler | None) -> Handler | None:
         if handler is None or not self.needs:
             return self._typed(handler)
-        answer = handler
+        unguarded = handler
 
         def guarded(ctx: Context) -> None:
             if not self._refused(ctx):
-                answer(ctx)
+                unguarded(ctx)
 
         return self._typed(guarded)
-
-    def entry_handler(self, state: str) -> Handler | None:
-        return self._typed(self._entry.get(state))
 
     def _typed(self, handler: Handler | None) -> Handler | None:
         """`handler` with the flow's data as its dataclass: read from the dialog's JSON before, written
@@ -289,9 +303,6 @@ class Flow:
             raise ValueError(f"flow {self.name!r} has no trigger {trigger!r}")
         event.trigger(model)
         return model.state
-
-    def triggers_from(self, state: str) -> list[str]:
-        return list(self.machine.get_triggers(state))
 
     def mermaid(self) -> str:
         """The flow's diagram, from the same table the engine runs."""

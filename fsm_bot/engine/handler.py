@@ -28,6 +28,7 @@ from fsm_bot.engine.registry import FlowRegistry
 from fsm_bot.engine.routing import GlobalWords
 from fsm_bot.engine.saving import Handled, snackbar_for
 from fsm_bot.members.info import MemberInfo
+from fsm_bot.members.placement import place_newcomer
 from fsm_bot.storage import Database
 from fsm_bot.storage.db import is_transient
 from fsm_bot.storage.models import Member
@@ -56,10 +57,13 @@ class EventHandler:
         lookup_profile: ProfileLookup,
         services: ServicesFactory,
         dialog_timeout: timedelta | None = None,
+        place_newcomers: bool = False,
     ) -> None:
         """`services` makes what a flow's `ctx.services` is, per event (the runtime knows the features; the
-        engine does not); `dialog_timeout` replaces every flow's own timeout when set."""
+        engine does not); `dialog_timeout` replaces every flow's own timeout when set; `place_newcomers`
+        (zero configuration) puts a person seen for the first time into the community's only study group."""
         self.services = services
+        self.place_newcomers = place_newcomers
         self.dialog_timeout = dialog_timeout
         self.database = database
         self.community_id = community_id
@@ -179,6 +183,8 @@ class EventHandler:
             members.upsert_profiles([profile])
         elif event.type == "group_join":
             members.upsert_profiles([MemberProfile(event.user_id, "", "")])
+        if event.type == "group_join" and self.place_newcomers:
+            place_newcomer(members.session, self.community_id, event.user_id)
         if event.type in ("message_allow", "message_deny"):
             members.set_can_receive(event.user_id, event.type == "message_allow")
 
@@ -186,6 +192,8 @@ class EventHandler:
         member = members.get(event.user_id)
         if member is None:
             members.upsert_profiles([profile or MemberProfile(event.user_id, "", "")])
+            if self.place_newcomers:
+                place_newcomer(members.session, self.community_id, event.user_id)
             member = members.get(event.user_id)
             assert member is not None
         return member

@@ -7,11 +7,14 @@ A name is a module in the `flows` package (`broadcast`) or a dotted path with an
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from fsm_bot.engine.discovery import expand_names
 from fsm_bot.engine.flow import Flow, Need
 from fsm_bot.folding import fold
+from fsm_bot.vk.files import documents_of
 
 
 class FlowNotFound(LookupError):
@@ -36,15 +39,30 @@ class FlowRegistry:
     def __init__(self, flows: Iterable[Flow]) -> None:
         self._flows: dict[str, Flow] = {}
         self._by_trigger: dict[str, Flow] = {}
+        self._with_text: dict[str, Flow] = {}  # the triggers of flows that take text after them
+        self._by_document: dict[str, Flow] = {}  # document extensions of flows that take them
+        self.when_invited: Flow | None = None  # the flow a chat_invite_user of the community starts
         for flow in flows:
             if flow.name in self._flows:
                 raise ValueError(f"two flows are named {flow.name!r}")
             self._flows[flow.name] = flow
+            if flow.starts_when_invited:
+                if self.when_invited is not None:
+                    raise ValueError(f"both {self.when_invited.name!r} and {flow.name!r} start when invited")
+                self.when_invited = flow
             for trigger in flow.triggers:
                 word = normalize(trigger)
                 if word in self._by_trigger:
                     raise ValueError(f"{word!r} starts both {self._by_trigger[word].name!r} and {flow.name!r}")
                 self._by_trigger[word] = flow
+                if flow.takes_text and flow.is_dialog:
+                    self._with_text[word] = flow
+            for extension in flow.takes_documents if flow.is_dialog else ():
+                ext = extension.lower().lstrip(".")
+                if ext in self._by_document:
+                    raise ValueError(f"a .{ext} document starts both {self._by_document[ext].name!r} and {flow.name!r}")
+                self._by_document[ext] = flow
+        self._longest = max((len(word.split()) for word in self._with_text), default=0)
 
     @classmethod
     def from_names(cls, names: Iterable[str]) -> FlowRegistry:
@@ -70,6 +88,26 @@ class FlowRegistry:
 
     def by_trigger(self, text: str) -> Flow | None:
         return self._by_trigger.get(normalize(text))
+
+    def with_text(self, text: str) -> tuple[Flow, str] | None:
+        """A trigger followed by text, for a flow that takes it: `.mb Завтра пар нет` -> (broadcast,
+        «Завтра пар нет»). The longest trigger wins («рассылка админам ...» over «рассылка ...»)."""
+        for count in range(self._longest, 0, -1):
+            head = re.match(rf"\s*(?:\S+\s+){{{count}}}", text)
+            if head is None:
+                continue
+            rest = text[head.end() :].strip()
+            flow = self._with_text.get(normalize(head.group()))
+            if flow is not None and rest:
+                return flow, rest
+        return None
+
+    def by_document(self, attachments: tuple[dict[str, Any], ...]) -> Flow | None:
+        """The flow a message's document is the first answer of (Flow.takes_documents), by its extension."""
+        for document in documents_of(attachments):
+            if (flow := self._by_document.get(document.ext)) is not None:
+                return flow
+        return None
 
     def __iter__(self) -> Iterator[Flow]:
         return iter(self._flows.values())

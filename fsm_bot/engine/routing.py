@@ -45,6 +45,8 @@ class Routed:
     route: Route
     flow: Flow | None = None  # the flow to start (START, COMMAND) or the active one
     command: str = ""  # the flow a command button named (COMMAND), for the log when it is unknown
+    rest: str = ""  # START: the text after the trigger, the first state's answer (Flow.takes_text)
+    document: bool = False  # START: the message's document is the first state's answer (Flow.takes_documents)
 
 
 def route(
@@ -58,6 +60,8 @@ def route(
     """Where this event goes; `active` is the flow of the person's open dialog, if any."""
     payload = event.payload or {}
     word = normalize(event.text) if event.type == "message_new" else ""
+    if event.type == "message_new" and event.invites_community and registry.when_invited is not None:
+        return Routed(Route.START, registry.when_invited)  # a service message: no text, no payload
     if VERSION_KEY in payload:
         current = (
             active is not None
@@ -78,7 +82,11 @@ def route(
         name = str(payload[COMMAND_KEY])
         return Routed(Route.COMMAND, registry.get(name), command=name)
     if (flow := registry.by_trigger(event.text)) is not None:
-        return Routed(Route.START, flow)
+        return Routed(Route.START, flow, document=registry.by_document(event.attachments) is flow)
+    if word and (found := registry.with_text(event.text)) is not None:
+        return Routed(Route.START, found[0], rest=found[1])
+    if not event.in_chat and (flow := registry.by_document(event.attachments)) is not None:
+        return Routed(Route.START, flow, document=True)  # a timetable file sent as it is: people share files in chats
     if event.in_chat:
         return Routed(Route.CHAT_TALK)
     if not onboarded:

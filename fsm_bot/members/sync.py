@@ -1,5 +1,5 @@
-"""Members from VK: the community's members with names, its managers as stream admins,
-and the headmen and deputies named in settings.
+"""Members from VK: the community's members with names, its managers as stream admins.
+(The headmen and deputies named in settings are copied once, by members/seeding.py.)
 
 Runs at start and periodically; events (message_allow/deny, group_join/leave) keep the table
 current in between. VK owns names and membership; the bot owns groups, roles it assigned and
@@ -9,28 +9,21 @@ onboarding status, so a sync never undoes what a headman decided.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from fsm_bot.members.placement import ensure_community_group, place_everyone
 from fsm_bot.members.roles import ADMIN_MANAGER_ROLES
 from fsm_bot.storage import Database
-from fsm_bot.storage.models import MemberStatus, Role
-from fsm_bot.storage.repositories import CommunityRepository, MemberProfile, MemberRepository
+from fsm_bot.storage.repositories import MemberProfile, MemberRepository
 from fsm_bot.vk.client import VkClient
 
 log = logging.getLogger(__name__)
 
 PAGE = 1000  # groups.getMembers returns at most 1000 per call
-
-
-@dataclass(frozen=True)
-class GroupLeaders:
-    """Settings: who leads a study group (`stream.groups` in settings.yaml)."""
-
-    headman: int | None = None
-    deputies: Sequence[int] = ()
+EXECUTE_CALLS = 25  # VK runs at most 25 API calls in one execute
 
 
 @dataclass(frozen=True)
@@ -39,6 +32,7 @@ class SyncReport:
     new: int
     admins: int
     left: int
+    placed: int = 0  # joined the community's own study group (zero configuration)
 
 
 def fetch_members(client: VkClient, group_id: int) -> list[MemberProfile]:
@@ -67,23 +61,60 @@ def fetch_admin_ids(client: VkClient, group_id: int) -> set[int]:
     }
 
 
+def fetch_community_name(client: VkClient, group_id: int) -> str:
+    answer = client.call("groups.getById", {"group_id": group_id})
+    groups = answer.get("groups", []) if isinstance(answer, dict) else answer
+    return str(groups[0].get("name", "")) if groups and isinstance(groups[0], dict) else ""
+
+
+def fetch_allowed(client: VkClient, group_id: int, vk_ids: Sequence[int]) -> set[int]:
+    """Who of `vk_ids` lets the community write to them, 25 people per execute request.
+
+    A member found by groups.getMembers may never have written to the community; without this, the
+    broadcast preview would call everyone unreachable, and the report would learn it only from 901s."""
+    allowed: set[int] = set()
+    for start in range(0, len(vk_ids), EXECUTE_CALLS):
+        chunk = [int(vk_id) for vk_id in vk_ids[start : start + EXECUTE_CALLS]]
+        calls = ",".join(
+            f'API.messages.isMessagesFromGroupAllowed({{"group_id": {group_id}, "user_id": {vk_id}}}).is_allowed'
+            for vk_id in chunk
+        )
+        answers = client.call("execute", {"code": f"return [{calls}];"})
+        allowed |= {vk_id for vk_id, answer in zip(chunk, answers or [], strict=False) if answer == 1}
+    return allowed
+
+
 def sync_members(
-    client: VkClient, database: Database, community_id: int, leaders: Mapping[str, GroupLeaders]
+    client: VkClient,
+    database: Database,
+    community_id: int,
+    community_group: bool = False,
 ) -> SyncReport:
+    """`community_group`: zero configuration (no stream.groups): the community is its only study group."""
     profiles = fetch_members(client, community_id)
     admins = fetch_admin_ids(client, community_id)
+    community_name = fetch_community_name(client, community_id) if community_group else ""
+    allowed: set[int] = set()
+    if community_group:
+        known = database.transaction(lambda session: MemberRepository(session, community_id).known_vk_ids())
+        allowed = fetch_allowed(client, community_id, [p.vk_id for p in profiles if p.vk_id not in known])
 
     def store(session: Session) -> SyncReport:
         members = MemberRepository(session, community_id)
         new = members.upsert_profiles(profiles)
+        for vk_id in allowed:
+            members.set_can_receive(vk_id, True)
         current = {profile.vk_id for profile in profiles}
         gone = members.current_vk_ids() - current
         for vk_id in gone:
             members.mark_left(vk_id)
         left = len(gone)
         _apply_admins(session, community_id, admins)
-        _apply_leaders(session, community_id, leaders)
-        return SyncReport(len(profiles), new, len(admins), left)
+        placed = 0
+        if community_group:
+            group = ensure_community_group(session, community_id, community_name)
+            placed = place_everyone(session, community_id, group) if group is not None else 0
+        return SyncReport(len(profiles), new, len(admins), left, placed)
 
     report = database.transaction(store)
     log.info(
@@ -101,23 +132,3 @@ def _apply_admins(session: Session, community_id: int, admin_ids: set[int]) -> N
     for vk_id in admin_ids - members.known_vk_ids():  # a manager who is not a member still administers the stream
         members.upsert_profiles([MemberProfile(vk_id, "", "")])
     members.set_admins(admin_ids)
-
-
-def _apply_leaders(session: Session, community_id: int, leaders: Mapping[str, GroupLeaders]) -> None:
-    communities = CommunityRepository(session)
-    members = MemberRepository(session, community_id)
-    for group_name, group_leaders in leaders.items():
-        group = communities.study_group(community_id, group_name)
-        appointed = [(group_leaders.headman, Role.HEADMAN)] if group_leaders.headman else []
-        appointed += [(deputy, Role.DEPUTY) for deputy in group_leaders.deputies]
-        for vk_id, role in appointed:
-            if vk_id is None:
-                continue
-            if members.get(vk_id) is None:
-                members.upsert_profiles([MemberProfile(vk_id, "", "")])
-            member = members.get(vk_id)
-            assert member is not None
-            if member.role != Role.ADMIN.value:
-                member.role = role.value
-            member.study_group_id = group.id
-            member.status = MemberStatus.ACTIVE.value

@@ -33,7 +33,8 @@ from fsm_bot.engine.handler import EventHandler
 from fsm_bot.engine.inbox import Inbox
 from fsm_bot.engine.registry import FlowRegistry
 from fsm_bot.engine.timeouts import expire_dialogs
-from fsm_bot.members.sync import GroupLeaders, sync_members
+from fsm_bot.members.seeding import GroupLeaders, Seed, seed_from_settings
+from fsm_bot.members.sync import sync_members
 from fsm_bot.runtime.timekeeper import Timekeeper
 from fsm_bot.scheduler import BotScheduler, register_job_target
 from fsm_bot.scheduler.leadership import Leadership
@@ -46,6 +47,7 @@ from fsm_bot.storage.repositories import InboxRepository, MemberProfile, MemberR
 from fsm_bot.storage.types import utcnow
 from fsm_bot.texts import Texts
 from fsm_bot.vk.callback import CallbackCommunity, callback_server, create_callback_app
+from fsm_bot.vk.catch_up import CatchUp
 from fsm_bot.vk.client import VkClient
 from fsm_bot.vk.errors import Outcome, VkCallError
 from fsm_bot.vk.longpoll import LongPollSource
@@ -120,6 +122,7 @@ class Bot:
         self.reports: ReportUpdater | None = None
         self.uploads: DocumentUploader | None = None
         self.timekeeper: Timekeeper | None = None
+        self.catch_up: CatchUp | None = None
         self.stopped = threading.Event()
         self.failure: Exception | None = None
         self._stop_lock = threading.Lock()
@@ -136,6 +139,7 @@ class Bot:
             revision = upgrade_to_head(self.database.engine)
             log.info("database at revision %s", revision)
         self._check_token()
+        self.seed()
         lease = timedelta(seconds=self.settings.engine.lease_seconds)
         self.inbox = Inbox(self.database, self.community_id, lease)
         if self.settings.engine.processes == 1:
@@ -151,13 +155,7 @@ class Bot:
         )
         override = self.settings.engine.dialog_timeout_seconds
         options = CommunityOptions(
-            auto_approve=self.settings.stream.auto_approve,
             nudge_after=timedelta(minutes=self.settings.broadcast.nudge_after_minutes),
-            group_chats={
-                name: group.chat_peer_id
-                for name, group in self.settings.stream.groups.items()
-                if group.chat_peer_id is not None
-            },
             timezone=ZoneInfo(self.settings.timezone),
             ics_days=self.settings.reminders.ics_days,
             hours_per_lesson=self.settings.attendance.hours_per_lesson,
@@ -170,6 +168,7 @@ class Bot:
             self._lookup_profile,
             services_factory(self.community_id, options, self.registry.names),
             dialog_timeout=timedelta(seconds=override) if override else None,
+            place_newcomers=self.zero_config,
         )
         self.uploads = DocumentUploader(
             self.database,
@@ -191,7 +190,17 @@ class Bot:
         self.timekeeper = Timekeeper(
             self.settings, self.database, self.community_id, self.scheduler, self.inbox, self.texts, self.sender.wake
         )
+        self.catch_up = CatchUp(
+            self.client,
+            self.community_id,
+            self.inbox,
+            hours=self.settings.engine.catch_up_hours,
+            share=catch_up_share(self.settings.vk.rps_limit, self.settings.engine.processes),
+            max_backlog=self.settings.engine.workers,
+            api_version=self.settings.vk.api_version,
+        )
         register_job_target(self.job_name, self)
+        self.catch_up.start()
         self.sender.start()
         self.uploads.start()
         self.reports.start()
@@ -226,6 +235,10 @@ class Bot:
             community_id=self.community_id,
         )
         self.timekeeper.start()
+        if self.catch_up is not None:
+            # Whatever VK dropped while no process was up (a push it gave up on), or a catch-up the last run
+            # did not finish; the long poll asks for its own when VK's history no longer reaches its ts.
+            self.catch_up.request(f"start in {self.settings.vk.mode} mode")
 
     def serve_request(self, payload: str) -> None:
         """A request another process sent to the leader (see Leadership.request)."""
@@ -249,6 +262,8 @@ class Bot:
             self._stopping = True
         if self.source is not None:
             self.source.stop()
+        if self.catch_up is not None:
+            self.catch_up.stop()
         if self._callback_server is not None:
             self._callback_server.should_exit = True
             if self._callback_thread is not None:
@@ -315,7 +330,9 @@ class Bot:
         assert self.inbox is not None
         vk = self.settings.vk
         api = make_vk_api(vk.all_tokens()[0], vk.api_url, vk.api_version)
-        self.source = LongPollSource(api, self.community_id, self.inbox)
+        self.source = LongPollSource(
+            api, self.community_id, self.inbox, on_gap=self.catch_up.request if self.catch_up else None
+        )
         self.source.start()
         if not self.source.wait_connected(CONNECT_TIMEOUT):
             log.warning("long poll: not connected yet after %ds; still trying", CONNECT_TIMEOUT)
@@ -330,16 +347,35 @@ class Bot:
                 "(vk.callback.secret/confirmation, or secret/confirmation in its communities entry)"
             )
         return CallbackCommunity(
-            self.community_id, callback.secret.get_secret_value(), callback.confirmation, self.inbox
+            self.community_id,
+            callback.secret.get_secret_value(),
+            callback.confirmation,
+            self.inbox,
+            on_trouble=self.catch_up.request if self.catch_up else None,
         )
 
+    @property
+    def zero_config(self) -> bool:
+        """No study groups in settings: the community is one study group (members/placement.py)."""
+        return self.settings.stream.community_group and not self.settings.stream.groups
+
+    def seed(self) -> None:
+        """settings.yaml's study groups, leaders, chats and approval switch, copied into a database that has
+        never had them (members/seeding.py): after the first start the database is the truth."""
+        stream = self.settings.stream
+        seed = Seed(
+            {
+                name: GroupLeaders(group.headman, tuple(group.deputies), group.chat_peer_id)
+                for name, group in stream.groups.items()
+            },
+            stream.auto_approve,
+        )
+        if self.database.transaction(lambda session: seed_from_settings(session, self.community_id, seed)):
+            log.info("study groups and approval seeded from the settings (%d group(s))", len(seed.groups))
+
     def sync_members(self) -> None:
-        leaders = {
-            name: GroupLeaders(group.headman, tuple(group.deputies))
-            for name, group in self.settings.stream.groups.items()
-        }
         try:
-            sync_members(self.client, self.database, self.community_id, leaders)
+            sync_members(self.client, self.database, self.community_id, community_group=self.zero_config)
         except VkCallError as error:
             log.warning("members could not be synced now (%s); will retry at the next sync", error)
 
@@ -354,8 +390,9 @@ class Bot:
         return ended + due + nudged
 
     def prune_inbox(self) -> int:
-        """Handled events older than a day: VK repeats an event within minutes, never a day later."""
-        cutoff = utcnow() - INBOX_KEEP
+        """Handled events older than a day: VK repeats an event within minutes, never a day later; a
+        catch-up reads messages back as far as engine.catch_up_hours and needs their keys that long."""
+        cutoff = utcnow() - max(INBOX_KEEP, timedelta(hours=self.settings.engine.catch_up_hours + 1))
         pruned = self.database.transaction(lambda session: InboxRepository(session, self.community_id).prune(cutoff))
         if pruned:
             log.info("pruned %d handled event(s) older than a day", pruned)
@@ -390,6 +427,12 @@ def token_share(rps_limit: int, processes: int) -> int:
     stay within it in every second (a shared limiter in the database would cost a round trip per
     request; the share costs only when one process is busy while another idles)."""
     return max(1, rps_limit // processes)
+
+
+def catch_up_share(rps_limit: int, processes: int) -> int:
+    """The catch-up's requests per second: a fifth of this process's share of a token, so live
+    events keep most of it while a catch-up reads a thousand conversations (bench/catch_up.py)."""
+    return max(1, token_share(rps_limit, processes) // 5)
 
 
 def start_callback_endpoint(

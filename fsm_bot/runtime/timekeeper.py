@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
 
 from fsm_bot.config import Settings
 from fsm_bot.engine.inbox import Inbox
@@ -32,6 +34,7 @@ from fsm_bot.scheduler.reminders import (
 )
 from fsm_bot.scheduler.runtime import job_target, unregister_job_target
 from fsm_bot.storage import Database
+from fsm_bot.storage.repositories import CommunityRepository
 from fsm_bot.vk.events import parse_update
 
 log = logging.getLogger(__name__)
@@ -41,22 +44,28 @@ PLAN_HORIZON = timedelta(hours=24)
 COMMAND_GRACE = timedelta(hours=1)  # a scheduled command missed while down is made up this late at most
 
 
-def scheduled_commands(settings: Settings) -> tuple[list[ScheduledCommand], list[str]]:
+def scheduled_commands(
+    settings: Settings, chats: Mapping[str, int] | None = None
+) -> tuple[list[ScheduledCommand], list[str]]:
     """The `schedule` entries resolved to peers and people; problems are returned, not raised, so
-    one mistyped entry does not stop the bot (it is named in the log at start)."""
+    one mistyped entry does not stop the bot (it is named in the log at start). `chats`: the study
+    groups' chats as the database has them (bound from VK); settings' chat_peer_id only seeds those."""
     commands, problems = [], []
     groups = settings.stream.groups
+    chats = chats or {}
     for number, entry in enumerate(settings.schedule, start=1):
         target = entry.to
         group = groups.get(str(target)) if not isinstance(target, int) else None
         if isinstance(target, int) or str(target).lstrip("-").isdigit():
             peer_id = int(target)
+        elif str(target) in chats:
+            peer_id = chats[str(target)]
         elif group is not None and group.chat_peer_id is not None:
             peer_id = group.chat_peer_id
         else:
             problems.append(
                 f"schedule entry {number} ({entry.command!r}): {target!r} is neither a peer id nor a study group "
-                "with a chat (stream.groups.<group>.chat_peer_id)"
+                "with a chat (add the bot to the group's chat, or stream.groups.<group>.chat_peer_id)"
             )
             continue
         run_as = entry.run_as or (group.headman if group is not None else None)
@@ -100,10 +109,17 @@ class Timekeeper:
             late_drop=timedelta(minutes=settings.reminders.late_drop_minutes),
             digest_grace=timedelta(hours=settings.reminders.digest_grace_hours),
         )
-        self.commands, problems = scheduled_commands(settings)
+        self.commands, problems = scheduled_commands(settings, database.transaction(self._group_chats))
         for problem in problems:
             log.warning("%s; the entry is skipped", problem)
         self._plan_lock = threading.Lock()
+
+    def _group_chats(self, session: Session) -> dict[str, int]:
+        return {
+            group.name: group.chat_peer_id
+            for group in CommunityRepository(session).study_groups(self.community_id)
+            if group.chat_peer_id is not None
+        }
 
     @property
     def job_name(self) -> str:

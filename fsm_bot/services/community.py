@@ -14,13 +14,17 @@ from sqlalchemy.orm import Session
 
 from fsm_bot.folding import fold
 from fsm_bot.members.info import MemberInfo
+from fsm_bot.members.roles import Forbidden
 from fsm_bot.services.attendance import AttendanceService
 from fsm_bot.services.broadcasts import BroadcastService
 from fsm_bot.services.inputs import parse_id
 from fsm_bot.services.options import CommunityOptions
+from fsm_bot.services.roster import RosterService
+from fsm_bot.services.setup import SetupService
 from fsm_bot.services.timetable import TimetableService
 from fsm_bot.storage.models import NAME_LENGTH, Member, MemberStatus, Role, StudyGroup
 from fsm_bot.storage.repositories import CommunityRepository, MemberRepository
+from fsm_bot.vk.events import CHAT_PEER_OFFSET
 
 
 class CommunityServices:
@@ -51,15 +55,12 @@ class CommunityServices:
 
     @property
     def auto_approve(self) -> bool:
-        return self.options.auto_approve
+        """Newcomers join without the headman: the database's switch («⚙ Настройка»), seeded by settings."""
+        return CommunityRepository(self._session).auto_approve(self._community_id) or False
 
     @property
     def nudge_after(self) -> timedelta:
         return self.options.nudge_after
-
-    @property
-    def group_chats(self) -> dict[str, int]:
-        return self.options.group_chats
 
     @property
     def ics_days(self) -> int:
@@ -74,7 +75,8 @@ class CommunityServices:
         """Broadcasts sent by this member (the dialog asks; the service writes in this event's transaction)."""
         if self._member_info is None:
             raise RuntimeError("broadcasts need the member who sends them")
-        chat = self.group_chats.get(self._member_info.study_group or "")
+        group = self._group(self._member_info.study_group or "")
+        chat = group.chat_peer_id if group is not None else None
         return BroadcastService(self._session, self._community_id, self._member_info, chat)
 
     @property
@@ -94,6 +96,20 @@ class CommunityServices:
                 self._session, self._community_id, self.timetable.member, self.timetable, self.hours_per_lesson
             )
         return self._attendance
+
+    @property
+    def roster(self) -> RosterService:
+        """The group's list, read, matched to members and saved (issue 17, point 3)."""
+        if self._member_info is None:
+            raise RuntimeError("the roster needs the headman who sends it")
+        return RosterService(self._session, self._community_id, self._member_info)
+
+    @property
+    def setup(self) -> SetupService:
+        """A stream admin's changes to groups, subgroups and approval; refused (Forbidden) to anyone else."""
+        if self._member_info is None:
+            raise RuntimeError("the set-up needs the manager who makes it")
+        return SetupService(self._session, self._community_id, self._member_info, self.auto_approve)
 
     @property
     def timetable_changed(self) -> bool:
@@ -171,6 +187,37 @@ class CommunityServices:
             member.role = role.value
         member.study_group_id, member.status = group.id, MemberStatus.ACTIVE.value
         return MemberInfo.of(member, group.name)
+
+    def chat_groups(self) -> list[str]:
+        """The groups whose chat this member may bind: every group for a stream admin, their own for a leader."""
+        info = self._member_info
+        if info is None or info.role is Role.STUDENT:
+            return []
+        if info.role is Role.ADMIN:
+            return self.study_groups()
+        return [info.study_group] if info.study_group else []
+
+    def bind_chat(self, group_name: str, peer_id: int) -> bool:
+        """The chat `peer_id` is `group_name`'s from now on (a broadcast to the group can be posted and pinned
+        there); False for no such group or no chat. The leader of another group is refused (Forbidden)."""
+        if group_name not in self.chat_groups():
+            raise Forbidden(Role.HEADMAN)
+        group = self._group(group_name)
+        if group is None or peer_id < CHAT_PEER_OFFSET:
+            return False
+        CommunityRepository(self._session).bind_chat(self._community_id, group, peer_id)
+        return True
+
+    def chat_group(self, peer_id: int) -> str | None:
+        """The group a chat is bound to, if any."""
+        return next(
+            (
+                g.name
+                for g in CommunityRepository(self._session).study_groups(self._community_id)
+                if g.chat_peer_id == peer_id
+            ),
+            None,
+        )
 
     def _require(self, vk_id: int) -> Member:
         member = self._members.get(vk_id)

@@ -11,11 +11,13 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from fsm_bot.storage.models import NAME_LENGTH
+from fsm_bot.storage.models import GROUP_NAME_LENGTH, NAME_LENGTH
 
 MAX_ID = 2**31 - 1  # the largest row id (INTEGER columns) and VK user id a payload may name
 
 _ASCII_INT = re.compile(r"-?[0-9]{1,18}")
+# What a study group's name may hold besides letters, digits and marks: «ИВТ-101», «ПМ 2.1», «Группа №3 (вечер)».
+_GROUP_NAME_JOINERS = " -_.,/()№#+"
 # Besides letters of any script and combining marks, what joins parts of a real name:
 # «Белова-Петрова», «О'Нил», «д’Артаньян», «Jr.».
 _NAME_JOINERS = "-'’."
@@ -78,3 +80,22 @@ def _capitalised(word: str) -> str:
     if word != word.lower() and word != word.upper():
         return word
     return "-".join(part[:1].upper() + part[1:].lower() for part in word.split("-"))
+
+
+def clean_group_name(text: str) -> str | None:
+    """A study group's name as a manager typed it, with invisible characters dropped and spacing folded
+    (as clean_name does); None unless it has a letter or a digit, only those, marks and the usual joiners,
+    and fits its column (which also keeps it short enough for a button's payload). Digits are 0-9:
+    «²» is a digit to `str.isalnum`, and a group called «²» would catch a stray «²» typed anywhere."""
+    name = clean_text(text)
+    if not name or len(name) > GROUP_NAME_LENGTH or not any(_name_letter(character) for character in name):
+        return None
+    usable = all(
+        _name_letter(character) or character in _GROUP_NAME_JOINERS or unicodedata.category(character).startswith("M")
+        for character in name
+    )
+    return name if usable else None
+
+
+def _name_letter(character: str) -> bool:
+    return character.isalpha() or character in "0123456789"

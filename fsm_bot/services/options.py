@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 
 @dataclass(frozen=True)
 class CommunityOptions:
-    auto_approve: bool = False  # newcomers join their chosen group without the headman
+    # Study groups, their chats and the approval of newcomers are not here: settings.yaml only seeds them
+    # into the database (members/seeding.py), where «⚙ Настройка» changes them.
     nudge_after: timedelta = timedelta(hours=3)  # broadcasts: remind non-readers once after this
-    group_chats: dict[str, int] = field(default_factory=dict)  # study group -> its chat's peer id
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Moscow"))
     ics_days: int = 120  # days the calendar file covers
     hours_per_lesson: int = 2  # academic hours per lesson in the attendance register

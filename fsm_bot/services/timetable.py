@@ -10,12 +10,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from fsm_bot.members.info import MemberInfo
 from fsm_bot.members.roles import allows
+from fsm_bot.services.timetable_upload import (
+    CHANGES_AHEAD,
+    TimetableUpload,
+    UploadPreview,
+    difference,
+    future_changes,
+    has_document,
+    read_upload,
+    semester_after,
+)
 from fsm_bot.storage.models import Role
 from fsm_bot.storage.repositories import (
     CommunityRepository,
@@ -45,6 +56,7 @@ __all__ = [
     "Lesson",
     "LessonStatus",
     "Parity",
+    "Slot",
     "SubscriptionKind",
     "SubscriptionView",
     "TimetableService",
@@ -159,6 +171,44 @@ class TimetableService:
         change_id = self.repository.add_change(self._group_id, change, self.member.vk_id)
         self.changed = True
         return change_id
+
+    # --- a new week from a file (leaders only, their own group: checked again here, as for changes)
+
+    def read_upload(self, attachments: tuple[dict[str, Any], ...]) -> TimetableUpload:
+        """The group's week from a message's document: UploadRefused or TimetableFileError say why not."""
+        if not self.whole_group or self.member.study_group is None:
+            raise PermissionError("only a group's leaders load its timetable")
+        return read_upload(attachments, self.member.study_group, self.timezone)
+
+    @staticmethod
+    def has_document(attachments: tuple[dict[str, Any], ...]) -> bool:
+        """Whether a message brings a document at all (a sticker or a photo is no file to read)."""
+        return has_document(attachments)
+
+    def preview(self, upload: TimetableUpload) -> UploadPreview:
+        """What «Применить» would change: lessons against the stored week, the semester, dropped changes."""
+        before = self.repository.slots(self._group_id) if self._group_id is not None else []
+        others = set(self.repository.groups_with_slots()) - {self._group_id}
+        semester, replaced, kept_over = semester_after(upload.semester, self.semester(), not others)
+        dropped, today = 0, self.today()
+        if self._group_id is not None:
+            dropped = future_changes(self.repository.changes(self._group_id, today, today + CHANGES_AHEAD), today)
+        change = difference(before, upload.slots)
+        return UploadPreview(upload, change, semester, replaced, kept_over, dropped, parity_of(semester, today))
+
+    def replace_week(self, upload: TimetableUpload) -> UploadPreview:
+        """The group's weekly timetable replaced by `upload`, in this event's transaction; reminders are
+        re-planned after the commit. Returns what changed, as the preview said it (computed again now)."""
+        if not self.whole_group or self.member.study_group is None or upload.group != self.member.study_group:
+            raise PermissionError("only a group's leaders load its timetable")
+        applied = self.preview(upload)
+        group = CommunityRepository(self.session).study_group(self.community_id, upload.group)
+        self._group_id = group.id
+        self.repository.replace_slots(group.id, upload.slots)
+        if applied.semester_replaced and upload.semester is not None:
+            self.repository.set_semester(upload.semester)
+        self.changed = True
+        return applied
 
     def subscribers_for(self, subgroup: int | None) -> list[int]:
         """Who hears of a change at once: the group's subscribers (any kind) whom the lesson concerns."""

@@ -70,6 +70,10 @@ class Community(Base):
     # them by a base drawn once per database keeps a new installation from reusing the old ids.
     random_id_base: Mapped[int] = mapped_column(BigInteger, default=_random_id_base)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # settings.yaml's stream.groups and stream.auto_approve are copied here once (members/seeding.py); from
+    # then on the database is the truth and «⚙ Настройка» changes it.
+    seeded_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    auto_approve: Mapped[bool | None] = mapped_column(Boolean, nullable=True)  # None until seeded
 
 
 class StudyGroup(Base):
@@ -80,6 +84,8 @@ class StudyGroup(Base):
     community_id: Mapped[int] = mapped_column(ForeignKey("community.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(GROUP_NAME_LENGTH))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # The group's chat (беседа): 2000000000 + its number; a broadcast can be posted and pinned there.
+    chat_peer_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class Member(Base):
@@ -144,6 +150,9 @@ class ProcessedEvent(Base):
     __tablename__ = "processed_event"
     __table_args__ = (
         UniqueConstraint("community_id", "event_id", name="uq_processed_event_id"),
+        # A new message is stored once whether the long poll, a push or a catch-up brought it
+        # (fsm_bot.vk.events.message_key); NULL for other events, and NULLs never collide.
+        Index("uq_processed_event_message", "community_id", "message_key", unique=True),
         Index("ix_processed_event_pending", "community_id", "handled_at", "id"),
         # Finds each user's oldest unhandled event (the only one a worker may claim) without a scan.
         Index(
@@ -170,6 +179,8 @@ class ProcessedEvent(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     # Set with handled_at when the event failed: the exception's kind and the error id the person was told.
     error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # "message:<id>" or "message:<peer>:<conversation_message_id>" for message_new, else NULL.
+    message_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class LongPollCursor(Base):

@@ -52,11 +52,19 @@ class IncomingEvent:
     attachments: tuple[dict[str, Any], ...] = ()
     fwd_messages: tuple[dict[str, Any], ...] = ()
     callback_event_id: str | None = None
+    action: str = ""  # a chat's service message: its action type (chat_invite_user, ...)
+    action_member_id: int = 0  # whom the action concerns (the invited one)
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def in_chat(self) -> bool:
         return self.peer_id >= CHAT_PEER_OFFSET
+
+    @property
+    def invites_community(self) -> bool:
+        """Someone added the community to this chat: VK's service message (the message object's `action`,
+        type chat_invite_user) names whom it invited by `member_id`, a community by its negative id."""
+        return self.in_chat and self.action == "chat_invite_user" and self.action_member_id == -self.group_id
 
 
 class _Common(TypedDict):
@@ -148,6 +156,11 @@ def _from_message(message: dict[str, Any], common: _Common) -> IncomingEvent:
     text = message.get("text", "")
     if not isinstance(text, str):
         raise MalformedEvent("message text is not a string")
+    action = message.get("action")
+    action = action if isinstance(action, dict) else {}
+    action_type = action.get("type")
+    invited = action.get("member_id")  # an unreadable one only means the action is not ours to act on
+    invited = invited if isinstance(invited, int) and not isinstance(invited, bool) and abs(invited) <= MAX_ID else 0
     return IncomingEvent(
         **common,
         user_id=from_id,
@@ -158,7 +171,26 @@ def _from_message(message: dict[str, Any], common: _Common) -> IncomingEvent:
         conversation_message_id=_int(message.get("conversation_message_id", 0), "conversation_message_id"),
         attachments=_tuple_of_dicts(message.get("attachments")),
         fwd_messages=_tuple_of_dicts(message.get("fwd_messages")),
+        action=action_type[:64] if isinstance(action_type, str) else "",
+        action_member_id=invited,
     )
+
+
+def message_key(event: IncomingEvent) -> str | None:
+    """The natural key of a new message: the same whether the long poll, a callback push or a catch-up
+    read (fsm_bot.vk.catch_up) brought it, so the inbox stores it once whichever came first.
+
+    VK's `event_id` names one delivery of an update and a catch-up has none to repeat; a message is named
+    by its id in a dialog, and in a chat by (peer, conversation_message_id), since a community sees
+    `id: 0` there (VK_PROTOCOL.md, "Update envelope"). None for other events and for a message naming neither.
+    """
+    if event.type != "message_new":
+        return None
+    if not event.in_chat and event.message_id > 0:
+        return f"message:{event.message_id}"
+    if event.conversation_message_id > 0:
+        return f"message:{event.peer_id}:{event.conversation_message_id}"
+    return None
 
 
 class EventSink(Protocol):

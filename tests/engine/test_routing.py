@@ -54,3 +54,58 @@ def test_each_event_goes_where_a_person_expects(
 def test_a_command_button_for_a_flow_that_is_not_enabled_names_it_for_the_log() -> None:
     routed = route(event("", {"c": "nonexistent"}), None, None, WORDS, REGISTRY, True)
     assert (routed.route, routed.flow, routed.command) == (Route.COMMAND, None, "nonexistent")
+
+
+ONE_SHOT = FlowRegistry.from_names(["help", "broadcast", "onboarding"])
+
+
+@pytest.mark.parametrize(
+    ("text", "flow", "rest"),
+    [
+        (".mb Завтра пар нет", "broadcast", "Завтра пар нет"),
+        (".MB   Завтра\nпар нет ", "broadcast", "Завтра\nпар нет"),
+        ("Рассылка участникам Экзамен в 301", "broadcast", "Экзамен в 301"),  # the longer trigger wins
+        ("рассылка админам сервер лежит", "broadcast", "сервер лежит"),
+        ("регистрация ИВТ-101", "onboarding", "ИВТ-101"),
+    ],
+)
+def test_a_trigger_followed_by_text_starts_the_flow_with_that_text(text: str, flow: str, rest: str) -> None:
+    routed = route(event(text), None, None, WORDS, ONE_SHOT, True)
+    assert (routed.route, routed.flow.name if routed.flow else None, routed.rest) == (Route.START, flow, rest)
+
+
+@pytest.mark.parametrize("text", ["помощь мне", ".mbЗавтра", "завтра .mb пар нет"])
+def test_text_after_a_trigger_of_a_flow_that_takes_none_or_glued_to_it_is_not_a_start(text: str) -> None:
+    assert route(event(text), None, None, WORDS, ONE_SHOT, True).route is Route.UNKNOWN
+
+
+UPLOADS = FlowRegistry.from_names(["help", "roster", "timetable_upload"])
+
+
+def with_document(text: str, ext: str, peer: int = 7) -> IncomingEvent:
+    doc = {"type": "doc", "doc": {"title": f"week.{ext}", "ext": ext, "url": "http://127.0.0.1/doc"}}
+    return IncomingEvent("message_new", "e1", 1, 7, peer, text, None, attachments=(doc,))
+
+
+@pytest.mark.parametrize(
+    ("incoming", "expected", "document"),
+    [
+        (with_document("", "yaml"), Route.START, True),  # a timetable file alone starts its flow
+        (with_document("вот новое", "ics"), Route.START, True),
+        (with_document("загрузить расписание", "yml"), Route.START, True),  # the trigger and its answer at once
+        (with_document("загрузить расписание", "pdf"), Route.START, False),  # the trigger, then the question
+        (with_document("", "pdf"), Route.UNKNOWN, False),
+        (with_document("", "yaml", peer=2_000_000_001), Route.CHAT_TALK, False),  # files shared in a chat
+    ],
+)
+def test_a_document_of_a_flow_that_takes_it_starts_that_flow_as_its_first_answer(
+    incoming: IncomingEvent, expected: Route, document: bool
+) -> None:
+    routed = route(incoming, None, None, WORDS, UPLOADS, True)
+    assert (routed.route, routed.document) == (expected, document)
+    if expected is Route.START:
+        assert routed.flow is UPLOADS.get("timetable_upload")
+
+
+def test_a_document_in_an_open_dialog_is_that_dialogs_input() -> None:
+    assert route(with_document("", "yaml"), IN_SURVEY, SURVEY, WORDS, UPLOADS, True).route is Route.STEP

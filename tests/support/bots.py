@@ -43,6 +43,8 @@ def bot_settings(sandbox: SandboxClient, database_url: str, **overrides: object)
         "database": {"url": database_url},
         "flows": TEST_FLOWS,
         "engine": {"workers": 8, "sweep_seconds": 1},
+        # The stories here set up their own study groups; tests/members/ covers the zero configuration.
+        "stream": {"community_group": False},
     }
     for key, value in overrides.items():
         if isinstance(value, dict) and isinstance(values.get(key), dict):
@@ -114,7 +116,7 @@ def bot_process(sandbox: SandboxClient, database_url: str, tmp_path: Path) -> It
         "vk": {"token": community["tokens"][0], "group_id": community["group_id"], "api_url": community["api_url"]},
         "database": {"url": database_url},
         "flows": TEST_FLOWS,
-        "stream": {"auto_approve": True},
+        "stream": {"auto_approve": True, "community_group": False},
         "engine": {"dialog_timeout_seconds": 6, "sweep_seconds": 1},
     }
     config = tmp_path / "settings.yaml"

@@ -71,7 +71,7 @@ class Cluster:
                 **(vk or {}),
             },
             "database": {"url": database_url},
-            "stream": {"auto_approve": True},
+            "stream": {"auto_approve": True, "community_group": False},
             "engine": {"lease_seconds": 3, "leader_check_seconds": 0.5, "sweep_seconds": 1, **(engine or {})},
             **(extra or {}),
         }

@@ -14,7 +14,7 @@ from fsm_bot.sandbox.client import SandboxClient
 from fsm_bot.storage import Database
 from fsm_bot.storage.repositories import CommunityRepository, TimetableRepository
 from fsm_bot.timetable import Slot
-from tests.support.person import Person
+from tests.support.person import Outcome, Person
 from tests.support.week import SLOTS
 
 EXTRA_GROUPS = ["ИВТ-103", "ИВТ-104", "ПМИ-101", "ПМИ-102", "ФИЗ-101"]  # with ИВТ-101 and ИВТ-102 from seed()
@@ -77,10 +77,22 @@ class As:
     """A step taken by someone else (a deputy saving the same lesson meanwhile)."""
 
     who: str
-    step: str | Press
+    step: str | Press | Send
 
 
-Step = str | Press | As
+@dataclass(frozen=True)
+class Send:
+    """A document sent as a message of its own (a timetable file), with `text` beside it."""
+
+    name: str
+    content: bytes
+    text: str = ""
+
+    def by(self, person: Person) -> Outcome:
+        return person.say(self.text, [person.sandbox.add_file(person.vk_id, self.name, self.content)])
+
+
+Step = str | Press | As | Send
 
 
 @dataclass(frozen=True)
@@ -100,6 +112,9 @@ _ATTENDANCE_REASONS = (*_ATTENDANCE_MARKS, Press("✅ Алексеев П."), Pr
 _ATTENDANCE_WHOLE_DAY = ("учёт прогулов", Press("Сегодня"), Press("Весь день"), Press("Готово"))
 _NOTICE = ("пропущу", Press("Завтра"), Press("Весь день"), Press("болезнь"))
 _CHANGE = ("изменить расписание", Press("Завтра"), Press("09:00 Общая пара"))
+_WEEK_FILE = Send(
+    "week.yaml", 'groups:\n  ИВТ-101:\n    - {day: mon, start: "09:00", end: "10:30", subject: Новая}\n'.encode()
+)
 _ADMINS_NOBODY = ("рассылка админам", "Собрание в пятницу", Press("Готово"), Press("Далее"))
 
 PATHS: dict[str, list[Path]] = {
@@ -163,10 +178,35 @@ PATHS: dict[str, list[Path]] = {
         path("fix_name", "stranger", "регистрация", Press("ИВТ-101"), Press("Исправить")),
         path("name", "stranger", "регистрация", Press("ИВТ-101"), Press("Исправить"), "Иванова Анна"),
     ],
+    "roster": [
+        path("list", "headman", "список группы"),
+        path("which", "headman", "список группы", "Алексеев Павел"),
+        path("confirm", "headman", "список группы", "Тарасова Вера"),
+    ],
+    "timetable_upload": [
+        path("file", "headman", "загрузить расписание"),
+        path("preview", "headman", _WEEK_FILE),  # the file alone starts the dialog
+        path("preview", "deputy", "загрузить расписание", _WEEK_FILE),
+        path("file", "headman", _WEEK_FILE, Press("Другой файл")),
+    ],
     "appoint": [
         path("group", "admin", "назначить"),
         path("person", "admin", "назначить", Press("ИВТ-101")),
         path("person", "admin", "назначить", Press("ИВТ-101"), "Алексеев"),
         path("role", "admin", "назначить", Press("ИВТ-101"), "Алексеев", Press("Алексеев Пётр")),
+    ],
+    "setup": [
+        path("menu", "admin", "настройка"),
+        path("new_name", "admin", "настройка", Press("➕ Новая группа")),
+        path("group", "admin", "настройка", Press("✏️ Переименовать")),
+        path("rename", "admin", "настройка", Press("✏️ Переименовать"), Press("ИВТ-101")),
+        path("remove", "admin", "настройка", Press("🗑 Удалить группу"), Press("ИВТ-101")),
+        path("person", "admin", "настройка", Press("🔀 Перевести студента")),
+        path("person", "admin", "настройка", Press("🔀 Перевести студента"), "Алексеев"),
+        path("target", "admin", "настройка", Press("🔀 Перевести студента"), "Алексеев", Press("Алексеев Пётр")),
+        path("count", "admin", "настройка", Press("🔢 Подгруппы"), Press("ИВТ-101")),
+        path("split", "admin", "настройка", Press("🔢 Подгруппы"), Press("ИВТ-101"), Press("2")),
+        # The second subgroup: «Готово» saves the first (the walk repeats a path, so no toggle in it).
+        path("split", "admin", "настройка", Press("🔢 Подгруппы"), Press("ИВТ-101"), Press("2"), Press("Готово (")),
     ],
 }

@@ -22,7 +22,7 @@ from fsm_bot.config import DEFAULT_FLOWS
 from fsm_bot.engine.registry import FlowRegistry
 from fsm_bot.storage.repositories.dialogs import IDLE
 from tests.support.person import Outcome, Person, dialog_buttons, payload_of
-from tests.support.walk import PATHS, As, Path, Press, Stream
+from tests.support.walk import PATHS, As, Path, Press, Send, Stream
 
 STALE = "Эта кнопка устарела."  # errors.stale_button in fsm_bot/locales/ru.yaml
 NO_WAY_BACK = "Назад вернуться нельзя: это первый шаг."  # dialog.no_way_back in fsm_bot/locales/ru.yaml
@@ -69,7 +69,9 @@ class Walker:
         return person
 
     @staticmethod
-    def act(person: Person, step: str | Press) -> Outcome:
+    def act(person: Person, step: str | Press | Send) -> Outcome:
+        if isinstance(step, Send):
+            return step.by(person)
         return person.press(step.label) if isinstance(step, Press) else person.say(step)
 
     def probe(self, route: Path, name: str) -> None:

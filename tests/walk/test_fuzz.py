@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from fsm_bot.sandbox.client import SandboxError
 from fsm_bot.storage.repositories.dialogs import IDLE
 from tests.support.person import APOLOGY_START, Person, buttons_of, payload_of
-from tests.support.walk import PATHS, As, Press, Stream
+from tests.support.walk import PATHS, As, Press, Send, Stream
 
 WRITERS = ("student", "headman", "stranger")
 ROUTES = [route for routes in PATHS.values() for route in routes]
@@ -99,6 +99,8 @@ def walk(person: Person, route_index: int, depth: int) -> None:
             if not any(person.button_label(m, step.label, strict=False) for m in person.conversation()[-3:]):
                 return
             outcome = person.press(step.label)
+        elif isinstance(step, Send):
+            outcome = step.by(person)
         else:
             outcome = person.say(step)
         check(outcome.error, outcome.texts, outcome.what)

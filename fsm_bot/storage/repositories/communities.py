@@ -40,6 +40,39 @@ class CommunityRepository:
         group = self.session.get(StudyGroup, study_group_id) if study_group_id is not None else None
         return group.name if group is not None else None
 
+    def locked(self, community_id: int) -> Community:
+        """The community's row, locked until the transaction ends (PostgreSQL): two processes starting at
+        once seed it one after the other, the second finding it seeded."""
+        self.ensure(community_id)
+        community = self.session.get(Community, community_id, with_for_update=True, populate_existing=True)
+        assert community is not None
+        return community
+
+    def auto_approve(self, community_id: int) -> bool | None:
+        """Whether newcomers join without the headman's approval; None while settings have not seeded it."""
+        return self.session.scalar(select(Community.auto_approve).where(Community.id == community_id))
+
+    def set_auto_approve(self, community_id: int, on: bool) -> None:
+        self.ensure(community_id).auto_approve = on
+
+    def group_by_id(self, community_id: int, study_group_id: int) -> StudyGroup | None:
+        group = self.session.get(StudyGroup, study_group_id)
+        return group if group is not None and group.community_id == community_id else None
+
+    def remove_group(self, group: StudyGroup) -> None:
+        """The group's timetable and register go with it (ON DELETE CASCADE); its members keep their rows."""
+        self.session.delete(group)
+        self.session.flush()
+
+    def bind_chat(self, community_id: int, group: StudyGroup, peer_id: int) -> None:
+        """`peer_id` becomes the group's chat; a chat belongs to one group, so another group bound to it loses it."""
+        for other in self.session.scalars(
+            select(StudyGroup).where(StudyGroup.community_id == community_id, StudyGroup.chat_peer_id == peer_id)
+        ):
+            other.chat_peer_id = None
+        group.chat_peer_id = peer_id
+        self.session.flush()
+
     def study_groups(self, community_id: int) -> list[StudyGroup]:
         return list(
             self.session.scalars(

@@ -101,6 +101,14 @@ class MemberRepository:
         )
         return rowcount(result) == 1
 
+    def set_subgroup(self, vk_id: int, subgroup: int | None) -> bool:
+        result = self.session.execute(
+            update(Member)
+            .where(Member.community_id == self.community_id, Member.vk_id == vk_id)
+            .values(subgroup=subgroup, updated_at=utcnow())
+        )
+        return rowcount(result) == 1
+
     def in_group(self, study_group_id: int, only_current: bool = True) -> list[Member]:
         query = select(Member).where(Member.community_id == self.community_id, Member.study_group_id == study_group_id)
         if only_current:
@@ -122,7 +130,7 @@ class MemberRepository:
         return list(
             self.session.scalars(
                 select(Member)
-                .where(Member.community_id == self.community_id, Member.is_member.is_(True))
+                .where(Member.community_id == self.community_id, Member.is_member.is_(True), Member.vk_id > 0)
                 .order_by(Member.last_name, Member.first_name)
             )
         )
@@ -130,7 +138,9 @@ class MemberRepository:
     def current_vk_ids(self) -> set[int]:
         return set(
             self.session.scalars(
-                select(Member.vk_id).where(Member.community_id == self.community_id, Member.is_member.is_(True))
+                select(Member.vk_id).where(
+                    Member.community_id == self.community_id, Member.is_member.is_(True), Member.vk_id > 0
+                )
             )
         )
 
@@ -183,6 +193,7 @@ class MemberRepository:
             Member.is_member.is_(True),
             Member.status == MemberStatus.ACTIVE.value,
             Member.vk_id != sender_vk_id,
+            Member.vk_id > 0,  # people of a group's list who have no VK (add_offline) get no messages
         )
         if audience == Audience.GROUP:
             query = query.where(Member.study_group_id == study_group_id)
@@ -195,6 +206,60 @@ class MemberRepository:
         elif audience != Audience.STREAM:
             raise ValueError(f"unknown audience {audience!r}")
         return list(self.session.scalars(query.order_by(Member.last_name, Member.first_name)))
+
+    # --- a group's list (services/roster.py)
+
+    def add_offline(self, study_group_id: int, last_name: str, first_name: str) -> Member:
+        """A student of the group's list who has no VK: a row of the attendance register all the same.
+
+        Such rows have negative ids (VK's user ids are positive), so no message, sync or search reaches them."""
+        lowest = self.session.scalar(select(func.min(Member.vk_id)).where(Member.community_id == self.community_id))
+        member = Member(
+            community_id=self.community_id,
+            vk_id=min(lowest or 0, 0) - 1,
+            first_name=first_name[:NAME_LENGTH],
+            last_name=last_name[:NAME_LENGTH],
+            role=Role.STUDENT.value,
+            status=MemberStatus.ACTIVE.value,
+            study_group_id=study_group_id,
+            can_receive=False,
+            is_member=True,
+            joined_at=utcnow(),
+        )
+        self.session.add(member)
+        self.session.flush()
+        return member
+
+    def offline(self, study_group_id: int) -> list[Member]:
+        return list(
+            self.session.scalars(
+                select(Member).where(
+                    Member.community_id == self.community_id,
+                    Member.study_group_id == study_group_id,
+                    Member.vk_id < 0,
+                )
+            )
+        )
+
+    def add_expected(self, vk_id: int, study_group_id: int, last_name: str, first_name: str) -> Member:
+        """Someone of the list, known by VK id, who has not joined the community yet: their group is
+        waiting for them (a join keeps it, see upsert_profiles)."""
+        member = self.get(vk_id)
+        if member is None:
+            member = Member(
+                community_id=self.community_id,
+                vk_id=vk_id,
+                first_name=first_name[:NAME_LENGTH],
+                last_name=last_name[:NAME_LENGTH],
+                role=Role.STUDENT.value,
+                can_receive=False,
+                is_member=False,
+            )
+            self.session.add(member)
+        if member.study_group_id is None:
+            member.study_group_id, member.status = study_group_id, MemberStatus.ACTIVE.value
+        self.session.flush()
+        return member
 
     # --- roles decided elsewhere
 
