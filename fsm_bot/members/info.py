@@ -20,6 +20,7 @@ class MemberInfo:
     subgroup: int | None
     status: str
     can_receive: bool
+    sex: int = 0  # VK's: 0 unknown, 1 female, 2 male (for a verb's form in a sentence about them)
 
     @property
     def full_name(self) -> str:
@@ -45,4 +46,5 @@ class MemberInfo:
             subgroup=member.subgroup,
             status=member.status,
             can_receive=member.can_receive,
+            sex=member.sex,
         )

@@ -41,15 +41,26 @@ def fetch_members(client: VkClient, group_id: int) -> list[MemberProfile]:
     while True:
         page = client.call(
             "groups.getMembers",
-            {"group_id": group_id, "offset": offset, "count": PAGE, "fields": "first_name,last_name"},
+            {"group_id": group_id, "offset": offset, "count": PAGE, "fields": "first_name,last_name,sex"},
         )
         items = page.get("items", [])
         for item in items:
             if isinstance(item, dict) and "id" in item:
-                profiles.append(MemberProfile(int(item["id"]), item.get("first_name", ""), item.get("last_name", "")))
+                profiles.append(profile_of(item))
         offset += len(items)
         if not items or offset >= int(page.get("count", 0)):
             return profiles
+
+
+def profile_of(item: dict[str, object]) -> MemberProfile:
+    """A person as users.get / groups.getMembers describe them (a sex VK does not know, or a bad one, is 0)."""
+    sex = item.get("sex")
+    return MemberProfile(
+        int(str(item["id"])),
+        str(item.get("first_name", "")),
+        str(item.get("last_name", "")),
+        sex if isinstance(sex, int) and not isinstance(sex, bool) and sex in (1, 2) else 0,
+    )
 
 
 def fetch_admin_ids(client: VkClient, group_id: int) -> set[int]:

@@ -34,7 +34,7 @@ from fsm_bot.engine.inbox import Inbox
 from fsm_bot.engine.registry import FlowRegistry
 from fsm_bot.engine.timeouts import expire_dialogs
 from fsm_bot.members.seeding import GroupLeaders, Seed, seed_from_settings
-from fsm_bot.members.sync import sync_members
+from fsm_bot.members.sync import profile_of, sync_members
 from fsm_bot.runtime.timekeeper import Timekeeper
 from fsm_bot.scheduler import BotScheduler, register_job_target
 from fsm_bot.scheduler.leadership import Leadership
@@ -403,11 +403,11 @@ class Bot:
 
     def _lookup_profile(self, user_id: int) -> MemberProfile | None:
         try:
-            [profile] = self.client.call("users.get", {"user_ids": user_id})
+            [profile] = self.client.call("users.get", {"user_ids": user_id, "fields": "sex"})
         except (VkCallError, ValueError) as error:
             log.warning("no profile for %d now: %s", user_id, error)
             return None
-        return MemberProfile(user_id, profile.get("first_name", ""), profile.get("last_name", ""))
+        return profile_of({**profile, "id": user_id})
 
     def _on_delivery(self, deliveries: list[Delivery]) -> None:
         unreachable = [d.peer_id for d in deliveries if d.outcome in (Outcome.CANNOT_RECEIVE, Outcome.GONE)]

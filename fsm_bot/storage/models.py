@@ -18,6 +18,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -100,6 +101,7 @@ class Member(Base):
     vk_id: Mapped[int] = mapped_column(BigInteger)
     first_name: Mapped[str] = mapped_column(String(NAME_LENGTH), default="")
     last_name: Mapped[str] = mapped_column(String(NAME_LENGTH), default="")
+    sex: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")  # VK's: 0 unknown, 1 f, 2 m
     role: Mapped[str] = mapped_column(String(16), default=Role.STUDENT.value)
     study_group_id: Mapped[int | None] = mapped_column(ForeignKey("study_group.id", ondelete="SET NULL"), nullable=True)
     subgroup: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -113,3 +113,20 @@ def test_the_one_shot_form_starts_the_broadcast_with_its_text(sandbox: SandboxCl
     wait_until(lambda: "Доставка завершена." in report_of(sandbox, manager)["text"], timeout=30, what="report")
     settled(bot, sandbox)
     assert [m["text"] for m in sandbox.messages(student) if m["from"] == "bot"] == ["Завтра пар нет"]
+
+
+def test_members_carry_the_sex_vk_gives_from_the_sync_and_from_a_first_message(
+    sandbox: SandboxClient, start_bot: StartBot
+) -> None:
+    """users.get / groups.getMembers `sex` is kept (1 female, 2 male, 0 unknown): a sentence about a person
+    needs it for the verb («подтвердила» / «подтвердил»)."""
+    sandbox.add_user("Анна", "Смирнова", role="administrator", sex=1)
+    olga = sandbox.add_user("Ольга", "Белова", sex=1)["id"]
+    oleg = sandbox.add_user("Олег", "Новиков", sex=2)["id"]
+    unknown = sandbox.add_user("Саша", "Ким")["id"]
+    bot = zero_config(start_bot)
+    assert [getattr(member(bot, vk_id), "sex", None) for vk_id in (olga, oleg, unknown)] == [1, 2, 0]
+
+    stranger = sandbox.add_user("Мария", "Орлова", member=False, sex=1)["id"]
+    say(sandbox, stranger, "привет")
+    assert getattr(member(bot, stranger), "sex", None) == 1

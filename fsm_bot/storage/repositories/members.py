@@ -18,6 +18,7 @@ class MemberProfile:
     vk_id: int
     first_name: str
     last_name: str
+    sex: int = 0  # VK's: 0 unknown, 1 female, 2 male
 
 
 class MemberRepository:
@@ -54,6 +55,7 @@ class MemberRepository:
                         vk_id=vk_id,
                         first_name=profile.first_name[:NAME_LENGTH],
                         last_name=profile.last_name[:NAME_LENGTH],
+                        sex=profile.sex,
                         role=Role.STUDENT.value,
                         can_receive=False,
                         is_member=True,
@@ -62,6 +64,7 @@ class MemberRepository:
                 )
             else:
                 member.first_name, member.last_name = profile.first_name[:NAME_LENGTH], profile.last_name[:NAME_LENGTH]
+                member.sex = profile.sex or member.sex  # a placeholder profile (a join event) knows no sex
                 if not member.is_member:
                     member.is_member, member.left_at = True, None
         self.session.flush()
