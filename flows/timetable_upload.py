@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from fsm_bot.engine import Context, Flow, Role, Transition, in_study_group
 from fsm_bot.services.timetable import Parity, Slot
+from fsm_bot.services.timetable_digest import slot_line, week_digest
 from fsm_bot.services.timetable_upload import (
     UPLOAD_EXTENSIONS,
     TimetableFileError,
@@ -22,7 +23,6 @@ from fsm_bot.services.timetable_upload import (
 )
 
 FULL_LIST = 40  # up to this many weekly lessons the preview lists each; past it, counts per weekday
-DIGEST_LESSONS = 8  # added and removed lessons named in the subscribers' digest
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -156,14 +156,7 @@ def _weeks(ctx: Context[Upload], weeks: Parity) -> str:
 
 
 def _slot_line(ctx: Context[Upload], slot: Slot, with_day: bool = False) -> str:
-    parts = [f"{slot.start:%H:%M}–{slot.end:%H:%M} {slot.subject[:60]}"]
-    if slot.kind:
-        parts[0] += f" ({slot.kind[:30]})"
-    parts.append(_weeks(ctx, slot.weeks))
-    if slot.subgroup is not None:
-        parts.append(ctx.t("timetable_upload.subgroup", number=slot.subgroup))
-    line = " · ".join(parts)
-    return f"{ctx.t(f'timetable.weekdays.{WEEKDAYS[slot.day]}')} {line}" if with_day else line
+    return slot_line(ctx.t, slot, with_day)
 
 
 def _week_text(ctx: Context[Upload], slots: tuple[Slot, ...]) -> str:
@@ -227,14 +220,5 @@ def _preview_text(ctx: Context[Upload], preview: UploadPreview) -> str:
 
 
 def _digest(ctx: Context[Upload], applied: UploadPreview) -> str:
-    """What subscribers read: which lessons came and went (the first few), and where to see the week."""
-    upload, change = applied.upload, applied.difference
-    lines = [ctx.t("timetable_upload.digest", group=upload.group, count=change.after)]
-    for key, slots in (("digest_added", change.added), ("digest_removed", change.removed)):
-        if slots:
-            named = [f"• {_slot_line(ctx, slot, with_day=True)}" for slot in slots[:DIGEST_LESSONS]]
-            more = len(slots) - len(named)
-            if more > 0:
-                named.append(ctx.t("timetable_upload.more", count=more))
-            lines.append(ctx.t(f"timetable_upload.{key}", lessons="\n".join(named)))
-    return "\n\n".join(lines)
+    """What subscribers read: which lessons came and went (the first few), as the group's feed says it too."""
+    return week_digest(ctx.t, applied)

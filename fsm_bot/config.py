@@ -207,6 +207,34 @@ class ScheduledCommandSettings(_Section):
         return days
 
 
+class TimetableFeedSettings(_Section):
+    """A group's timetable published as an .ics at a web address, fetched again every `every_minutes`."""
+
+    group: GroupName
+    url: str
+    every_minutes: int = Field(default=60, ge=5)  # a university's calendar changes a few times a term
+
+    @field_validator("url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        if not re.match(r"https?://[^/\s]+", value.strip(), re.IGNORECASE):
+            raise ValueError(f"{value[:80]!r} is not an http:// or https:// address")
+        return value.strip()
+
+
+class TimetableSettings(_Section):
+    feeds: list[TimetableFeedSettings] = Field(default_factory=list)
+
+    @field_validator("feeds")
+    @classmethod
+    def _one_feed_per_group(cls, feeds: list[TimetableFeedSettings]) -> list[TimetableFeedSettings]:
+        groups = [feed.group for feed in feeds]
+        repeated = sorted({group for group in groups if groups.count(group) > 1})
+        if repeated:
+            raise ValueError(f"group {repeated[0]} has two feeds: one address per group")
+        return feeds
+
+
 # Every dialog of the package flows/ (fsm_bot/engine/discovery.py), in the order flows/__init__.py gives.
 DEFAULT_FLOWS = ["flows"]
 
@@ -250,6 +278,7 @@ class Settings(BaseSettings):
     broadcast: BroadcastSettings = Field(default_factory=BroadcastSettings)
     reminders: RemindersSettings = Field(default_factory=RemindersSettings)
     attendance: AttendanceSettings = Field(default_factory=AttendanceSettings)
+    timetable: TimetableSettings = Field(default_factory=TimetableSettings)
     schedule: list[ScheduledCommandSettings] = Field(default_factory=list)
     communities: list[CommunitySettings] = Field(default_factory=list)
     timezone: str = "Europe/Moscow"

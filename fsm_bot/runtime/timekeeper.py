@@ -9,6 +9,8 @@ Jobs:
   day; re-planned at start, every few minutes and after anyone changes subscriptions or the timetable.
 - `reminders-plan:<community>`: every few minutes: catch up (anything due and not recorded) and plan.
 - `command:<community>:<key>:<HHMM>`: cron, one per scheduled command and time of day.
+- `timetable-feed:<community>:<group>`: every `every_minutes`, one per `timetable.feeds` entry: fetch the
+  group's .ics, apply a new week, tell the subscribers (or the headman of a problem, once).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from fsm_bot.config import Settings
 from fsm_bot.engine.inbox import Inbox
+from fsm_bot.runtime.feed_fetch import fetch_feed
 from fsm_bot.scheduler import BotScheduler, register_job_target
 from fsm_bot.scheduler.commands import WEEKDAYS, ScheduledCommand, due_runs, parse_clock
 from fsm_bot.scheduler.reminders import (
@@ -33,6 +36,7 @@ from fsm_bot.scheduler.reminders import (
     wanted_jobs,
 )
 from fsm_bot.scheduler.runtime import job_target, unregister_job_target
+from fsm_bot.services.timetable_feed import Feed, FeedRefresh, FeedReport, request_headers
 from fsm_bot.storage import Database
 from fsm_bot.storage.repositories import CommunityRepository
 from fsm_bot.vk.events import parse_update
@@ -42,6 +46,7 @@ log = logging.getLogger(__name__)
 PLAN_EVERY = timedelta(minutes=5)
 PLAN_HORIZON = timedelta(hours=24)
 COMMAND_GRACE = timedelta(hours=1)  # a scheduled command missed while down is made up this late at most
+FEED_FIRST_RUN = timedelta(minutes=1)  # after a start, not a whole interval (an hour by default) later
 
 
 def scheduled_commands(
@@ -113,6 +118,11 @@ class Timekeeper:
         for problem in problems:
             log.warning("%s; the entry is skipped", problem)
         self._plan_lock = threading.Lock()
+        self.feeds = {
+            entry.group: (Feed(entry.group, entry.url), entry.every_minutes) for entry in settings.timetable.feeds
+        }
+        self._headmen = {name: group.headman for name, group in settings.stream.groups.items()}
+        self._feed_lock = threading.Lock()  # a refresh at a time: two would both tell the headman
 
     def _group_chats(self, session: Session) -> dict[str, int]:
         return {
@@ -154,6 +164,21 @@ class Timekeeper:
         removed = self.scheduler.remove_jobs(f"command:{self.community_id}:", keep=keys)
         if removed:
             log.info("removed %d scheduled command job(s) no longer in settings", removed)
+        self._schedule_feeds()
+
+    def _schedule_feeds(self) -> None:
+        keys = []
+        for group, (_feed, every_minutes) in self.feeds.items():
+            keys.append(f"timetable-feed:{self.community_id}:{group}")
+            self.scheduler.every(
+                keys[-1],
+                timetable_feed_job,
+                every_minutes * 60,
+                first_at=datetime.now(UTC) + FEED_FIRST_RUN,
+                community_id=self.community_id,
+                group=group,
+            )
+        self.scheduler.remove_jobs(f"timetable-feed:{self.community_id}:", keep=keys)
 
     def stop(self) -> None:
         unregister_job_target(self.job_name)
@@ -198,6 +223,32 @@ class Timekeeper:
         """A cron job fired (perhaps late): its run, and any other not yet in the inbox, goes there."""
         return self.run_due_commands()
 
+    # --- timetable feeds
+
+    def refresh_feed(self, group: str) -> FeedReport:
+        """Fetch the group's feed and settle what it brought; never raises (a job that did would only be
+        logged by APScheduler, and the headman would hear nothing)."""
+        if group not in self.feeds:
+            return FeedReport()  # removed from settings since the job was stored
+        feed = self.feeds[group][0]
+        with self._feed_lock:
+            try:
+                headers = self.database.transaction(lambda session: request_headers(session, self.community_id, feed))
+                outcome = fetch_feed(feed.url, headers)
+                report = self.database.transaction(
+                    lambda session: FeedRefresh(
+                        session, self.community_id, feed, self.translate, self.timezone, self._headmen.get(group)
+                    ).settle(outcome)
+                )
+            except Exception:
+                log.exception("timetable feed of %s (%s): refresh failed; next time again", group, feed.host)
+                return FeedReport()
+        if report.applied:
+            self.plan()
+        if report.messages:
+            self.wake_sender()
+        return report
+
 
 def _timekeeper(community_id: int) -> Timekeeper:
     target = job_target(f"timekeeper:{community_id}")
@@ -220,6 +271,11 @@ def reminders_plan_job(community_id: int) -> None:
 def command_job(community_id: int) -> None:
     """Persisted cron job of a scheduled command."""
     _timekeeper(community_id).run_command_now()
+
+
+def timetable_feed_job(community_id: int, group: str) -> None:
+    """Persisted interval job: refresh one group's timetable feed."""
+    _timekeeper(community_id).refresh_feed(group)
 
 
 __all__: Sequence[str] = ["Timekeeper", "scheduled_commands"]

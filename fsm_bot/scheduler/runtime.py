@@ -144,6 +144,12 @@ class BotScheduler:
     def job_ids(self, prefix: str = "") -> list[str]:
         return sorted(job.id for job in self.scheduler.get_jobs() if job.id.startswith(prefix))
 
-    def every(self, job_id: str, function: Callable[..., Any], seconds: float, **kwargs: Any) -> None:
-        """An interval job; re-adding it at start replaces the stored one (with its next run time)."""
-        self.scheduler.add_job(function, "interval", seconds=seconds, id=job_id, replace_existing=True, kwargs=kwargs)
+    def every(
+        self, job_id: str, function: Callable[..., Any], seconds: float, first_at: datetime | None = None, **kwargs: Any
+    ) -> None:
+        """An interval job; re-adding it at start replaces the stored one (with its next run time).
+        `first_at`: its first run, when waiting a whole interval after a start would be too long."""
+        first = {} if first_at is None else {"next_run_time": first_at}  # None itself would pause the job
+        self.scheduler.add_job(
+            function, "interval", seconds=seconds, id=job_id, replace_existing=True, kwargs=kwargs, **first
+        )

@@ -121,11 +121,32 @@ class FiredReminder(Base):
     outcome: Mapped[str] = mapped_column(String(16), default="sent")  # sent | dropped (too late)
 
 
+class TimetableFeedState(Base):
+    """What the bot last saw of a group's timetable feed (settings `timetable.feeds`): the validators for a
+    conditional GET, the hash of the content last applied, and the problem last reported to the headman
+    (so a feed that stays broken is reported once, and its recovery too). Kept in the database because the
+    process that runs the scheduler may change."""
+
+    __tablename__ = "timetable_feed_state"
+
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("community.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    group_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    url: Mapped[str] = mapped_column(Text)  # another address in settings starts afresh
+    etag: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_modified: Mapped[str | None] = mapped_column(Text, nullable=True)
+    content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)  # sha256 of the applied body
+    problem: Mapped[str | None] = mapped_column(Text, nullable=True)  # reported and not yet recovered from
+    checked_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
 __all__ = [
     "FiredReminder",
     "Subscription",
     "SubscriptionKind",
     "TimetableCalendar",
     "TimetableChange",
+    "TimetableFeedState",
     "TimetableSlot",
 ]

@@ -12,6 +12,7 @@ from fsm_bot.storage.repositories.outbox import OutboxRepository
 from fsm_bot.storage.repositories.scheduled import ScheduledMessageRepository
 from fsm_bot.storage.repositories.subscriptions import Firing, Subscriber, SubscriptionRepository
 from fsm_bot.storage.repositories.timetable import TimetableRepository
+from fsm_bot.storage.repositories.timetable_feeds import FeedMemory, TimetableFeedRepository
 
 __all__ = [
     "AbsenceRecord",
@@ -23,6 +24,7 @@ __all__ = [
     "CommunityRepository",
     "CursorRepository",
     "DialogRepository",
+    "FeedMemory",
     "Firing",
     "InboxRepository",
     "MemberProfile",
@@ -34,5 +36,6 @@ __all__ = [
     "Subscriber",
     "SubscriptionRepository",
     "Tally",
+    "TimetableFeedRepository",
     "TimetableRepository",
 ]
