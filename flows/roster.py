@@ -154,12 +154,13 @@ def got_confirm(ctx: Context[RosterDraft]) -> None:
         return
     chosen = {int(line): vk_id for line, vk_id in ctx.data.chosen.items()}
     saved = ctx.services.roster.save(_lines(ctx), chosen)
-    ctx.finish(
-        ctx.t(
-            "roster.saved",
-            group=ctx.member.study_group,
-            placed=saved.placed,
-            offline=saved.offline,
-            expected=saved.expected,
-        )
+    text = ctx.t(
+        "roster.saved",
+        group=ctx.member.study_group,
+        placed=saved.placed,
+        offline=saved.offline,
+        expected=saved.expected,
     )
+    if saved.merged:
+        text += "\n" + ctx.t("roster.merged", count=saved.merged)
+    ctx.finish(text)

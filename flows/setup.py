@@ -2,8 +2,8 @@
 
 A menu of actions, each a short dialog that comes back to the menu: create, rename and remove study
 groups; move a student to another group; split a group into subgroups; appoint headmen and deputies
-(«назначить», which keeps its own word); switch the approval of newcomers. Stream admins only: the
-engine checks the role at every step, and `ctx.services.setup` refuses anyone else again.
+(«назначить», which keeps its own word); switch the approval of newcomers; unbind a group's chat. Stream
+admins only: the engine checks the role at every step, and `ctx.services.setup` refuses anyone else again.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ PEOPLE_SHOWN = 6
 
 @dataclass
 class Setup:
-    action: str = ""  # rename, remove or subgroups: what the chosen group is for
+    action: str = ""  # rename, remove, subgroups or unbind: what the chosen group is for
     group: str = ""
     person: int = 0
     person_name: str = ""
@@ -37,7 +37,7 @@ flow = Flow(
     triggers=["настройка", "⚙ настройка", "настройки"],
     role=Role.ADMIN,
     data=Setup,
-    states=["menu", "new_name", "group", "rename", "remove", "person", "target", "count", "split"],
+    states=["menu", "new_name", "group", "rename", "remove", "person", "target", "count", "split", "unbind"],
     transitions=[
         Transition("create", "menu", "new_name"),
         Transition("pick_group", "menu", "group"),
@@ -45,10 +45,11 @@ flow = Flow(
         Transition("to_rename", "group", "rename"),
         Transition("to_remove", "group", "remove"),
         Transition("to_count", "group", "count"),
+        Transition("to_unbind", "group", "unbind"),
         Transition("person_chosen", "person", "target"),
         Transition("counted", "count", "split"),
         Transition("next_subgroup", "split", "split"),
-        Transition("done", ["new_name", "rename", "remove", "target", "count", "split"], "menu"),
+        Transition("done", ["new_name", "rename", "remove", "target", "count", "split", "unbind"], "menu"),
     ],
 )
 STUDENTS = PagedMultiSelect(page_key="page")
@@ -65,16 +66,16 @@ def ask_menu(ctx: Context[Setup]) -> None:
     def button(action: str, label: str) -> KeyboardButton:
         return ctx.option(label, ("a", action))
 
-    ctx.ask(
-        _overview_text(ctx, overview),
-        [
-            [button("create", ctx.t("setup.create")), button("rename", ctx.t("setup.rename"))],
-            [button("remove", ctx.t("setup.remove")), button("move", ctx.t("setup.move"))],
-            [button("appoint", ctx.t("setup.appoint")), button("subgroups", ctx.t("setup.subgroups"))],
-            [button("approval", approval)],
-            [ctx.option(ctx.t("setup.done"), ("a", "done"), "positive")],
-        ],
-    )
+    rows = [
+        [button("create", ctx.t("setup.create")), button("rename", ctx.t("setup.rename"))],
+        [button("remove", ctx.t("setup.remove")), button("move", ctx.t("setup.move"))],
+        [button("appoint", ctx.t("setup.appoint")), button("subgroups", ctx.t("setup.subgroups"))],
+        [button("approval", approval)],
+    ]
+    if any(group.chat_peer_id is not None for group in overview.groups):
+        rows.append([button("unbind", ctx.t("setup.unbind"))])
+    rows.append([ctx.option(ctx.t("setup.done"), ("a", "done"), "positive")])
+    ctx.ask(_overview_text(ctx, overview), rows)
 
 
 def _overview_text(ctx: Context[Setup], overview: Overview) -> str:
@@ -100,7 +101,7 @@ def chose_action(ctx: Context[Setup]) -> None:
     match ctx.choice:
         case ("a", "create"):
             ctx.go("create")
-        case ("a", "rename" | "remove" | "subgroups" as action):
+        case ("a", "rename" | "remove" | "subgroups" | "unbind" as action):
             ctx.data.action = action
             ctx.go("pick_group")
         case ("a", "move"):
@@ -143,7 +144,8 @@ def got_new_name(ctx: Context[Setup]) -> None:
 
 @flow.asks("group")
 def ask_group(ctx: Context[Setup]) -> None:
-    groups = ctx.services.setup.group_names()
+    setup = ctx.services.setup
+    groups = setup.chat_groups() if ctx.data.action == "unbind" else setup.group_names()
     options = [ctx.option(name, ("g", name)) for name in groups]
     buttons = [options[index : index + 2] for index in range(0, len(options), 2)]
     ctx.ask(ctx.t(f"setup.ask_group_{ctx.data.action}"), buttons if len(groups) <= GROUP_BUTTONS else None)
@@ -161,6 +163,8 @@ def got_group(ctx: Context[Setup]) -> None:
             ctx.go("to_rename")
         case "remove":
             ctx.go("to_remove")
+        case "unbind":
+            ctx.go("to_unbind")
         case _:
             ctx.go("to_count")
 
@@ -224,6 +228,33 @@ def got_remove(ctx: Context[Setup]) -> None:
             ctx.reply(ctx.t("setup.gone"))
         else:
             ctx.reply(ctx.t("setup.removed", name=ctx.data.group))
+    ctx.go("done")
+
+
+# --- unbind a group's chat
+
+
+@flow.asks("unbind")
+def ask_unbind(ctx: Context[Setup]) -> None:
+    ctx.ask(
+        ctx.t("setup.ask_unbind", name=ctx.data.group),
+        [[ctx.option(ctx.t("setup.unbind_yes"), "yes", "negative"), ctx.option(ctx.t("setup.unbind_no"), "no")]],
+    )
+
+
+@flow.receives("unbind")
+def got_unbind(ctx: Context[Setup]) -> None:
+    if ctx.button not in ("yes", "no"):
+        ctx.ask_again()
+        return
+    if ctx.button == "yes":
+        refused = ctx.services.setup.unbind_chat(ctx.data.group)
+        if refused is Refused.NO_CHAT:
+            ctx.reply(ctx.t("setup.no_chat", name=ctx.data.group))
+        elif refused is not None:
+            ctx.reply(ctx.t("setup.gone"))
+        else:
+            ctx.reply(ctx.t("setup.unbound", name=ctx.data.group))
     ctx.go("done")
 
 

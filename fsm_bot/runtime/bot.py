@@ -51,6 +51,7 @@ from fsm_bot.vk.catch_up import CatchUp
 from fsm_bot.vk.client import VkClient
 from fsm_bot.vk.errors import Outcome, VkCallError
 from fsm_bot.vk.longpoll import LongPollSource
+from fsm_bot.vk.screen_names import resolve_screen_names
 from fsm_bot.vk.transport import make_vk_api
 
 log = logging.getLogger(__name__)
@@ -166,7 +167,12 @@ class Bot:
             self.registry,
             self.texts,
             self._lookup_profile,
-            services_factory(self.community_id, options, self.registry.names),
+            services_factory(
+                self.community_id,
+                options,
+                self.registry.names,
+                lambda names: resolve_screen_names(self.client, names),
+            ),
             dialog_timeout=timedelta(seconds=override) if override else None,
             place_newcomers=self.zero_config,
         )

@@ -11,7 +11,7 @@ import base64
 import time
 from collections.abc import Callable
 from functools import cached_property
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -27,6 +27,7 @@ class SandboxUser(TypedDict):
     allow_messages: bool
     member: bool
     role: str | None
+    screen_name: NotRequired[str]  # an extension: the short address, when one is set
 
 
 class SentMessage(TypedDict):
@@ -186,8 +187,10 @@ class SandboxClient:
         role: str | None = None,
         user_id: int | None = None,
         sex: int | None = None,
+        screen_name: str | None = None,
     ) -> SandboxUser:
-        """``sex`` (VK's 1 female, 2 male, 0 unknown; an extension field) is sent only when given."""
+        """``sex`` (VK's 1 female, 2 male, 0 unknown) and ``screen_name`` (a short address, vk.com/<it>) are
+        extension fields, sent only when given."""
         body: dict[str, Any] = {
             "first_name": first_name,
             "last_name": last_name,
@@ -199,6 +202,8 @@ class SandboxClient:
             body["id"] = user_id
         if sex is not None:
             body["sex"] = sex
+        if screen_name is not None:
+            body["screen_name"] = screen_name
         return self._call("POST", "users", body)
 
     def users(self) -> list[SandboxUser]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from types import EllipsisType
 from typing import Any
 
@@ -22,6 +23,7 @@ MAX_TEXT = 4096
 MAX_NAME = 100
 SEND_FIELDS = frozenset({"text", "payload", "attachments", "fwd_messages"})
 PRESS_FIELDS = frozenset({"message_id", "label", "row", "col"})
+SCREEN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.]{4,31}")
 SEXES = (0, 1, 2)  # VK's users.get "sex": 0 not given, 1 female, 2 male
 
 
@@ -54,6 +56,22 @@ def _sex(body: dict[str, Any], default: int) -> int:
     return sex
 
 
+def _screen_name(sandbox: Sandbox, body: dict[str, Any], user: User | None) -> str | EllipsisType | None:
+    """A short address as VK allows one (5 to 32 Latin letters, digits, «_» and «.», not id<digits>, not
+    taken); null takes it away, ... when the body does not say."""
+    name = take(body, "screen_name", str, ..., nullable=True)
+    if name is ... or name is None:
+        return name
+    if not SCREEN_NAME.fullmatch(name) or re.fullmatch(r"(?:id|club|public)\d+", name, re.IGNORECASE):
+        raise ControlError(
+            "screen_name must be 5 to 32 Latin letters, digits, _ or ., starting with a letter, not id<digits>"
+        )
+    taken = sandbox.directory.by_screen_name(name)
+    if (taken is not None and taken is not user) or name.lower() == sandbox.community.screen_name:
+        raise ControlError(f"screen_name {name} is taken", 409)
+    return name
+
+
 def _name(body: dict[str, Any], field: str, default: str) -> str:
     value = take(body, field, str, default)
     if not value.strip() or len(value) > MAX_NAME:
@@ -65,9 +83,11 @@ async def add_user(request: Request) -> JSONResponse:
     """``id`` and ``sex`` are extensions: a fixed id that a settings.yaml can name (admins, headmen), and
     what ``users.get(fields=sex)`` answers for them."""
     body = await read_json(
-        request, allowed=frozenset({"id", "first_name", "last_name", "allow_messages", "member", "role", "sex"})
+        request,
+        allowed=frozenset({"id", "first_name", "last_name", "allow_messages", "member", "role", "sex", "screen_name"}),
     )
     directory = sandbox_of(request).directory
+    screen_name = _screen_name(sandbox_of(request), body, None)
     user_id = take(body, "id", int, None, nullable=True)
     if user_id is not None and not 1 <= user_id < CHAT_PEER_BASE:
         raise ControlError(f"id must be from 1 to {CHAT_PEER_BASE - 1}")
@@ -83,6 +103,7 @@ async def add_user(request: Request) -> JSONResponse:
         role=None if role is ... else role,
         sex=_sex(body, 0),
     )
+    user.custom_screen_name = screen_name if isinstance(screen_name, str) else None
     return JSONResponse(user.control_view())
 
 
@@ -99,8 +120,10 @@ async def patch_user(request: Request) -> JSONResponse:
     """Changes emit ``message_allow`` / ``message_deny`` / ``group_join`` / ``group_leave`` as VK does."""
     user = _user(request)
     body = await read_json(
-        request, allowed=frozenset({"allow_messages", "member", "role", "first_name", "last_name", "sex"})
+        request,
+        allowed=frozenset({"allow_messages", "member", "role", "first_name", "last_name", "sex", "screen_name"}),
     )
+    screen_name = _screen_name(sandbox_of(request), body, user)
     allow = take(body, "allow_messages", bool, None)
     member = take(body, "member", bool, None)
     role = _role(body)
@@ -108,6 +131,8 @@ async def patch_user(request: Request) -> JSONResponse:
     user.first_name = _name(body, "first_name", user.first_name)
     user.last_name = _name(body, "last_name", user.last_name)
     user.sex = sex
+    if screen_name is not ...:
+        user.custom_screen_name = screen_name
     change_user(sandbox_of(request), user, allow_messages=allow, member=member, role=role)
     return JSONResponse(user.control_view())
 

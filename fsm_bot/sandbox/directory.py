@@ -38,6 +38,13 @@ class Directory:
     def user(self, user_id: int) -> User | None:
         return self.users.get(user_id)
 
+    def by_screen_name(self, name: str) -> User | None:
+        """The user whose address vk.com/<name> is: id<id> for anyone, or a short one set for them (any case)."""
+        wanted = name.lower()
+        if wanted.startswith("id") and wanted[2:].isdigit():
+            return self.users.get(int(wanted[2:]))
+        return next((u for u in self.users.values() if (u.custom_screen_name or "").lower() == wanted), None)
+
     def members(self) -> list[User]:
         return sorted((u for u in self.users.values() if u.member and not u.deactivated), key=lambda u: u.id)
 

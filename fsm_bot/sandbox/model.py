@@ -32,10 +32,16 @@ class User:
     role: str | None = None
     sex: int = 0
     deactivated: str | None = None
+    custom_screen_name: str | None = None  # a short address (vk.com/olga_b) besides the id<id> every user has
+
+    @property
+    def screen_name(self) -> str:
+        return self.custom_screen_name or f"id{self.id}"
 
     def control_view(self) -> dict[str, Any]:
-        """The shape of ``/sandbox/users`` (SANDBOX_API.md)."""
-        return {
+        """The shape of ``/sandbox/users`` (SANDBOX_API.md); ``screen_name`` only when a short one was set, so
+        the stable shape stays what clients outside this repository compare against."""
+        view: dict[str, Any] = {
             "id": self.id,
             "first_name": self.first_name,
             "last_name": self.last_name,
@@ -43,6 +49,9 @@ class User:
             "member": self.member,
             "role": self.role,
         }
+        if self.custom_screen_name:
+            view["screen_name"] = self.custom_screen_name
+        return view
 
     def vk_view(self, fields: list[str]) -> dict[str, Any]:
         """The shape of ``users.get`` / ``groups.getMembers`` items; unknown fields are left out, as VK does."""
@@ -57,8 +66,8 @@ class User:
             view["deactivated"] = self.deactivated
         extra = {
             "sex": self.sex,
-            "screen_name": f"id{self.id}",
-            "domain": f"id{self.id}",
+            "screen_name": self.screen_name,
+            "domain": self.screen_name,
             "online": 0,
             "photo_50": "https://vk.ru/images/camera_50.png",
             "photo_100": "https://vk.ru/images/camera_100.png",

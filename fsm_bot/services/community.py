@@ -19,7 +19,7 @@ from fsm_bot.services.attendance import AttendanceService
 from fsm_bot.services.broadcasts import BroadcastService
 from fsm_bot.services.inputs import parse_id
 from fsm_bot.services.options import CommunityOptions
-from fsm_bot.services.roster import RosterService
+from fsm_bot.services.roster import RosterService, ScreenNameResolver
 from fsm_bot.services.setup import SetupService
 from fsm_bot.services.timetable import TimetableService
 from fsm_bot.storage.models import NAME_LENGTH, Member, MemberStatus, Role, StudyGroup
@@ -36,8 +36,10 @@ class CommunityServices:
         member: MemberInfo | None = None,
         options: CommunityOptions | None = None,
         flow_names: frozenset[str] = frozenset(),
+        resolve_screen_names: ScreenNameResolver | None = None,
     ) -> None:
         self.options = options or CommunityOptions()
+        self._resolve_screen_names = resolve_screen_names  # VK's, for list links by address
         self.flow_names = flow_names  # the dialogs this bot offers: offer a button only for those
         self._attendance: AttendanceService | None = None
         self._timetable: TimetableService | None = None
@@ -102,7 +104,7 @@ class CommunityServices:
         """The group's list, read, matched to members and saved (issue 17, point 3)."""
         if self._member_info is None:
             raise RuntimeError("the roster needs the headman who sends it")
-        return RosterService(self._session, self._community_id, self._member_info)
+        return RosterService(self._session, self._community_id, self._member_info, self._resolve_screen_names)
 
     @property
     def setup(self) -> SetupService:
@@ -227,14 +229,23 @@ class CommunityServices:
 
 
 def services_factory(
-    community_id: int, options: CommunityOptions, flow_names: frozenset[str]
+    community_id: int,
+    options: CommunityOptions,
+    flow_names: frozenset[str],
+    resolve_screen_names: ScreenNameResolver | None = None,
 ) -> Callable[[Session, MemberInfo], CommunityServices]:
     """What the engine calls for each event's `ctx.services`: this community's services for the member
-    the event is from, in the event's unit of work."""
+    the event is from, in the event's unit of work (`resolve_screen_names`: VK's answer for vk.com/<name>)."""
 
     def make(session: Session, member: MemberInfo) -> CommunityServices:
         return CommunityServices(
-            session, community_id, member.vk_id, member=member, options=options, flow_names=flow_names
+            session,
+            community_id,
+            member.vk_id,
+            member=member,
+            options=options,
+            flow_names=flow_names,
+            resolve_screen_names=resolve_screen_names,
         )
 
     return make

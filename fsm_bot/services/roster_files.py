@@ -1,8 +1,9 @@
 """A group list as a headman has it: an .xlsx from the dean's office, a .csv, or lines of text.
 
-One person a line (a row): «Фамилия Имя [Отчество]», optionally with a VK link (vk.com/id123) or a bare
-id anywhere in it. Numbering («1.», «1)») and a header row are skipped. What cannot be read as a name is
-reported with its line number, and the rest is still used: one odd line must not lose the list.
+One person a line (a row): «Фамилия Имя [Отчество]», optionally with a VK link (vk.com/id123 or a short
+address, vk.com/olga_b, which only VK can turn into an id) or a bare id anywhere in it. Numbering («1.»,
+«1)») and a header row are skipped. What cannot be read as a name is reported with its line number, and the
+rest is still used: one odd line must not lose the list.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ NAME_LENGTH = 64
 
 _NUMBERING = re.compile(r"^\s*\d{1,3}(?:\s*[.)]\s*|\s+)")  # «1.», «1)», or a № column
 _VK_LINK = re.compile(r"(?:https?://)?(?:m\.)?vk\.(?:com|ru)/id(\d{1,12})\b", re.IGNORECASE)
+_SCREEN_LINK = re.compile(r"(?:https?://)?(?:m\.)?vk\.(?:com|ru)/([A-Za-z0-9_.]{2,32})(?![\w.])/?", re.IGNORECASE)
 _ID = re.compile(r"(?<![\w-])(?:id)?(\d{3,12})(?![\w-])", re.IGNORECASE)
 _NAME_WORD = re.compile(r"^[^\W\d_][\w'’-]*$")
 _HEADER = ("фамилия", "фио", "ф.и.о", "name", "surname")
@@ -31,6 +33,7 @@ class RosterLine:
     last_name: str
     first_name: str
     vk_id: int | None = None
+    screen_name: str | None = None  # vk.com/<this>: the id is VK's to tell (services/roster.py asks)
 
     @property
     def full_name(self) -> str:
@@ -91,11 +94,14 @@ def parse_lines(rows: list[str]) -> RosterFile:
 
 
 def parse_line(line: str) -> RosterLine | None:
-    """«2. Иванов Иван Иванович vk.com/id123» -> Иванов, Иван, 123."""
+    """«2. Иванов Иван Иванович vk.com/id123» -> Иванов, Иван, 123; «… https://vk.com/ivanov_i» -> its address."""
     line = _NUMBERING.sub("", line)
     vk_id = None
+    screen_name = None
     if (link := _VK_LINK.search(line)) is not None:
         vk_id, line = int(link.group(1)), line[: link.start()] + " " + line[link.end() :]
+    elif (short := _SCREEN_LINK.search(line)) is not None:
+        screen_name, line = short.group(1).lower(), line[: short.start()] + " " + line[short.end() :]
     elif (bare := _ID.search(line)) is not None:
         vk_id, line = int(bare.group(1)), line[: bare.start()] + " " + line[bare.end() :]
     words = [word.strip(",;") for word in line.replace(";", " ").replace(",", " ").split()]
@@ -103,7 +109,7 @@ def parse_line(line: str) -> RosterLine | None:
     if len(words) < 2 or not all(_NAME_WORD.match(word) for word in words[:2]):
         return None
     last, first = (word[:1].upper() + word[1:] for word in words[:2])
-    return RosterLine(last[:NAME_LENGTH], first[:NAME_LENGTH], vk_id if vk_id else None)
+    return RosterLine(last[:NAME_LENGTH], first[:NAME_LENGTH], vk_id if vk_id else None, screen_name)
 
 
 def _text(content: bytes) -> str:

@@ -31,6 +31,7 @@ class Refused(StrEnum):
     NOT_EMPTY = "not_empty"  # a group with students is not removed: move them first
     LAST_GROUP = "last_group"  # the community keeps at least one study group
     UNKNOWN_PERSON = "unknown_person"
+    NO_CHAT = "no_chat"  # the group has no chat bound (someone unbound it meanwhile)
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,25 @@ class SetupService:
 
     def set_auto_approve(self, on: bool) -> None:
         self._communities.set_auto_approve(self._community_id, on)
+
+    # --- chats
+
+    def chat_groups(self) -> list[str]:
+        """The groups that have a chat bound: the ones «Отвязать беседу» offers."""
+        return [g.name for g in self._communities.study_groups(self._community_id) if g.chat_peer_id is not None]
+
+    def unbind_chat(self, group_name: str) -> Refused | None:
+        """The group has no chat from now on: broadcasts are no longer offered for posting there (a chat the
+        group left, or one bound by mistake). The bot stays in the chat; binding it again is inviting it anew
+        or pressing the group in the chat's question."""
+        group = self._group(group_name)
+        if group is None:
+            return Refused.UNKNOWN_GROUP
+        if group.chat_peer_id is None:
+            return Refused.NO_CHAT
+        group.chat_peer_id = None
+        self._session.flush()
+        return None
 
     # --- helpers
 

@@ -107,3 +107,91 @@ def test_a_pasted_list_with_the_trigger_and_a_line_that_is_not_a_name(
     assert "строка 2" in answers[0]["text"]
     assert "2 человек, из них в сообществе 1" in answers[-1]["text"]
     assert "Тарасова Вера" in answers[-1]["text"]
+
+
+def test_someone_listed_without_vk_who_joins_later_is_one_row_with_their_absences_after_the_next_list(
+    sandbox: SandboxClient, start_bot: StartBot
+) -> None:
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from fsm_bot.storage.attendance_models import Absence, AbsenceReason
+    from fsm_bot.storage.repositories import AttendanceRepository, MemberRepository
+
+    headman = sandbox.add_user("Анна", "Смирнова", role="administrator")["id"]
+    sandbox.add_user("Олег", "Волков")
+    bot = start_bot(stream={"community_group": True})
+    listing = "список группы\nВолков Олег\nТарасова Вера"
+    answers = say(sandbox, headman, listing)
+    press(sandbox, headman, answers[-1], "Сохранить")
+    settled(bot, sandbox)
+
+    def rows(session):  # type: ignore[no-untyped-def]
+        [group] = CommunityRepository(session).study_groups(bot.community_id)
+        return group.id, [(s.vk_id, s.last_name) for s in group_students(session, bot.community_id, group.id)]
+
+    group_id, students = bot.database.transaction(rows)
+    [offline_vk_id] = [vk_id for vk_id, last in students if last == "Тарасова"]
+    assert offline_vk_id < 0
+
+    def mark(day: date, *vk_ids: int):  # type: ignore[no-untyped-def]
+        def write(session):  # type: ignore[no-untyped-def]
+            members = MemberRepository(session, bot.community_id)
+            ids = [members.get(vk_id).id for vk_id in vk_ids]  # type: ignore[union-attr]
+            marks = {member_id: AbsenceReason.UNEXCUSED for member_id in ids}
+            assert AttendanceRepository(session, bot.community_id).save(group_id, day, "day", marks, headman, 0).saved
+
+        bot.database.transaction(write)
+
+    mark(date(2026, 11, 2), offline_vk_id)
+    mark(date(2026, 11, 3), offline_vk_id)
+    vera = sandbox.add_user("Вера", "Тарасова", member=False)["id"]
+    sandbox.update_user(vera, member=True)  # she joins the community: group_join
+    settled(bot, sandbox)
+    assert member(bot, vera) is not None
+    mark(date(2026, 11, 4), offline_vk_id, vera)  # the same lesson marked for both rows: one mark is kept
+    assert sorted(last for _, last in bot.database.transaction(rows)[1]).count("Тарасова") == 2
+
+    answers = say(sandbox, headman, listing)
+    assert "2 человек, из них в сообществе 2" in answers[-1]["text"]
+    [saved] = press(sandbox, headman, answers[-1], "Сохранить")
+    assert "Вступили в сообщество из тех, кто был без VK: 1" in saved["text"]
+    settled(bot, sandbox)
+
+    _, students = bot.database.transaction(rows)
+    assert [vk_id for vk_id, last in students if last == "Тарасова"] == [vera]
+    assert member(bot, offline_vk_id) is None
+
+    def absences(session):  # type: ignore[no-untyped-def]
+        row = MemberRepository(session, bot.community_id).get(vera)
+        return sorted(a.date for a in session.scalars(select(Absence).where(Absence.member_id == row.id)))
+
+    assert bot.database.transaction(absences) == [date(2026, 11, 2), date(2026, 11, 3), date(2026, 11, 4)]
+
+
+def test_links_by_short_address_are_asked_of_vk_25_to_a_request(sandbox: SandboxClient, start_bot: StartBot) -> None:
+    letters = "абвгдежзийклмнопрстуфхцчш"
+    headman = sandbox.add_user("Анна", "Смирнова", role="administrator")["id"]
+    # VK names in Latin, unlike the list: only the address finds them.
+    people = [sandbox.add_user("Student", f"Latin{i}", screen_name=f"student_{i:02}")["id"] for i in range(26)]
+    bot = start_bot(stream={"community_group": True})
+    settled(bot, sandbox)
+    lines = [
+        f"{i + 1}. Студент{letters[i % 25]} Имя{letters[i // 25]} https://vk.com/student_{i:02}" for i in range(26)
+    ]
+    lines.append("27. Фомина Дина https://vk.com/nobody_has_it")  # nobody's address: matched by name, not found
+    before = sandbox.stats()["calls"]
+
+    answers = say(sandbox, headman, "список группы\n" + "\n".join(lines))
+    calls = sandbox.stats()["calls"]
+    assert calls.get("utils.resolveScreenName", 0) - before.get("utils.resolveScreenName", 0) == 27
+    assert calls["execute"] - before.get("execute", 0) == 2  # 27 addresses: 25 in one request, 2 in the next
+    assert "27 человек, из них в сообществе 26" in answers[-1]["text"]
+    assert "Фомина Дина" in answers[-1]["text"]
+    [saved] = press(sandbox, headman, answers[-1], "Сохранить")
+    assert "в группе 26 участников сообщества, без VK 1" in saved["text"]
+    settled(bot, sandbox)
+    for vk_id in people:
+        row = member(bot, vk_id)
+        assert row is not None and row.study_group_id is not None

@@ -14,6 +14,8 @@ from fsm_bot.services.roster_files import RosterLine, RosterUnreadable, parse_li
         ("Иванов Иван", RosterLine("Иванов", "Иван")),
         ("1. иванов иван иванович", RosterLine("Иванов", "Иван")),
         ("12) Петрова Анна https://vk.com/id777", RosterLine("Петрова", "Анна", 777)),
+        ("Белова Ольга https://vk.com/Olga_B", RosterLine("Белова", "Ольга", None, "olga_b")),
+        ("3. Орлов Пётр m.vk.ru/orlov.petr/", RosterLine("Орлов", "Пётр", None, "orlov.petr")),
         ("Петрова;Анна;m.vk.ru/id42", RosterLine("Петрова", "Анна", 42)),
         ("Сидоров Олег 100200", RosterLine("Сидоров", "Олег", 100200)),
         ("3 Ёлкина Дарья", RosterLine("Ёлкина", "Дарья")),

@@ -94,3 +94,26 @@ def test_long_poll_settings_round_trip(api):
     settings = api.groups.getLongPollSettings(group_id=GROUP_ID)
     assert settings["events"]["message_reply"] == 1 and settings["events"]["group_join"] == 0
     assert settings["api_version"] == "5.131"
+
+
+def test_resolve_screen_name_finds_id_links_short_addresses_and_answers_an_empty_list_for_nobody(sandbox, api):
+    olga = sandbox.add_user("Ольга", "Белова", screen_name="olga_b")
+    ivan = sandbox.add_user("Иван", "Петров")["id"]
+    assert olga["screen_name"] == "olga_b"
+    assert api.utils.resolveScreenName(screen_name="olga_b") == {"type": "user", "object_id": olga["id"]}
+    assert api.utils.resolveScreenName(screen_name="Olga_B") == {"type": "user", "object_id": olga["id"]}
+    assert api.utils.resolveScreenName(screen_name=f"id{ivan}") == {"type": "user", "object_id": ivan}
+    assert api.utils.resolveScreenName(screen_name=f"club{GROUP_ID}") == {"type": "group", "object_id": GROUP_ID}
+    assert api.utils.resolveScreenName(screen_name="nobody_here") == []
+    assert api.users.get(user_ids=olga["id"], fields="screen_name")[0]["screen_name"] == "olga_b"
+    # The control API sets, refuses a taken or an id-like one, and takes it away.
+    assert sandbox.update_user(ivan, screen_name="ivan_p")["screen_name"] == "ivan_p"
+    for bad in ("olga_b", "id123", "ab"):
+        with pytest.raises(Exception, match="screen_name"):
+            sandbox.update_user(ivan, screen_name=bad)
+    assert "screen_name" not in sandbox.update_user(ivan, screen_name=None)
+    assert api.utils.resolveScreenName(screen_name="ivan_p") == []
+    # Inside execute, 25 at a time, as the bot asks.
+    calls = ", ".join(f'API.utils.resolveScreenName({{"screen_name": "{name}"}})' for name in ("olga_b", "zzz_none"))
+    code = f"return [{calls}];"
+    assert api.execute(code=code) == [{"type": "user", "object_id": olga["id"]}, []]

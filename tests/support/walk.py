@@ -58,6 +58,9 @@ def busier(database_url: str, community: int) -> None:
         communities = CommunityRepository(session)
         for name in EXTRA_GROUPS:
             communities.study_group(community, name)
+        # A chat bound to a group nobody of the walk is in, for «Отвязать беседу» (ИВТ-101's own broadcasts
+        # would offer to pin in a chat of theirs, a path of its own).
+        communities.bind_chat(community, communities.study_group(community, EXTRA_GROUPS[0]), 2_000_000_077)
         group = communities.study_group(community, "ИВТ-101")
         TimetableRepository(session, community).replace_slots(group.id, [*SLOTS, *EVENING_SLOTS])
 
@@ -208,5 +211,7 @@ PATHS: dict[str, list[Path]] = {
         path("split", "admin", "настройка", Press("🔢 Подгруппы"), Press("ИВТ-101"), Press("2")),
         # The second subgroup: «Готово» saves the first (the walk repeats a path, so no toggle in it).
         path("split", "admin", "настройка", Press("🔢 Подгруппы"), Press("ИВТ-101"), Press("2"), Press("Готово (")),
+        path("group", "admin", "настройка", Press("🔗 Отвязать беседу")),
+        path("unbind", "admin", "настройка", Press("🔗 Отвязать беседу"), Press(EXTRA_GROUPS[0])),
     ],
 }

@@ -1,4 +1,4 @@
-"""``users.get`` and ``utils.getServerTime``."""
+"""``users.get``, ``utils.getServerTime`` and ``utils.resolveScreenName``."""
 
 from __future__ import annotations
 
@@ -36,4 +36,21 @@ def get_server_time(call: Call) -> int:
     return int(time.time())
 
 
-METHODS = {"users.get": get, "utils.getServerTime": get_server_time}
+def resolve_screen_name(call: Call) -> dict[str, Any] | list[Any]:
+    """What a vk.com/<name> address is: ``{"type": "user", "object_id": 1}`` (or the community, "group"),
+    and VK's empty list, not an error, for a name nobody has. A deleted user's page still resolves."""
+    name = call.params.values.get("screen_name", "").strip().strip("/").rsplit("/", 1)[-1]
+    if not name:
+        raise invalid_param("screen_name is undefined")
+    community = call.sandbox.community
+    if name.lower() in (community.screen_name, f"public{community.group_id}"):
+        return {"type": "group", "object_id": community.group_id}
+    user = call.sandbox.directory.by_screen_name(name)
+    return [] if user is None else {"type": "user", "object_id": user.id}
+
+
+METHODS = {
+    "users.get": get,
+    "utils.getServerTime": get_server_time,
+    "utils.resolveScreenName": resolve_screen_name,
+}

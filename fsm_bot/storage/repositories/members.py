@@ -3,9 +3,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from fsm_bot.storage.attendance_models import Absence, AttendanceAudit
 from fsm_bot.storage.models import NAME_LENGTH, Audience, Member, MemberStatus, Role
 from fsm_bot.storage.repositories._rowcount import rowcount
 from fsm_bot.storage.types import utcnow
@@ -243,6 +244,25 @@ class MemberRepository:
                 )
             )
         )
+
+    def merge_offline(self, offline: Member, member: Member) -> int:
+        """The person of a list row without VK (`offline`, negative id) has joined as `member`: their absences
+        and the register's history move to the member and the offline row goes, in the caller's transaction.
+        A lesson marked for both keeps the member's own mark (the newer, made with them in VK). Returns how
+        many absences moved."""
+        if offline.vk_id >= 0 or offline.community_id != member.community_id:
+            raise ValueError("only a list row without VK merges into a member of the same community")
+        own_sheets = select(Absence.sheet_id).where(Absence.member_id == member.id)
+        self.session.execute(delete(Absence).where(Absence.member_id == offline.id, Absence.sheet_id.in_(own_sheets)))
+        moved = rowcount(
+            self.session.execute(update(Absence).where(Absence.member_id == offline.id).values(member_id=member.id))
+        )
+        self.session.execute(
+            update(AttendanceAudit).where(AttendanceAudit.member_id == offline.id).values(member_id=member.id)
+        )
+        self.session.delete(offline)
+        self.session.flush()
+        return moved
 
     def add_expected(self, vk_id: int, study_group_id: int, last_name: str, first_name: str) -> Member:
         """Someone of the list, known by VK id, who has not joined the community yet: their group is
