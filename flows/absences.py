@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from fsm_bot.engine import Context, Flow, Role, Transition, in_study_group
+from flows._context import Ctx
+from fsm_bot.engine import Flow, Role, Transition, in_study_group
 from fsm_bot.engine.widgets import DayPicker
 from fsm_bot.services.attendance import WHOLE_DAY, AbsenceReason, NoticeStatus, lesson_key
 from fsm_bot.services.dates import parse_day
@@ -66,7 +67,7 @@ decision = Flow(name="notice_decision", description="notice_decision.description
 
 
 @mine.on_start
-def show_mine(ctx: Context) -> None:
+def show_mine(ctx: Ctx) -> None:
     attendance = ctx.services.attendance
     today = attendance.today()
     semester = ctx.services.timetable.semester()
@@ -105,14 +106,14 @@ def show_mine(ctx: Context) -> None:
 
 
 @notice.asks("dates")
-def ask_dates(ctx: Context[Notice]) -> None:
+def ask_dates(ctx: Ctx[Notice]) -> None:
     today = ctx.services.attendance.today()
     names = {today: ctx.t("timetable.today"), today + timedelta(days=1): ctx.t("timetable.tomorrow")}
     ctx.ask(ctx.t("absence_notice.ask_dates"), DAYS.rows(ctx, names, label=names.__getitem__))
 
 
 @notice.receives("dates")
-def got_dates(ctx: Context[Notice]) -> None:
+def got_dates(ctx: Ctx[Notice]) -> None:
     today = ctx.services.attendance.today()
     span = DAYS.read(ctx, lambda text: _parse_span(text, today))
     if span is None:
@@ -130,7 +131,7 @@ def got_dates(ctx: Context[Notice]) -> None:
 
 
 @notice.asks("lesson")
-def ask_notice_lesson(ctx: Context[Notice]) -> None:
+def ask_notice_lesson(ctx: Ctx[Notice]) -> None:
     first, last = ctx.data.span
     rows = [[ctx.option(ctx.t("attendance.whole_day"), WHOLE_DAY, "primary")]]
     if first == last:
@@ -144,7 +145,7 @@ def ask_notice_lesson(ctx: Context[Notice]) -> None:
 
 
 @notice.receives("lesson")
-def got_notice_lesson(ctx: Context[Notice]) -> None:
+def got_notice_lesson(ctx: Ctx[Notice]) -> None:
     choice = ctx.button
     first, last = ctx.data.span
     keys = {lesson_key(lesson): lesson.subject for lesson in ctx.services.timetable.lessons(first)}
@@ -159,7 +160,7 @@ def got_notice_lesson(ctx: Context[Notice]) -> None:
 
 
 @notice.asks("reason")
-def ask_notice_reason(ctx: Context[Notice]) -> None:
+def ask_notice_reason(ctx: Ctx[Notice]) -> None:
     ctx.ask(
         ctx.t("absence_notice.ask_reason"),
         [[ctx.option(ctx.t(f"attendance.reason.{reason.value}")[4:], reason.value)] for reason in NOTICE_REASONS],
@@ -167,7 +168,7 @@ def ask_notice_reason(ctx: Context[Notice]) -> None:
 
 
 @notice.receives("reason")
-def got_notice_reason(ctx: Context[Notice]) -> None:
+def got_notice_reason(ctx: Ctx[Notice]) -> None:
     if ctx.button in {reason.value for reason in NOTICE_REASONS}:
         ctx.data.reason, ctx.data.comment = ctx.button, ""
     elif ctx.text and len(ctx.text) <= 200:  # typed: «other», with the words as the comment
@@ -178,7 +179,7 @@ def got_notice_reason(ctx: Context[Notice]) -> None:
     ctx.go("reasoned")
 
 
-def _notice_text(ctx: Context[Notice]) -> str:
+def _notice_text(ctx: Ctx[Notice]) -> str:
     data = ctx.data
     first, last = data.span
     when = f"{first:%d.%m}" if first == last else f"{first:%d.%m}–{last:%d.%m}"
@@ -188,7 +189,7 @@ def _notice_text(ctx: Context[Notice]) -> str:
 
 
 @notice.asks("confirm")
-def ask_notice_confirm(ctx: Context[Notice]) -> None:
+def ask_notice_confirm(ctx: Ctx[Notice]) -> None:
     ctx.ask(
         _notice_text(ctx) + "\n\n" + ctx.t("absence_notice.send_question"),
         [
@@ -201,7 +202,7 @@ def ask_notice_confirm(ctx: Context[Notice]) -> None:
 
 
 @notice.receives("confirm")
-def got_notice_confirm(ctx: Context[Notice]) -> None:
+def got_notice_confirm(ctx: Ctx[Notice]) -> None:
     if ctx.button == "edit":
         ctx.go("edit")
         return
@@ -233,7 +234,7 @@ def got_notice_confirm(ctx: Context[Notice]) -> None:
 
 
 @decision.on_start
-def decide(ctx: Context) -> None:
+def decide(ctx: Ctx) -> None:
     verdict = _verdict(ctx)
     attendance = ctx.services.attendance
     found = attendance.notice_for_leader(verdict[1]) if verdict is not None else None
@@ -257,7 +258,7 @@ def decide(ctx: Context) -> None:
     )
 
 
-def _verdict(ctx: Context) -> tuple[str, int] | None:
+def _verdict(ctx: Ctx) -> tuple[str, int] | None:
     """What the pressed button decides: ("a", notice id) approves, ("r", notice id) rejects."""
     match ctx.choice:
         case ("a" | "r" as verdict, int(notice_id)):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fsm_bot.engine import Context, Flow
+from flows._context import Ctx
+from fsm_bot.engine import Flow
 from fsm_bot.services.broadcasts import PREVIEW, AckResult
 from fsm_bot.services.inputs import parse_id
 
@@ -17,7 +18,7 @@ ANSWERS = {
 
 
 @flow.on_start
-def acknowledge(ctx: Context) -> None:
+def acknowledge(ctx: Ctx) -> None:
     value = ctx.value
     if value == PREVIEW:
         ctx.snackbar(ctx.t("ack.preview"))

@@ -6,7 +6,8 @@ when a headman changes and nobody wants to redeploy the bot for it.
 
 from __future__ import annotations
 
-from fsm_bot.engine import Context, Flow, Role, Transition
+from flows._context import Ctx
+from fsm_bot.engine import Flow, Role, Transition
 from fsm_bot.services.inputs import parse_id
 
 ROLES = {"headman": Role.HEADMAN, "deputy": Role.DEPUTY, "student": Role.STUDENT}
@@ -30,7 +31,7 @@ flow = Flow(
 
 
 @flow.asks("group")
-def ask_group(ctx: Context) -> None:
+def ask_group(ctx: Ctx) -> None:
     groups = ctx.services.study_groups()
     if not groups:
         ctx.finish(ctx.t("appoint.no_groups"))
@@ -41,7 +42,7 @@ def ask_group(ctx: Context) -> None:
 
 
 @flow.receives("group")
-def got_group(ctx: Context) -> None:
+def got_group(ctx: Ctx) -> None:
     groups = {name.lower(): name for name in ctx.services.study_groups()}
     chosen = groups.get((ctx.button or ctx.text).lower())
     if chosen is None:
@@ -52,12 +53,12 @@ def got_group(ctx: Context) -> None:
 
 
 @flow.asks("person")
-def ask_person(ctx: Context) -> None:
+def ask_person(ctx: Ctx) -> None:
     ctx.ask(ctx.t("appoint.ask_person", group=ctx.data["group"]))
 
 
 @flow.receives("person")
-def got_person(ctx: Context) -> None:
+def got_person(ctx: Ctx) -> None:
     if ctx.button is not None and (vk_id := parse_id(ctx.button)) is not None:
         person = ctx.services.member(vk_id)
         if person is not None:
@@ -76,7 +77,7 @@ def got_person(ctx: Context) -> None:
 
 
 @flow.asks("role")
-def ask_role(ctx: Context) -> None:
+def ask_role(ctx: Ctx) -> None:
     ctx.ask(
         ctx.t("appoint.ask_role", name=ctx.data["name"], group=ctx.data["group"]),
         [
@@ -88,7 +89,7 @@ def ask_role(ctx: Context) -> None:
 
 
 @flow.receives("role")
-def got_role(ctx: Context) -> None:
+def got_role(ctx: Ctx) -> None:
     role = ROLES.get(ctx.button or "")
     if role is None:
         ctx.ask_again()

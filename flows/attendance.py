@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 
-from fsm_bot.engine import Context, Flow, Role, Transition, in_study_group
+from flows._context import Ctx
+from fsm_bot.engine import Flow, Role, Transition, in_study_group
 from fsm_bot.engine.widgets import DayPicker, Item, PagedMultiSelect, Toggled
 from fsm_bot.services.attendance import WHOLE_DAY, AbsenceReason, Student, lesson_key
 from fsm_bot.services.dates import day_label, parse_day
@@ -67,7 +68,7 @@ flow = Flow(
 
 
 @flow.asks("day")
-def ask_day(ctx: Context[Marking]) -> None:
+def ask_day(ctx: Ctx[Marking]) -> None:
     attendance = ctx.services.attendance
     today = attendance.today()
     days = [today - timedelta(days=n) for n in range(RECENT_DAYS)]
@@ -77,7 +78,7 @@ def ask_day(ctx: Context[Marking]) -> None:
 
 
 @flow.receives("day")
-def got_day(ctx: Context[Marking]) -> None:
+def got_day(ctx: Ctx[Marking]) -> None:
     today = ctx.services.attendance.today()
     day = DAYS.read(ctx, lambda text: parse_day(text, today, "past"))
     if day is None:
@@ -94,7 +95,7 @@ def got_day(ctx: Context[Marking]) -> None:
 
 
 @flow.asks("lesson")
-def ask_lesson(ctx: Context[Marking]) -> None:
+def ask_lesson(ctx: Ctx[Marking]) -> None:
     day = ctx.data.lesson_day
     lessons = ctx.services.attendance.lessons(day)
     # Two to a row: VK's inline keyboard has 6 rows for its 10 buttons (a day of 6 lessons, one to a row, crashed).
@@ -106,7 +107,7 @@ def ask_lesson(ctx: Context[Marking]) -> None:
 
 
 @flow.receives("lesson")
-def got_lesson(ctx: Context[Marking]) -> None:
+def got_lesson(ctx: Ctx[Marking]) -> None:
     attendance = ctx.services.attendance
     day = ctx.data.lesson_day
     chosen = ctx.button
@@ -138,11 +139,11 @@ def got_lesson(ctx: Context[Marking]) -> None:
 # --- marks
 
 
-def _students(ctx: Context[Marking]) -> list[Student]:
+def _students(ctx: Ctx[Marking]) -> list[Student]:
     return ctx.services.attendance.students()
 
 
-def _marks_view(ctx: Context[Marking]) -> tuple[str, list[list]]:
+def _marks_view(ctx: Ctx[Marking]) -> tuple[str, list[list]]:
     students = _students(ctx)
     absent = ctx.data.absent
     view = MARKS.view(
@@ -163,13 +164,13 @@ def _marks_view(ctx: Context[Marking]) -> tuple[str, list[list]]:
 
 
 @flow.asks("marks")
-def ask_marks(ctx: Context[Marking]) -> None:
+def ask_marks(ctx: Ctx[Marking]) -> None:
     text, rows = _marks_view(ctx)
     ctx.ask(text, rows)
 
 
 @flow.receives("marks")
-def got_mark(ctx: Context[Marking]) -> None:
+def got_mark(ctx: Ctx[Marking]) -> None:
     absent = ctx.data.absent
     match MARKS.pressed(ctx):
         case Toggled(key):
@@ -201,7 +202,7 @@ def got_mark(ctx: Context[Marking]) -> None:
 
 
 @flow.asks("reasons")
-def ask_reason(ctx: Context[Marking]) -> None:
+def ask_reason(ctx: Ctx[Marking]) -> None:
     absent = ctx.data.absent
     waiting = [member for member, reason in absent.items() if not reason]
     if not waiting:
@@ -228,7 +229,7 @@ def ask_reason(ctx: Context[Marking]) -> None:
 
 
 @flow.receives("reasons")
-def got_reason(ctx: Context[Marking]) -> None:
+def got_reason(ctx: Ctx[Marking]) -> None:
     absent = ctx.data.absent
     match ctx.choice:
         case ("rest",):
@@ -249,7 +250,7 @@ def got_reason(ctx: Context[Marking]) -> None:
 # --- confirm and save
 
 
-def _summary(ctx: Context[Marking]) -> str:
+def _summary(ctx: Ctx[Marking]) -> str:
     students = {str(s.member_id): s for s in _students(ctx)}
     absent = ctx.data.absent
     lines = [
@@ -261,7 +262,7 @@ def _summary(ctx: Context[Marking]) -> str:
 
 
 @flow.asks("confirm")
-def ask_confirm(ctx: Context[Marking]) -> None:
+def ask_confirm(ctx: Ctx[Marking]) -> None:
     text = ctx.t(
         "attendance.confirm",
         lesson=_lesson_title(ctx),
@@ -281,7 +282,7 @@ def ask_confirm(ctx: Context[Marking]) -> None:
 
 
 @flow.receives("confirm")
-def got_confirm(ctx: Context[Marking]) -> None:
+def got_confirm(ctx: Ctx[Marking]) -> None:
     if ctx.button == "edit":
         ctx.go("edit")
     elif ctx.button == "save":
@@ -290,7 +291,7 @@ def got_confirm(ctx: Context[Marking]) -> None:
         ctx.ask_again()
 
 
-def _save(ctx: Context[Marking], expected_version: int) -> None:
+def _save(ctx: Ctx[Marking], expected_version: int) -> None:
     ctx.require(Role.DEPUTY)
     attendance = ctx.services.attendance
     marks = {int(member): AbsenceReason(reason) for member, reason in ctx.data.absent.items()}
@@ -329,7 +330,7 @@ def _save(ctx: Context[Marking], expected_version: int) -> None:
 
 
 @flow.asks("conflict")
-def ask_conflict(ctx: Context[Marking]) -> None:
+def ask_conflict(ctx: Ctx[Marking]) -> None:
     ctx.ask(
         ctx.t("attendance.conflict_question"),
         [
@@ -341,7 +342,7 @@ def ask_conflict(ctx: Context[Marking]) -> None:
 
 
 @flow.receives("conflict")
-def got_conflict(ctx: Context[Marking]) -> None:
+def got_conflict(ctx: Ctx[Marking]) -> None:
     if ctx.button == "mine":
         _save(ctx, ctx.data.their_version)
     elif ctx.button == "theirs":
@@ -356,7 +357,7 @@ def got_conflict(ctx: Context[Marking]) -> None:
 # --- helpers
 
 
-def _lesson_title(ctx: Context[Marking]) -> str:
+def _lesson_title(ctx: Ctx[Marking]) -> str:
     data = ctx.data
     day = data.lesson_day.strftime("%d.%m")
     return f"{day} {data.start} {data.subject}" if data.start else f"{day}, {data.subject}"

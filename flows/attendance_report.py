@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, timedelta
 
-from fsm_bot.engine import Context, Flow, Role, in_study_group
+from flows._context import Ctx
+from fsm_bot.engine import Flow, Role, in_study_group
 from fsm_bot.services.attendance import WHOLE_DAY, register_xlsx
 
 TOP = 40  # a whole group: the ranking is also the per-student summary
@@ -23,7 +24,7 @@ flow = Flow(
 )
 
 
-def _period(ctx: Context, name: str) -> tuple[date, date]:
+def _period(ctx: Ctx, name: str) -> tuple[date, date]:
     today = ctx.services.attendance.today()
     if name == "prev":
         last = today.replace(day=1) - timedelta(days=1)
@@ -36,7 +37,7 @@ def _period(ctx: Context, name: str) -> tuple[date, date]:
 
 
 @flow.on_start
-def show(ctx: Context) -> None:
+def show(ctx: Ctx) -> None:
     attendance = ctx.services.attendance
     match ctx.choice:
         case ("xlsx", str(period)):

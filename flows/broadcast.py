@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from fsm_bot.engine import Context, Flow, Role, Transition
+from flows._context import Ctx
+from fsm_bot.engine import Flow, Role, Transition
 from fsm_bot.engine.widgets import Item, PagedMultiSelect, Toggled
 from fsm_bot.services.broadcasts import Recipient, message_parts, preview_parts
 
@@ -58,7 +59,7 @@ flow = Flow(
 
 
 @flow.on_start
-def begin(ctx: Context[Draft]) -> None:
+def begin(ctx: Ctx[Draft]) -> None:
     if ctx.text.lower().startswith(ADMINS_TRIGGER):
         ctx.data.audience, ctx.data.label = "admins", ctx.t("broadcast.audience_admins")
 
@@ -67,12 +68,12 @@ def begin(ctx: Context[Draft]) -> None:
 
 
 @flow.asks("compose")
-def ask_message(ctx: Context[Draft]) -> None:
+def ask_message(ctx: Ctx[Draft]) -> None:
     ctx.ask(ctx.t("broadcast.ask_message"), [[ctx.option(ctx.t("broadcast.done"), "done", "positive")]])
 
 
 @flow.receives("compose")
-def got_message(ctx: Context[Draft]) -> None:
+def got_message(ctx: Ctx[Draft]) -> None:
     if ctx.button == "done":
         if not ctx.data.parts:
             ctx.reply(ctx.t("broadcast.nothing_yet"))
@@ -90,7 +91,7 @@ def got_message(ctx: Context[Draft]) -> None:
     )
 
 
-def _add_parts(ctx: Context[Draft]) -> str | None:
+def _add_parts(ctx: Ctx[Draft]) -> str | None:
     """Turn the headman's message into parts; a reason to refuse it instead, if there is one."""
     # The first message accepted after «Изменить текст» replaces the old text (kept until then for «назад»).
     kept = [] if ctx.data.rewrite else ctx.data.parts
@@ -107,7 +108,7 @@ def _add_parts(ctx: Context[Draft]) -> str | None:
 
 
 @flow.asks("audience")
-def ask_audience(ctx: Context[Draft]) -> None:
+def ask_audience(ctx: Ctx[Draft]) -> None:
     rows = []
     group = ctx.member.study_group
     if group:
@@ -123,7 +124,7 @@ def ask_audience(ctx: Context[Draft]) -> None:
 
 
 @flow.receives("audience")
-def got_audience(ctx: Context[Draft]) -> None:
+def got_audience(ctx: Ctx[Draft]) -> None:
     group = ctx.member.study_group or ""
     match ctx.choice:
         case ("group",) if group:
@@ -148,7 +149,7 @@ def got_audience(ctx: Context[Draft]) -> None:
 # --- picking students one by one
 
 
-def _page(ctx: Context[Draft]) -> tuple[str, list]:
+def _page(ctx: Ctx[Draft]) -> tuple[str, list]:
     people = ctx.services.broadcasts.classmates(ctx.data.query)
     chosen = set(ctx.data.chosen)
     view = PEOPLE.view(
@@ -162,13 +163,13 @@ def _page(ctx: Context[Draft]) -> tuple[str, list]:
 
 
 @flow.asks("pick")
-def show_people(ctx: Context[Draft]) -> None:
+def show_people(ctx: Ctx[Draft]) -> None:
     text, rows = _page(ctx)
     ctx.ask(text, rows)
 
 
 @flow.receives("pick")
-def pick(ctx: Context[Draft]) -> None:
+def pick(ctx: Ctx[Draft]) -> None:
     match PEOPLE.pressed(ctx):
         case "searched":  # a typed surname
             ctx.ask_again()
@@ -191,7 +192,7 @@ def pick(ctx: Context[Draft]) -> None:
 # --- options
 
 
-def _options(ctx: Context[Draft]) -> tuple[str, list]:
+def _options(ctx: Ctx[Draft]) -> tuple[str, list]:
     ack = ctx.t("broadcast.option_ack_on" if ctx.data.ask_ack else "broadcast.option_ack_off")
     rows = [[ctx.option(ack, "ack", callback=True)]]
     if ctx.services.broadcasts.group_chat is not None and ctx.data.audience in ("group", "subgroup"):
@@ -202,13 +203,13 @@ def _options(ctx: Context[Draft]) -> tuple[str, list]:
 
 
 @flow.asks("options")
-def show_options(ctx: Context[Draft]) -> None:
+def show_options(ctx: Ctx[Draft]) -> None:
     text, rows = _options(ctx)
     ctx.ask(text, rows)
 
 
 @flow.receives("options")
-def got_option(ctx: Context[Draft]) -> None:
+def got_option(ctx: Ctx[Draft]) -> None:
     if ctx.button in ("ack", "pin"):
         if ctx.button == "ack":
             ctx.data.ask_ack = not ctx.data.ask_ack
@@ -225,12 +226,12 @@ def got_option(ctx: Context[Draft]) -> None:
 # --- confirm
 
 
-def _recipients(ctx: Context[Draft]) -> list[Recipient]:
+def _recipients(ctx: Ctx[Draft]) -> list[Recipient]:
     return ctx.services.broadcasts.recipients(ctx.data.audience, subgroup=ctx.data.subgroup, chosen=ctx.data.chosen)
 
 
 @flow.asks("confirm")
-def preview(ctx: Context[Draft]) -> None:
+def preview(ctx: Ctx[Draft]) -> None:
     recipients = _recipients(ctx)
     if not recipients:
         ctx.ask(
@@ -258,7 +259,7 @@ def preview(ctx: Context[Draft]) -> None:
 
 
 @flow.receives("confirm")
-def decide(ctx: Context[Draft]) -> None:
+def decide(ctx: Ctx[Draft]) -> None:
     if ctx.button == "send":
         if ctx.data.audience == "stream":
             ctx.require(Role.ADMIN)  # checked again: a step's payload can be forged

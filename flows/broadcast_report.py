@@ -6,14 +6,15 @@ every press, since a payload can name any id.
 
 from __future__ import annotations
 
-from fsm_bot.engine import Context, Flow, Role
+from flows._context import Ctx
+from fsm_bot.engine import Flow, Role
 from fsm_bot.services.inputs import parse_id
 
 unread = Flow(name="unread", description="unread.description", role=Role.DEPUTY, in_menu=False)
 resend = Flow(name="resend", description="resend.description", role=Role.DEPUTY, in_menu=False)
 
 
-def _broadcast_id(ctx: Context) -> int | None:
+def _broadcast_id(ctx: Ctx) -> int | None:
     value = ctx.value
     broadcast_id = parse_id(value)
     if broadcast_id is not None and ctx.services.broadcasts.own(broadcast_id) is not None:
@@ -22,7 +23,7 @@ def _broadcast_id(ctx: Context) -> int | None:
 
 
 @unread.on_start
-def list_unread(ctx: Context) -> None:
+def list_unread(ctx: Ctx) -> None:
     broadcast_id = _broadcast_id(ctx)
     if broadcast_id is None:
         ctx.reply(ctx.t("unread.not_yours"))
@@ -37,7 +38,7 @@ def list_unread(ctx: Context) -> None:
 
 
 @resend.on_start
-def resend_unreached(ctx: Context) -> None:
+def resend_unreached(ctx: Ctx) -> None:
     broadcast_id = _broadcast_id(ctx)
     if broadcast_id is None:
         ctx.reply(ctx.t("unread.not_yours"))

@@ -8,7 +8,8 @@ so each press is checked again (a leader binds only their own group's chat, a st
 
 from __future__ import annotations
 
-from fsm_bot.engine import Context, Flow, Role
+from flows._context import Ctx
+from fsm_bot.engine import Flow, Role
 
 GROUP_BUTTONS = 8  # two to a row, with «Не привязывать» under them: within VK's 10 buttons in 6 rows
 
@@ -22,7 +23,7 @@ flow = Flow(
 
 
 @flow.on_start
-def bind(ctx: Context) -> None:
+def bind(ctx: Ctx) -> None:
     if not ctx.event.in_chat:  # a forged button in a private dialog: there is no chat to bind
         ctx.reply(ctx.t("group_chat.only_in_chat"))
         return
@@ -38,7 +39,7 @@ def bind(ctx: Context) -> None:
             _ask(ctx)
 
 
-def _ask(ctx: Context) -> None:
+def _ask(ctx: Ctx) -> None:
     groups = ctx.services.chat_groups()
     if not groups:
         ctx.reply(ctx.t("group_chat.no_groups"))

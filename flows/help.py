@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fsm_bot.engine import Context, Flow
+from flows._context import Ctx
+from fsm_bot.engine import Flow
 
 flow = Flow(
     name="help",
@@ -13,7 +14,7 @@ flow = Flow(
 
 
 @flow.on_start
-def show_commands(ctx: Context) -> None:
+def show_commands(ctx: Ctx) -> None:
     lines = [ctx.t("help.header")]
     for command in ctx.commands():
         words = ", ".join(f"«{word}»" for word in command.words[:3])

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fsm_bot.engine import Context, Flow, KeyboardButton, Role
+from flows._context import Ctx
+from fsm_bot.engine import Flow, KeyboardButton, Role
 
 flow = Flow(
     name="history",
@@ -13,7 +14,7 @@ flow = Flow(
 
 
 @flow.on_start
-def show_history(ctx: Context) -> None:
+def show_history(ctx: Ctx) -> None:
     recent = ctx.services.broadcasts.recent()
     if not recent:
         ctx.finish(ctx.t("history.empty"))

@@ -6,7 +6,8 @@ pressed must lead the very group the newcomer asked to join, or be a stream admi
 
 from __future__ import annotations
 
-from fsm_bot.engine import Context, Flow, Forbidden, Role
+from flows._context import Ctx
+from fsm_bot.engine import Flow, Forbidden, Role
 from fsm_bot.services.inputs import parse_id
 
 flow = Flow(
@@ -18,7 +19,7 @@ flow = Flow(
 
 
 @flow.on_start
-def decide(ctx: Context) -> None:
+def decide(ctx: Ctx) -> None:
     request = _request(ctx)
     if request is None:
         ctx.finish(ctx.t("membership.bad_request"))
@@ -42,7 +43,7 @@ def decide(ctx: Context) -> None:
         ctx.finish(ctx.t("membership.rejected", name=newcomer.full_name, group=group))
 
 
-def _request(ctx: Context) -> tuple[int, str] | None:
+def _request(ctx: Ctx) -> tuple[int, str] | None:
     """The newcomer and the answer the pressed button carries: (vk id, "yes" or "no")."""
     match ctx.choice:
         case (int(vk_id), "yes" | "no" as answer):

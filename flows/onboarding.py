@@ -4,7 +4,8 @@ wait for the group's headman to approve (unless settings approve everyone at onc
 
 from __future__ import annotations
 
-from fsm_bot.engine import Context, Flow, Role, Transition
+from flows._context import Ctx
+from fsm_bot.engine import Flow, Role, Transition
 from fsm_bot.services.inputs import clean_name
 
 MAX_GROUP_BUTTONS = 10  # an inline keyboard holds at most 10 buttons; more groups are typed
@@ -29,7 +30,7 @@ flow = Flow(
 
 
 @flow.on_start
-def begin(ctx: Context) -> None:
+def begin(ctx: Ctx) -> None:
     if ctx.member.onboarded and ctx.member.role is not Role.STUDENT:
         # Leaders and admins are placed by settings and sync; re-registering would demote them to pending.
         ctx.finish(ctx.t("onboarding.already_placed", group=ctx.member.study_group or "-"))
@@ -40,7 +41,7 @@ def begin(ctx: Context) -> None:
 
 
 @flow.asks("group")
-def ask_group(ctx: Context) -> None:
+def ask_group(ctx: Ctx) -> None:
     groups = ctx.services.study_groups()
     if not groups:
         ctx.finish(ctx.t("onboarding.no_groups"))
@@ -53,7 +54,7 @@ def ask_group(ctx: Context) -> None:
 
 
 @flow.receives("group")
-def got_group(ctx: Context) -> None:
+def got_group(ctx: Ctx) -> None:
     answer = ctx.button or ctx.text
     groups = {name.lower(): name for name in ctx.services.study_groups()}
     chosen = groups.get(answer.strip().lower())
@@ -67,7 +68,7 @@ def got_group(ctx: Context) -> None:
 
 
 @flow.asks("name")
-def ask_name(ctx: Context) -> None:
+def ask_name(ctx: Ctx) -> None:
     full_name = f"{ctx.data['last_name']} {ctx.data['first_name']}".strip()
     if not full_name:
         ctx.go("fix")
@@ -84,7 +85,7 @@ def ask_name(ctx: Context) -> None:
 
 
 @flow.receives("name")
-def name_answered(ctx: Context) -> None:
+def name_answered(ctx: Ctx) -> None:
     if ctx.button == "fix":
         ctx.go("fix")
     elif ctx.button == "yes":
@@ -94,12 +95,12 @@ def name_answered(ctx: Context) -> None:
 
 
 @flow.asks("fix_name")
-def ask_real_name(ctx: Context) -> None:
+def ask_real_name(ctx: Ctx) -> None:
     ctx.ask(ctx.t("onboarding.ask_real_name"))
 
 
 @flow.receives("fix_name")
-def got_real_name(ctx: Context) -> None:
+def got_real_name(ctx: Ctx) -> None:
     name = clean_name(ctx.text)
     if name is None:
         ctx.reply(ctx.t("onboarding.name_format"))
@@ -108,7 +109,7 @@ def got_real_name(ctx: Context) -> None:
     ctx.go("fixed")
 
 
-def _join(ctx: Context) -> None:
+def _join(ctx: Ctx) -> None:
     group = ctx.data["group"]
     ctx.services.set_name(ctx.data["first_name"], ctx.data["last_name"])
     approved = ctx.services.auto_approve

@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 from datetime import time
 
-from fsm_bot.engine import Context, Flow, Transition, in_study_group
+from flows._context import Ctx
+from fsm_bot.engine import Flow, Transition, in_study_group
 from fsm_bot.services.inputs import parse_int
 from fsm_bot.services.timetable import SubscriptionKind
 
@@ -42,7 +43,7 @@ flow = Flow(
 
 
 @flow.asks("menu")
-def show_menu(ctx: Context[Choosing]) -> None:
+def show_menu(ctx: Ctx[Choosing]) -> None:
     current = {s.kind: s for s in ctx.services.timetable.subscriptions()}
     lines = [ctx.t("reminders.header")]
     if not current:
@@ -72,7 +73,7 @@ def show_menu(ctx: Context[Choosing]) -> None:
 
 
 @flow.receives("menu")
-def got_menu(ctx: Context[Choosing]) -> None:
+def got_menu(ctx: Ctx[Choosing]) -> None:
     choice = ctx.button
     timetable = ctx.services.timetable
     if choice == "done":
@@ -95,7 +96,7 @@ def got_menu(ctx: Context[Choosing]) -> None:
         ctx.finish(ctx.t("reminders.bye"))
 
 
-def _removed_kind(ctx: Context[Choosing]) -> SubscriptionKind | None:
+def _removed_kind(ctx: Ctx[Choosing]) -> SubscriptionKind | None:
     """The subscription a «✖» button names, if this is such a press."""
     match ctx.choice:
         case ("off", str(kind)) if kind in {known.value for known in SubscriptionKind}:
@@ -104,7 +105,7 @@ def _removed_kind(ctx: Context[Choosing]) -> SubscriptionKind | None:
 
 
 @flow.asks("digest_time")
-def ask_time(ctx: Context[Choosing]) -> None:
+def ask_time(ctx: Ctx[Choosing]) -> None:
     ctx.ask(
         ctx.t("reminders.ask_time"),
         [[ctx.option(value, value, "primary" if value == "20:00" else "secondary") for value in DIGEST_TIMES]],
@@ -112,7 +113,7 @@ def ask_time(ctx: Context[Choosing]) -> None:
 
 
 @flow.receives("digest_time")
-def got_time(ctx: Context[Choosing]) -> None:
+def got_time(ctx: Ctx[Choosing]) -> None:
     match = re.fullmatch(r"\s*(\d{1,2})[:.](\d{2})\s*", ctx.button or ctx.text)
     if match is None or int(match[1]) > 23 or int(match[2]) > 59:
         ctx.reply(ctx.t("reminders.bad_time"))
@@ -124,7 +125,7 @@ def got_time(ctx: Context[Choosing]) -> None:
 
 
 @flow.asks("lead")
-def ask_lead(ctx: Context[Choosing]) -> None:
+def ask_lead(ctx: Ctx[Choosing]) -> None:
     ctx.ask(
         ctx.t("reminders.ask_lead"),
         [[ctx.option(ctx.t("reminders.minutes", minutes=lead), str(lead)) for lead in LEADS]],
@@ -132,7 +133,7 @@ def ask_lead(ctx: Context[Choosing]) -> None:
 
 
 @flow.receives("lead")
-def got_lead(ctx: Context[Choosing]) -> None:
+def got_lead(ctx: Ctx[Choosing]) -> None:
     value = (ctx.button or ctx.text).strip()
     minutes = parse_int(value, 1, 240)
     if minutes is None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from fsm_bot.engine import Context, Flow, Role, Transition, in_study_group
+from flows._context import Ctx
+from fsm_bot.engine import Flow, Role, Transition, in_study_group
 from fsm_bot.services.roster_files import RosterLine, RosterUnreadable
 
 MAX_NAMED = 40  # names listed in one answer; a list this long is read in the register anyway
@@ -47,7 +48,7 @@ flow = Flow(
 )
 
 
-def _lines(ctx: Context[RosterDraft]) -> list[RosterLine]:
+def _lines(ctx: Ctx[RosterDraft]) -> list[RosterLine]:
     return [RosterLine(last, first, vk_id) for last, first, vk_id in ctx.data.lines]
 
 
@@ -58,7 +59,7 @@ def _names(lines: list[RosterLine], indexes: list[int]) -> str:
 
 
 @flow.asks("list")
-def ask_list(ctx: Context[RosterDraft]) -> None:
+def ask_list(ctx: Ctx[RosterDraft]) -> None:
     ctx.ask(
         ctx.t("roster.ask_list", group=ctx.member.study_group),
         [[ctx.option(ctx.t("roster.keep"), "keep", "negative")]],
@@ -66,7 +67,7 @@ def ask_list(ctx: Context[RosterDraft]) -> None:
 
 
 @flow.receives("list")
-def got_list(ctx: Context[RosterDraft]) -> None:
+def got_list(ctx: Ctx[RosterDraft]) -> None:
     if ctx.button == "keep":
         ctx.finish(ctx.t("roster.kept"))
         return
@@ -92,7 +93,7 @@ def got_list(ctx: Context[RosterDraft]) -> None:
 
 
 @flow.asks("which")
-def ask_which(ctx: Context[RosterDraft]) -> None:
+def ask_which(ctx: Ctx[RosterDraft]) -> None:
     line, candidates = next(iter(ctx.data.open.items()))
     name = _lines(ctx)[int(line)].full_name
     rows = []
@@ -105,7 +106,7 @@ def ask_which(ctx: Context[RosterDraft]) -> None:
 
 
 @flow.receives("which")
-def got_which(ctx: Context[RosterDraft]) -> None:
+def got_which(ctx: Ctx[RosterDraft]) -> None:
     choice = ctx.choice
     if choice is None or len(choice) != 3 or choice[0] != "m" or str(choice[1]) not in ctx.data.open:
         ctx.ask_again()
@@ -131,7 +132,7 @@ def got_which(ctx: Context[RosterDraft]) -> None:
 
 
 @flow.asks("confirm")
-def ask_confirm(ctx: Context[RosterDraft]) -> None:
+def ask_confirm(ctx: Ctx[RosterDraft]) -> None:
     lines = _lines(ctx)
     missing = sorted(ctx.data.missing)
     text = [ctx.t("roster.understood", count=len(lines), found=len(ctx.data.chosen), group=ctx.member.study_group)]
@@ -145,7 +146,7 @@ def ask_confirm(ctx: Context[RosterDraft]) -> None:
 
 
 @flow.receives("confirm")
-def got_confirm(ctx: Context[RosterDraft]) -> None:
+def got_confirm(ctx: Ctx[RosterDraft]) -> None:
     if ctx.button == "again":
         ctx.go("again")
         return

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from fsm_bot.engine import Context, Flow, KeyboardButton, Role, Transition
+from flows._context import Ctx
+from fsm_bot.engine import Flow, KeyboardButton, Role, Transition
 from fsm_bot.engine.widgets import Item, PagedMultiSelect, Toggled
 from fsm_bot.services.inputs import clean_group_name, parse_id
 from fsm_bot.services.setup import MAX_SUBGROUPS, Overview, Refused
@@ -59,7 +60,7 @@ STUDENTS = PagedMultiSelect(page_key="page")
 
 
 @flow.asks("menu")
-def ask_menu(ctx: Context[Setup]) -> None:
+def ask_menu(ctx: Ctx[Setup]) -> None:
     overview = ctx.services.setup.overview()
     approval = ctx.t("setup.approval_on" if overview.auto_approve else "setup.approval_off")
 
@@ -78,7 +79,7 @@ def ask_menu(ctx: Context[Setup]) -> None:
     ctx.ask(_overview_text(ctx, overview), rows)
 
 
-def _overview_text(ctx: Context[Setup], overview: Overview) -> str:
+def _overview_text(ctx: Ctx[Setup], overview: Overview) -> str:
     lines = [ctx.t("setup.title")]
     for group in overview.groups:
         leaders = group.headman or ctx.t("setup.no_headman")
@@ -97,7 +98,7 @@ def _overview_text(ctx: Context[Setup], overview: Overview) -> str:
 
 
 @flow.receives("menu")
-def chose_action(ctx: Context[Setup]) -> None:
+def chose_action(ctx: Ctx[Setup]) -> None:
     match ctx.choice:
         case ("a", "create"):
             ctx.go("create")
@@ -122,12 +123,12 @@ def chose_action(ctx: Context[Setup]) -> None:
 
 
 @flow.asks("new_name")
-def ask_new_name(ctx: Context[Setup]) -> None:
+def ask_new_name(ctx: Ctx[Setup]) -> None:
     ctx.ask(ctx.t("setup.ask_new_name"))
 
 
 @flow.receives("new_name")
-def got_new_name(ctx: Context[Setup]) -> None:
+def got_new_name(ctx: Ctx[Setup]) -> None:
     name = clean_group_name(ctx.text)
     if name is None:
         ctx.ask_again(ctx.t("setup.bad_name"))
@@ -143,7 +144,7 @@ def got_new_name(ctx: Context[Setup]) -> None:
 
 
 @flow.asks("group")
-def ask_group(ctx: Context[Setup]) -> None:
+def ask_group(ctx: Ctx[Setup]) -> None:
     setup = ctx.services.setup
     groups = setup.chat_groups() if ctx.data.action == "unbind" else setup.group_names()
     options = [ctx.option(name, ("g", name)) for name in groups]
@@ -152,7 +153,7 @@ def ask_group(ctx: Context[Setup]) -> None:
 
 
 @flow.receives("group")
-def got_group(ctx: Context[Setup]) -> None:
+def got_group(ctx: Ctx[Setup]) -> None:
     chosen = _group_named(ctx)
     if chosen is None:
         ctx.ask_again(ctx.t("setup.unknown_group"))
@@ -169,7 +170,7 @@ def got_group(ctx: Context[Setup]) -> None:
             ctx.go("to_count")
 
 
-def _group_named(ctx: Context[Setup]) -> str | None:
+def _group_named(ctx: Ctx[Setup]) -> str | None:
     """The group a button names, or the one typed (ё and case aside)."""
     match ctx.choice:
         case ("g", str(name)):
@@ -184,12 +185,12 @@ def _group_named(ctx: Context[Setup]) -> str | None:
 
 
 @flow.asks("rename")
-def ask_rename(ctx: Context[Setup]) -> None:
+def ask_rename(ctx: Ctx[Setup]) -> None:
     ctx.ask(ctx.t("setup.ask_rename", name=ctx.data.group))
 
 
 @flow.receives("rename")
-def got_rename(ctx: Context[Setup]) -> None:
+def got_rename(ctx: Ctx[Setup]) -> None:
     name = clean_group_name(ctx.text)
     if name is None:
         ctx.ask_again(ctx.t("setup.bad_name"))
@@ -206,7 +207,7 @@ def got_rename(ctx: Context[Setup]) -> None:
 
 
 @flow.asks("remove")
-def ask_remove(ctx: Context[Setup]) -> None:
+def ask_remove(ctx: Ctx[Setup]) -> None:
     ctx.ask(
         ctx.t("setup.ask_remove", name=ctx.data.group),
         [[ctx.option(ctx.t("setup.remove_yes"), "yes", "negative"), ctx.option(ctx.t("setup.remove_no"), "no")]],
@@ -214,7 +215,7 @@ def ask_remove(ctx: Context[Setup]) -> None:
 
 
 @flow.receives("remove")
-def got_remove(ctx: Context[Setup]) -> None:
+def got_remove(ctx: Ctx[Setup]) -> None:
     if ctx.button not in ("yes", "no"):
         ctx.ask_again()
         return
@@ -235,7 +236,7 @@ def got_remove(ctx: Context[Setup]) -> None:
 
 
 @flow.asks("unbind")
-def ask_unbind(ctx: Context[Setup]) -> None:
+def ask_unbind(ctx: Ctx[Setup]) -> None:
     ctx.ask(
         ctx.t("setup.ask_unbind", name=ctx.data.group),
         [[ctx.option(ctx.t("setup.unbind_yes"), "yes", "negative"), ctx.option(ctx.t("setup.unbind_no"), "no")]],
@@ -243,7 +244,7 @@ def ask_unbind(ctx: Context[Setup]) -> None:
 
 
 @flow.receives("unbind")
-def got_unbind(ctx: Context[Setup]) -> None:
+def got_unbind(ctx: Ctx[Setup]) -> None:
     if ctx.button not in ("yes", "no"):
         ctx.ask_again()
         return
@@ -262,12 +263,12 @@ def got_unbind(ctx: Context[Setup]) -> None:
 
 
 @flow.asks("person")
-def ask_person(ctx: Context[Setup]) -> None:
+def ask_person(ctx: Ctx[Setup]) -> None:
     ctx.ask(ctx.t("setup.ask_person"))
 
 
 @flow.receives("person")
-def got_person(ctx: Context[Setup]) -> None:
+def got_person(ctx: Ctx[Setup]) -> None:
     match ctx.choice:
         case ("p", int(vk_id)) if (person := ctx.services.member(vk_id)) is not None:
             ctx.data.person, ctx.data.person_name = person.vk_id, person.full_name or f"id{person.vk_id}"
@@ -285,7 +286,7 @@ def got_person(ctx: Context[Setup]) -> None:
 
 
 @flow.asks("target")
-def ask_target(ctx: Context[Setup]) -> None:
+def ask_target(ctx: Ctx[Setup]) -> None:
     person = ctx.services.member(ctx.data.person)
     current = (person.study_group if person is not None else None) or "—"
     groups = ctx.services.setup.group_names()
@@ -296,7 +297,7 @@ def ask_target(ctx: Context[Setup]) -> None:
 
 
 @flow.receives("target")
-def got_target(ctx: Context[Setup]) -> None:
+def got_target(ctx: Ctx[Setup]) -> None:
     group = _group_named(ctx)
     if group is None:
         ctx.ask_again(ctx.t("setup.unknown_group"))
@@ -314,7 +315,7 @@ def got_target(ctx: Context[Setup]) -> None:
 
 
 @flow.asks("count")
-def ask_count(ctx: Context[Setup]) -> None:
+def ask_count(ctx: Ctx[Setup]) -> None:
     numbers = [ctx.option(str(n), ("n", n)) for n in range(2, MAX_SUBGROUPS + 1)]
     ctx.ask(
         ctx.t("setup.ask_count", name=ctx.data.group),
@@ -323,7 +324,7 @@ def ask_count(ctx: Context[Setup]) -> None:
 
 
 @flow.receives("count")
-def got_count(ctx: Context[Setup]) -> None:
+def got_count(ctx: Ctx[Setup]) -> None:
     match ctx.choice:
         case ("n", int(count)) if count == 0 or 2 <= count <= MAX_SUBGROUPS:
             pass
@@ -343,7 +344,7 @@ def got_count(ctx: Context[Setup]) -> None:
     ctx.go("counted")
 
 
-def _start_subgroup(ctx: Context[Setup]) -> None:
+def _start_subgroup(ctx: Ctx[Setup]) -> None:
     """Mark the students of the next subgroup: who is in it already comes ticked."""
     number = ctx.data.current
     students = ctx.services.setup.students(ctx.data.group)
@@ -351,7 +352,7 @@ def _start_subgroup(ctx: Context[Setup]) -> None:
     ctx.data.page = 0
 
 
-def _split_view(ctx: Context[Setup]) -> tuple[str, list[list[KeyboardButton]]]:
+def _split_view(ctx: Ctx[Setup]) -> tuple[str, list[list[KeyboardButton]]]:
     number = ctx.data.current
     items = [
         Item(s.vk_id, s.full_name + (f" · {s.subgroup}" if s.subgroup not in (None, number) else ""))
@@ -363,13 +364,13 @@ def _split_view(ctx: Context[Setup]) -> tuple[str, list[list[KeyboardButton]]]:
 
 
 @flow.asks("split")
-def ask_split(ctx: Context[Setup]) -> None:
+def ask_split(ctx: Ctx[Setup]) -> None:
     text, rows = _split_view(ctx)
     ctx.ask(text, rows)
 
 
 @flow.receives("split")
-def got_split(ctx: Context[Setup]) -> None:
+def got_split(ctx: Ctx[Setup]) -> None:
     match STUDENTS.pressed(ctx):
         case "done":
             ctx.services.setup.assign_subgroup(ctx.data.group, ctx.data.current, ctx.data.chosen)

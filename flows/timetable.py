@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from fsm_bot.engine import Context, Flow, in_study_group
+from flows._context import Ctx
+from fsm_bot.engine import Flow, in_study_group
 from fsm_bot.services.timetable import day_text
 
 flow = Flow(
@@ -37,7 +38,7 @@ VIEWS_BY_WORDS = {
 VIEWS = ("today", "tomorrow", "week", "next", "ics")
 
 
-def _view(ctx: Context) -> str:
+def _view(ctx: Ctx) -> str:
     pressed = ctx.value
     if pressed in VIEWS:
         return pressed
@@ -45,7 +46,7 @@ def _view(ctx: Context) -> str:
 
 
 @flow.on_start
-def show(ctx: Context) -> None:
+def show(ctx: Ctx) -> None:
     timetable = ctx.services.timetable
     if not timetable.has_timetable():
         ctx.reply(ctx.t("timetable.not_loaded", group=timetable.group))
@@ -65,7 +66,7 @@ def show(ctx: Context) -> None:
     ctx.reply(text, _buttons(ctx, view))
 
 
-def _week(ctx: Context, monday: date) -> str:
+def _week(ctx: Ctx, monday: date) -> str:
     timetable = ctx.services.timetable
     sunday = monday + timedelta(days=6)
     header = ctx.t(
@@ -82,7 +83,7 @@ def _week(ctx: Context, monday: date) -> str:
     return header + "\n\n" + "\n\n".join(blocks)
 
 
-def _buttons(ctx: Context, shown: str) -> list[list]:
+def _buttons(ctx: Ctx, shown: str) -> list[list]:
     labels = {
         "today": ctx.t("timetable.today"),
         "tomorrow": ctx.t("timetable.tomorrow"),

@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from fsm_bot.engine import Context, Flow, Role, Transition
+from flows._context import Ctx
+from fsm_bot.engine import Flow, Role, Transition
 from fsm_bot.engine.widgets import DayPicker
 from fsm_bot.services.dates import day_label, parse_day
 from fsm_bot.services.timetable import Change, ChangeKind, Lesson, LessonStatus, lesson_line
@@ -46,7 +47,7 @@ class LessonChange:
         self.new_date = self.new_start = self.new_end = self.new_room = None
 
 
-def has_timetable(ctx: Context) -> str | None:
+def has_timetable(ctx: Ctx) -> str | None:
     """The guard: only lessons of the group's loaded weekly timetable can be changed."""
     return None if ctx.services.timetable.has_timetable() else "timetable_change.no_timetable"
 
@@ -74,7 +75,7 @@ flow = Flow(
 
 
 @flow.asks("day")
-def ask_day(ctx: Context[LessonChange]) -> None:
+def ask_day(ctx: Ctx[LessonChange]) -> None:
     timetable = ctx.services.timetable
     today = timetable.today()
     days = [day for day, lessons in timetable.days(today, today + timedelta(days=DAYS_OFFERED)) if _changeable(lessons)]
@@ -83,7 +84,7 @@ def ask_day(ctx: Context[LessonChange]) -> None:
 
 
 @flow.receives("day")
-def got_day(ctx: Context[LessonChange]) -> None:
+def got_day(ctx: Ctx[LessonChange]) -> None:
     timetable = ctx.services.timetable
     day = DAYS.read(ctx, lambda text: parse_day(text, timetable.today()))
     if day is None:
@@ -103,7 +104,7 @@ def got_day(ctx: Context[LessonChange]) -> None:
 
 
 @flow.asks("lesson")
-def ask_lesson(ctx: Context[LessonChange]) -> None:
+def ask_lesson(ctx: Ctx[LessonChange]) -> None:
     day = ctx.data.lesson_day
     lessons = _changeable(ctx.services.timetable.lessons(day))
     options = [
@@ -115,7 +116,7 @@ def ask_lesson(ctx: Context[LessonChange]) -> None:
 
 
 @flow.receives("lesson")
-def got_lesson(ctx: Context[LessonChange]) -> None:
+def got_lesson(ctx: Ctx[LessonChange]) -> None:
     day = ctx.data.lesson_day
     lessons = _changeable(ctx.services.timetable.lessons(day))
     chosen = next((lesson for lesson in lessons if _lesson_value(lesson) == ctx.choice), None)
@@ -134,7 +135,7 @@ def got_lesson(ctx: Context[LessonChange]) -> None:
 
 
 @flow.asks("action")
-def ask_action(ctx: Context[LessonChange]) -> None:
+def ask_action(ctx: Ctx[LessonChange]) -> None:
     rows = [
         [ctx.option(ctx.t("timetable_change.action_cancel"), "cancel", "negative")],
         [
@@ -147,7 +148,7 @@ def ask_action(ctx: Context[LessonChange]) -> None:
 
 
 @flow.receives("action")
-def got_action(ctx: Context[LessonChange]) -> None:
+def got_action(ctx: Ctx[LessonChange]) -> None:
     if ctx.button not in ACTIONS:
         ctx.ask_again()
         return
@@ -160,13 +161,13 @@ def got_action(ctx: Context[LessonChange]) -> None:
 
 
 @flow.asks("value")
-def ask_value(ctx: Context[LessonChange]) -> None:
+def ask_value(ctx: Ctx[LessonChange]) -> None:
     key = {"time": "ask_time", "room": "ask_room", "day": "ask_day_value"}[ctx.data.action]
     ctx.ask(ctx.t(f"timetable_change.{key}"))
 
 
 @flow.receives("value")
-def got_value(ctx: Context[LessonChange]) -> None:
+def got_value(ctx: Ctx[LessonChange]) -> None:
     action = ctx.data.action
     today = ctx.services.timetable.today()
     if action == "room":
@@ -200,7 +201,7 @@ def got_value(ctx: Context[LessonChange]) -> None:
 
 
 @flow.asks("confirm")
-def ask_confirm(ctx: Context[LessonChange]) -> None:
+def ask_confirm(ctx: Ctx[LessonChange]) -> None:
     ctx.ask(
         ctx.t("timetable_change.confirm", lesson=ctx.data.line, change=_describe(ctx)),
         [
@@ -213,7 +214,7 @@ def ask_confirm(ctx: Context[LessonChange]) -> None:
 
 
 @flow.receives("confirm")
-def got_confirm(ctx: Context[LessonChange]) -> None:
+def got_confirm(ctx: Ctx[LessonChange]) -> None:
     if ctx.button == "drop":
         ctx.finish(ctx.t("timetable_change.dropped"))
         return
@@ -248,7 +249,7 @@ def got_confirm(ctx: Context[LessonChange]) -> None:
     ctx.finish(ctx.t("timetable_change.done", told=len(subscribers)))
 
 
-def _change(ctx: Context[LessonChange]) -> Change:
+def _change(ctx: Ctx[LessonChange]) -> Change:
     data = ctx.data
     if data.action == "cancel":
         return Change(ChangeKind.CANCEL, data.lesson_day, slot_id=data.slot_id)
@@ -263,7 +264,7 @@ def _change(ctx: Context[LessonChange]) -> Change:
     )
 
 
-def _describe(ctx: Context[LessonChange]) -> str:
+def _describe(ctx: Ctx[LessonChange]) -> str:
     data = ctx.data
     if data.action == "cancel":
         return ctx.t("timetable_change.will_cancel")

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fsm_bot.engine import Context, Flow, Role, Transition, in_study_group
+from flows._context import Ctx
+from fsm_bot.engine import Flow, Role, Transition, in_study_group
 from fsm_bot.services.timetable import Parity, Slot
 from fsm_bot.services.timetable_digest import slot_line, week_digest
 from fsm_bot.services.timetable_upload import (
@@ -52,11 +53,11 @@ flow = Flow(
 )
 
 
-def _upload(ctx: Context[Upload]) -> TimetableUpload:
+def _upload(ctx: Ctx[Upload]) -> TimetableUpload:
     return TimetableUpload.from_kept(ctx.data.week, ctx.data.title, ctx.member.study_group or "")
 
 
-def _read(ctx: Context[Upload]) -> str | None:
+def _read(ctx: Ctx[Upload]) -> str | None:
     """Read the message's file into the draft; None when it was read, else what to tell the leader."""
     try:
         upload = ctx.services.timetable.read_upload(ctx.event.attachments)
@@ -76,7 +77,7 @@ def _read(ctx: Context[Upload]) -> str | None:
 
 
 @flow.asks("file")
-def ask_file(ctx: Context[Upload]) -> None:
+def ask_file(ctx: Ctx[Upload]) -> None:
     ctx.ask(
         ctx.t("timetable_upload.ask_file", group=ctx.member.study_group),
         [[ctx.option(ctx.t("timetable_upload.keep"), "keep", "negative")]],
@@ -84,7 +85,7 @@ def ask_file(ctx: Context[Upload]) -> None:
 
 
 @flow.receives("file")
-def got_file(ctx: Context[Upload]) -> None:
+def got_file(ctx: Ctx[Upload]) -> None:
     if ctx.button == "keep":
         ctx.finish(ctx.t("timetable_upload.kept"))
         return
@@ -99,7 +100,7 @@ def got_file(ctx: Context[Upload]) -> None:
 
 
 @flow.asks("preview")
-def ask_preview(ctx: Context[Upload]) -> None:
+def ask_preview(ctx: Ctx[Upload]) -> None:
     preview = ctx.services.timetable.preview(_upload(ctx))
     ctx.ask(
         _preview_text(ctx, preview),
@@ -113,7 +114,7 @@ def ask_preview(ctx: Context[Upload]) -> None:
 
 
 @flow.receives("preview")
-def got_preview(ctx: Context[Upload]) -> None:
+def got_preview(ctx: Ctx[Upload]) -> None:
     if ctx.button == "again":
         ctx.go("again")
     elif ctx.button == "apply":
@@ -129,7 +130,7 @@ def got_preview(ctx: Context[Upload]) -> None:
         ctx.ask_again(ctx.t("timetable_upload.press"))
 
 
-def _apply(ctx: Context[Upload]) -> None:
+def _apply(ctx: Ctx[Upload]) -> None:
     timetable = ctx.services.timetable
     try:
         applied = timetable.replace_week(_upload(ctx))
@@ -151,15 +152,15 @@ def _apply(ctx: Context[Upload]) -> None:
 # --- texts
 
 
-def _weeks(ctx: Context[Upload], weeks: Parity) -> str:
+def _weeks(ctx: Ctx[Upload], weeks: Parity) -> str:
     return ctx.t(f"timetable_upload.weeks.{weeks.value}")
 
 
-def _slot_line(ctx: Context[Upload], slot: Slot, with_day: bool = False) -> str:
+def _slot_line(ctx: Ctx[Upload], slot: Slot, with_day: bool = False) -> str:
     return slot_line(ctx.t, slot, with_day)
 
 
-def _week_text(ctx: Context[Upload], slots: tuple[Slot, ...]) -> str:
+def _week_text(ctx: Ctx[Upload], slots: tuple[Slot, ...]) -> str:
     blocks = []
     for day, key in enumerate(WEEKDAYS):
         lessons = sorted((slot for slot in slots if slot.day == day), key=lambda slot: (slot.start, slot.subject))
@@ -175,7 +176,7 @@ def _week_text(ctx: Context[Upload], slots: tuple[Slot, ...]) -> str:
     return "\n".join(blocks)
 
 
-def _semester_text(ctx: Context[Upload], preview: UploadPreview) -> str:
+def _semester_text(ctx: Ctx[Upload], preview: UploadPreview) -> str:
     semester = preview.semester
     if semester is None:
         return ctx.t("timetable_upload.no_semester")
@@ -191,7 +192,7 @@ def _semester_text(ctx: Context[Upload], preview: UploadPreview) -> str:
     return text
 
 
-def _preview_text(ctx: Context[Upload], preview: UploadPreview) -> str:
+def _preview_text(ctx: Ctx[Upload], preview: UploadPreview) -> str:
     upload, change = preview.upload, preview.difference
     parts = [
         ctx.t("timetable_upload.preview_title", group=upload.group, title=upload.title, count=change.after),
@@ -219,6 +220,6 @@ def _preview_text(ctx: Context[Upload], preview: UploadPreview) -> str:
     return "\n\n".join(parts)
 
 
-def _digest(ctx: Context[Upload], applied: UploadPreview) -> str:
+def _digest(ctx: Ctx[Upload], applied: UploadPreview) -> str:
     """What subscribers read: which lessons came and went (the first few), as the group's feed says it too."""
     return week_digest(ctx.t, applied)

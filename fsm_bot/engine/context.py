@@ -26,6 +26,7 @@ from fsm_bot.vk.keyboards import Color, KeyboardButton, build_keyboard
 from fsm_bot.vk.payloads import COMMAND_KEY, FLOW_KEY, VALUE_KEY, VERSION_KEY
 
 D = TypeVar("D", default=Any)  # a flow's data: its dataclass (Flow(data=...)), or the plain dict of JSON values
+S = TypeVar("S", default=Any)  # what `ctx.services` is: the runtime's services object (the engine never names it)
 Choice = tuple[str | int, ...]  # a structured button value: ("t", 123), ("page", 2), ("done",)
 MAX_PARTS = 4
 MAX_STRING = 64  # VK: a whole payload is at most 255 characters
@@ -84,6 +85,28 @@ class Command:
 
 
 @dataclass
+class StepEffects:
+    """What the handlers of one flow asked for during an event, for the engine to carry out: kept off the
+    Context's surface, so a flow only asks (`ctx.reply`, `ctx.go`, `ctx.finish`) and never reads or unsets
+    what another handler asked. The engine reads it with `effects_of(ctx)`."""
+
+    replies: list[Reply] = field(default_factory=list)
+    later: list[LaterMessage] = field(default_factory=list)
+    edits: list[Edit] = field(default_factory=list)
+    snackbar: str | None = None
+    trigger: str | None = None  # `ctx.go`: a transition to fire
+    target_state: str | None = None  # `ctx.enter` / `ctx.ask_again`: a state to (re-)enter
+    target_flow: str | None = None  # `ctx.start_flow`: hand over to another flow
+    finished: bool = False
+    show_menu: bool = False
+
+    @property
+    def moving(self) -> bool:
+        """Whether the step already decided where the dialog goes next (the first state's question waits)."""
+        return self.finished or bool(self.target_flow or self.target_state or self.trigger)
+
+
+@dataclass
 class DialogState:
     """The dialog as the engine hands it to a flow for one event."""
 
@@ -94,9 +117,9 @@ class DialogState:
     history: list[str] = field(default_factory=list)
 
 
-class Context(Generic[D]):
-    """Given to every handler; see the module docstring for the rules. A flow with a data class types
-    its handlers' context as `Context[Draft]`, and `ctx.data` is a Draft."""
+class Context(Generic[D, S]):
+    """Given to every handler; see the module docstring for the rules. `Context[Draft, Services]`: `ctx.data`
+    is a Draft and `ctx.services` a Services (flows write it shorter, flows/_context.py's `Ctx[Draft]`)."""
 
     def __init__(
         self,
@@ -104,7 +127,7 @@ class Context(Generic[D]):
         member: MemberInfo,
         texts: Texts,
         dialog: DialogState,
-        services: Any,
+        services: S,
         commands: Callable[[MemberInfo], list[Command]],
     ) -> None:
         self.event = event
@@ -113,15 +136,7 @@ class Context(Generic[D]):
         self.dialog = dialog
         self.services = services
         self._commands = commands
-        self.replies: list[Reply] = []
-        self.later: list[LaterMessage] = []
-        self.edits: list[Edit] = []
-        self.snackbar_text: str | None = None
-        self.pending_trigger: str | None = None
-        self.requested_state: str | None = None
-        self.requested_flow: str | None = None
-        self.finished = False
-        self.show_menu = False
+        self._effects = StepEffects()
         self._model: Any = None
 
     # --- what happened
@@ -202,7 +217,7 @@ class Context(Generic[D]):
         """A message to the person; `keyboard` takes ready VK keyboard JSON instead of `buttons`."""
         if buttons:
             keyboard = build_keyboard(buttons, inline=inline)
-        self.replies.append(Reply(self.event.peer_id, text, keyboard, attachment, forward))
+        self._effects.replies.append(Reply(self.event.peer_id, text, keyboard, attachment, forward))
 
     def ask(self, text: str, buttons: Sequence[Sequence[KeyboardButton]] | None = None) -> None:
         """The question of a dialog step, with its buttons under the message."""
@@ -214,7 +229,7 @@ class Context(Generic[D]):
         cmid = self.event.conversation_message_id
         if self.event.type == "message_event" and cmid:
             keyboard = build_keyboard(buttons, inline=True) if buttons else None
-            self.edits.append(Edit(self.event.peer_id, cmid, text, keyboard))
+            self._effects.edits.append(Edit(self.event.peer_id, cmid, text, keyboard))
         else:
             self.reply(text, buttons)
 
@@ -233,7 +248,7 @@ class Context(Generic[D]):
     def send_to(self, vk_id: int, text: str, buttons: Sequence[Sequence[KeyboardButton]] | None = None) -> None:
         """A message to another person (a headman asked to approve, a student told the answer)."""
         keyboard = build_keyboard(buttons, inline=True) if buttons else None
-        self.replies.append(Reply(vk_id, text, keyboard))
+        self._effects.replies.append(Reply(vk_id, text, keyboard))
 
     def send_document(self, file_name: str, content: bytes, text: str = "") -> None:
         """Send a file (a calendar, a register) to this person as a VK document.
@@ -241,7 +256,7 @@ class Context(Generic[D]):
         The file is stored with the reply and uploaded after the commit, so a crash in between
         leaves it waiting in the outbox, not lost.
         """
-        self.replies.append(Reply(self.event.peer_id, text, document=(file_name, content)))
+        self._effects.replies.append(Reply(self.event.peer_id, text, document=(file_name, content)))
 
     def command_button(
         self, label: str, flow: str, value: str | Choice | None = None, color: Color = "primary"
@@ -260,22 +275,22 @@ class Context(Generic[D]):
         """
         if at.tzinfo is None:
             raise ValueError("schedule_message needs an aware datetime (datetime.now(UTC) + ...)")
-        self.later.append(LaterMessage(vk_id, text, at))
+        self._effects.later.append(LaterMessage(vk_id, text, at))
 
     def snackbar(self, text: str) -> None:
         """The short pop-up answer to a callback button press."""
-        self.snackbar_text = text
+        self._effects.snackbar = text
 
     # --- moving through the dialog
 
     def go(self, trigger: str) -> None:
         """Fire a transition of the current flow; the destination's question is asked."""
-        self.pending_trigger = trigger
+        self._effects.trigger = trigger
 
     def enter(self, state: str) -> None:
         """Jump to a state directly, outside the table (prefer a declared Transition and `go`: the diagram
         shows those)."""
-        self.requested_state = state
+        self._effects.target_state = state
 
     def ask_again(self, note: str | None = None) -> None:
         """The answer is of no use to this step: say `note` if given, then ask the step's question again.
@@ -287,18 +302,18 @@ class Context(Generic[D]):
             self.reply(note)
         if self.dialog.state is None:
             raise ValueError("ask_again outside a dialog")
-        self.requested_state = self.dialog.state
+        self._effects.target_state = self.dialog.state
 
     def finish(self, text: str | None = None) -> None:
         """End the dialog and show the main menu, with an optional last word."""
         if text:
             self.reply(text)
-        self.finished = True
-        self.show_menu = True
+        self._effects.finished = True
+        self._effects.show_menu = True
 
     def start_flow(self, name: str) -> None:
         """End this flow and start `name` in the same event (a menu of actions hands over to one of them)."""
-        self.requested_flow = name
+        self._effects.target_flow = name
 
     def require(self, role: Role) -> None:
         """Refuse this step unless the member has `role` (or above)."""
@@ -308,3 +323,8 @@ class Context(Generic[D]):
     def commands(self) -> list[Command]:
         """The commands this member may use now, for «помощь»."""
         return self._commands(self.member)
+
+
+def effects_of(ctx: Context[Any, Any]) -> StepEffects:
+    """For the engine (and a test of one step): what the flow's handlers asked for so far."""
+    return ctx._effects

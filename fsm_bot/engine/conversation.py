@@ -17,7 +17,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from fsm_bot.engine.context import Command, Context, DialogState
+from fsm_bot.engine.context import Command, Context, DialogState, effects_of
 from fsm_bot.engine.flow import Flow, Handler
 from fsm_bot.engine.registry import FlowRegistry
 from fsm_bot.engine.routing import GlobalWords, Route, route
@@ -263,14 +263,15 @@ class Conversation:
         return Context(self.event, self.member, self.texts, state, services, self.handler.commands_for)
 
     def _drive(self, flow: Flow, ctx: Context, first: Handler | None) -> None:
+        effects = effects_of(ctx)
         try:
             if first is not None:
                 first(ctx)
             for _ in range(MAX_CHAINED_STEPS):
-                if ctx.finished or ctx.requested_flow:
+                if effects.finished or effects.target_flow:
                     break
-                if ctx.requested_state is not None:
-                    target, ctx.requested_state = ctx.requested_state, None
+                if effects.target_state is not None:
+                    target, effects.target_state = effects.target_state, None
                     if not flow.has_state(target):
                         raise ValueError(f"flow {flow.name!r} has no state {target!r}")
                     if ctx.dialog.state and ctx.dialog.state != target:
@@ -281,8 +282,8 @@ class Conversation:
                     if entry is not None:
                         entry(ctx)
                     continue
-                if ctx.pending_trigger is not None:
-                    trigger, ctx.pending_trigger = ctx.pending_trigger, None
+                if effects.trigger is not None:
+                    trigger, effects.trigger = effects.trigger, None
                     before = ctx.dialog.state or ""
                     after = flow.fire(trigger, before, ctx)
                     if after != before:
@@ -294,20 +295,21 @@ class Conversation:
         except Forbidden as refusal:
             log.warning("refused a step of %s to member %d: %s", flow.name, self.event.user_id, refusal)
             self._refuse(refusal.required)
-            ctx.replies.clear()
+            effects.replies.clear()
             return
         self._save(flow, ctx)
 
     def _save(self, flow: Flow, ctx: Context) -> None:
-        self.answer.take(ctx)
+        effects = effects_of(ctx)
+        self.answer.take(effects)
         dialog = self.dialog if flow.is_dialog else None
         save_step(self.session, self.handler.community_id, self.dialogs, dialog, ctx, self.handler.timeout_for(flow))
-        if ctx.show_menu:
+        if effects.show_menu:
             self._attach_menu()
-        if ctx.requested_flow:
-            target = self.handler.registry.get(ctx.requested_flow)
+        if effects.target_flow:
+            target = self.handler.registry.get(effects.target_flow)
             if target is None:
-                raise LookupError(f"flow {ctx.requested_flow!r} is not enabled")
+                raise LookupError(f"flow {effects.target_flow!r} is not enabled")
             self.member = self.handler.member_info(self.session, self.member_row)
             self._start(target)
 

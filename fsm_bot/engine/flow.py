@@ -28,15 +28,13 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from transitions import Machine, State
 from transitions.core import EventData
 
+from fsm_bot.engine.context import Context, effects_of
 from fsm_bot.storage.models import Role
-
-if TYPE_CHECKING:
-    from fsm_bot.engine.context import Context
 
 Handler = Callable[["Context"], None]
 Condition = Callable[["Context"], bool]
@@ -206,7 +204,7 @@ class Flow:
             return
         if self._start is not None:
             self._start(ctx)
-            if ctx.finished or ctx.requested_flow or ctx.requested_state or ctx.pending_trigger:
+            if effects_of(ctx).moving:
                 return
         entry = self._entry.get(self.first_state or "")
         if entry is not None:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from fsm_bot.delivery.effects import NOTHING, AfterCommit, Edit, Snackbar
 from fsm_bot.delivery.replies import queue_reply
-from fsm_bot.engine.context import Context, Reply
+from fsm_bot.engine.context import Context, Reply, StepEffects, effects_of
 from fsm_bot.storage.models import Dialog
 from fsm_bot.storage.repositories import DialogRepository, OutboxRepository, ScheduledMessageRepository
 from fsm_bot.storage.types import utcnow
@@ -50,12 +50,13 @@ def save_step(
     timeout: timedelta,
 ) -> None:
     """The dialog as the flow left it (or ended), and the messages it asked to send later."""
+    effects = effects_of(ctx)
     later = ScheduledMessageRepository(session, community_id)
-    for message in ctx.later:
+    for message in effects.later:
         later.add(message.peer_id, message.text, message.due_at, message.keyboard)
     if dialog is None:
         return
-    if ctx.finished or ctx.requested_flow:
+    if effects.finished or effects.target_flow:
         dialogs.finish(dialog)
         return
     dialog.state = ctx.dialog.state or dialog.state
@@ -84,12 +85,12 @@ class Answer:
         else:
             self.say(text)
 
-    def take(self, ctx: Context) -> None:
+    def take(self, effects: StepEffects) -> None:
         """What a flow's step said and changed."""
-        self.replies.extend(ctx.replies)
-        self.edits.extend(ctx.edits)
-        if ctx.snackbar_text is not None and self.event.type == "message_event":
-            self.snackbar_text = ctx.snackbar_text
+        self.replies.extend(effects.replies)
+        self.edits.extend(effects.edits)
+        if effects.snackbar is not None and self.event.type == "message_event":
+            self.snackbar_text = effects.snackbar
 
     def attach_menu(self, keyboard: str, title: str) -> None:
         """The main menu's keyboard on the last reply to this person (one without buttons of its own),

@@ -15,6 +15,7 @@ import pytest
 
 from flows import attendance, broadcast, reminders
 from fsm_bot.engine import Context, Flow, Transition, in_study_group
+from fsm_bot.engine.context import effects_of
 from fsm_bot.engine.widgets import DayPicker, Item, PagedMultiSelect, Toggled
 from fsm_bot.services.timetable import SubscriptionKind
 from fsm_bot.storage.models import Role
@@ -82,7 +83,7 @@ def test_ask_again_says_the_note_then_asks_the_same_step_without_a_transition() 
     ctx = context(reminders.flow, "menu")
     ctx.ask_again("Сохранено.")
     assert texts_of(ctx) == ["Сохранено."]
-    assert (ctx.requested_state, ctx.pending_trigger, ctx.dialog.version) == ("menu", None, 1)
+    assert (effects_of(ctx).target_state, effects_of(ctx).trigger, ctx.dialog.version) == ("menu", None, 1)
 
 
 class Subscriptions(FakeTimetable):
@@ -94,10 +95,10 @@ def test_a_removal_button_of_reminders_answers_and_shows_the_menu_again() -> Non
     services = FakeServices(timetable=Subscriptions())
     services.timetable.subscribe(SubscriptionKind.DIGEST)
     ctx = answers(reminders.flow, "menu", button=("off", "digest"), services=services)
-    assert ctx.requested_state == "menu" and services.timetable.subscribed == []
+    assert effects_of(ctx).target_state == "menu" and services.timetable.subscribed == []
     assert texts_of(ctx) == [TEXTS("reminders.removed", what=TEXTS("reminders.remove.digest")[2:])]
     forged = answers(reminders.flow, "menu", button=("off", "everything"), services=services)
-    assert forged.finished  # not a button of the menu: the dialog ends, as for typed text
+    assert effects_of(forged).finished  # not a button of the menu: the dialog ends, as for typed text
 
 
 # --- declared guards
@@ -108,7 +109,7 @@ def test_a_student_without_a_group_is_told_why_and_the_dialog_ends() -> None:
     assert start is not None
     ctx = context(reminders.flow, "menu", member=NO_GROUP)
     start(ctx)
-    assert texts_of(ctx) == [TEXTS("timetable.no_group")] and ctx.finished
+    assert texts_of(ctx) == [TEXTS("timetable.no_group")] and effects_of(ctx).finished
 
 
 def test_a_guard_that_agrees_lets_the_first_question_be_asked() -> None:
@@ -131,7 +132,7 @@ def test_a_member_moved_out_of_the_group_mid_dialog_is_told_and_the_dialog_ends(
     services = FakeServices(timetable=Subscriptions())
     services.timetable.subscribe(SubscriptionKind.DIGEST)
     ctx = answers(reminders.flow, "menu", button=("off", "digest"), member=NO_GROUP, services=services)
-    assert texts_of(ctx) == [TEXTS("timetable.no_group")] and ctx.finished
+    assert texts_of(ctx) == [TEXTS("timetable.no_group")] and effects_of(ctx).finished
     assert [s.kind for s in services.timetable.subscribed] == [SubscriptionKind.DIGEST]
 
 
@@ -149,7 +150,7 @@ def test_a_question_asked_again_by_the_engine_checks_the_guards_first() -> None:
     assert again is not None
     moved_out = context(survey, "name", member=NO_GROUP)
     again(moved_out)
-    assert asked == [] and texts_of(moved_out) == [TEXTS("timetable.no_group")] and moved_out.finished
+    assert asked == [] and texts_of(moved_out) == [TEXTS("timetable.no_group")] and effects_of(moved_out).finished
     again(context(survey, "name"))
     assert asked == ["Смирнова Анна"]
 
@@ -160,7 +161,7 @@ def test_a_command_refused_by_its_guard_answers_without_ending_anything() -> Non
     start = command.start_handler()
     assert start is not None
     start(ctx)
-    assert texts_of(ctx) == [TEXTS("timetable.no_group")] and not ctx.finished
+    assert texts_of(ctx) == [TEXTS("timetable.no_group")] and not effects_of(ctx).finished
 
 
 def test_a_start_handler_that_moves_on_is_not_followed_by_the_first_question() -> None:
@@ -172,7 +173,7 @@ def test_a_start_handler_that_moves_on_is_not_followed_by_the_first_question() -
     start = flow.start_handler()
     assert start is not None
     start(ctx)
-    assert asked == [] and ctx.pending_trigger == "skip"
+    assert asked == [] and effects_of(ctx).trigger == "skip"
 
 
 # --- widgets
@@ -234,7 +235,7 @@ def test_broadcast_toggles_a_classmate_and_ignores_anyone_else() -> None:
     services = FakeServices(broadcasts=Classmates())
     ctx = answers(broadcast.flow, "pick", button=("t", 5), member=HEADMAN, data=_picking(), services=services)
     assert ctx.data.chosen == [5]
-    [shown] = ctx.replies
+    [shown] = effects_of(ctx).replies
     assert labels_of(shown)[0] == "✅ Петров П."
     stranger = answers(broadcast.flow, "pick", button=("t", 6), member=HEADMAN, data=_picking(), services=services)
     assert stranger.data.chosen == []
@@ -271,3 +272,26 @@ def test_a_condition_of_the_table_reads_the_typed_data() -> None:
 def test_flow_data_must_be_a_dataclass() -> None:
     with pytest.raises(TypeError):
         Flow("f", "help.description", states=["a"], data=dict)
+
+
+# --- the context's surface
+
+
+def test_a_flow_sees_what_happened_and_can_only_ask_not_read_what_was_asked() -> None:
+    """What a step asked for (replies, a transition, the end) lives in `effects_of(ctx)`, not on the context:
+    a flow cannot read, unset or overwrite another handler's request, and the surface stays what the README lists."""
+    ctx = context(reminders.flow, "lead", "5")
+    fields = {name for name in vars(ctx) if not name.startswith("_")}
+    assert fields == {"event", "member", "t", "dialog", "services"}
+    members = {name for name in dir(Context) if not name.startswith("_")}
+    assert members == {
+        "text", "button", "choice", "value", "data", "state", "use_model", "store_model",
+        "reply", "ask", "update", "option", "send_to", "send_document", "command_button", "schedule_message",
+        "snackbar", "go", "enter", "ask_again", "finish", "start_flow", "require", "commands",
+    }  # fmt: skip
+    ctx.reply("раз")
+    ctx.go("saved")
+    ctx.finish("два")
+    asked = effects_of(ctx)
+    assert [reply.text for reply in asked.replies] == ["раз", "два"]
+    assert (asked.trigger, asked.finished, asked.show_menu) == ("saved", True, True)

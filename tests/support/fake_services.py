@@ -3,8 +3,8 @@
 A flow handler only talks to `ctx` (fsm_bot/engine/context.py), and `ctx.services` is whatever the
 engine's services factory made; so a step can run with no database, no VK and no thread: build the
 context here, call the flow's own handler for the state (`flow.entry_handler` / `flow.input_handler`),
-and read what it asked for — `ctx.replies`, `ctx.pending_trigger`, `ctx.requested_state`,
-`ctx.finished`, `ctx.data`. The fake grows only as the tests need: a method a step calls that is
+and read what it asked for with `effects_of(ctx)` (replies, trigger, target_state, finished) and
+`ctx.data`. The fake grows only as the tests need: a method a step calls that is
 not here fails with AttributeError, which says what to add.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import flows
-from fsm_bot.engine.context import Context, DialogState, Reply
+from fsm_bot.engine.context import Context, DialogState, Reply, effects_of
 from fsm_bot.engine.flow import Flow
 from fsm_bot.members.info import MemberInfo
 from fsm_bot.storage.models import Role
@@ -162,7 +162,7 @@ def answers(flow: Flow, state: str, text: str = "", **options: Any) -> Context:
 
 def texts_of(ctx: Context) -> list[str]:
     """What the step said, in order."""
-    return [reply.text for reply in ctx.replies]
+    return [reply.text for reply in effects_of(ctx).replies]
 
 
 def labels_of(reply: Reply) -> list[str]:
