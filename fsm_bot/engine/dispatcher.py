@@ -1,19 +1,21 @@
 """The dispatcher: inbox events to workers; one user's events in order, different users in parallel.
 
-Each user has a queue of their pending events; a user with work holds at most one worker, so a
-slow handler for one person delays only that person. The pool is bounded, and so is the number
-of events read ahead from the inbox, so a flood of events costs memory in proportion to the pool,
-not to the flood.
+Each user has a queue of their pending events. A user whose oldest event is ready waits in line; a
+worker takes the oldest events of up to BATCH people from that line and handles them in one transaction
+(group commit: the commit, the session and the connection are most of an event's cost), and takes
+nobody's next event before that one is done, so each person's order holds. A batch that fails is
+handled again one event at a time, so one poisoned event or a lost race costs only itself. The pool is
+bounded, and so is the number of events read ahead from the inbox, so a flood of events costs memory in
+proportion to the pool, not to the flood.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
@@ -31,6 +33,7 @@ RETRY_FIRST, RETRY_MAX = 0.4, 10.0  # seconds between tries of an event (fsm_bot
 TYPING_AFTER = 0.7  # seconds a handler may take before the person sees "typing..."
 TYPING_CHECK = 0.25
 READ_BATCH = 200
+BATCH = 32  # people whose events one transaction handles at most; the line is usually shorter
 
 
 class EventHandling(Protocol):
@@ -38,6 +41,8 @@ class EventHandling(Protocol):
     or set it aside after it kept failing with an outage's error while the database answered."""
 
     def handle(self, queued: QueuedEvent) -> Handled: ...
+
+    def handle_batch(self, batch: Sequence[QueuedEvent]) -> list[Handled] | None: ...
 
     def set_aside(self, queued: QueuedEvent, error: BaseException, attempts: int) -> Handled: ...
 
@@ -55,17 +60,24 @@ class Dispatcher:
         workers: int = 8,
         max_read_ahead: int = 1000,
         typing: TypingFunction | None = None,
+        batch: int = BATCH,
     ) -> None:
-        """`after_commit` carries out what a handled event leaves to do (delivery/effects.py)."""
+        """`after_commit` carries out what a handled event leaves to do (delivery/effects.py); `batch` is
+        how many people's events may share a transaction (1: each its own, as before group commit)."""
         self.inbox = inbox
         self.handler = handler
         self.after_commit = after_commit
         self.typing = typing
-        # Several processes share the inbox: take only what the pool will start soon, so the events
-        # a worker has leased are not waiting behind others while another worker idles.
-        self.max_read_ahead = min(max_read_ahead, 4 * workers) if inbox.shared else max_read_ahead
+        self.workers = workers
+        self.batch = max(1, batch)
+        # Several processes share the inbox: take only what the pool will start soon (a batch for each
+        # worker), so the events a worker has leased are not waiting behind others while another idles.
+        shared_limit = max(4, self.batch) * workers
+        self.max_read_ahead = min(max_read_ahead, shared_limit) if inbox.shared else max_read_ahead
         self._executor = ThreadPoolExecutor(workers, thread_name_prefix="dispatch")
         self._queues: dict[int, deque[QueuedEvent]] = {}
+        self._ready: deque[int] = deque()  # people whose oldest event no worker holds, in arrival order
+        self._busy = 0  # workers taking from the line
         self._lock = threading.Lock()
         self._outstanding = 0
         self._room = threading.Condition(self._lock)
@@ -129,31 +141,69 @@ class Dispatcher:
                 queue.append(event)  # that user's worker will get to it, in order
                 return True
             self._queues[key] = deque([event])
-        self._executor.submit(self._drain, key)
+            self._line_up(key)
         return True
 
-    # --- working through one user's events
+    # --- working through the line of people with a ready event
 
-    def _drain(self, key: int) -> None:
+    def _line_up(self, key: int) -> None:
+        """Put a person in line (the lock held); call a worker if one is free."""
+        self._ready.append(key)
+        if self._busy < self.workers:
+            self._busy += 1
+            try:
+                self._executor.submit(self._work)
+            except RuntimeError:  # the pool has shut down: the events stay in the inbox for the next start
+                self._busy -= 1
+
+    def _work(self) -> None:
         while True:
             with self._lock:
-                queue = self._queues[key]
-                event = queue[0]
-            retry_in = self._handle_once(event)
-            if retry_in is not None:
-                # The worker goes back to the pool while this person waits: a timer hands the queue
-                # to a worker again, and the person's later events stay behind this one meanwhile.
-                self._retry_later(key, retry_in)
-                return
-            with self._room:
-                queue.popleft()
-                self._outstanding -= 1
-                self.handled += 1
-                self._room.notify_all()
-                self._attempts.pop(event.row_id, None)
-                if not queue:
-                    del self._queues[key]
+                if not self._ready or self._stop.is_set():  # stopping: the rest stays in the inbox
+                    self._busy -= 1
                     return
+                keys = [self._ready.popleft() for _ in range(min(self.batch, len(self._ready)))]
+                events = [self._queues[key][0] for key in keys]
+            for key, event, retry_in in zip(keys, events, self._handle_batch(events), strict=True):
+                self._done_with(key, event, retry_in)
+
+    def _handle_batch(self, events: list[QueuedEvent]) -> list[float | None]:
+        """Each event's outcome as `_handle_once` gives it; the batch's one transaction first, then, if it
+        failed, each event on its own."""
+        if len(events) > 1:
+            for event in events:
+                self._started(event)
+            try:
+                results = self.handler.handle_batch(events)
+            except Exception:
+                log.exception("a batch of %d events failed outside its own error handling", len(events))
+                results = None
+            finally:
+                for event in events:
+                    self._finished(event)
+            if results is not None:
+                for event, handled in zip(events, results, strict=True):
+                    self._give_back(event) if handled.deferred else self._after(event, handled)
+                return [None] * len(events)
+        return [self._handle_once(event) for event in events]
+
+    def _done_with(self, key: int, event: QueuedEvent, retry_in: float | None) -> None:
+        if retry_in is not None:
+            # The worker goes back to the line while this person waits: a timer puts them in line again,
+            # and their later events stay behind this one meanwhile.
+            self._retry_later(key, retry_in)
+            return
+        with self._room:
+            queue = self._queues[key]
+            queue.popleft()
+            self._outstanding -= 1
+            self.handled += 1
+            self._room.notify_all()
+            self._attempts.pop(event.row_id, None)
+            if queue:
+                self._line_up(key)
+            else:
+                del self._queues[key]
 
     def _handle_once(self, event: QueuedEvent) -> float | None:
         """Handle the event; None when it is done with, else the seconds to wait before the next try.
@@ -191,8 +241,8 @@ class Dispatcher:
         def resume() -> None:
             if self._stop.is_set():
                 return  # the event stays unhandled in the inbox: the next start picks it up
-            with contextlib.suppress(RuntimeError):  # the pool has shut down meanwhile
-                self._executor.submit(self._drain, key)
+            with self._lock:
+                self._line_up(key)
 
         timer = threading.Timer(delay, resume)
         timer.daemon = True

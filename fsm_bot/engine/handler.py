@@ -11,7 +11,7 @@ import logging
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from sqlalchemy.exc import DBAPIError
@@ -38,6 +38,11 @@ from fsm_bot.vk.events import IncomingEvent, MalformedEvent
 from fsm_bot.vk.messages import MessageContent
 
 log = logging.getLogger(__name__)
+
+
+class HandledElsewhere(Exception):
+    """An event of a batch was handled by another process meanwhile: the batch is undone and its events
+    handled one by one, where that one is simply skipped."""
 
 
 ProfileLookup = Callable[[int], MemberProfile | None]
@@ -99,6 +104,31 @@ class EventHandler:
         except Exception as error:
             return self.set_aside(queued, error)
 
+    def handle_batch(self, batch: Sequence[QueuedEvent]) -> list[Handled] | None:
+        """Handle the events of different people in one transaction (group commit): one commit, one
+        session and one connection checkout for the lot instead of one each, which is most of what an
+        event costs. Per-person order holds because a batch has at most one event per person, their
+        oldest waiting one, and the dispatcher gives that person nothing more until this returns.
+
+        All or nothing: None when anything failed (an outage, one poisoned event, a race lost to another
+        process); nothing of the batch was committed, and the dispatcher handles each event on its own
+        then (`handle`), where a poisoned event is set aside and an outage waited out, alone.
+        """
+        profiles = self._profiles_if_unknown([queued.user_id for queued in batch])
+        # PostgreSQL: the advisory locks of its users taken in one order by every process, so two batches
+        # never wait for each other in a circle.
+        ordered = sorted(zip(batch, profiles, strict=True), key=lambda pair: pair[0].user_id or 0)
+
+        def run(session: Session) -> dict[int, Handled]:
+            return {queued.row_id: self._handle(session, queued, profile, alone=False) for queued, profile in ordered}
+
+        try:
+            handled = self.database.transaction(run, attempts=1)
+        except Exception as error:
+            log.info("a batch of %d events failed (%s): handling them one by one", len(batch), type(error).__name__)
+            return None
+        return [handled[queued.row_id] for queued in batch]
+
     def set_aside(self, queued: QueuedEvent, error: BaseException, attempts: int = 1) -> Handled:
         """The event failed for a reason of its own: logged once with its traceback, answered with an
         error id the person can quote, and marked handled with that error (an outage meanwhile
@@ -112,15 +142,18 @@ class EventHandler:
     def _profile_if_unknown(self, user_id: int | None) -> MemberProfile | None:
         """VK's profile of a person the bot has never seen, fetched before the event's transaction
         (a VK call inside it would hold the dialog row's lock meanwhile)."""
-        if user_id is None or user_id <= 0 or user_id in self._known_members:
-            return None
-        known = self.database.transaction(
-            lambda session: MemberRepository(session, self.community_id).get(user_id) is not None
-        )
-        if known:
-            self._remember(user_id)
-            return None
-        return self.lookup_profile(user_id)
+        return self._profiles_if_unknown([user_id])[0]
+
+    def _profiles_if_unknown(self, user_ids: Sequence[int | None]) -> list[MemberProfile | None]:
+        """`_profile_if_unknown` for a batch: whom the bot has not met lately is looked up in one query."""
+        with self._known_lock:
+            asked = {user for user in user_ids if user is not None and user > 0 and user not in self._known_members}
+        if asked:
+            known = self.database.transaction(lambda session: MemberRepository(session, self.community_id).known(asked))
+            for user in known:
+                self._remember(user)
+            asked -= known
+        return [self.lookup_profile(user) if user in asked else None for user in user_ids]
 
     def _remember(self, user_id: int) -> None:
         # Bounded: the people active lately, so a known member costs no extra transaction per event.
@@ -140,15 +173,18 @@ class EventHandler:
         queue_reply(session, self.community_id, event.peer_id, MessageContent(text))
         return Handled(AfterCommit(replies=1, snackbar=snackbar_for(event, text)), error_id=error_id)
 
-    def _handle(self, session: Session, queued: QueuedEvent, profile: MemberProfile | None) -> Handled:
+    def _handle(
+        self, session: Session, queued: QueuedEvent, profile: MemberProfile | None, alone: bool = True
+    ) -> Handled:
         inbox = InboxRepository(session, self.community_id)
         if queued.user_id is not None:
             # Held to the commit: another process handling this user's next event waits here, and
             # what it reads next (handled_at, the dialog) is what this event left.
             inbox.lock_user(queued.user_id)
-        if not inbox.is_open(queued.row_id):
+        still_open, behind_another = inbox.readiness(queued.row_id, queued.user_id)
+        if not still_open:
             return Handled()  # handled meanwhile (a retry after a commit whose answer was lost)
-        if queued.user_id is not None and inbox.has_earlier_unhandled(queued.row_id, queued.user_id):
+        if behind_another:
             return Handled(deferred=True)
         if queued.event is None:
             raise MalformedEvent("the envelope cannot be read")  # set aside, with the error kept on the row
@@ -156,7 +192,10 @@ class EventHandler:
         # Marked last: SQLite has one writer at a time, and a transaction takes the write lock at its
         # first write, so writing early would make a slow handler hold up everyone else's events.
         if not inbox.mark_handled(queued.row_id):
-            session.rollback()  # another worker handled it meanwhile (PostgreSQL, several processes)
+            # Another worker handled it meanwhile (PostgreSQL, several processes).
+            if not alone:
+                raise HandledElsewhere(queued.row_id)  # the batch's other events are redone one by one
+            session.rollback()
             return Handled()
         return handled
 

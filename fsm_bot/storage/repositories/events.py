@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, or_, select, text, update
+from sqlalchemy import delete, exists, func, literal, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from fsm_bot.storage.models import LongPollCursor, ProcessedEvent
@@ -180,25 +180,26 @@ class InboxRepository:
                 {"key": f"fsm_bot:user:{self.community_id}:{user_id}"},
             )
 
-    def has_earlier_unhandled(self, row_id: int, user_id: int) -> bool:
-        """Whether this user has an older event still waiting: handling this one now would reorder them."""
-        return bool(
-            self.session.scalar(
-                select(
-                    exists().where(
-                        ProcessedEvent.community_id == self.community_id,
-                        ProcessedEvent.user_id == user_id,
-                        ProcessedEvent.handled_at.is_(None),
-                        ProcessedEvent.id < row_id,
-                    )
-                )
+    def readiness(self, row_id: int, user_id: int | None) -> tuple[bool, bool]:
+        """(whether the event is still to be handled, whether its user has an older event still waiting:
+        handling this one now would reorder them), in one round trip. Its envelope is not read: the claim
+        parsed it."""
+        earlier = (
+            exists().where(
+                ProcessedEvent.community_id == self.community_id,
+                ProcessedEvent.user_id == user_id,
+                ProcessedEvent.handled_at.is_(None),
+                ProcessedEvent.id < row_id,
             )
+            if user_id is not None
+            else literal(False)
         )
-
-    def is_open(self, row_id: int) -> bool:
-        """Whether the event is still to be handled (its envelope is not read: the claim parsed it)."""
-        handled_at = self.session.execute(select(ProcessedEvent.handled_at).where(ProcessedEvent.id == row_id)).first()
-        return handled_at is not None and handled_at[0] is None
+        row = self.session.execute(
+            select(ProcessedEvent.handled_at, earlier.label("earlier")).where(ProcessedEvent.id == row_id)
+        ).first()
+        if row is None or row[0] is not None:
+            return False, False
+        return True, bool(row[1])
 
     def mark_handled(self, row_id: int, error: str | None = None) -> bool:
         """Call in the transaction that holds the event's effects; False if another worker was first.

@@ -32,6 +32,14 @@ class MemberRepository:
             select(Member).where(Member.community_id == self.community_id, Member.vk_id == vk_id)
         ).one_or_none()
 
+    def known(self, vk_ids: Iterable[int]) -> set[int]:
+        """Which of these people the community has a row for, in one query."""
+        wanted = list(set(vk_ids))
+        if not wanted:
+            return set()
+        query = select(Member.vk_id).where(Member.community_id == self.community_id, Member.vk_id.in_(wanted))
+        return set(self.session.scalars(query))
+
     def upsert_profiles(self, profiles: Iterable[MemberProfile]) -> int:
         """Add new people and refresh names of known ones; returns how many were new.
 
