@@ -2,7 +2,9 @@
 
 A handler queues replies in the same transaction as its state change (`queue_reply`); the
 ReplyQueue hands the Sender what is waiting, grouped so identical texts share one peer_ids call,
-and settles each row with VK's answer. Every row keeps its random_id across retries and restarts.
+and settles each row with VK's answer. A row gets its random_id at its first claim, in the claim's
+transaction and so before the request leaves (OutboxRepository.first_random_id), and keeps it
+across retries and restarts.
 """
 
 from __future__ import annotations
@@ -131,7 +133,13 @@ class ReplyQueue:
         for chunk in chunks:
             chunk.sort(key=lambda row: row.id)
         units = [
-            SendUnit(tuple(row.peer_id for row in chunk), chunk[0].random_id, _content(chunk[0])) for chunk in chunks
+            SendUnit(
+                tuple(row.peer_id for row in chunk),
+                # rows tried before share the random_id they were sent with; new rows get their first
+                chunk[0].random_id if chunk[0].attempts else outbox.first_random_id(chunk[0].id),
+                _content(chunk[0]),
+            )
+            for chunk in chunks
         ]
         fitting = fit_execute(units)  # long texts fill an execute's code before 25 calls do
         claimed = []

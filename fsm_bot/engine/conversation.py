@@ -27,6 +27,7 @@ from fsm_bot.members.roles import Forbidden, allows
 from fsm_bot.storage.models import Dialog, Member, Role
 from fsm_bot.storage.repositories import DialogRepository
 from fsm_bot.storage.repositories.dialogs import IDLE
+from fsm_bot.storage.repositories.members import MemberAtHand
 from fsm_bot.storage.types import utcnow
 from fsm_bot.texts import Texts
 from fsm_bot.vk.events import IncomingEvent
@@ -69,15 +70,19 @@ class Engine(Protocol):
 class Conversation:
     """One message or button press of one person: routing, then the flow, then saving."""
 
-    def __init__(self, handler: Engine, session: Session, event: IncomingEvent, member: Member) -> None:
+    def __init__(self, handler: Engine, session: Session, event: IncomingEvent, at_hand: MemberAtHand) -> None:
+        """`at_hand`: the person's member, group and (locked) dialog rows, read in one query by the handler."""
         self.handler = handler
         self.session = session
         self.event = event
-        self.member_row = member
-        self.member = handler.member_info(session, member)
+        self.member_row = at_hand.member
+        # Held so the group's row stays in the session's (weak) identity map: the menu's look at the
+        # member again (_attach_menu) then finds the group's name there, unless a step moved them.
+        self._group = at_hand.group
+        self.member = handler.member_info(session, at_hand.member)
         self.texts = handler.texts
         self.dialogs = DialogRepository(session, handler.community_id)
-        self.dialog = self.dialogs.load(event.peer_id, event.user_id)
+        self.dialog = at_hand.dialog
         self.answer = Answer(event)
         self._services: list[FlowServices] = []
         self._was_reset = False
@@ -204,7 +209,8 @@ class Conversation:
             return
         asked = len(self.answer.replies)
         if flow.is_dialog:
-            self.dialog = self.dialogs.start(
+            self.dialog = self.dialogs.begin(
+                self.dialog,
                 self.event.peer_id,
                 self.event.user_id,
                 flow.name,

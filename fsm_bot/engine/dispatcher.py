@@ -113,6 +113,7 @@ class Dispatcher:
     def _read_loop(self) -> None:
         generation = -1
         while not self._stop.is_set():
+            self._wait_for_room()
             try:
                 rows = self.inbox.claim(self._claim_size())
             except DBAPIError:
@@ -124,6 +125,13 @@ class Dispatcher:
                     return
             if not rows:
                 generation = self.inbox.wait_for_events(generation, timeout=1.0)
+
+    def _wait_for_room(self) -> None:
+        """With a backlog, claim when half the read-ahead is free, not as soon as one event is: a claim is a
+        transaction, and one per event handled cost as much as the event's own (bench/engine.py)."""
+        room = max(1, min(READ_BATCH, self.max_read_ahead // 2))
+        with self._room:
+            self._room.wait_for(lambda: self.max_read_ahead - self._outstanding >= room or self._stop.is_set())
 
     def _claim_size(self) -> int:
         with self._lock:

@@ -33,6 +33,7 @@ from fsm_bot.storage import Database
 from fsm_bot.storage.db import is_transient
 from fsm_bot.storage.models import Member
 from fsm_bot.storage.repositories import InboxRepository, MemberProfile, MemberRepository
+from fsm_bot.storage.repositories.members import MemberAtHand
 from fsm_bot.texts import Texts
 from fsm_bot.vk.events import IncomingEvent, MalformedEvent
 from fsm_bot.vk.messages import MessageContent
@@ -43,6 +44,9 @@ log = logging.getLogger(__name__)
 class HandledElsewhere(Exception):
     """An event of a batch was handled by another process meanwhile: the batch is undone and its events
     handled one by one, where that one is simply skipped."""
+
+    def __init__(self, row_ids: Sequence[int]) -> None:
+        super().__init__(f"one of the events {list(row_ids)[:10]} was handled by another process")
 
 
 ProfileLookup = Callable[[int], MemberProfile | None]
@@ -115,12 +119,20 @@ class EventHandler:
         then (`handle`), where a poisoned event is set aside and an outage waited out, alone.
         """
         profiles = self._profiles_if_unknown([queued.user_id for queued in batch])
-        # PostgreSQL: the advisory locks of its users taken in one order by every process, so two batches
-        # never wait for each other in a circle.
         ordered = sorted(zip(batch, profiles, strict=True), key=lambda pair: pair[0].user_id or 0)
 
         def run(session: Session) -> dict[int, Handled]:
-            return {queued.row_id: self._handle(session, queued, profile, alone=False) for queued, profile in ordered}
+            inbox = InboxRepository(session, self.community_id)
+            inbox.lock_users([queued.user_id for queued in batch if queued.user_id is not None])
+            ready = inbox.readiness_of([(queued.row_id, queued.user_id) for queued in batch])
+            handled: dict[int, Handled] = {}
+            marked: list[int] = []
+            for queued, profile in ordered:
+                handled[queued.row_id] = self._handle(session, queued, profile, marked, ready[queued.row_id])
+            # Marked last and together (see _handle); a row another process marked meanwhile undoes the lot.
+            if not InboxRepository(session, self.community_id).mark_all_handled(marked):
+                raise HandledElsewhere(marked)
+            return handled
 
         try:
             handled = self.database.transaction(run, attempts=1)
@@ -174,14 +186,23 @@ class EventHandler:
         return Handled(AfterCommit(replies=1, snackbar=snackbar_for(event, text)), error_id=error_id)
 
     def _handle(
-        self, session: Session, queued: QueuedEvent, profile: MemberProfile | None, alone: bool = True
+        self,
+        session: Session,
+        queued: QueuedEvent,
+        profile: MemberProfile | None,
+        marked: list[int] | None = None,
+        ready: tuple[bool, bool] | None = None,
     ) -> Handled:
+        """One event in `session`. In a batch, its user is locked and its `ready`ness read already, for the
+        whole batch at once, and its row id goes to `marked`, for the batch to mark handled at its end."""
         inbox = InboxRepository(session, self.community_id)
-        if queued.user_id is not None:
-            # Held to the commit: another process handling this user's next event waits here, and
-            # what it reads next (handled_at, the dialog) is what this event left.
-            inbox.lock_user(queued.user_id)
-        still_open, behind_another = inbox.readiness(queued.row_id, queued.user_id)
+        if ready is None:
+            if queued.user_id is not None:
+                # Held to the commit: another process handling this user's next event waits here, and
+                # what it reads next (handled_at, the dialog) is what this event left.
+                inbox.lock_user(queued.user_id)
+            ready = inbox.readiness(queued.row_id, queued.user_id)
+        still_open, behind_another = ready
         if not still_open:
             return Handled()  # handled meanwhile (a retry after a commit whose answer was lost)
         if behind_another:
@@ -189,13 +210,13 @@ class EventHandler:
         if queued.event is None:
             raise MalformedEvent("the envelope cannot be read")  # set aside, with the error kept on the row
         handled = self._dispatch(session, queued.event, profile)
+        if marked is not None:
+            marked.append(queued.row_id)
+            return handled
         # Marked last: SQLite has one writer at a time, and a transaction takes the write lock at its
         # first write, so writing early would make a slow handler hold up everyone else's events.
         if not inbox.mark_handled(queued.row_id):
-            # Another worker handled it meanwhile (PostgreSQL, several processes).
-            if not alone:
-                raise HandledElsewhere(queued.row_id)  # the batch's other events are redone one by one
-            session.rollback()
+            session.rollback()  # another worker handled it meanwhile (PostgreSQL, several processes)
             return Handled()
         return handled
 
@@ -206,9 +227,9 @@ class EventHandler:
             return Handled()
         if event.type not in ("message_new", "message_event") or event.user_id <= 0:
             return Handled()  # our own messages (message_reply/edit) and other communities' posts
-        member = self._ensure_member(members, event, profile)
-        handled = Conversation(self, session, event, member).run()
-        if event.type == "message_new" and not event.in_chat and not member.can_receive:
+        at_hand = self._ensure_member(members, event, profile)
+        handled = Conversation(self, session, event, at_hand).run()
+        if event.type == "message_new" and not event.in_chat and not at_hand.member.can_receive:
             # A person who writes to the community may be answered (VK lets a community reply).
             # Written at the end, like every write here that is not the flow's own (see _handle).
             members.set_can_receive(event.user_id, True)
@@ -227,15 +248,18 @@ class EventHandler:
         if event.type in ("message_allow", "message_deny"):
             members.set_can_receive(event.user_id, event.type == "message_allow")
 
-    def _ensure_member(self, members: MemberRepository, event: IncomingEvent, profile: MemberProfile | None) -> Member:
-        member = members.get(event.user_id)
-        if member is None:
+    def _ensure_member(
+        self, members: MemberRepository, event: IncomingEvent, profile: MemberProfile | None
+    ) -> MemberAtHand:
+        """The person's member, group and dialog rows (one query), the member's row made first for a newcomer."""
+        at_hand = members.at_hand(event.user_id, event.peer_id)
+        if at_hand is None:
             members.upsert_profiles([profile or MemberProfile(event.user_id, "", "")])
             if self.place_newcomers:
                 place_newcomer(members.session, self.community_id, event.user_id)
-            member = members.get(event.user_id)
-            assert member is not None
-        return member
+            at_hand = members.at_hand(event.user_id, event.peer_id)
+            assert at_hand is not None
+        return at_hand
 
     def member_info(self, session: Session, member: Member) -> MemberInfo:
         return MemberInfo.load(session, member)

@@ -156,16 +156,20 @@ class BroadcastService:
             final["keyboard"] = ack_keyboard(texts("broadcast.ack_button"), broadcast.id)
             broadcast.parts = [*broadcast.parts[:-1], final]
         outbox = OutboxRepository(self.session, self.community_id)
+        posted = None
         if post_in_chat and self.group_chat is not None:
             # In the chat without the «Ознакомлен» button: the chat's readers are not its recipients.
             for part in parts:
                 content = MessageContent(part.get("text", ""), None, part.get("attachment"), part.get("forward"))
                 [posted] = queue_reply(self.session, self.community_id, self.group_chat, content, outbox)
-            broadcast.chat_outbox_id, broadcast.pin_state = posted.id, PIN_PENDING
+            broadcast.pin_state = PIN_PENDING
         text, keyboard = render_report(texts, broadcast, self.repository.tally(broadcast.id))
         [report] = queue_reply(
             self.session, self.community_id, self.sender.vk_id, MessageContent(text, keyboard), outbox
         )
+        self.session.flush()  # queued rows get their ids at the flush; the broadcast points at two of them
+        if posted is not None:
+            broadcast.chat_outbox_id = posted.id
         broadcast.report_outbox_id = report.id
         broadcast.report_dirty = False
         return BroadcastView.of(broadcast)

@@ -228,6 +228,8 @@ class OutgoingMessage(Base):
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("community.id", ondelete="CASCADE"))
     peer_id: Mapped[int] = mapped_column(BigInteger)
+    # 0 until the row is first claimed, which sets it from the row's id before the request leaves
+    # (OutboxRepository.first_random_id); kept from then on.
     random_id: Mapped[int] = mapped_column(BigInteger, default=0)
     text: Mapped[str] = mapped_column(Text, default="")
     keyboard: Mapped[str | None] = mapped_column(Text, nullable=True)

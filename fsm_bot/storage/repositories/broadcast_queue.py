@@ -17,12 +17,12 @@ from fsm_bot.storage.models import (
     Broadcast,
     BroadcastRecipient,
     BroadcastStatus,
-    Community,
     RecipientStatus,
     SendBatch,
 )
 from fsm_bot.storage.random_ids import RandomIdRange, random_id_for
 from fsm_bot.storage.repositories._ids import id_among
+from fsm_bot.storage.repositories._random_id_base import random_id_base
 from fsm_bot.storage.repositories._rowcount import rowcount
 from fsm_bot.storage.repositories.broadcasts import UNSYNCED, R
 from fsm_bot.storage.types import utcnow
@@ -32,7 +32,6 @@ class BroadcastQueueRepository:
     def __init__(self, session: Session, community_id: int) -> None:
         self.session = session
         self.community_id = community_id
-        self._base: int | None = None
 
     def claimable(self, now: datetime, limit: int, lock: bool = False) -> Sequence[Row]:
         """Recipients waiting for their next part; with `lock`, those another process is claiming
@@ -66,9 +65,8 @@ class BroadcastQueueRepository:
             insert(SendBatch).returning(SendBatch.id, sort_by_parameter_order=True),
             [{"broadcast_id": broadcast_id, "part": part, "created_at": now} for broadcast_id, part in batches],
         ).all()
-        if self._base is None:
-            self._base = self.session.scalar(select(Community.random_id_base).where(Community.id == self.community_id))
-        return [random_id_for(self._base or 0, row.id, RandomIdRange.BROADCASTS) for row in rows]
+        base = random_id_base(self.session, self.community_id)
+        return [random_id_for(base, row.id, RandomIdRange.BROADCASTS) for row in rows]
 
     def mark_sending(self, batches: Sequence[tuple[Sequence[int], int]], lease_until: datetime) -> None:
         """Claim rows for their batches (row ids, random_id) before the request leaves.

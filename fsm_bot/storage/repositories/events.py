@@ -180,6 +180,45 @@ class InboxRepository:
                 {"key": f"fsm_bot:user:{self.community_id}:{user_id}"},
             )
 
+    def lock_users(self, user_ids: Sequence[int]) -> None:
+        """`lock_user` for a batch, in one statement; the locks are taken in the order of their keys, the
+        same in every process, so two batches never wait for each other in a circle."""
+        if self.session.get_bind().dialect.name != "postgresql" or not user_ids:
+            return
+        keys = [f"fsm_bot:user:{self.community_id}:{user_id}" for user_id in sorted(set(user_ids))]
+        self.session.execute(
+            text(
+                "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(k, 0) AS h "
+                "FROM unnest(CAST(:keys AS text[])) AS k ORDER BY h) AS ordered"
+            ),
+            {"keys": keys},
+        )
+
+    def readiness_of(self, rows: Sequence[tuple[int, int | None]]) -> dict[int, tuple[bool, bool]]:
+        """`readiness` for a batch of (row id, user id), in one query; a row not found is not open."""
+        if not rows:
+            return {}
+        earlier = aliased(ProcessedEvent)
+        behind = (
+            exists()
+            .where(
+                earlier.community_id == ProcessedEvent.community_id,
+                earlier.user_id == ProcessedEvent.user_id,
+                earlier.handled_at.is_(None),
+                earlier.id < ProcessedEvent.id,
+            )
+            .correlate(ProcessedEvent)
+        )
+        found = self.session.execute(
+            select(ProcessedEvent.id, ProcessedEvent.handled_at, ProcessedEvent.user_id.is_not(None) & behind).where(
+                ProcessedEvent.id.in_([row_id for row_id, _ in rows])
+            )
+        ).all()
+        ready = {
+            row_id: (handled_at is None, bool(waits) and handled_at is None) for row_id, handled_at, waits in found
+        }
+        return {row_id: ready.get(row_id, (False, False)) for row_id, _ in rows}
+
     def readiness(self, row_id: int, user_id: int | None) -> tuple[bool, bool]:
         """(whether the event is still to be handled, whether its user has an older event still waiting:
         handling this one now would reorder them), in one round trip. Its envelope is not read: the claim
@@ -200,6 +239,18 @@ class InboxRepository:
         if row is None or row[0] is not None:
             return False, False
         return True, bool(row[1])
+
+    def mark_all_handled(self, row_ids: Sequence[int]) -> bool:
+        """`mark_handled` for a group-committed batch, in one statement; False if another worker was first
+        for any of them (the caller undoes the batch)."""
+        if not row_ids:
+            return True
+        result = self.session.execute(
+            update(ProcessedEvent)
+            .where(ProcessedEvent.id.in_(row_ids), ProcessedEvent.handled_at.is_(None))
+            .values(handled_at=utcnow())
+        )
+        return rowcount(result) == len(row_ids)
 
     def mark_handled(self, row_id: int, error: str | None = None) -> bool:
         """Call in the transaction that holds the event's effects; False if another worker was first.

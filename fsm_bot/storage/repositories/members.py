@@ -3,12 +3,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, func, select, true, update
+from sqlalchemy.orm import Session, aliased
 
 from fsm_bot.storage.attendance_models import Absence, AttendanceAudit
-from fsm_bot.storage.models import NAME_LENGTH, Audience, Member, MemberStatus, Role
+from fsm_bot.storage.models import NAME_LENGTH, Audience, Dialog, Member, MemberStatus, Role, StudyGroup
 from fsm_bot.storage.repositories._rowcount import rowcount
+from fsm_bot.storage.repositories.dialogs import DialogRepository
 from fsm_bot.storage.types import utcnow
 
 
@@ -22,6 +23,17 @@ class MemberProfile:
     sex: int = 0  # VK's: 0 unknown, 1 female, 2 male
 
 
+@dataclass(frozen=True)
+class MemberAtHand:
+    """A person writing to the bot as an event needs them: their row, their study group's row (kept here so
+    the session's identity map, which holds rows weakly, answers later lookups of the group's name) and
+    their dialog's row in the chat they write from, locked (DialogRepository.load)."""
+
+    member: Member
+    group: StudyGroup | None
+    dialog: Dialog | None
+
+
 class MemberRepository:
     def __init__(self, session: Session, community_id: int) -> None:
         self.session = session
@@ -31,6 +43,19 @@ class MemberRepository:
         return self.session.scalars(
             select(Member).where(Member.community_id == self.community_id, Member.vk_id == vk_id)
         ).one_or_none()
+
+    def at_hand(self, vk_id: int, peer_id: int) -> MemberAtHand | None:
+        """The member, their group and their dialog with `peer_id` in one query (None for a stranger): the
+        three reads every message needs. The dialog is locked in a sub-select of its own, as `load` locks it
+        (PostgreSQL refuses FOR UPDATE on the nullable side of an outer join)."""
+        dialog = aliased(Dialog, DialogRepository(self.session, self.community_id).owned_by(peer_id, vk_id).subquery())
+        row = self.session.execute(
+            select(Member, StudyGroup, dialog)
+            .outerjoin(StudyGroup, StudyGroup.id == Member.study_group_id)
+            .outerjoin(dialog, true())
+            .where(Member.community_id == self.community_id, Member.vk_id == vk_id)
+        ).one_or_none()
+        return None if row is None else MemberAtHand(*row)
 
     def known(self, vk_ids: Iterable[int]) -> set[int]:
         """Which of these people the community has a row for, in one query."""

@@ -9,24 +9,28 @@ from sqlalchemy import text as text_sql
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, aliased
 
-from fsm_bot.storage.models import Community, OutgoingMessage, OutgoingStatus
-from fsm_bot.storage.random_ids import HALF, RandomIdRange, random_id_for
+from fsm_bot.storage.models import OutgoingMessage, OutgoingStatus
+from fsm_bot.storage.random_ids import RandomIdRange, random_id_for
 from fsm_bot.storage.repositories._ids import id_among
+from fsm_bot.storage.repositories._random_id_base import random_id_base
 from fsm_bot.storage.repositories._rowcount import rowcount
 from fsm_bot.storage.types import utcnow
 
-# random_id_for(base, id, REPLIES) in SQL: (base + id) % (HALF - 1) + 1
-REPLY_RANDOM_ID_MODULUS = HALF - 1
 OPEN_STATUSES = (OutgoingStatus.PENDING.value, OutgoingStatus.SENDING.value)  # not yet with the person
 
 
 class OutboxRepository:
-    """Rows of the reply outbox: queued in the handler's transaction, claimed and settled by the sender."""
+    """Rows of the reply outbox: queued in the handler's transaction, claimed and settled by the sender.
+
+    A row is queued with random_id 0 and gets its random_id when it is first claimed, from its own
+    id (`first_random_id`), in the claim's transaction, so before its first request leaves; from
+    then on it keeps it. Queueing is one INSERT, with no flush: the rows of many events that share
+    a transaction go in as one batch at its commit.
+    """
 
     def __init__(self, session: Session, community_id: int) -> None:
         self.session = session
         self.community_id = community_id
-        self._base: int | None = None
 
     def add(
         self,
@@ -37,7 +41,7 @@ class OutboxRepository:
         forward: str | None = None,
         options: dict[str, Any] | None = None,
     ) -> OutgoingMessage:
-        """Queue one message; its random_id comes from its own row id, unique for this community."""
+        """Queue one message (its id, and so its random_id, comes at the flush or commit)."""
         row = OutgoingMessage(
             community_id=self.community_id,
             peer_id=peer_id,
@@ -50,45 +54,35 @@ class OutboxRepository:
             attempts=0,
         )
         self.session.add(row)
-        self.session.flush()
-        row.random_id = random_id_for(self._random_id_base(), row.id, RandomIdRange.REPLIES)
         return row
 
     def add_many(self, peer_ids: Sequence[int], text: str, keyboard: str | None = None) -> int:
         """The same message to many peers (reminders due at one minute); returns how many were queued.
 
-        The sender finds identical rows and sends them as one peer_ids call per hundred. Each row's
-        random_id is computed from its id in SQL: on PostgreSQL one INSERT from an array, ids drawn
-        from the sequence in the same statement; on SQLite (in process, no round trips) an
-        executemany INSERT and one UPDATE of the rows it made (the only ones with random_id 0 after
-        the largest id seen before, since this transaction holds SQLite's write lock).
+        The sender finds identical rows and sends them as one peer_ids call per hundred (random_ids
+        come at the claim, as for `add`). On PostgreSQL one INSERT from an array; on SQLite (in
+        process, no round trips) an executemany INSERT.
         """
         if not peer_ids:
             return 0
-        base = self._random_id_base()
         values = {
             "community": self.community_id,
             "text": text,
             "keyboard": keyboard,
             "status": OutgoingStatus.PENDING.value,
             "now": utcnow(),
-            "base": base,
-            "modulus": REPLY_RANDOM_ID_MODULUS,
         }
         if self.session.get_bind().dialect.name == "postgresql":
             self.session.execute(
                 text_sql(
-                    "INSERT INTO outgoing_message (id, community_id, peer_id, random_id, text, keyboard, options,"
+                    "INSERT INTO outgoing_message (community_id, peer_id, random_id, text, keyboard, options,"
                     " status, attempts, created_at)"
-                    " SELECT n, :community, p, ((:base + n) % :modulus) + 1, :text, :keyboard, '{}'::jsonb,"
-                    " :status, 0, :now"
-                    " FROM (SELECT nextval(pg_get_serial_sequence('outgoing_message', 'id')) AS n, p"
-                    " FROM unnest(CAST(:peers AS bigint[])) AS p) AS fresh"
+                    " SELECT :community, p, 0, :text, :keyboard, '{}'::jsonb, :status, 0, :now"
+                    " FROM unnest(CAST(:peers AS bigint[])) AS p"
                 ),
                 {**values, "peers": list(peer_ids)},
             )
             return len(peer_ids)
-        before = self.session.scalar(select(func.coalesce(func.max(OutgoingMessage.id), 0)))
         self.session.execute(
             insert(OutgoingMessage),
             [
@@ -105,15 +99,6 @@ class OutboxRepository:
                 }
                 for peer_id in peer_ids
             ],
-        )
-        self.session.execute(
-            update(OutgoingMessage)
-            .where(
-                OutgoingMessage.community_id == self.community_id,
-                OutgoingMessage.random_id == 0,
-                OutgoingMessage.id > before,
-            )
-            .values(random_id=(base + OutgoingMessage.id) % REPLY_RANDOM_ID_MODULUS + 1)
         )
         return len(peer_ids)
 
@@ -139,12 +124,14 @@ class OutboxRepository:
             )
         )
 
-    def _random_id_base(self) -> int:
-        if self._base is None:
-            self._base = self.session.scalar(select(Community.random_id_base).where(Community.id == self.community_id))
-            if self._base is None:
-                raise LookupError(f"community {self.community_id} is not registered")
-        return self._base
+    def first_random_id(self, row_id: int) -> int:
+        """The random_id of the request that first sends row `row_id` (and the rows claimed with it).
+
+        The same for every claim of the row, so a claim rolled back and made again changes nothing;
+        different for every row id, and ids are never reused, so no two requests share one. Rows
+        queued before random_ids came at the claim hold this very value already.
+        """
+        return random_id_for(random_id_base(self.session, self.community_id), row_id, RandomIdRange.REPLIES)
 
     def claimable(self, now: datetime, limit: int, lock: bool = False) -> list[Row[Any]]:
         """Pending rows whose retry time has come, oldest first, as plain rows of what sending needs
