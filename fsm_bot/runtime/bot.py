@@ -405,7 +405,11 @@ class Bot:
         return pruned
 
     def _typing(self, peer_id: int) -> None:
-        self.client.call("messages.setActivity", {"peer_id": peer_id, "type": "typing"})
+        """"typing..." only with requests to spare: when the token is busy, the replies are what is slow, and
+        a setActivity would take a request from them (bench/engine.py: 50 of 73 requests in a busy round)."""
+        slot = self.client.spare_slot()
+        if slot is not None:
+            self.client.call("messages.setActivity", {"peer_id": peer_id, "type": "typing"}, slot=slot)
 
     def _lookup_profile(self, user_id: int) -> MemberProfile | None:
         try:

@@ -102,6 +102,15 @@ class VkClient:
             raise VkUnavailableError("(any)", 0, "the bot is stopping")
         return Slot(lane, stamp)
 
+    def spare_slot(self) -> Slot | None:
+        """A slot only if a lane has half its window unused now: for courtesies ("typing...") that must never
+        delay a reply by taking a request the sender is about to need; None otherwise."""
+        for lane in self.lanes:
+            stamp = lane.limiter.try_acquire(keep_free=lane.limiter.rate // 2)
+            if stamp is not None:
+                return Slot(lane, stamp)
+        return None
+
     def call(
         self, method: str, params: dict[str, Any] | None = None, raw: bool = False, slot: Slot | None = None
     ) -> Any:

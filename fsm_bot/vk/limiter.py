@@ -46,11 +46,12 @@ class RateLimiter:
             return 0.0
         return self._recent[0] + self.window - now
 
-    def try_acquire(self) -> float | None:
-        """Take a slot now if one is free; returns its time stamp (see `restamp`), else None."""
+    def try_acquire(self, keep_free: int = 0) -> float | None:
+        """Take a slot now if one is free, and `keep_free` more besides (a courtesy call leaves the window's
+        rest to the work that waits for it); returns its time stamp (see `restamp`), else None."""
         with self._lock:
             now = self._clock()
-            if self._delay_locked(now) > 0:
+            if self._delay_locked(now) > 0 or len(self._recent) + keep_free >= self.rate:
                 return None
             bisect.insort(self._recent, now)
             return now

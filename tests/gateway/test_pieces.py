@@ -44,6 +44,19 @@ def test_the_limiter_pads_its_window() -> None:
     assert limiter.try_acquire() is not None
 
 
+def test_a_courtesy_call_takes_a_slot_only_while_half_the_window_is_unused() -> None:
+    """"typing..." (VkClient.spare_slot) keeps half the window for the replies waiting on the token."""
+    clock = FakeClock()
+    limiter = RateLimiter(20, window=1.0, margin=0.0, clock=clock)
+    granted = 0
+    while limiter.try_acquire(keep_free=10) is not None:
+        granted += 1
+    assert granted == 10
+    assert limiter.try_acquire() is not None  # the replies still have their half
+    clock.now += 1.01
+    assert limiter.try_acquire(keep_free=10) is not None
+
+
 def test_a_slot_counts_from_when_its_request_leaves() -> None:
     """Reserved, then the batch took 40 ms to assemble: the window runs from the send, not the reservation."""
     clock = FakeClock()
