@@ -50,6 +50,7 @@ from fsm_bot.vk.callback import CallbackCommunity, callback_server, create_callb
 from fsm_bot.vk.catch_up import CatchUp
 from fsm_bot.vk.client import VkClient
 from fsm_bot.vk.errors import Outcome, VkCallError
+from fsm_bot.vk.group_commit import GroupCommitSink
 from fsm_bot.vk.longpoll import LongPollSource
 from fsm_bot.vk.screen_names import resolve_screen_names
 from fsm_bot.vk.transport import make_vk_api
@@ -356,7 +357,7 @@ class Bot:
             self.community_id,
             callback.secret.get_secret_value(),
             callback.confirmation,
-            self.inbox,
+            GroupCommitSink(self.inbox),  # concurrent pushes stored in one transaction
             on_trouble=self.catch_up.request if self.catch_up else None,
         )
 
@@ -405,7 +406,7 @@ class Bot:
         return pruned
 
     def _typing(self, peer_id: int) -> None:
-        """"typing..." only with requests to spare: when the token is busy, the replies are what is slow, and
+        """Show "typing..." only with requests to spare: when the token is busy, the replies are what is slow, and
         a setActivity would take a request from them (bench/engine.py: 50 of 73 requests in a busy round)."""
         slot = self.client.spare_slot()
         if slot is not None:
