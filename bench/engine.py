@@ -8,6 +8,8 @@
     age; each answered by one message). Two schedules, each with its own N fresh users:
     - lockstep: step k is sent for all users, all answers are awaited, then step k+1;
     - pipelined: each user sends their next step as soon as their previous answer arrived.
+    And a burst: N other users each write «помощь» at once (one answer each, the same for all: the help text
+    with the menu), replies/s and latency as issue 19 asks for "500 distinct people writing at once".
     A step is one user message answered; latency is from issuing the send to the answer in the sandbox.
     The physical limit is 500 replies/s (20 requests x 25 messages.send per execute) when every reply differs;
     replies with identical content (the steps 1 and 2 questions) can share one peer_ids call (100 peers).
@@ -390,8 +392,12 @@ def drive_and_check(world: World, plans: dict[int, list[tuple[str, str]]], steps
     records, extra = result["records"], result["extra"]
     if len(records) != result["total"] or extra:
         raise RuntimeError(f"{len(records)} of {result['total']} steps answered; unexpected messages: {extra[:5]}")
-    wrong = [(user, answer) for user, step, _s, _a, answer in records if answer != plans[user][steps[step]][1]]
-    if wrong:
+    wrong = [
+        (user, answer)
+        for user, step, _s, _a, answer in records
+        if answer != (plans[user][steps[step]][1] or records[0][4])  # "": the same answer for everyone
+    ]
+    if wrong or not records[0][4]:
         raise RuntimeError(f"{len(wrong)} wrong answers, e.g. {wrong[:3]}")
     first_send = min(sent for _u, _s, sent, _a, _t in records)
     last_answer = max(at for _u, _s, _sent, at, _t in records)
@@ -465,7 +471,15 @@ def bench_dialogs(users: int, workers: int, modes: list[str], send_threads: int)
                 for mode, cohort in cohorts.items():
                     plans = {user: survey_plan(index) for index, user in enumerate(cohort)}
                     time.sleep(1.1)  # an empty limiter window, as after a quiet second
-                    if mode == "lockstep":
+                    if mode == "burst":
+                        plans = {user: [("помощь", "")] for user in cohort}  # «помощь»: one answer, the same for all
+                        rows.append(
+                            {
+                                "name": f"burst: {users} people write «помощь» at once",
+                                **drive_and_check(world, plans, [0]),
+                            }
+                        )
+                    elif mode == "lockstep":
                         rounds = [drive_and_check(world, plans, [step]) for step in range(3)]
                         for step, row in enumerate(rounds):
                             rows.append({"name": f"lockstep, step {step + 1} ({STEP_NAMES[step]})", **row})
@@ -871,7 +885,9 @@ SMOKE = {"users": 10, "events": 200, "event_users": 50, "members": 2000, "memory
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, default=500, help="(a) users per schedule")
-    parser.add_argument("--modes", default="lockstep,pipelined", help="(a) schedules: lockstep, pipelined")
+    parser.add_argument(
+        "--modes", default="burst,lockstep,pipelined", help="(a) schedules: burst («помощь» once), lockstep, pipelined"
+    )
     parser.add_argument("--send-threads", type=int, default=4, help="(a) threads sending the users' messages")
     parser.add_argument("--events", type=int, default=10_000, help="(b) events per backend")
     parser.add_argument("--event-users", type=int, default=2_000, help="(b) distinct users")

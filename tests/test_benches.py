@@ -36,6 +36,7 @@ def arguments(bench: str) -> list[str]:
 # What each bench prints once its figures are in: a line of its table per backend it ran.
 FIGURES = {
     "engine": [
+        "| burst: 10 people write «помощь» at once |",
         "| pipelined per user, 3 steps |",
         "| **engine: Dispatcher + EventHandler + FSM** |",
         "| after 400 events",
