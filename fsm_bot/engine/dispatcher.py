@@ -170,10 +170,23 @@ class Dispatcher:
                 if not self._ready or self._stop.is_set():  # stopping: the rest stays in the inbox
                     self._busy -= 1
                     return
-                keys = [self._ready.popleft() for _ in range(min(self.batch, len(self._ready)))]
+                keys = self._take_batch()
                 events = [self._queues[key][0] for key in keys]
             for key, event, retry_in in zip(keys, events, self._handle_batch(events), strict=True):
                 self._done_with(key, event, retry_in)
+
+    def _take_batch(self) -> list[int]:
+        """The next people from the line (the lock held): up to `batch`, or one whose event brings a file alone,
+        since a flow downloads it from VK inside the transaction and would hold everyone else's commit."""
+        keys: list[int] = []
+        while self._ready and len(keys) < self.batch:
+            key = self._ready[0]
+            if _brings_files(self._queues[key][0]):
+                if not keys:
+                    keys.append(self._ready.popleft())
+                break
+            keys.append(self._ready.popleft())
+        return keys
 
     def _handle_batch(self, events: list[QueuedEvent]) -> list[float | None]:
         """Each event's outcome as `_handle_once` gives it; the batch's one transaction first, then, if it
@@ -310,3 +323,8 @@ class Dispatcher:
             self.typing(peer_id)
         except Exception as error:  # a courtesy; never worth failing the event
             log.debug("typing indicator for %d failed: %s", peer_id, error)
+
+
+def _brings_files(queued: QueuedEvent) -> bool:
+    event = queued.event
+    return event is not None and any(item.get("type") == "doc" for item in event.attachments)

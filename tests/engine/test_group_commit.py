@@ -9,15 +9,16 @@ forms batches; the commits are counted from SQLAlchemy's own "commit" event, nev
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from sqlalchemy import event, select
 
 from fsm_bot.engine.dispatcher import Dispatcher
 from fsm_bot.engine.handler import EventHandler
-from fsm_bot.engine.inbox import Inbox
+from fsm_bot.engine.inbox import Inbox, QueuedEvent
 from fsm_bot.engine.registry import FlowRegistry
+from fsm_bot.engine.saving import Handled
 from fsm_bot.runtime.bot import FLOW_CATALOGS
 from fsm_bot.services.community import services_factory
 from fsm_bot.services.options import CommunityOptions
@@ -32,7 +33,7 @@ FIRST = 300001
 FLOWS = ["help", "tests.engine.sample_flows:survey", "tests.engine.sample_flows:refused"]
 
 
-def _message(serial: int, user: int, text: str) -> ReceivedEvent:
+def _message(serial: int, user: int, text: str, attachments: list[dict[str, object]] | None = None) -> ReceivedEvent:
     envelope = {
         "group_id": GROUP,
         "type": "message_new",
@@ -47,7 +48,7 @@ def _message(serial: int, user: int, text: str) -> ReceivedEvent:
                 "text": text,
                 "conversation_message_id": serial,
                 "out": 0,
-                "attachments": [],
+                "attachments": attachments or [],
                 "fwd_messages": [],
             },
             "client_info": {"button_actions": ["text"], "keyboard": True, "inline_keyboard": True},
@@ -173,3 +174,53 @@ def test_a_batch_of_one_is_the_transaction_per_event_of_before(database: Databas
     commits = _run(database, [(user, "опрос") for user in users], batch=1)
     assert _answers(database) == {user: ["Как вас зовут?"] for user in users}
     assert commits >= 5
+
+
+class Watched:
+    """The real handler, with the batches the dispatcher hands it written down."""
+
+    def __init__(self, handler: EventHandler) -> None:
+        self.handler = handler
+        self.batches: list[list[int]] = []
+        self.alone: list[int] = []
+
+    def handle_batch(self, batch: Sequence[QueuedEvent]) -> list[Handled] | None:
+        self.batches.append([queued.user_id or 0 for queued in batch])
+        return self.handler.handle_batch(batch)
+
+    def handle(self, queued: QueuedEvent) -> Handled:
+        self.alone.append(queued.user_id or 0)
+        return self.handler.handle(queued)
+
+    def set_aside(self, queued: QueuedEvent, error: BaseException, attempts: int) -> Handled:
+        return self.handler.set_aside(queued, error, attempts)
+
+
+def test_an_event_bringing_a_file_is_handled_in_a_transaction_of_its_own(database: Database) -> None:
+    """A flow downloads a sent file from VK inside the event's transaction: batched, it would hold the others'
+    commit for as long as the download takes."""
+    users = list(range(FIRST, FIRST + 8))
+    _students(database, users)
+    sender = users[3]
+    document = [{"type": "doc", "doc": {"title": "week.yaml", "ext": "yaml", "url": "http://127.0.0.1:9/week.yaml"}}]
+    database.transaction(
+        lambda session: InboxRepository(session, GROUP).add(
+            [_message(n, user, "" if user == sender else "опрос", document if user == sender else None)
+             for n, user in enumerate(users, 1)]
+        )
+    )  # fmt: skip
+    registry = FlowRegistry.from_names(FLOWS)
+    services = services_factory(GROUP, CommunityOptions(), registry.names)
+    watched = Watched(
+        EventHandler(database, GROUP, registry, Texts.load("ru", [FLOW_CATALOGS]), lambda _user: None, services)
+    )
+    dispatcher = Dispatcher(Inbox(database, GROUP), watched, workers=1)
+    dispatcher.start()
+    deadline = time.monotonic() + 60
+    while dispatcher.handled < len(users) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    dispatcher.stop()
+    assert dispatcher.handled == len(users)
+    assert all(sender not in batch for batch in watched.batches)
+    assert watched.alone == [sender]
+    assert sorted(user for batch in watched.batches for user in batch) == [u for u in users if u != sender]
