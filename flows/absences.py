@@ -15,7 +15,7 @@ from fsm_bot.engine import Flow, Role, Transition, in_study_group
 from fsm_bot.engine.widgets import DayPicker
 from fsm_bot.services.attendance import WHOLE_DAY, AbsenceReason, NoticeStatus, lesson_key
 from fsm_bot.services.dates import parse_day
-from fsm_bot.services.inputs import parse_id
+from fsm_bot.services.inputs import unpacked
 
 NOTICE_REASONS = (AbsenceReason.ILLNESS, AbsenceReason.OFFICIAL, AbsenceReason.OTHER)
 MAX_NOTICE_DAYS = 31
@@ -260,13 +260,9 @@ def decide(ctx: Ctx) -> None:
 
 def _verdict(ctx: Ctx) -> tuple[str, int] | None:
     """What the pressed button decides: ("a", notice id) approves, ("r", notice id) rejects."""
-    match ctx.choice:
+    match unpacked(ctx.choice):  # buttons sent before 2026-12 carried "a:<id>"
         case ("a" | "r" as verdict, int(notice_id)):
             return verdict, notice_id
-        case (str(legacy),):  # a notice's buttons sent before 2026-12 carried "a:<id>"
-            letter, _, id_text = legacy.partition(":")
-            number = parse_id(id_text)
-            return (letter, number) if number is not None and letter in ("a", "r") else None
     return None
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flows._context import Ctx
 from fsm_bot.engine import Flow, Forbidden, Role
-from fsm_bot.services.inputs import parse_id
+from fsm_bot.services.inputs import unpacked
 
 flow = Flow(
     name="membership",
@@ -45,11 +45,7 @@ def decide(ctx: Ctx) -> None:
 
 def _request(ctx: Ctx) -> tuple[int, str] | None:
     """The newcomer and the answer the pressed button carries: (vk id, "yes" or "no")."""
-    match ctx.choice:
+    match unpacked(ctx.choice):  # buttons sent before 2026-12 carried "<vk id>:yes"
         case (int(vk_id), "yes" | "no" as answer):
             return vk_id, answer
-        case (str(legacy),):  # a request's buttons sent before 2026-12 carried "<vk id>:yes"
-            id_text, _, word = legacy.partition(":")
-            newcomer = parse_id(id_text)
-            return (newcomer, word) if newcomer is not None and word in ("yes", "no") else None
     return None

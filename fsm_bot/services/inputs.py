@@ -41,6 +41,16 @@ def parse_id(value: object) -> int | None:
     return parse_int(value, 1, MAX_ID)
 
 
+def unpacked(choice: tuple[str | int, ...] | None) -> tuple[str | int, ...] | None:
+    """A button value as a tuple, also from buttons sent before 2026-12, which carried one string of parts
+    joined by ":" ("a:123", "123:yes"): those come back split, each part that is an id (parse_id) an int,
+    so a flow matches one shape for old and new buttons alike."""
+    if choice is None or len(choice) != 1 or not isinstance(choice[0], str) or ":" not in choice[0]:
+        return choice
+    parts = choice[0].split(":")
+    return tuple(number if (number := parse_id(part)) is not None else part for part in parts)
+
+
 def clean_text(text: str) -> str:
     """Text without the characters a person cannot see: control and format characters (zero-width
     spaces, bidi overrides that reverse what follows), with any run of spacing as one space."""

@@ -17,6 +17,7 @@ from flows import attendance, broadcast, reminders
 from fsm_bot.engine import Context, Flow, Transition, in_study_group
 from fsm_bot.engine.context import effects_of
 from fsm_bot.engine.widgets import DayPicker, Item, PagedMultiSelect, Toggled
+from fsm_bot.services.inputs import unpacked
 from fsm_bot.services.timetable import SubscriptionKind
 from fsm_bot.storage.models import Role
 from tests.support.fake_services import (
@@ -54,6 +55,22 @@ def test_a_tuple_value_travels_as_a_json_list_and_comes_back_as_the_tuple() -> N
 )
 def test_a_value_no_button_of_ours_could_carry_is_no_choice(forged: tuple) -> None:  # type: ignore[type-arg]
     assert context(broadcast.flow, "pick", button=forged).choice is None
+
+
+@pytest.mark.parametrize(
+    ("value", "unpacked_value"),
+    [
+        ("a:123", ("a", 123)),  # an absence notice's «Подтвердить» from before 2026-12
+        ("4500:no", (4500, "no")),  # a join request's «Отклонить» from before 2026-12
+        ("r:-5", ("r", "-5")),  # not an id: stays text, so no flow's int() pattern matches it
+        ("done", ("done",)),
+        (("a", 123), ("a", 123)),
+    ],
+)
+def test_a_button_of_the_old_string_form_comes_back_as_the_tuple_of_today(
+    value: str | tuple[str | int, ...], unpacked_value: tuple[str | int, ...]
+) -> None:
+    assert unpacked(context(broadcast.flow, "pick", button=value).choice) == unpacked_value
 
 
 def test_a_nested_or_empty_value_is_no_choice_nor_a_button() -> None:
