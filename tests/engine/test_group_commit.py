@@ -94,18 +94,48 @@ def _commits(database: Database) -> Iterator[list[int]]:
         event.remove(database.engine, "commit", count)
 
 
-def _run(database: Database, messages: list[tuple[int, str]], batch: int = 32) -> int:
-    """Queue `messages` (user, text) in the inbox, then let a one-worker Dispatcher handle them all; the
-    commits it took."""
+class Watched:
+    """The real handler, with the batches the dispatcher hands it written down."""
+
+    def __init__(self, handler: EventHandler) -> None:
+        self.handler = handler
+        self.batches: list[list[int]] = []
+        self.alone: list[int] = []
+
+    def handle_batch(self, batch: Sequence[QueuedEvent]) -> list[Handled] | None:
+        self.batches.append([queued.user_id or 0 for queued in batch])
+        return self.handler.handle_batch(batch)
+
+    def handle(self, queued: QueuedEvent) -> Handled:
+        self.alone.append(queued.user_id or 0)
+        return self.handler.handle(queued)
+
+    def set_aside(self, queued: QueuedEvent, error: BaseException, attempts: int) -> Handled:
+        return self.handler.set_aside(queued, error, attempts)
+
+
+def _run(
+    database: Database,
+    messages: list[tuple[int, str]],
+    batch: int = 32,
+    attachments: dict[int, list[dict[str, object]]] | None = None,
+    watched: type[Watched] | None = None,
+) -> tuple[int, Watched | None]:
+    """Queue `messages` (user, text; a user's `attachments` with theirs) in the inbox, then let a one-worker
+    Dispatcher handle them all (through `watched` around the handler, if given); the commits it took."""
     database.transaction(
         lambda session: InboxRepository(session, GROUP).add(
-            [_message(serial, user, text) for serial, (user, text) in enumerate(messages, 1)]
+            [
+                _message(serial, user, text, (attachments or {}).get(user))
+                for serial, (user, text) in enumerate(messages, 1)
+            ]
         )
     )
     registry = FlowRegistry.from_names(FLOWS)
     services = services_factory(GROUP, CommunityOptions(), registry.names)
     handler = EventHandler(database, GROUP, registry, Texts.load("ru", [FLOW_CATALOGS]), lambda _user: None, services)
-    dispatcher = Dispatcher(Inbox(database, GROUP), handler, workers=1, batch=batch)
+    handling = watched(handler) if watched is not None else None
+    dispatcher = Dispatcher(Inbox(database, GROUP), handling or handler, workers=1, batch=batch)
     with _commits(database) as commits:
         dispatcher.start()
         deadline = time.monotonic() + 120
@@ -113,7 +143,7 @@ def _run(database: Database, messages: list[tuple[int, str]], batch: int = 32) -
             time.sleep(0.01)
         dispatcher.stop()
     assert dispatcher.handled == len(messages)
-    return commits[0]
+    return commits[0], handling
 
 
 def _answers(database: Database) -> dict[int, list[str]]:
@@ -131,7 +161,7 @@ def _answers(database: Database) -> dict[int, list[str]]:
 def test_twenty_people_are_answered_once_each_in_a_handful_of_commits(database: Database) -> None:
     users = list(range(FIRST, FIRST + 20))
     _students(database, users)
-    commits = _run(database, [(user, "опрос") for user in users])
+    commits, _ = _run(database, [(user, "опрос") for user in users])
     assert _answers(database) == {user: ["Как вас зовут?"] for user in users}
     # One per batch (the first batch may be small: the worker starts on whoever is in line then) and the
     # inbox's claims; a transaction per event would be 20 and more.
@@ -171,29 +201,9 @@ def test_a_poisoned_event_in_a_batch_costs_only_itself(database: Database) -> No
 def test_a_batch_of_one_is_the_transaction_per_event_of_before(database: Database) -> None:
     users = list(range(FIRST, FIRST + 5))
     _students(database, users)
-    commits = _run(database, [(user, "опрос") for user in users], batch=1)
+    commits, _ = _run(database, [(user, "опрос") for user in users], batch=1)
     assert _answers(database) == {user: ["Как вас зовут?"] for user in users}
     assert commits >= 5
-
-
-class Watched:
-    """The real handler, with the batches the dispatcher hands it written down."""
-
-    def __init__(self, handler: EventHandler) -> None:
-        self.handler = handler
-        self.batches: list[list[int]] = []
-        self.alone: list[int] = []
-
-    def handle_batch(self, batch: Sequence[QueuedEvent]) -> list[Handled] | None:
-        self.batches.append([queued.user_id or 0 for queued in batch])
-        return self.handler.handle_batch(batch)
-
-    def handle(self, queued: QueuedEvent) -> Handled:
-        self.alone.append(queued.user_id or 0)
-        return self.handler.handle(queued)
-
-    def set_aside(self, queued: QueuedEvent, error: BaseException, attempts: int) -> Handled:
-        return self.handler.set_aside(queued, error, attempts)
 
 
 def test_an_event_bringing_a_file_is_handled_in_a_transaction_of_its_own(database: Database) -> None:
@@ -203,24 +213,9 @@ def test_an_event_bringing_a_file_is_handled_in_a_transaction_of_its_own(databas
     _students(database, users)
     sender = users[3]
     document = [{"type": "doc", "doc": {"title": "week.yaml", "ext": "yaml", "url": "http://127.0.0.1:9/week.yaml"}}]
-    database.transaction(
-        lambda session: InboxRepository(session, GROUP).add(
-            [_message(n, user, "" if user == sender else "опрос", document if user == sender else None)
-             for n, user in enumerate(users, 1)]
-        )
-    )  # fmt: skip
-    registry = FlowRegistry.from_names(FLOWS)
-    services = services_factory(GROUP, CommunityOptions(), registry.names)
-    watched = Watched(
-        EventHandler(database, GROUP, registry, Texts.load("ru", [FLOW_CATALOGS]), lambda _user: None, services)
-    )
-    dispatcher = Dispatcher(Inbox(database, GROUP), watched, workers=1)
-    dispatcher.start()
-    deadline = time.monotonic() + 60
-    while dispatcher.handled < len(users) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    dispatcher.stop()
-    assert dispatcher.handled == len(users)
+    messages = [(user, "" if user == sender else "опрос") for user in users]
+    _commits_taken, watched = _run(database, messages, attachments={sender: document}, watched=Watched)
+    assert watched is not None
     assert all(sender not in batch for batch in watched.batches)
     assert watched.alone == [sender]
     assert sorted(user for batch in watched.batches for user in batch) == [u for u in users if u != sender]
