@@ -53,8 +53,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import vk_api
 from _databases import postgres_schema
 from _results import record
+from _world import Commands, add_users_directly, serve_sandbox
 from _world import World as SandboxWorld
-from _world import serve_commands
 from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.orm import Session
 
@@ -109,33 +109,21 @@ def world_main(conn, rps_limit: int) -> None:  # type: ignore[no-untyped-def]
             requests_seen.append((method, start, time.monotonic(), call.sandbox.stats.delivered - before))
 
     sandbox_api.dispatch = stamped
-    server = SandboxServer(port=0, demo=False, rps_limit=rps_limit)
-    url = server.start()
-    client = SandboxClient(url)
 
-    def handle(name: str, args: tuple) -> Any:
-        if name == "reset":
+    def commands(server: SandboxServer, client: SandboxClient) -> Commands:
+        def reset() -> None:
             client.reset(rps_limit=rps_limit)
             requests_seen.clear()
-            return None
-        if name == "users":
-            # Straight into the state: the server is idle between runs, and 10,000 POSTs take long.
-            directory = server.sandbox.directory
-            return [directory.add_user(f"Студент{i}", "Бенчмарков").id for i in range(args[0])]
-        if name == "requests":
-            return list(requests_seen)
-        if name == "stats":
-            return client.stats()
-        if name == "cpu":
-            return time.process_time()
-        if name == "log":
-            return client.log()
-        raise ValueError(f"unknown command {name!r}")
 
-    try:
-        serve_commands(conn, url, handle)
-    finally:
-        server.stop()
+        return {
+            "reset": reset,
+            "users": lambda count: add_users_directly(server, count),
+            "requests": lambda: list(requests_seen),
+            "cpu": time.process_time,
+            "log": client.log,
+        }
+
+    serve_sandbox(conn, rps_limit, commands)
 
 
 class World(SandboxWorld):

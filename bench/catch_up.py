@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import queue
 import sys
 import tempfile
 import time
@@ -24,13 +23,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _results import percentile, record
-from _world import World, serve_commands
+from _world import Commands, World, serve_sandbox, stamp_bot_answers
 
 from fsm_bot.config import Settings
 from fsm_bot.runtime.bot import Bot
 from fsm_bot.sandbox import SandboxServer
 from fsm_bot.sandbox.client import SandboxClient
-from fsm_bot.sandbox.mailbox import Mailbox
 from fsm_bot.storage import Database, upgrade_to_head
 from fsm_bot.storage.repositories import CommunityRepository, MemberProfile, MemberRepository
 
@@ -40,51 +38,33 @@ GROUP = "ИВТ-101"
 def world_main(conn, rps_limit: int) -> None:  # type: ignore[no-untyped-def]
     """The sandbox and the students; answers "setup", "probe" and "answers" over `conn`."""
     logging.basicConfig(level=logging.WARNING)
-    answers: queue.SimpleQueue[tuple[int, float]] = queue.SimpleQueue()
-    original_add = Mailbox.add
+    answers = stamp_bot_answers()
 
-    def stamped_add(self, peer_id, from_id, **fields):  # type: ignore[no-untyped-def]
-        message = original_add(self, peer_id, from_id, **fields)
-        if message.from_bot:
-            answers.put((peer_id, time.monotonic()))
-        return message
-
-    Mailbox.add = stamped_add  # type: ignore[method-assign]
-    server = SandboxServer(port=0, demo=False, rps_limit=rps_limit)
-    url = server.start()
-    client = SandboxClient(url)
-
-    def probe(user: int) -> float:
-        """One live «помощь» and the seconds until the bot's answer reached the student."""
-        while not answers.empty():
-            answers.get_nowait()
-        sent_at = time.monotonic()
-        client.send(user, "помощь")
-        deadline = sent_at + 60
-        while True:
-            peer, at = answers.get(timeout=max(0.01, deadline - time.monotonic()))
-            if peer == user:
-                return at - sent_at
-
-    def handle(name: str, args: tuple) -> Any:
-        if name == "setup":
-            backlog, probes = args
+    def commands(_server: SandboxServer, client: SandboxClient) -> Commands:
+        def setup(backlog: int, probes: int) -> tuple[list[int], list[int]]:
             written = [client.add_user(f"Студент{i}", "Давний")["id"] for i in range(backlog)]
             for user in written:
                 client.send(user, "помощь")
             return written, [client.add_user(f"Студент{i}", "Живой")["id"] for i in range(probes)]
-        if name == "probe":
-            return probe(*args)
-        if name == "answers":
-            return [sum(1 for m in client.messages(user) if m["from"] == "bot") for user in args[0]]
-        if name == "stats":
-            return client.stats()
-        raise ValueError(f"unknown command {name!r}")
 
-    try:
-        serve_commands(conn, url, handle)
-    finally:
-        server.stop()
+        def probe(user: int) -> float:
+            """One live «помощь» and the seconds until the bot's answer reached the student."""
+            while not answers.empty():
+                answers.get_nowait()
+            sent_at = time.monotonic()
+            client.send(user, "помощь")
+            deadline = sent_at + 60
+            while True:
+                peer, at, _text = answers.get(timeout=max(0.01, deadline - time.monotonic()))
+                if peer == user:
+                    return at - sent_at
+
+        def bot_answers(users: list[int]) -> list[int]:
+            return [sum(1 for m in client.messages(user) if m["from"] == "bot") for user in users]
+
+        return {"setup": setup, "probe": probe, "answers": bot_answers}
+
+    serve_sandbox(conn, rps_limit, commands)
 
 
 def enrol_all(database_url: str, community_id: int, people: list[int]) -> None:

@@ -61,8 +61,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `flows` and t
 
 from _databases import postgres_schema
 from _results import percentile, record
+from _world import Commands, serve_sandbox, stamp_bot_answers
 from _world import World as SandboxWorld
-from _world import serve_commands
 from sqlalchemy import event, func, insert, select, update
 
 from fsm_bot.config import Settings
@@ -74,7 +74,6 @@ from fsm_bot.engine.saving import Handled
 from fsm_bot.runtime.bot import FLOW_CATALOGS, Bot
 from fsm_bot.sandbox import SandboxServer
 from fsm_bot.sandbox.client import SandboxClient
-from fsm_bot.sandbox.mailbox import Mailbox
 from fsm_bot.services.community import services_factory
 from fsm_bot.services.options import CommunityOptions
 from fsm_bot.storage import Database, upgrade_to_head
@@ -280,34 +279,18 @@ def run_dispatcher(
 def world_main(conn, rps_limit: int, send_threads: int) -> None:  # type: ignore[no-untyped-def]
     """The sandbox and the people writing to the bot; answers commands from the benchmark over `conn`."""
     logging.basicConfig(level=logging.WARNING)
-    answers: queue.SimpleQueue[tuple[int, float, str]] = queue.SimpleQueue()
-    original_add = Mailbox.add
+    answers = stamp_bot_answers()
 
-    def stamped_add(self, peer_id, from_id, **fields):  # type: ignore[no-untyped-def]
-        message = original_add(self, peer_id, from_id, **fields)
-        if message.from_bot:
-            answers.put((peer_id, time.monotonic(), message.text))
-        return message
-
-    Mailbox.add = stamped_add  # type: ignore[method-assign]
-    server = SandboxServer(port=0, demo=False, rps_limit=rps_limit)
-    url = server.start()
-    client = SandboxClient(url)
-
-    def handle(name: str, args: tuple) -> Any:
-        if name == "users":
-            first, count = args
+    def commands(_server: SandboxServer, client: SandboxClient) -> Commands:
+        def users(first: int, count: int) -> list[int]:
             return [client.add_user(name_of(first + i), "Бенчмарков")["id"] for i in range(count)]
-        if name == "drive":
-            return _drive(url, answers, *args, threads=send_threads)
-        if name == "stats":
-            return client.stats()
-        raise ValueError(f"unknown command {name!r}")
 
-    try:
-        serve_commands(conn, url, handle)
-    finally:
-        server.stop()
+        def drive(*args: Any) -> dict[str, Any]:
+            return _drive(client.url, answers, *args, threads=send_threads)
+
+        return {"users": users, "drive": drive}
+
+    serve_sandbox(conn, rps_limit, commands)
 
 
 def _drive(

@@ -52,7 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.engine.
 
 from _databases import postgres_schema
 from _results import percentile, record
-from _world import World, serve_commands
+from _world import Commands, World, serve_sandbox, stamp_bot_answers
 from sqlalchemy import func, select, update
 
 from fsm_bot.config import DEFAULT_FLOWS, Settings
@@ -61,7 +61,6 @@ from fsm_bot.engine.inbox import QueuedEvent
 from fsm_bot.runtime.bot import Bot
 from fsm_bot.sandbox import SandboxServer
 from fsm_bot.sandbox.client import SandboxClient
-from fsm_bot.sandbox.mailbox import Mailbox
 from fsm_bot.storage import Database
 from fsm_bot.storage.models import Member
 from fsm_bot.storage.repositories import CommunityRepository
@@ -86,34 +85,18 @@ log = logging.getLogger("bench.poison")
 def world_main(conn, rps_limit: int, send_threads: int) -> None:  # type: ignore[no-untyped-def]
     """The sandbox and the people; answers the benchmark's commands over `conn`."""
     logging.basicConfig(level=logging.WARNING)
-    answers: queue.SimpleQueue[tuple[int, float, str]] = queue.SimpleQueue()
-    original_add = Mailbox.add
+    answers = stamp_bot_answers()
 
-    def stamped_add(self, peer_id, from_id, **fields):  # type: ignore[no-untyped-def]
-        message = original_add(self, peer_id, from_id, **fields)
-        if message.from_bot:
-            answers.put((peer_id, time.monotonic(), message.text))
-        return message
-
-    Mailbox.add = stamped_add  # type: ignore[method-assign]
-    server = SandboxServer(port=0, demo=False, rps_limit=rps_limit)
-    url = server.start()
-    client = SandboxClient(url)
-
-    def handle(name: str, args: tuple) -> Any:
-        if name == "users":
-            (count,) = args
+    def commands(_server: SandboxServer, client: SandboxClient) -> Commands:
+        def users(count: int) -> list[int]:
             return [client.add_user(f"Студент{i}", "Бенчмарков")["id"] for i in range(count)]
-        if name == "drive":
-            return People(url, answers, send_threads).drive(*args)
-        if name == "stats":
-            return client.stats()
-        raise ValueError(f"unknown command {name!r}")
 
-    try:
-        serve_commands(conn, url, handle)
-    finally:
-        server.stop()
+        def drive(*args: Any) -> Any:
+            return People(client.url, answers, send_threads).drive(*args)
+
+        return {"users": users, "drive": drive}
+
+    serve_sandbox(conn, rps_limit, commands)
 
 
 class People:

@@ -67,8 +67,8 @@ import time_machine
 import vk_api
 from _databases import postgres_schema
 from _results import record
+from _world import Commands, add_users_directly, serve_sandbox
 from _world import World as SandboxWorld
-from _world import serve_commands
 from sqlalchemy import create_engine, event, func, insert, select, text
 from sqlalchemy.orm import Session
 
@@ -154,43 +154,30 @@ def world_main(conn, rps_limit: int) -> None:  # type: ignore[no-untyped-def]
             seen.append((method, start, time.monotonic(), call.sandbox.stats.delivered - before, bool(call.inner)))
 
     sandbox_api.dispatch = stamped
-    server = SandboxServer(port=0, demo=False, rps_limit=rps_limit)
-    url = server.start()
-    client = SandboxClient(url)
 
-    def wait_delivered(count: int, timeout: float) -> dict[str, Any]:
-        stats = server.sandbox.stats
-        before = client.stats()
-        deadline = time.monotonic() + timeout
-        while stats.delivered < count and time.monotonic() < deadline:
-            time.sleep(0.002)  # this process's own counter: no request, nothing taken from the bot
-        return {"before": before, "after": client.stats(), "reached": stats.delivered >= count}
+    def commands(server: SandboxServer, client: SandboxClient) -> Commands:
+        def wait_delivered(count: int, timeout: float) -> dict[str, Any]:
+            stats = server.sandbox.stats
+            before = client.stats()
+            deadline = time.monotonic() + timeout
+            while stats.delivered < count and time.monotonic() < deadline:
+                time.sleep(0.002)  # this process's own counter: no request, nothing taken from the bot
+            return {"before": before, "after": client.stats(), "reached": stats.delivered >= count}
 
-    def handle(name: str, args: tuple) -> Any:
-        if name == "reset":
+        def reset() -> None:
             client.reset(rps_limit=rps_limit)
             seen.clear()
-            return None
-        if name == "users":
-            # Straight into the state: the server is idle between runs, and 10,000 POSTs take long.
-            directory = server.sandbox.directory
-            return [directory.add_user(f"Студент{i}", "Бенчмарков").id for i in range(args[0])]
-        if name == "wait_delivered":
-            return wait_delivered(*args)
-        if name == "requests":
-            return list(seen)
-        if name == "stats":
-            return client.stats()
-        if name == "cpu":
-            return time.process_time()
-        if name == "copies":
-            return [(entry["peer_id"], entry["text"]) for entry in client.log()]
-        raise ValueError(f"unknown command {name!r}")
 
-    try:
-        serve_commands(conn, url, handle)
-    finally:
-        server.stop()
+        return {
+            "reset": reset,
+            "users": lambda count: add_users_directly(server, count),
+            "wait_delivered": wait_delivered,
+            "requests": lambda: list(seen),
+            "cpu": time.process_time,
+            "copies": lambda: [(entry["peer_id"], entry["text"]) for entry in client.log()],
+        }
+
+    serve_sandbox(conn, rps_limit, commands)
 
 
 class World(SandboxWorld):

@@ -62,7 +62,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.support
 
 from _databases import postgres_schema
 from _results import percentile, record
-from _world import World, serve_commands
+from _world import Commands, World, serve_sandbox
 from sqlalchemy import create_engine, func, insert, select, text
 from sqlalchemy.engine import make_url
 
@@ -121,23 +121,23 @@ def world_main(conn) -> None:  # type: ignore[no-untyped-def]
             stamps.append((method, start, time.monotonic(), stats.delivered - delivered, hits))
 
     sandbox_api.dispatch = stamped
-    server = SandboxServer(port=0, demo=False, rps_limit=None)
-    url = server.start()
-    client = SandboxClient(url)
 
-    def handle(name: str, args: tuple) -> Any:
-        state = server.sandbox
-        if name == "reset":
+    def commands(server: SandboxServer, client: SandboxClient) -> Commands:
+        def reset() -> None:
             client.reset(rps_limit=None)
             stamps.clear()
             watched.update(peers=frozenset(), hits=0)
-            return None
-        if name == "users":  # straight into the state, before the bot runs: 10,000 POSTs would take long
-            return [state.directory.add_user(f"Имя{i}", f"Студент{i:05d}").id for i in range(args[0])]
-        if name == "watch":
-            watched.update(peers=frozenset(args[0]), hits=0)
-            return None
-        if name == "progress":
+
+        def users(count: int) -> list[int]:
+            """Straight into the state, before the bot runs: 10,000 POSTs would take long."""
+            directory = server.sandbox.directory
+            return [directory.add_user(f"Имя{i}", f"Студент{i:05d}").id for i in range(count)]
+
+        def watch(peers: Iterable[int]) -> None:
+            watched.update(peers=frozenset(peers), hits=0)
+
+        def progress() -> dict[str, int]:
+            state = server.sandbox
             server_ = state.callbacks.first()
             return {
                 "hits": watched["hits"],
@@ -146,20 +146,26 @@ def world_main(conn) -> None:  # type: ignore[no-untyped-def]
                 "dropped": server_.dropped if server_ else 0,
                 "retries": server_.retries if server_ else 0,
             }
-        if name == "stamps":
-            return [stamp for stamp in list(stamps) if stamp[1] >= args[0]]
-        if name == "copies":  # how many copies each watched peer got: {copies: peers}
-            peers = watched["peers"]
-            per_peer = Counter(entry["peer_id"] for entry in list(state.mailbox.log) if entry["peer_id"] in peers)
-            return dict(Counter(per_peer[peer] for peer in peers))
-        if name == "stats":
-            return client.stats()
-        raise ValueError(f"unknown command {name!r}")
 
-    try:
-        serve_commands(conn, url, handle)
-    finally:
-        server.stop()
+        def stamps_since(since: float) -> list[tuple[str, float, float, int, int]]:
+            return [stamp for stamp in list(stamps) if stamp[1] >= since]
+
+        def copies() -> dict[int, int]:  # how many copies each watched peer got: {copies: peers}
+            peers = watched["peers"]
+            log = list(server.sandbox.mailbox.log)
+            per_peer = Counter(entry["peer_id"] for entry in log if entry["peer_id"] in peers)
+            return dict(Counter(per_peer[peer] for peer in peers))
+
+        return {
+            "reset": reset,
+            "users": users,
+            "watch": watch,
+            "progress": progress,
+            "stamps": stamps_since,
+            "copies": copies,
+        }
+
+    serve_sandbox(conn, None, commands)
 
 
 def null_endpoint_main(port: int) -> None:
