@@ -26,3 +26,16 @@ def postgres_schema(server_url: str) -> tuple[str, Callable[[], None]]:
 
     url = make_url(server_url).update_query_dict({"options": f"-csearch_path={schema}"})
     return url.render_as_string(hide_password=False), drop
+
+
+def postgres_reachable(server_url: str) -> str | None:
+    """None when the server answers, else why not: a bench then skips PostgreSQL and says why in its report."""
+    engine = create_engine(normalize_url(server_url))
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return None
+    except Exception as error:  # any failure means "no PostgreSQL", with the reason in the report
+        return f"{type(error).__name__}: {str(error).splitlines()[0]}"
+    finally:
+        engine.dispose()

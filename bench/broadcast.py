@@ -51,11 +51,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import vk_api
-from _databases import postgres_schema
+from _databases import postgres_reachable, postgres_schema
 from _results import record
 from _world import Commands, add_users_directly, serve_sandbox
 from _world import World as SandboxWorld
-from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 import flows
@@ -65,7 +65,7 @@ from fsm_bot.delivery.sender import Sender
 from fsm_bot.sandbox import SandboxServer
 from fsm_bot.sandbox.client import SandboxClient, vk_session_for
 from fsm_bot.services.broadcasts import ack_keyboard
-from fsm_bot.storage import Database, normalize_url, upgrade_to_head
+from fsm_bot.storage import Database, upgrade_to_head
 from fsm_bot.storage.models import Broadcast, BroadcastRecipient, BroadcastStatus, RecipientStatus
 from fsm_bot.storage.repositories import BroadcastRepository, CommunityRepository
 from fsm_bot.storage.types import utcnow
@@ -333,19 +333,6 @@ def bench_naive(world: World, count: int, ack_label: str) -> dict[str, Any]:
     if not check["exactly_once"]:
         raise RuntimeError(f"naive run went wrong: {check}")
     return {"wall": max(r[2] for r in seen if r[3] > 0) - start, "requests": check["stats"]["requests"], "check": check}
-
-
-def postgres_reachable(server_url: str) -> str | None:
-    """None when the server answers, else why not."""
-    engine = create_engine(normalize_url(server_url))
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        return None
-    except Exception as error:  # any failure means "skip PostgreSQL", with the reason in the report
-        return f"{type(error).__name__}: {str(error).splitlines()[0]}"
-    finally:
-        engine.dispose()
 
 
 # --- the report

@@ -65,11 +65,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import time_machine
 import vk_api
-from _databases import postgres_schema
+from _databases import postgres_reachable, postgres_schema
 from _results import record
 from _world import Commands, add_users_directly, serve_sandbox
 from _world import World as SandboxWorld
-from sqlalchemy import create_engine, event, func, insert, select, text
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.orm import Session
 
 import fsm_bot.runtime.bot as bot_app
@@ -79,7 +79,7 @@ from fsm_bot.delivery.replies import ReplyQueue
 from fsm_bot.runtime.timekeeper import Timekeeper
 from fsm_bot.sandbox import SandboxServer
 from fsm_bot.sandbox.client import SandboxClient, vk_session_for
-from fsm_bot.storage import Database, normalize_url, upgrade_to_head
+from fsm_bot.storage import Database, upgrade_to_head
 from fsm_bot.storage.models import Member, MemberStatus, OutgoingMessage, Role
 from fsm_bot.storage.repositories import (
     CommunityRepository,
@@ -249,19 +249,6 @@ def seed(database_url: str, community_id: int, users: list[int]) -> float:
     database.transaction(write)
     database.dispose()
     return time.monotonic() - begun
-
-
-def postgres_reachable(server_url: str) -> str | None:
-    """None when the server answers, else why not."""
-    engine = create_engine(normalize_url(server_url))
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        return None
-    except Exception as error:  # any failure means "no PostgreSQL", with the reason in the report
-        return f"{type(error).__name__}: {str(error).splitlines()[0]}"
-    finally:
-        engine.dispose()
 
 
 # --- the bot, in a fresh process of its own: timing the parts without touching them

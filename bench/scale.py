@@ -60,7 +60,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.support.cluster
 
-from _databases import postgres_schema
+from _databases import postgres_reachable, postgres_schema
 from _results import percentile, record
 from _world import Commands, World, serve_sandbox
 from sqlalchemy import create_engine, func, insert, select, text
@@ -71,7 +71,7 @@ from fsm_bot.sandbox import SandboxServer
 from fsm_bot.sandbox.callback import CONFIRMATION_CODE
 from fsm_bot.sandbox.client import SandboxClient
 from fsm_bot.services.reports import REFRESH_SECONDS as REPORT_REFRESH
-from fsm_bot.storage import Database, normalize_url, upgrade_to_head
+from fsm_bot.storage import Database, upgrade_to_head
 from fsm_bot.storage.models import Broadcast, BroadcastRecipient, Member, ProcessedEvent, Role
 from fsm_bot.storage.repositories import CommunityRepository
 from fsm_bot.storage.types import utcnow
@@ -1005,17 +1005,6 @@ def cpu_model() -> str:
         if line.startswith("model name"):
             return line.split(":", 1)[1].strip()
     return platform.processor() or platform.machine()
-
-
-def postgres_reachable(url: str) -> str | None:
-    try:
-        engine = create_engine(normalize_url(url))
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        engine.dispose()
-    except Exception as error:
-        return f"{type(error).__name__}: {error}"
-    return None
 
 
 def worker_counts(value: str) -> list[int]:
