@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 
 from fsm_bot.delivery.replies import ReplyQueue, queue_reply
-from fsm_bot.delivery.sender import Delivery, Sender
+from fsm_bot.delivery.sender import Claimed, Delivery, Sender
 from fsm_bot.sandbox.client import SandboxClient
 from fsm_bot.storage import Database
 from fsm_bot.storage.models import OutgoingStatus
 from fsm_bot.storage.repositories import OutboxRepository
+from fsm_bot.storage.types import utcnow
 from fsm_bot.vk.client import VkClient
 from fsm_bot.vk.errors import Outcome
 from fsm_bot.vk.messages import MessageContent
+from fsm_bot.vk.sending import PeerResult
 from tests.support.waiting import wait_until
 
 
@@ -44,6 +47,20 @@ class Harness:
 
     def count(self, status: OutgoingStatus) -> int:
         return self.database.transaction(lambda session: OutboxRepository(session, self.community).count(status))
+
+
+def claim(database: Database, community: int) -> list[Claimed]:
+    """What the sender's next request would carry, claimed (and committed) as the sender does."""
+    claimed, _ = database.transaction(
+        lambda session: ReplyQueue(community).claim(session, set(), utcnow() + timedelta(minutes=1))
+    )
+    return claimed
+
+
+def stored_random_ids(database: Database, community: int, row_ids: list[int]) -> list[int]:
+    return database.transaction(
+        lambda session: [row.random_id for row in OutboxRepository(session, community).by_ids(row_ids)]
+    )
 
 
 @pytest.fixture
@@ -146,16 +163,10 @@ def test_a_reply_interrupted_by_a_crash_is_resent_and_vk_drops_the_copy(
 ) -> None:
     """The crash came after VK delivered but before the row was marked sent: resend, and VK dedups."""
     user = sandbox.add_user()
-    [row] = database.transaction(
-        lambda session: queue_reply(session, community, user["id"], MessageContent("Один раз"))
-    )
-    client.call("messages.send", {"peer_id": user["id"], "message": "Один раз", "random_id": row.random_id})
+    database.transaction(lambda session: queue_reply(session, community, user["id"], MessageContent("Один раз")))
+    [claimed] = claim(database, community)
+    client.call("messages.send", claimed.unit.params())  # delivered; then kill -9 before the row is settled
 
-    def mark_interrupted(session) -> None:  # type: ignore[no-untyped-def]
-        [stored] = OutboxRepository(session, community).by_ids([row.id])
-        stored.status, stored.attempts = OutgoingStatus.SENDING.value, 1
-
-    database.transaction(mark_interrupted)
     harness = Harness(database, community, client)
     harness.sender.start()
     try:
@@ -166,13 +177,45 @@ def test_a_reply_interrupted_by_a_crash_is_resent_and_vk_drops_the_copy(
     assert sandbox.stats()["deduplicated"] == 1
 
 
-def test_random_ids_differ_between_databases_and_rows(database: Database, community: int) -> None:
+def test_a_reply_gets_its_random_id_at_its_first_claim_and_keeps_it_after_a_crash(
+    database: Database, community: int
+) -> None:
+    """Queued with none; the claim that precedes the first request stores one; a claim after a crash
+    (or a lease that ran out) sends the row again under that same one, so VK can drop the repeat."""
+    [row] = database.transaction(lambda session: queue_reply(session, community, 7, MessageContent("Привет")))
+    assert row.random_id == 0
+    [first] = claim(database, community)
+    assert 0 < first.unit.random_id < 2**30  # the replies' half of VK's range
+    assert stored_random_ids(database, community, [row.id]) == [first.unit.random_id]  # committed before the send
+
+    database.transaction(lambda session: OutboxRepository(session, community).requeue_interrupted())  # restart
+    [again] = claim(database, community)
+    assert again.unit.random_id == first.unit.random_id
+    assert again.attempts == 2
+
+
+def test_random_ids_differ_between_rows(database: Database, community: int) -> None:
+    """Every request gets its own random_id: 60 different replies to 30 people take three claims
+    (a claim sends one reply per person), and no two of the 60 requests share one."""
     rows = database.transaction(
-        lambda session: [queue_reply(session, community, 1, MessageContent(f"m{i}"))[0] for i in range(50)]
+        lambda session: [queue_reply(session, community, 100 + i % 30, MessageContent(f"m{i}"))[0] for i in range(60)]
     )
-    random_ids = [row.random_id for row in rows]
-    assert len(set(random_ids)) == 50
-    assert all(0 < random_id < 2**31 for random_id in random_ids)
+    sent = []
+    while len(sent) < 60:
+        claimed = claim(database, community)
+        assert claimed, "a row was never claimed"
+        sent += [item.unit.random_id for item in claimed]
+        database.transaction(  # delivered: the person's next reply may go
+            lambda session, claimed=claimed: ReplyQueue(community).settle(
+                session,
+                claimed,
+                [[PeerResult(peer, Outcome.SENT, message_id=1) for peer in item.unit.peer_ids] for item in claimed],
+                lambda attempts: utcnow(),
+            )
+        )
+    assert len(set(sent)) == 60
+    assert all(0 < random_id < 2**30 for random_id in sent)
+    assert sorted(stored_random_ids(database, community, [row.id for row in rows])) == sorted(sent)
 
 
 def test_a_revoked_token_stops_the_sender_and_keeps_the_replies(

@@ -133,6 +133,7 @@ def test_rows_of_a_sender_that_died_go_back_when_their_lease_runs_out(shared: Da
     def queue_and_claim(session) -> int:  # type: ignore[no-untyped-def]
         outbox = OutboxRepository(session, GROUP)
         row = outbox.add(10, "hello")
+        session.flush()  # the row's id
         outbox.mark_sending([row.id], 7, utcnow() + timedelta(seconds=1))
         return row.id
 
