@@ -206,3 +206,17 @@ def test_a_leader_demoted_mid_dialog_cannot_step_back_into_it(sandbox: SandboxCl
     [refusal] = say(sandbox, headman, "назад")
     assert refusal["text"] == "Эта команда доступна только заместителям старост и выше."
     assert say(sandbox, headman, "назад")[-1]["text"] != added["text"]
+
+
+def test_the_welcome_after_onboarding_carries_the_members_menu(sandbox: SandboxClient, start_bot: StartBot) -> None:
+    """The event that makes a newcomer a member answers with a member's menu, not the newcomer's it began with."""
+    bot = start_bot(stream={"auto_approve": True})
+    enrolled(sandbox, bot, "Анна", "Смирнова", role=Role.HEADMAN)  # makes the group ИВТ-101 exist
+    newcomer = sandbox.add_user("Олег", "Новиков")["id"]
+    [question] = say(sandbox, newcomer, "Начать")
+    [confirm] = press(sandbox, newcomer, question, "ИВТ-101")
+    [welcome] = press(sandbox, newcomer, confirm, "Да, верно")
+    [menu] = say(sandbox, newcomer, "меню")
+    labels = [button["action"]["label"] for row in welcome["keyboard"]["buttons"] for button in row]
+    assert labels == [button["action"]["label"] for row in menu["keyboard"]["buttons"] for button in row]
+    assert "Расписание" in labels  # a newcomer's menu has only «Помощь»
