@@ -125,10 +125,21 @@ class EventHandler:
             inbox = InboxRepository(session, self.community_id)
             inbox.lock_users([queued.user_id for queued in batch if queued.user_id is not None])
             ready = inbox.readiness_of([(queued.row_id, queued.user_id) for queued in batch])
+            # Everyone's rows read together once their locks are held: no read between the events' writes,
+            # so those are flushed together at the commit (one INSERT of all replies on PostgreSQL).
+            talking = [
+                (queued.event.user_id, queued.event.peer_id)
+                for queued in batch
+                if ready[queued.row_id] == (True, False) and queued.event is not None and _talks(queued.event)
+            ]
+            at_hand = MemberRepository(session, self.community_id).all_at_hand(talking)
             handled: dict[int, Handled] = {}
             marked: list[int] = []
             for queued, profile in ordered:
-                handled[queued.row_id] = self._handle(session, queued, profile, marked, ready[queued.row_id])
+                prefetched = at_hand.get(queued.user_id or 0)
+                handled[queued.row_id] = self._handle(
+                    session, queued, profile, marked, ready[queued.row_id], prefetched
+                )
             # Marked last and together (see _handle); a row another process marked meanwhile undoes the lot.
             if not InboxRepository(session, self.community_id).mark_all_handled(marked):
                 raise HandledElsewhere(marked)
@@ -192,6 +203,7 @@ class EventHandler:
         profile: MemberProfile | None,
         marked: list[int] | None = None,
         ready: tuple[bool, bool] | None = None,
+        at_hand: MemberAtHand | None = None,
     ) -> Handled:
         """One event in `session`. In a batch, its user is locked and its `ready`ness read already, for the
         whole batch at once, and its row id goes to `marked`, for the batch to mark handled at its end."""
@@ -209,7 +221,7 @@ class EventHandler:
             return Handled(deferred=True)
         if queued.event is None:
             raise MalformedEvent("the envelope cannot be read")  # set aside, with the error kept on the row
-        handled = self._dispatch(session, queued.event, profile)
+        handled = self._dispatch(session, queued.event, profile, at_hand)
         if marked is not None:
             marked.append(queued.row_id)
             return handled
@@ -220,14 +232,17 @@ class EventHandler:
             return Handled()
         return handled
 
-    def _dispatch(self, session: Session, event: IncomingEvent, profile: MemberProfile | None) -> Handled:
+    def _dispatch(
+        self, session: Session, event: IncomingEvent, profile: MemberProfile | None, at_hand: MemberAtHand | None
+    ) -> Handled:
+        """`at_hand`: the person's rows when the batch has read them already."""
         members = MemberRepository(session, self.community_id)
         if event.type in ("message_allow", "message_deny", "group_join", "group_leave"):
             self._membership_event(members, event, profile)
             return Handled()
-        if event.type not in ("message_new", "message_event") or event.user_id <= 0:
+        if not _talks(event):
             return Handled()  # our own messages (message_reply/edit) and other communities' posts
-        at_hand = self._ensure_member(members, event, profile)
+        at_hand = at_hand or self._ensure_member(members, event, profile)
         handled = Conversation(self, session, event, at_hand).run()
         if event.type == "message_new" and not event.in_chat and not at_hand.member.can_receive:
             # A person who writes to the community may be answered (VK lets a community reply).
@@ -272,3 +287,8 @@ class EventHandler:
 
     def commands_for(self, member: MemberInfo) -> list[Command]:
         return commands(self.registry, self.texts, member)
+
+
+def _talks(event: IncomingEvent) -> bool:
+    """A person's message or button press: what a conversation answers."""
+    return event.type in ("message_new", "message_event") and event.user_id > 0

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select, true, update
+from sqlalchemy import delete, func, select, true, tuple_, update
 from sqlalchemy.orm import Session, aliased
 
 from fsm_bot.storage.attendance_models import Absence, AttendanceAudit
@@ -56,6 +56,27 @@ class MemberRepository:
             .where(Member.community_id == self.community_id, Member.vk_id == vk_id)
         ).one_or_none()
         return None if row is None else MemberAtHand(*row)
+
+    def all_at_hand(self, people: Sequence[tuple[int, int]]) -> dict[int, MemberAtHand]:
+        """`at_hand` for a group-committed batch of (vk id, peer id), one pair per person, in two queries
+        whatever its size: members with their groups, then their dialogs, locked. Keyed by vk id; a stranger
+        is missing."""
+        if not people:
+            return {}
+        peers = dict(people)
+        found = self.session.execute(
+            select(Member, StudyGroup)
+            .outerjoin(StudyGroup, StudyGroup.id == Member.study_group_id)
+            .where(Member.community_id == self.community_id, Member.vk_id.in_(list(peers)))
+        ).all()
+        if not found:
+            return {}
+        query = select(Dialog).where(
+            Dialog.community_id == self.community_id,
+            tuple_(Dialog.peer_id, Dialog.user_id).in_([(peers[member.vk_id], member.vk_id) for member, _ in found]),
+        )
+        dialogs = {dialog.user_id: dialog for dialog in self.session.scalars(query.with_for_update())}
+        return {member.vk_id: MemberAtHand(member, group, dialogs.get(member.vk_id)) for member, group in found}
 
     def known(self, vk_ids: Iterable[int]) -> set[int]:
         """Which of these people the community has a row for, in one query."""
