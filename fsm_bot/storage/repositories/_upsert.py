@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Table
@@ -19,3 +20,18 @@ def insert_if_absent(session: Session, table: Table, values: dict[str, Any]) -> 
     # RETURNING rather than rowcount: psycopg reports rowcount -1 for these statements.
     statement = dialect.insert(table).values(**values).on_conflict_do_nothing().returning(first_key)
     return session.execute(statement).first() is not None
+
+
+def insert_all_if_absent(session: Session, table: Table, rows: Sequence[dict[str, Any]], chunk: int = 500) -> int:
+    """`insert_if_absent` for many rows, one statement per `chunk` (in their order, so ids follow it): how many
+    were new. A batch of events from VK costs one round trip, not one per event."""
+    if not rows:
+        return 0
+    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
+    first_key = next(iter(table.primary_key.columns))
+    added = 0
+    for start in range(0, len(rows), chunk):
+        part = list(rows[start : start + chunk])
+        statement = dialect.insert(table).values(part).on_conflict_do_nothing().returning(first_key)
+        added += len(session.execute(statement).all())
+    return added

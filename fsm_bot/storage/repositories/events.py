@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, aliased
 
 from fsm_bot.storage.models import LongPollCursor, ProcessedEvent
 from fsm_bot.storage.repositories._rowcount import rowcount
-from fsm_bot.storage.repositories._upsert import insert_if_absent
+from fsm_bot.storage.repositories._upsert import insert_all_if_absent
 from fsm_bot.storage.types import utcnow
 
 
@@ -34,23 +34,20 @@ class InboxRepository:
 
     def add(self, events: Sequence[ReceivedEvent]) -> int:
         """Store events not seen before; returns how many were new (repeats are dropped silently)."""
-        added = 0
         now = utcnow()
-        for event in events:
-            added += insert_if_absent(
-                self.session,
-                ProcessedEvent.__table__,
-                {
-                    "community_id": self.community_id,
-                    "event_id": event.event_id,
-                    "type": event.type,
-                    "user_id": event.user_id,
-                    "payload": event.payload,
-                    "message_key": event.message_key,
-                    "received_at": now,
-                },
-            )
-        return added
+        rows = [
+            {
+                "community_id": self.community_id,
+                "event_id": event.event_id,
+                "type": event.type,
+                "user_id": event.user_id,
+                "payload": event.payload,
+                "message_key": event.message_key,
+                "received_at": now,
+            }
+            for event in events
+        ]
+        return insert_all_if_absent(self.session, ProcessedEvent.__table__, rows)
 
     def known_messages(self, keys: Sequence[str]) -> set[str]:
         """Which of these message keys the inbox holds (waiting or handled): a catch-up skips those."""
