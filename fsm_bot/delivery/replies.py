@@ -142,10 +142,11 @@ class ReplyQueue:
             for chunk in chunks
         ]
         fitting = fit_execute(units)  # long texts fill an execute's code before 25 calls do
+        # one peer_ids call shares one random_id (VK_PROTOCOL.md)
+        sending = list(zip(chunks[:fitting], units[:fitting], strict=True))
+        outbox.mark_sending_many([([row.id for row in chunk], unit.random_id) for chunk, unit in sending], lease_until)
         claimed = []
-        for chunk, unit in zip(chunks[:fitting], units[:fitting], strict=True):
-            # one peer_ids call shares one random_id (VK_PROTOCOL.md)
-            outbox.mark_sending([row.id for row in chunk], unit.random_id, lease_until)
+        for chunk, unit in sending:
             claimed.append(
                 Claimed(unit, {row.peer_id: row.id for row in chunk}, max(row.attempts for row in chunk) + 1)
             )

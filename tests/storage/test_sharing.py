@@ -122,7 +122,7 @@ def test_two_senders_claim_different_rows_and_a_persons_replies_stay_in_order(sh
 
     def send_first(session) -> None:  # type: ignore[no-untyped-def]
         outbox = OutboxRepository(session, GROUP)
-        outbox.mark_sending([row.id for row in taken_first], 1, utcnow() + LEASE)
+        outbox.mark_sending_many([([row.id for row in taken_first], 1)], utcnow() + LEASE)
 
     shared.transaction(send_first)
     pending = shared.transaction(lambda session: OutboxRepository(session, GROUP).claimable(utcnow(), 10, lock=True))
@@ -134,7 +134,7 @@ def test_rows_of_a_sender_that_died_go_back_when_their_lease_runs_out(shared: Da
         outbox = OutboxRepository(session, GROUP)
         row = outbox.add(10, "hello")
         session.flush()  # the row's id
-        outbox.mark_sending([row.id], 7, utcnow() + timedelta(seconds=1))
+        outbox.mark_sending_many([([row.id], 7)], utcnow() + timedelta(seconds=1))
         return row.id
 
     row_id = shared.transaction(queue_and_claim)
