@@ -45,7 +45,7 @@ def test_the_limiter_pads_its_window() -> None:
 
 
 def test_a_courtesy_call_takes_a_slot_only_while_half_the_window_is_unused() -> None:
-    """"typing..." (VkClient.spare_slot) keeps half the window for the replies waiting on the token."""
+    """A courtesy ("typing...", VkClient.spare_slot) leaves half the window to the replies waiting on the token."""
     clock = FakeClock()
     limiter = RateLimiter(20, window=1.0, margin=0.0, clock=clock)
     granted = 0
