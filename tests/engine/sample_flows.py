@@ -8,6 +8,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from fsm_bot.engine import Context, Flow, Role, Transition
 
@@ -142,9 +143,15 @@ def fail_like_an_outage(ctx: Context) -> None:
         return
     raw = session.connection().connection.dbapi_connection
     path = session.execute(text("PRAGMA database_list")).fetchone()[2]
-    holder = sqlite3.connect(path, timeout=5)  # waits for another worker's write, then holds the lock
+    # Never waits: in a batch the lock may be this very event's transaction's (its batch flushed earlier
+    # events' writes), and waiting for it would stall everyone for the timeout; busy, it fails at once, the
+    # same OperationalError this flow is here to raise.
+    holder = sqlite3.connect(path, timeout=0)
     try:
-        holder.execute("BEGIN IMMEDIATE")
+        try:
+            holder.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as busy:  # as SQLAlchemy would have raised it on the session
+            raise OperationalError("BEGIN IMMEDIATE", {}, busy) from busy
         raw.execute("PRAGMA busy_timeout=0")
         session.execute(text("UPDATE community SET id = id WHERE id = :id"), {"id": ctx.services._community_id})
     finally:
