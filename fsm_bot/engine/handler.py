@@ -141,7 +141,7 @@ class EventHandler:
                     session, queued, profile, marked, ready[queued.row_id], prefetched
                 )
             # Marked last and together (see _handle); a row another process marked meanwhile undoes the lot.
-            if not InboxRepository(session, self.community_id).mark_all_handled(marked):
+            if not inbox.mark_all_handled(marked):
                 raise HandledElsewhere(marked)
             return handled
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, literal, or_, select, text, update
+from sqlalchemy import delete, exists, func, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from fsm_bot.storage.models import LongPollCursor, ProcessedEvent
@@ -171,11 +171,7 @@ class InboxRepository:
         The dialog row's FOR UPDATE does the same once the row exists; a person's first events
         have no row yet, and two of them would otherwise both start one.
         """
-        if self.session.get_bind().dialect.name == "postgresql":
-            self.session.execute(
-                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-                {"key": f"fsm_bot:user:{self.community_id}:{user_id}"},
-            )
+        self.lock_users([user_id])
 
     def lock_users(self, user_ids: Sequence[int]) -> None:
         """`lock_user` for a batch, in one statement; the locks are taken in the order of their keys, the
@@ -220,22 +216,7 @@ class InboxRepository:
         """(whether the event is still to be handled, whether its user has an older event still waiting:
         handling this one now would reorder them), in one round trip. Its envelope is not read: the claim
         parsed it."""
-        earlier = (
-            exists().where(
-                ProcessedEvent.community_id == self.community_id,
-                ProcessedEvent.user_id == user_id,
-                ProcessedEvent.handled_at.is_(None),
-                ProcessedEvent.id < row_id,
-            )
-            if user_id is not None
-            else literal(False)
-        )
-        row = self.session.execute(
-            select(ProcessedEvent.handled_at, earlier.label("earlier")).where(ProcessedEvent.id == row_id)
-        ).first()
-        if row is None or row[0] is not None:
-            return False, False
-        return True, bool(row[1])
+        return self.readiness_of([(row_id, user_id)])[row_id]
 
     def mark_all_handled(self, row_ids: Sequence[int]) -> bool:
         """`mark_handled` for a group-committed batch, in one statement; False if another worker was first
