@@ -42,8 +42,8 @@ log = logging.getLogger(__name__)
 
 
 class HandledElsewhere(Exception):
-    """An event of a batch was handled by another process meanwhile: the batch is undone and its events
-    handled one by one, where that one is simply skipped."""
+    """An event of a batch was handled by another process meanwhile: the batch is undone and tried again
+    in halves, down to single events, where that one is simply skipped."""
 
     def __init__(self, row_ids: Sequence[int]) -> None:
         super().__init__(f"one of the events {list(row_ids)[:10]} was handled by another process")
@@ -115,8 +115,8 @@ class EventHandler:
         oldest waiting one, and the dispatcher gives that person nothing more until this returns.
 
         All or nothing: None when anything failed (an outage, one poisoned event, a race lost to another
-        process); nothing of the batch was committed, and the dispatcher handles each event on its own
-        then (`handle`), where a poisoned event is set aside and an outage waited out, alone.
+        process); nothing of the batch was committed, and the dispatcher tries each half again (down to
+        single events, `handle`, where a poisoned event is set aside and an outage waited out, alone).
         """
         profiles = self._profiles_if_unknown([queued.user_id for queued in batch])
         ordered = sorted(zip(batch, profiles, strict=True), key=lambda pair: pair[0].user_id or 0)
@@ -148,7 +148,7 @@ class EventHandler:
         try:
             handled = self.database.transaction(run, attempts=1)
         except Exception as error:
-            log.info("a batch of %d events failed (%s): handling them one by one", len(batch), type(error).__name__)
+            log.info("a batch of %d events failed (%s): trying it again in halves", len(batch), type(error).__name__)
             return None
         return [handled[queued.row_id] for queued in batch]
 

@@ -221,3 +221,22 @@ def test_an_event_bringing_a_file_is_handled_in_a_transaction_of_its_own(databas
     # The first person in line may be handled alone too (the worker starts on whoever is in line then);
     # everyone is handled exactly once either way.
     assert sorted([user for batch in watched.batches for user in batch] + watched.alone) == users
+
+
+def test_a_poisoned_batch_is_tried_again_in_halves_not_one_event_at_a_time(database: Database) -> None:
+    """Which event of a batch failed is only known at the commit's flush; halving finds it in a handful of
+    transactions while everyone else is still handled in batches."""
+    users = list(range(FIRST, FIRST + 32))
+    _students(database, users)
+    poisoned = users[13]
+    _commits_taken, watched = _run(
+        database, [(user, "испорти" if user == poisoned else "опрос") for user in users], watched=Watched
+    )
+    assert watched is not None
+    assert poisoned in watched.alone
+    # Down to the poisoned event's pair, handled alone (and perhaps the first person in line, see above):
+    # one at a time after the failure would be 32.
+    assert len(watched.alone) <= 3, watched.alone
+    answers = _answers(database)
+    assert answers.pop(poisoned)[0].startswith("Что-то пошло не так")
+    assert answers == {user: ["Как вас зовут?"] for user in users if user != poisoned}
