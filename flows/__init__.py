@@ -22,4 +22,5 @@ ORDER = [
     "attendance",
     "absences",
     "attendance_report",
+    "language",
 ]

@@ -282,7 +282,7 @@ class Settings(BaseSettings):
     schedule: list[ScheduledCommandSettings] = Field(default_factory=list)
     communities: list[CommunitySettings] = Field(default_factory=list)
     timezone: str = "Europe/Moscow"
-    locale: Literal["ru"] = "ru"
+    locale: Literal["ru", "en"] = "ru"  # the default language; each person's own follows their VK app or choice
 
     @classmethod
     def settings_customise_sources(

@@ -20,7 +20,7 @@ from fsm_bot.delivery.effects import Edit
 from fsm_bot.members.info import MemberInfo
 from fsm_bot.members.roles import Forbidden, allows
 from fsm_bot.storage.models import Role
-from fsm_bot.texts import Texts
+from fsm_bot.texts import Catalogs, Texts
 from fsm_bot.vk.events import IncomingEvent
 from fsm_bot.vk.keyboards import Color, KeyboardButton, build_keyboard
 from fsm_bot.vk.payloads import COMMAND_KEY, FLOW_KEY, VALUE_KEY, VERSION_KEY
@@ -129,10 +129,12 @@ class Context(Generic[D, S]):
         dialog: DialogState,
         services: S,
         commands: Callable[[MemberInfo], list[Command]],
+        catalogs: Catalogs | None = None,
     ) -> None:
         self.event = event
         self.member = member
         self.t = texts
+        self._catalogs = catalogs
         self.dialog = dialog
         self.services = services
         self._commands = commands
@@ -140,6 +142,12 @@ class Context(Generic[D, S]):
         self._model: Any = None
 
     # --- what happened
+
+    def t_for(self, person: MemberInfo | str | None) -> Texts:
+        """The texts of another person's language (a member, or a locale), for a message to them: a headman
+        writing in Russian reaches an English-speaking student in English."""
+        locale = person.locale if isinstance(person, MemberInfo) else person
+        return self.t if self._catalogs is None else self._catalogs[locale]
 
     @property
     def text(self) -> str:
@@ -259,14 +267,20 @@ class Context(Generic[D, S]):
         self._effects.replies.append(Reply(self.event.peer_id, text, document=(file_name, content)))
 
     def command_button(
-        self, label: str, flow: str, value: str | Choice | None = None, color: Color = "primary"
+        self,
+        label: str,
+        flow: str,
+        value: str | Choice | None = None,
+        color: Color = "primary",
+        callback: bool = False,
     ) -> KeyboardButton:
         """A button that starts `flow` (for messages sent to other people, outside any dialog); that flow
-        reads `value` as `ctx.value` (a plain string) or `ctx.choice` (a tuple)."""
+        reads `value` as `ctx.value` (a plain string) or `ctx.choice` (a tuple). A `callback` one sends no
+        message: the flow can answer by changing the pressed message (`ctx.update`)."""
         payload: dict[str, Any] = {COMMAND_KEY: flow}
         if value is not None:
             payload[VALUE_KEY] = _carried(value)
-        return KeyboardButton(label, payload, color)
+        return KeyboardButton(label, payload, color, callback)
 
     def schedule_message(self, vk_id: int, text: str, at: datetime) -> None:
         """Send `text` to `vk_id` at `at` (aware datetime): reminders, nudges, digests.

@@ -34,7 +34,7 @@ from fsm_bot.storage.db import is_transient
 from fsm_bot.storage.models import Member
 from fsm_bot.storage.repositories import InboxRepository, MemberProfile, MemberRepository
 from fsm_bot.storage.repositories.members import MemberAtHand
-from fsm_bot.texts import Texts
+from fsm_bot.texts import Catalogs, Texts, as_catalogs, locale_of_lang_id
 from fsm_bot.vk.events import IncomingEvent, MalformedEvent
 from fsm_bot.vk.messages import MessageContent
 
@@ -62,7 +62,7 @@ class EventHandler:
         database: Database,
         community_id: int,
         registry: FlowRegistry,
-        texts: Texts,
+        texts: Texts | Catalogs,
         lookup_profile: ProfileLookup,
         services: ServicesFactory,
         dialog_timeout: timedelta | None = None,
@@ -77,14 +77,15 @@ class EventHandler:
         self.database = database
         self.community_id = community_id
         self.registry = registry
-        self.texts = texts
+        self.catalogs = as_catalogs(texts)
+        self.texts = self.catalogs.default
         self.lookup_profile = lookup_profile
         self._known_members: OrderedDict[int, None] = OrderedDict()
         self._known_lock = threading.Lock()
         self.words = GlobalWords(
-            cancel=frozenset(texts.variants("words.cancel")),
-            back=frozenset(texts.variants("words.back")),
-            menu=frozenset(texts.variants("words.menu")),
+            cancel=frozenset(self.catalogs.variants("words.cancel")),  # understood in every language
+            back=frozenset(self.catalogs.variants("words.back")),
+            menu=frozenset(self.catalogs.variants("words.menu")),
         )
 
     # --- entry point
@@ -192,7 +193,7 @@ class EventHandler:
         event = queued.event
         if event is None or event.user_id <= 0 or event.type not in ("message_new", "message_event"):
             return Handled(error_id=error_id)  # nobody to apologise to (a membership event, a chat)
-        text = self.texts("errors.internal", error_id=error_id)
+        text = self.catalogs[locale_of_lang_id(event.lang_id)]("errors.internal", error_id=error_id)
         queue_reply(session, self.community_id, event.peer_id, MessageContent(text))
         return Handled(AfterCommit(replies=1, snackbar=snackbar_for(event, text)), error_id=error_id)
 
@@ -282,11 +283,11 @@ class EventHandler:
     def timeout_for(self, flow: Flow) -> timedelta:
         return self.dialog_timeout or flow.timeout
 
-    def menu_for(self, member: MemberInfo) -> str | None:
-        return main_menu(self.registry, self.texts, member)
+    def menu_for(self, member: MemberInfo, in_chat: bool = False) -> str | None:
+        return main_menu(self.registry, self.catalogs[member.locale], member, in_chat)
 
     def commands_for(self, member: MemberInfo) -> list[Command]:
-        return commands(self.registry, self.texts, member)
+        return commands(self.registry, self.catalogs[member.locale], member)
 
 
 def _talks(event: IncomingEvent) -> bool:

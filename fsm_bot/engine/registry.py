@@ -9,11 +9,13 @@ from __future__ import annotations
 import importlib
 import re
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 from fsm_bot.engine.discovery import expand_names
 from fsm_bot.engine.flow import Flow, Need
 from fsm_bot.folding import fold
+from fsm_bot.texts import LOCALES, Catalogs
 from fsm_bot.vk.files import documents_of
 
 
@@ -42,6 +44,7 @@ class FlowRegistry:
         self._with_text: dict[str, Flow] = {}  # the triggers of flows that take text after them
         self._by_document: dict[str, Flow] = {}  # document extensions of flows that take them
         self.when_invited: Flow | None = None  # the flow a chat_invite_user of the community starts
+        self._longest = 0
         for flow in flows:
             if flow.name in self._flows:
                 raise ValueError(f"two flows are named {flow.name!r}")
@@ -51,23 +54,40 @@ class FlowRegistry:
                     raise ValueError(f"both {self.when_invited.name!r} and {flow.name!r} start when invited")
                 self.when_invited = flow
             for trigger in flow.triggers:
-                word = normalize(trigger)
-                if word in self._by_trigger:
-                    raise ValueError(f"{word!r} starts both {self._by_trigger[word].name!r} and {flow.name!r}")
-                self._by_trigger[word] = flow
-                if flow.takes_text and flow.is_dialog:
-                    self._with_text[word] = flow
+                self._add_trigger(trigger, flow)
             for extension in flow.takes_documents if flow.is_dialog else ():
                 ext = extension.lower().lstrip(".")
                 if ext in self._by_document:
                     raise ValueError(f"a .{ext} document starts both {self._by_document[ext].name!r} and {flow.name!r}")
                 self._by_document[ext] = flow
-        self._longest = max((len(word.split()) for word in self._with_text), default=0)
+
+    def _add_trigger(self, trigger: str, flow: Flow) -> None:
+        word = normalize(trigger)
+        known = self._by_trigger.get(word)
+        if known is not None and known is not flow:
+            raise ValueError(f"{word!r} starts both {known.name!r} and {flow.name!r}")
+        self._by_trigger[word] = flow
+        if flow.takes_text and flow.is_dialog:
+            self._with_text[word] = flow
+            self._longest = max(self._longest, len(word.split()))
+
+    def learn_triggers(self, words_of: Callable[[str], list[str]]) -> None:
+        """Add the words the catalogs give each flow (`<flow>.triggers`, every language's): what a person
+        types is a word of their language, so it lives with the texts, not in the code."""
+        for flow in self._flows.values():
+            for trigger in words_of(f"{flow.name}.triggers"):
+                self._add_trigger(trigger, flow)
 
     @classmethod
     def from_names(cls, names: Iterable[str]) -> FlowRegistry:
-        """Flows by name; a package name ("flows") stands for every flow it holds (discovery.py)."""
-        return cls(load_flow(name) for name in expand_names(names))
+        """Flows by name; a package name ("flows") stands for every flow it holds (discovery.py). Their
+        words come from the catalogs beside their modules (`<package>/locales/`), every language's."""
+        expanded = list(expand_names(names))
+        registry = cls(load_flow(name) for name in expanded)
+        folders = {folder for name in expanded if (folder := _catalog_folder(name)) is not None}
+        if folders:
+            registry.learn_triggers(Catalogs.load(LOCALES[0], sorted(folders)).words)
+        return registry
 
     def missing_texts(self, has_text: Callable[[str], bool]) -> list[str]:
         """Text keys the enabled flows need and the catalog lacks: checked at start, not in front of a student."""
@@ -111,6 +131,14 @@ class FlowRegistry:
 
     def __iter__(self) -> Iterator[Flow]:
         return iter(self._flows.values())
+
+
+def _catalog_folder(name: str) -> Path | None:
+    """The `locales` folder of the package a flow's module is in, if it has one."""
+    module_name = name.partition(":")[0]
+    module = importlib.import_module(module_name if "." in module_name else f"flows.{module_name}")
+    folder = Path(module.__file__ or "").parent / "locales"
+    return folder if folder.is_dir() else None
 
 
 def normalize(text: str) -> str:

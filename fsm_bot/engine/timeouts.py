@@ -22,22 +22,24 @@ from fsm_bot.storage import Database
 from fsm_bot.storage.repositories import DialogRepository, MemberRepository
 from fsm_bot.storage.repositories.dialogs import IDLE
 from fsm_bot.storage.types import utcnow
-from fsm_bot.texts import Texts
+from fsm_bot.texts import Catalogs, Texts, as_catalogs
+from fsm_bot.vk.events import CHAT_PEER_OFFSET
 from fsm_bot.vk.messages import MessageContent
 
 log = logging.getLogger(__name__)
 
-MenuFor = Callable[[MemberInfo], str | None]
+MenuFor = Callable[[MemberInfo, bool], str | None]  # the member, and whether the menu goes to a group chat
 
 
 def expire_dialogs(
     database: Database,
     community_id: int,
     registry: FlowRegistry,
-    texts: Texts,
+    texts: Texts | Catalogs,
     menu_for: MenuFor,
 ) -> int:
-    """End every dialog past its deadline; returns how many were ended."""
+    """End every dialog past its deadline, telling each person in their language; returns how many were ended."""
+    catalogs = as_catalogs(texts)
     now = utcnow()
     owners = database.transaction(
         lambda session: [(d.peer_id, d.user_id) for d in DialogRepository(session, community_id).expired(now)]
@@ -51,7 +53,7 @@ def expire_dialogs(
                 peer_id=peer_id,
                 user_id=user_id,
                 registry=registry,
-                texts=texts,
+                catalogs=catalogs,
                 menu_for=menu_for,
             )
         )
@@ -66,7 +68,7 @@ def _expire_one(
     peer_id: int,
     user_id: int,
     registry: FlowRegistry,
-    texts: Texts,
+    catalogs: Catalogs,
     menu_for: MenuFor,
 ) -> int:
     dialogs = DialogRepository(session, community_id)
@@ -74,12 +76,12 @@ def _expire_one(
     # Re-checked under the row lock: the person may have answered since the sweep looked.
     if dialog is None or dialog.flow == IDLE or dialog.expires_at is None or dialog.expires_at > utcnow():
         return 0
-    flow = registry.get(dialog.flow)
-    name = texts(f"{flow.name}.title") if flow is not None and texts.has(f"{flow.name}.title") else dialog.flow
     dialogs.finish(dialog)
     member = MemberRepository(session, community_id).get(user_id)
-    keyboard = None
-    if member is not None:
-        keyboard = menu_for(MemberInfo.load(session, member))
+    info = MemberInfo.load(session, member) if member is not None else None
+    texts = catalogs[info.locale if info is not None else None]
+    flow = registry.get(dialog.flow)
+    name = texts(f"{flow.name}.title") if flow is not None and texts.has(f"{flow.name}.title") else dialog.flow
+    keyboard = menu_for(info, peer_id >= CHAT_PEER_OFFSET) if info is not None else None
     queue_reply(session, community_id, peer_id, MessageContent(texts("dialog.timed_out", flow=name), keyboard))
     return 1

@@ -21,6 +21,13 @@ class MemberInfo:
     status: str
     can_receive: bool
     sex: int = 0  # VK's: 0 unknown, 1 female, 2 male (for a verb's form in a sentence about them)
+    chosen_locale: str | None = None  # the language they picked in the menu: kept whatever their app says
+    app_locale: str | None = None  # their VK app's language, as their last message reported it
+
+    @property
+    def locale(self) -> str | None:
+        """The language they read; None: the settings' default."""
+        return self.chosen_locale or self.app_locale
 
     @property
     def full_name(self) -> str:
@@ -47,4 +54,6 @@ class MemberInfo:
             status=member.status,
             can_receive=member.can_receive,
             sex=member.sex,
+            chosen_locale=member.locale,
+            app_locale=member.app_locale,
         )

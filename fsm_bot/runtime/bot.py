@@ -45,7 +45,7 @@ from fsm_bot.services.reports import ReportUpdater, send_nudges
 from fsm_bot.storage import Database, upgrade_to_head
 from fsm_bot.storage.repositories import InboxRepository, MemberProfile, MemberRepository
 from fsm_bot.storage.types import utcnow
-from fsm_bot.texts import Texts
+from fsm_bot.texts import Catalogs
 from fsm_bot.vk.callback import CallbackCommunity, callback_server, create_callback_app
 from fsm_bot.vk.catch_up import CatchUp
 from fsm_bot.vk.client import VkClient
@@ -109,8 +109,12 @@ class Bot:
             settings.vk.api_version,
             rps_limit=token_share(settings.vk.rps_limit, settings.engine.processes),
         )
-        self.texts = Texts.load(settings.locale, [FLOW_CATALOGS])
+        # Every language the bot speaks; each person reads theirs, the settings' `locale` when it is not known.
+        self.catalogs = Catalogs.load(settings.locale, [FLOW_CATALOGS])
+        self.texts = self.catalogs.default
         self.registry = FlowRegistry.from_names(settings.flows)
+        self.registry.learn_triggers(self.catalogs.words)
+        # Checked in the default language; another lacking a text reads the default's (fsm_bot/texts.py).
         missing = self.registry.missing_texts(self.texts.has)
         if missing:
             raise BotFailed(f"texts missing from the {settings.locale} catalog: {', '.join(missing)}")
@@ -166,7 +170,7 @@ class Bot:
             self.database,
             self.community_id,
             self.registry,
-            self.texts,
+            self.catalogs,
             self._lookup_profile,
             services_factory(
                 self.community_id,
@@ -184,7 +188,7 @@ class Bot:
             self.sender.wake,
             lambda name: self.texts("documents.upload_failed", name=name),
         )
-        self.reports = ReportUpdater(self.database, self.community_id, self.texts, self.client)
+        self.reports = ReportUpdater(self.database, self.community_id, self.catalogs, self.client)
         after_commit = AfterCommitEffects(
             self.client,
             self.sender.wake,
@@ -195,7 +199,7 @@ class Bot:
             self.inbox, self.handler, after_commit, self.settings.engine.workers, typing=self._typing
         )
         self.timekeeper = Timekeeper(
-            self.settings, self.database, self.community_id, self.scheduler, self.inbox, self.texts, self.sender.wake
+            self.settings, self.database, self.community_id, self.scheduler, self.inbox, self.catalogs, self.sender.wake
         )
         self.catch_up = CatchUp(
             self.client,
@@ -389,9 +393,9 @@ class Bot:
     def sweep_dialogs(self) -> int:
         """Timed-out dialogs ended, due scheduled messages queued: both are checks of "is it time"."""
         assert self.handler is not None and self.sender is not None
-        ended = expire_dialogs(self.database, self.community_id, self.registry, self.texts, self.handler.menu_for)
+        ended = expire_dialogs(self.database, self.community_id, self.registry, self.catalogs, self.handler.menu_for)
         due = send_due_messages(self.database, self.community_id)
-        nudged = send_nudges(self.database, self.community_id, self.texts)
+        nudged = send_nudges(self.database, self.community_id, self.catalogs)
         if ended or due or nudged:
             self.sender.wake()
         return ended + due + nudged

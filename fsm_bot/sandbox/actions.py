@@ -24,6 +24,13 @@ CLIENT_INFO = {
     "carousel": True,
     "lang_id": 0,
 }
+
+
+def client_info(user: User) -> dict[str, Any]:
+    """What this user's app says of itself: the same abilities for everyone, their own language."""
+    return {**CLIENT_INFO, "lang_id": user.lang_id}
+
+
 #: Where a location button says the user is (Moscow, Red Square).
 LOCATION = {"type": "point", "coordinates": {"latitude": 55.7539, "longitude": 37.6208}}
 ROLE_LEVELS: dict[str | None, int] = {
@@ -73,7 +80,7 @@ def write(
     view = message.vk_view()
     if geo is not None:
         view["geo"] = geo
-    event_id = sandbox.emit("message_new", {"message": view, "client_info": CLIENT_INFO})
+    event_id = sandbox.emit("message_new", {"message": view, "client_info": client_info(user)})
     return Sent(message, event_id)
 
 
@@ -158,5 +165,5 @@ def create_chat(sandbox: Sandbox, title: str, members: list[User], bot_is_admin:
             members[0].id,
             action={"type": "chat_invite_user", "member_id": -sandbox.community.group_id},
         )
-        sandbox.emit("message_new", {"message": message.vk_view(), "client_info": CLIENT_INFO})
+        sandbox.emit("message_new", {"message": message.vk_view(), "client_info": client_info(members[0])})
     return chat

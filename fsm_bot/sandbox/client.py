@@ -188,6 +188,7 @@ class SandboxClient:
         user_id: int | None = None,
         sex: int | None = None,
         screen_name: str | None = None,
+        lang_id: int | None = None,
     ) -> SandboxUser:
         """``sex`` (VK's 1 female, 2 male, 0 unknown) and ``screen_name`` (a short address, vk.com/<it>) are
         extension fields, sent only when given."""
@@ -202,6 +203,8 @@ class SandboxClient:
             body["id"] = user_id
         if sex is not None:
             body["sex"] = sex
+        if lang_id is not None:
+            body["lang_id"] = lang_id
         if screen_name is not None:
             body["screen_name"] = screen_name
         return self._call("POST", "users", body)

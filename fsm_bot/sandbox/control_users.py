@@ -49,6 +49,13 @@ def _role(body: dict[str, Any]) -> str | EllipsisType | None:
     return role
 
 
+def _lang_id(body: dict[str, Any], default: int) -> int:
+    lang_id = take(body, "lang_id", int, default)
+    if not 0 <= lang_id <= 1000:
+        raise ControlError("lang_id must be VK's language number (0 Russian, 3 English, ...)")
+    return lang_id
+
+
 def _sex(body: dict[str, Any], default: int) -> int:
     sex = take(body, "sex", int, default)
     if sex not in SEXES:
@@ -80,11 +87,13 @@ def _name(body: dict[str, Any], field: str, default: str) -> str:
 
 
 async def add_user(request: Request) -> JSONResponse:
-    """``id`` and ``sex`` are extensions: a fixed id that a settings.yaml can name (admins, headmen), and
-    what ``users.get(fields=sex)`` answers for them."""
+    """``id``, ``sex`` and ``lang_id`` are extensions: a fixed id that a settings.yaml can name (admins,
+    headmen), what ``users.get(fields=sex)`` answers for them, and their app's language (client_info)."""
     body = await read_json(
         request,
-        allowed=frozenset({"id", "first_name", "last_name", "allow_messages", "member", "role", "sex", "screen_name"}),
+        allowed=frozenset(
+            {"id", "first_name", "last_name", "allow_messages", "member", "role", "sex", "screen_name", "lang_id"}
+        ),
     )
     directory = sandbox_of(request).directory
     screen_name = _screen_name(sandbox_of(request), body, None)
@@ -102,6 +111,7 @@ async def add_user(request: Request) -> JSONResponse:
         member=take(body, "member", bool, True),
         role=None if role is ... else role,
         sex=_sex(body, 0),
+        lang_id=_lang_id(body, 0),
     )
     user.custom_screen_name = screen_name if isinstance(screen_name, str) else None
     return JSONResponse(user.control_view())
@@ -121,7 +131,9 @@ async def patch_user(request: Request) -> JSONResponse:
     user = _user(request)
     body = await read_json(
         request,
-        allowed=frozenset({"allow_messages", "member", "role", "first_name", "last_name", "sex", "screen_name"}),
+        allowed=frozenset(
+            {"allow_messages", "member", "role", "first_name", "last_name", "sex", "screen_name", "lang_id"}
+        ),
     )
     screen_name = _screen_name(sandbox_of(request), body, user)
     allow = take(body, "allow_messages", bool, None)
@@ -131,6 +143,7 @@ async def patch_user(request: Request) -> JSONResponse:
     user.first_name = _name(body, "first_name", user.first_name)
     user.last_name = _name(body, "last_name", user.last_name)
     user.sex = sex
+    user.lang_id = _lang_id(body, user.lang_id)
     if screen_name is not ...:
         user.custom_screen_name = screen_name
     change_user(sandbox_of(request), user, allow_messages=allow, member=member, role=role)

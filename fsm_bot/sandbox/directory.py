@@ -26,11 +26,13 @@ class Directory:
         member: bool = True,
         role: str | None = None,
         sex: int = 0,
+        lang_id: int = 0,
     ) -> User:
         """Create a user; ``user_id`` must be free (the caller checks and reports that)."""
         if user_id is None:
             user_id = self._next_user_id
         user = User(user_id, first_name, last_name, allow_messages=allow_messages, member=member, role=role, sex=sex)
+        user.lang_id = lang_id
         self.users[user_id] = user
         self._next_user_id = max(self._next_user_id, user_id + 1)
         return user

@@ -31,6 +31,7 @@ class User:
     member: bool = True
     role: str | None = None
     sex: int = 0
+    lang_id: int = 0  # the language of their VK app, sent in each message's client_info (0 ru, 3 en)
     deactivated: str | None = None
     custom_screen_name: str | None = None  # a short address (vk.com/olga_b) besides the id<id> every user has
 

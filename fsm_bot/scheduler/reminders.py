@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -33,6 +34,21 @@ from fsm_bot.timetable.render import day_text, lesson_line
 log = logging.getLogger(__name__)
 
 Translate = Callable[..., str]
+
+
+@runtime_checkable
+class Languages(Protocol):
+    """Every language's catalog (`fsm_bot.texts.Catalogs`): a subscriber's locale in, their words out."""
+
+    def __getitem__(self, locale: str | None) -> Translate: ...
+
+
+def _translate_for(t: Translate | Languages) -> Callable[[str | None], Translate]:
+    if isinstance(t, Languages):
+        return t.__getitem__
+    return lambda _locale: t
+
+
 REMINDER_KINDS = (SubscriptionKind.DIGEST, SubscriptionKind.BEFORE_FIRST, SubscriptionKind.BEFORE_EACH)
 
 
@@ -180,13 +196,20 @@ def _text(t: Translate, reminder: DueReminder, semester: Semester | None, now: d
 
 
 # What a reminder's text depends on (_text_key).
-_TextKey = tuple[SubscriptionKind, int | None, bool, date, tuple[Lesson, ...]]
+_TextKey = tuple[str | None, SubscriptionKind, int | None, bool, date, tuple[Lesson, ...]]
 
 
 def _text_key(reminder: DueReminder) -> _TextKey:
     """What a reminder's text depends on: reminders alike in these read alike."""
     subscriber = reminder.subscriber
-    return (subscriber.kind, subscriber.lead_minutes, subscriber.subgroup is None, reminder.day, reminder.lessons)
+    return (
+        subscriber.locale,
+        subscriber.kind,
+        subscriber.lead_minutes,
+        subscriber.subgroup is None,
+        reminder.day,
+        reminder.lessons,
+    )
 
 
 def _render(
@@ -213,9 +236,15 @@ def _read(
 
 
 def fire_due_reminders(
-    database: Database, community_id: int, policy: ReminderPolicy, t: Translate, now: datetime | None = None
+    database: Database,
+    community_id: int,
+    policy: ReminderPolicy,
+    t: Translate | Languages,
+    now: datetime | None = None,
 ) -> FireReport:
-    """Queue every reminder due by `now` that is not recorded yet; record each, sent or dropped."""
+    """Queue every reminder due by `now` that is not recorded yet, each in its reader's language (`t`: one
+    catalog, or every language's); record each, sent or dropped."""
+    translate_for = _translate_for(t)
     now = now or datetime.now(UTC)
     since = now - policy.lookback
 
@@ -236,7 +265,8 @@ def fire_due_reminders(
         for reminder in fresh:
             if id(reminder) not in late:
                 try:
-                    _render(t, reminder, timetables.semester, now, policy.timezone, texts)
+                    t_of = translate_for(reminder.subscriber.locale)
+                    _render(t_of, reminder, timetables.semester, now, policy.timezone, texts)
                 except Exception:
                     # Recorded as dropped, so it is neither retried at every run nor holds up the rest.
                     log.exception(

@@ -18,9 +18,15 @@ from fsm_bot.delivery.replies import queue_reply
 from fsm_bot.services.broadcasts import PIN_DONE, PIN_FAILED, nudge_keyboard, render_report, report_title
 from fsm_bot.storage import Database
 from fsm_bot.storage.models import Broadcast, BroadcastStatus
-from fsm_bot.storage.repositories import BroadcastFollowUps, BroadcastRepository, MemberRepository, OutboxRepository
+from fsm_bot.storage.repositories import (
+    BroadcastFollowUps,
+    BroadcastRepository,
+    MemberRepository,
+    OutboxRepository,
+    Tally,
+)
 from fsm_bot.storage.types import utcnow
-from fsm_bot.texts import Texts
+from fsm_bot.texts import Catalogs, Texts, as_catalogs
 from fsm_bot.vk.client import VkClient
 from fsm_bot.vk.errors import VkCallError
 from fsm_bot.vk.messages import MessageContent
@@ -33,10 +39,11 @@ REFRESH_SECONDS = 3.0
 class ReportUpdater:
     """A thread that edits dirty reports in place; started and stopped with the bot."""
 
-    def __init__(self, database: Database, community_id: int, texts: Texts, client: VkClient) -> None:
+    def __init__(self, database: Database, community_id: int, texts: Texts | Catalogs, client: VkClient) -> None:
+        """`texts`: every language's (each report in its reader's), or one catalog for all."""
         self.database = database
         self.community_id = community_id
-        self.texts = texts
+        self.catalogs = as_catalogs(texts)
         self.client = client
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -107,11 +114,13 @@ class ReportUpdater:
             if report is None or not report.message_id:
                 continue  # the report itself has not gone out yet; the next round will do it
             tally = broadcasts.tally(broadcast.id)
-            text, keyboard = render_report(self.texts, broadcast, tally)
+            sender_locale = MemberRepository(session, self.community_id).locales([broadcast.sender_vk_id])
+            text, keyboard = render_report(self.catalogs[sender_locale[broadcast.sender_vk_id]], broadcast, tally)
             edits.append((broadcast.id, report.peer_id, report.message_id, text, keyboard))
             broadcast.report_dirty = False
-            if tally.finished and broadcast.status == BroadcastStatus.DONE.value:
-                _tell_admins_once(session, self.community_id, self.texts, broadcast, text)
+            if tally.finished and broadcast.status == BroadcastStatus.DONE.value and not broadcast.ask_ack:
+                # Nothing to acknowledge: delivered is final. Otherwise the admins wait for the nudge's tally.
+                _tell_admins_once(session, self.community_id, self.catalogs, broadcast, tally)
             elif broadcast.status == BroadcastStatus.FAILED.value:
                 # Set aside by the sender, which marks it dirty this once: an edit of an old report
                 # could go unseen, so the sender gets a message too.
@@ -125,37 +134,51 @@ def _set_pin_state(session: Session, community_id: int, broadcast_id: int, state
         broadcast.pin_state, broadcast.report_dirty = state, True
 
 
-def _tell_admins_once(session: Session, community_id: int, texts: Texts, broadcast: Broadcast, report: str) -> None:
-    """The stream admins get the finished report once (the seed bot reported every broadcast to them)."""
+def _tell_admins_once(
+    session: Session, community_id: int, catalogs: Catalogs, broadcast: Broadcast, tally: Tally
+) -> None:
+    """The stream admins get the final report once (the seed bot reported every broadcast to them): when the
+    delivery finished, or, for a broadcast asking «Ознакомлен», with the sender's final tally after the nudge,
+    so its acknowledgements are counted, not «0». Each reads it in their own language."""
     if broadcast.admins_told:
         return
     broadcast.admins_told = True
-    admins = [m.vk_id for m in MemberRepository(session, community_id).admins() if m.vk_id != broadcast.sender_vk_id]
+    members = MemberRepository(session, community_id)
+    admins = [m.vk_id for m in members.admins() if m.vk_id != broadcast.sender_vk_id]
     outbox = OutboxRepository(session, community_id)
-    for admin in admins:
+    for admin, locale in members.locales(admins).items():
+        texts = catalogs[locale]
+        report, _keyboard = render_report(texts, broadcast, tally)
         queue_reply(
             session, community_id, admin, MessageContent(texts("broadcast.admin_report", report=report)), outbox
         )
 
 
-def send_nudges(database: Database, community_id: int, texts: Texts) -> int:
-    """Remind non-acknowledgers once, and give the sender the final tally; returns reminders queued."""
+def send_nudges(database: Database, community_id: int, texts: Texts | Catalogs) -> int:
+    """Remind non-acknowledgers once, and give the sender (and the stream admins) the final tally, each in
+    their language; returns reminders queued."""
+    catalogs = as_catalogs(texts)
 
     def nudge(session: Session) -> int:
         broadcasts = BroadcastRepository(session, community_id)
         follow_ups = BroadcastFollowUps(session, community_id)
         outbox = OutboxRepository(session, community_id)
+        members = MemberRepository(session, community_id)
         queued = 0
         for broadcast in follow_ups.due_nudges(utcnow()):
             broadcast.nudged = True
-            title = report_title(texts, broadcast)
-            for vk_id in follow_ups.unacknowledged_ids(broadcast.id):
-                reminder = MessageContent(texts("broadcast.nudge", title=title), nudge_keyboard(broadcast))
+            for vk_id, locale in members.locales(follow_ups.unacknowledged_ids(broadcast.id)).items():
+                reader = catalogs[locale]
+                title = report_title(reader, broadcast)
+                reminder = MessageContent(reader("broadcast.nudge", title=title), nudge_keyboard(broadcast))
                 queue_reply(session, community_id, vk_id, reminder, outbox)
                 queued += 1
-            text, keyboard = render_report(texts, broadcast, broadcasts.tally(broadcast.id))
-            final = MessageContent(texts("broadcast.final_tally", report=text), keyboard)
+            tally = broadcasts.tally(broadcast.id)
+            sender = catalogs[members.locales([broadcast.sender_vk_id])[broadcast.sender_vk_id]]
+            text, keyboard = render_report(sender, broadcast, tally)
+            final = MessageContent(sender("broadcast.final_tally", report=text), keyboard)
             queue_reply(session, community_id, broadcast.sender_vk_id, final, outbox)
+            _tell_admins_once(session, community_id, catalogs, broadcast, tally)
         return queued
 
     return database.transaction(nudge)

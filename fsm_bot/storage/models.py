@@ -102,6 +102,8 @@ class Member(Base):
     first_name: Mapped[str] = mapped_column(String(NAME_LENGTH), default="")
     last_name: Mapped[str] = mapped_column(String(NAME_LENGTH), default="")
     sex: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")  # VK's: 0 unknown, 1 f, 2 m
+    locale: Mapped[str | None] = mapped_column(String(8), nullable=True)  # chosen in the menu; wins
+    app_locale: Mapped[str | None] = mapped_column(String(8), nullable=True)  # their VK app's (client_info.lang_id)
     role: Mapped[str] = mapped_column(String(16), default=Role.STUDENT.value)
     study_group_id: Mapped[int | None] = mapped_column(ForeignKey("study_group.id", ondelete="SET NULL"), nullable=True)
     subgroup: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -37,13 +37,13 @@ log = logging.getLogger(__name__)
 PAGE = 200  # the most messages.getConversations and messages.getHistory return at once
 RETRY_SECONDS = 30.0  # after VK or the database failed a catch-up, it is tried again this much later
 # What the history cannot tell about the person's app; the long poll's own envelope says the same for any
-# current client (VK_PROTOCOL.md, "Update envelope"), and lang_id 0 is Russian, the bot's default locale.
+# current client (VK_PROTOCOL.md, "Update envelope"); no lang_id, since the history does not say which app
+# wrote it: the bot keeps the language it knew for the person.
 CLIENT_INFO: dict[str, Any] = {
     "button_actions": ["text", "vkpay", "open_app", "location", "open_link", "callback"],
     "keyboard": True,
     "inline_keyboard": True,
     "carousel": True,
-    "lang_id": 0,
 }
 
 

@@ -54,6 +54,7 @@ class IncomingEvent:
     callback_event_id: str | None = None
     action: str = ""  # a chat's service message: its action type (chat_invite_user, ...)
     action_member_id: int = 0  # whom the action concerns (the invited one)
+    lang_id: int | None = None  # message_new: the language of the person's VK app (client_info), if it said
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -130,9 +131,10 @@ def parse_update(update: Any) -> IncomingEvent:
         message = obj.get("message")
         if not isinstance(message, dict):
             raise MalformedEvent("message_new without a message")
-        return _from_message(message, common)
+        client = obj.get("client_info")
+        return _from_message(message, common, client if isinstance(client, dict) else {})
     if kind in ("message_reply", "message_edit"):
-        return _from_message(obj, common)
+        return _from_message(obj, common, {})
     if kind == "message_event":
         user_id = _int(obj.get("user_id"), "user_id")
         inner_id = obj.get("event_id")
@@ -151,7 +153,7 @@ def parse_update(update: Any) -> IncomingEvent:
     return IncomingEvent(**common, user_id=user_id, peer_id=user_id)
 
 
-def _from_message(message: dict[str, Any], common: _Common) -> IncomingEvent:
+def _from_message(message: dict[str, Any], common: _Common, client_info: dict[str, Any]) -> IncomingEvent:
     from_id = _int(message.get("from_id"), "from_id")
     text = message.get("text", "")
     if not isinstance(text, str):
@@ -173,6 +175,9 @@ def _from_message(message: dict[str, Any], common: _Common) -> IncomingEvent:
         fwd_messages=_tuple_of_dicts(message.get("fwd_messages")),
         action=action_type[:64] if isinstance(action_type, str) else "",
         action_member_id=invited,
+        lang_id=lang_id
+        if isinstance(lang_id := client_info.get("lang_id"), int) and not isinstance(lang_id, bool)
+        else None,
     )
 
 

@@ -61,9 +61,17 @@ def test_non_readers_are_nudged_once_and_the_sender_gets_the_tally(sandbox: Sand
     assert nudge["keyboard"]["buttons"][0][0]["action"]["label"] == "✅ Ознакомлен"
     tally = sandbox.wait_for_messages(headman, 1, predicate=lambda m: m["text"].startswith("Итог рассылки"))[-1]
     assert "Ознакомились: 1 из 3" in tally["text"]  # the admin is in the group too
+    # The stream admin gets that final report, with the real count, once: not a copy at delivery saying «0».
+    report = (
+        "📣 Рассылка №1 (ИВТ-101): «Сдайте зачётки до пятницы»\n"
+        "Запланировано: 3\nДоставлено: 3\nОзнакомились: 1 из 3\nДоставка завершена."
+    )
+    assert tally["text"] == "Итог рассылки:\n" + report
     admin_report = sandbox.wait_for_messages(admin, 1, predicate=lambda m: m["text"].startswith("Отчёт о рассылке"))
-    assert "Доставлено: 3" in admin_report[-1]["text"]
+    assert admin_report[-1]["text"] == "Отчёт о рассылке:\n" + report
     settled(bot, sandbox)  # the nudge is marked done and nothing is unsent: a second one would be here
+    reports = [m["text"] for m in bot_messages(sandbox, admin) if m["text"].startswith("Отчёт о рассылке")]
+    assert reports == ["Отчёт о рассылке:\n" + report]
     assert [m["text"].startswith("Напоминание") for m in bot_messages(sandbox, sleeper)].count(True) == 1
     assert [m["text"].startswith("Напоминание") for m in bot_messages(sandbox, reader)].count(True) == 0
     # The nudge's button still records the acknowledgement.
@@ -82,7 +90,7 @@ def test_history_and_resend_to_those_it_did_not_reach(sandbox: SandboxClient, st
     assert "№1" in history["text"] and "доставлено 1 из 2" in history["text"]
     sandbox.update_user(shy, allow_messages=True)  # asked by the headman, the student allows messages
     [queued] = press(sandbox, headman, history, "Повторить №1 недоставленным")
-    assert queued["text"] == "Рассылка №1 отправляется повторно 1 получателям, до которых не дошла."
+    assert queued["text"] == "Рассылка №1 отправляется повторно 1 получателю, до которого не дошла."
     [copy] = sandbox.wait_for_messages(shy, 1, timeout=20)
     assert copy["text"] == "Стипендия пришла"
     settled(bot, sandbox)  # the re-send is delivered and nothing is pending: a copy to `other` would be here
@@ -140,7 +148,7 @@ def test_picking_students_by_toggles_pages_and_search(sandbox: SandboxClient, st
     sandbox.press(headman, found["id"], "Готово (выбрано 3)")
     [options] = sandbox.wait_for_messages(headman, 1, since=since)
     confirm = press(sandbox, headman, options, "Далее", expect=3)[-1]
-    assert confirm["text"].startswith("Получателей: 3 (выбранным (3)).")
+    assert confirm["text"].startswith("Сообщение получат 3 выбранных студента.")
     press(sandbox, headman, confirm, "Отправить", expect=2)
     for index, student in enumerate(students):
         expected = ["Зайдите в деканат"] if index in (0, 5, 8) else []
@@ -160,7 +168,7 @@ def test_broadcast_to_admins_skips_the_audience_question(sandbox: SandboxClient,
     [options] = press(sandbox, headman, added, "Готово")
     assert options["text"] == "Настройки рассылки:"
     confirm = press(sandbox, headman, options, "Далее", expect=3)[-1]
-    assert confirm["text"].startswith("Получателей: 1 (Администраторам).")
+    assert confirm["text"].startswith("Сообщение получит 1 человек (администраторы).")
     press(sandbox, headman, confirm, "Отправить", expect=2)
     copy = sandbox.wait_for_messages(admin, 1, predicate=lambda m: m["text"] == "Нужна аудитория на субботу")
     assert copy
@@ -179,7 +187,7 @@ def test_a_subgroup_gets_it_and_the_other_does_not(sandbox: SandboxClient, start
 
     bot.database.transaction(split)
     confirm = compose_and_send(sandbox, headman, "Лабораторная переносится", audience="Подгруппе 2")
-    assert confirm["text"].startswith("Получателей: 2 (ИВТ-101/2).")
+    assert confirm["text"].startswith("Сообщение получат 2 человека (ИВТ-101/2).")
     press(sandbox, headman, confirm, "Отправить", expect=2)
     for index, student in enumerate(students):
         if index % 2 == 1:
@@ -242,3 +250,40 @@ def test_a_chat_where_the_bot_is_not_admin_is_reported(
         lambda: "Не удалось закрепить в беседе группы" in report_of(sandbox, headman_user["id"])["text"], what="report"
     )
     assert chat_of(sandbox, chat)["pinned_conversation_message_id"] is None
+
+
+def _reads_english(bot: Bot, *vk_ids: int) -> None:
+    """As if they had chosen English with «язык» (tests/flows/test_language.py drives that)."""
+
+    def choose(session) -> None:  # type: ignore[no-untyped-def]
+        for vk_id in vk_ids:
+            member = MemberRepository(session, bot.community_id).get(vk_id)
+            assert member is not None
+            member.locale = "en"
+
+    bot.database.transaction(choose)
+
+
+def test_the_nudge_and_the_admins_report_are_in_each_readers_language(
+    sandbox: SandboxClient, start_bot: StartBot
+) -> None:
+    bot = start_bot(broadcast={"nudge_after_minutes": 0.05})  # three seconds
+    admin = enrolled(sandbox, bot, "Olga", "Adams", role=Role.ADMIN)
+    headman = enrolled(sandbox, bot, "Анна", "Старостина", role=Role.HEADMAN)
+    reader, sleeper = group_of(sandbox, bot, 2)
+    _reads_english(bot, admin, sleeper)
+    send_to_group(sandbox, headman, "Сдайте зачётки до пятницы")
+    [copy] = sandbox.wait_for_messages(reader, 1, timeout=20)
+    sandbox.press(reader, copy["id"], "✅ Ознакомлен")
+    nudge = sandbox.wait_for_messages(sleeper, 2, timeout=20)[-1]
+    assert nudge["text"] == (
+        "Reminder: please read the message and press “Got it”.\n"
+        "📣 Announcement #1 (ИВТ-101): “Сдайте зачётки до пятницы”"
+    )
+    tally = sandbox.wait_for_messages(headman, 1, predicate=lambda m: m["text"].startswith("Итог рассылки"))[-1]
+    assert "Ознакомились: 1 из 3" in tally["text"]  # the headman reads Russian still
+    [report] = sandbox.wait_for_messages(admin, 1, predicate=lambda m: m["text"].startswith("Announcement report"))
+    assert report["text"] == (
+        "Announcement report:\n📣 Announcement #1 (ИВТ-101): “Сдайте зачётки до пятницы”\n"
+        "Planned: 3\nDelivered: 3\nRead: 1 of 3\nDelivery complete."
+    )

@@ -304,7 +304,7 @@ def test_a_flow_sees_what_happened_and_can_only_ask_not_read_what_was_asked() ->
     assert members == {
         "text", "button", "choice", "value", "data", "state", "use_model", "store_model",
         "reply", "ask", "update", "option", "send_to", "send_document", "command_button", "schedule_message",
-        "snackbar", "go", "enter", "ask_again", "finish", "start_flow", "require", "commands",
+        "snackbar", "go", "enter", "ask_again", "finish", "start_flow", "require", "commands", "t_for",
     }  # fmt: skip
     ctx.reply("раз")
     ctx.go("saved")

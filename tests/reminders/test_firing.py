@@ -12,11 +12,18 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 
 from fsm_bot.delivery.replies import ReplyQueue
+from fsm_bot.runtime.bot import FLOW_CATALOGS
 from fsm_bot.scheduler.reminders import ReminderPolicy, fire_due_reminders, upcoming_instants
 from fsm_bot.storage.models import OutgoingMessage
-from fsm_bot.storage.repositories import CommunityRepository, SubscriptionRepository, TimetableRepository
+from fsm_bot.storage.repositories import (
+    CommunityRepository,
+    MemberRepository,
+    SubscriptionRepository,
+    TimetableRepository,
+)
 from fsm_bot.storage.timetable_models import SubscriptionKind, TimetableSlot
 from fsm_bot.storage.types import utcnow
+from fsm_bot.texts import Catalogs
 from fsm_bot.timetable import Change, ChangeKind
 from tests.support.autumn import COMMUNITY, MOSCOW, SLOTS, Stream
 
@@ -252,3 +259,24 @@ def test_a_group_whose_timetable_cannot_be_read_does_not_stop_other_groups_remin
     tuesday = date(2026, 12, 1)
     assert fire(stream, at(tuesday, "08:45")).sent == 1
     assert len(texts_for(stream, 2)) == 1 and texts_for(stream, 1) == []
+
+
+def test_each_subscriber_reads_the_digest_in_their_language(stream: Stream) -> None:
+    """The same digest, rendered once per language: the member who chose English reads it in English."""
+    russian, english = stream.student(1, 1), stream.student(2, 1)
+    for member in (russian, english):
+        stream.subscribe(member, SubscriptionKind.DIGEST, time(20, 0))
+
+    def choose_english(session) -> None:  # type: ignore[no-untyped-def]
+        member = MemberRepository(session, COMMUNITY).get(2)
+        assert member is not None
+        member.locale = "en"
+
+    stream.database.transaction(choose_english)
+    catalogs = Catalogs.load("ru", [FLOW_CATALOGS])
+    report = fire_due_reminders(stream.database, COMMUNITY, POLICY, catalogs, at(date(2026, 11, 30), "20:00"))
+    assert (report.sent, report.messages) == (2, 2)
+    [russian_text] = texts_for(stream, 1)
+    [english_text] = texts_for(stream, 2)
+    assert russian_text.startswith("Расписание на завтра:\n📅 Вт, 01.12 · чётная неделя")
+    assert english_text.startswith("Tomorrow's timetable:\n📅 Tue, 01.12 · even week")

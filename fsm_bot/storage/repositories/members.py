@@ -206,6 +206,21 @@ class MemberRepository:
         """Everyone with a row, members or not (a manager need not be a member)."""
         return set(self.session.scalars(select(Member.vk_id).where(Member.community_id == self.community_id)))
 
+    def locales(self, vk_ids: Iterable[int]) -> dict[int, str | None]:
+        """The language each of these people reads (chosen, else their app's; None: the default), in one
+        query, for messages the bot writes to them outside their own conversation."""
+        wanted = sorted(set(vk_ids))
+        if not wanted:
+            return {}
+        rows = self.session.execute(
+            select(Member.vk_id, func.coalesce(Member.locale, Member.app_locale)).where(
+                Member.community_id == self.community_id, Member.vk_id.in_(wanted)
+            )
+        )
+        found: dict[int, str | None] = dict.fromkeys(wanted)
+        found.update({vk_id: locale for vk_id, locale in rows})
+        return found
+
     def admins(self) -> list[Member]:
         return list(
             self.session.scalars(

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,7 @@ class Subscriber:
     vk_id: int
     study_group_id: int
     subgroup: int | None
+    locale: str | None = None  # the language they read (chosen, else their app's); None: the default
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class SubscriptionRepository:
                 Member.vk_id,
                 Member.study_group_id,
                 Member.subgroup,
+                func.coalesce(Member.locale, Member.app_locale).label("locale"),
             )
             .join(Member, Member.id == Subscription.member_id)
             .where(
@@ -106,6 +108,7 @@ class SubscriptionRepository:
                 row.vk_id,
                 row.study_group_id,
                 row.subgroup,
+                row.locale,
             )
             for row in self.session.execute(statement)
         ]
