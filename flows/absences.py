@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flows._context import Ctx
-from fsm_bot.engine import Flow, Role, Transition, in_study_group
-from fsm_bot.engine.widgets import DayPicker
+from fsm_bot.engine import Flow, Role, Texts, Transition, Unsaved, in_study_group
+from fsm_bot.engine.widgets import DayPicker, way_out
 from fsm_bot.services.attendance import WHOLE_DAY, AbsenceReason, NoticeStatus, lesson_key
+from fsm_bot.services.community import headman_sex
 from fsm_bot.services.dates import parse_day
 from fsm_bot.services.inputs import unpacked
 
@@ -43,13 +44,11 @@ class Notice:
 mine = Flow(
     name="my_absences",
     description="my_absences.description",
-    triggers=["мои пропуски", "пропуски"],
     needs=[NEEDS_GROUP],
 )
 notice = Flow(
     name="absence_notice",
     description="absence_notice.description",
-    triggers=["пропущу", "не приду", "предупредить о пропуске"],
     needs=[NEEDS_GROUP],
     states=["dates", "lesson", "reason", "confirm"],
     transitions=[
@@ -59,6 +58,7 @@ notice = Flow(
         Transition("edit", "confirm", "dates"),
     ],
     data=Notice,
+    unsaved=Unsaved("absence_notice.leave_warning", states=("lesson", "reason", "confirm")),
 )
 decision = Flow(name="notice_decision", description="notice_decision.description", role=Role.DEPUTY, in_menu=False)
 
@@ -109,7 +109,7 @@ def show_mine(ctx: Ctx) -> None:
 def ask_dates(ctx: Ctx[Notice]) -> None:
     today = ctx.services.attendance.today()
     names = {today: ctx.t("timetable.today"), today + timedelta(days=1): ctx.t("timetable.tomorrow")}
-    ctx.ask(ctx.t("absence_notice.ask_dates"), DAYS.rows(ctx, names, label=names.__getitem__))
+    ctx.ask(ctx.t("absence_notice.ask_dates"), [*DAYS.rows(ctx, names, label=names.__getitem__), way_out(ctx)])
 
 
 @notice.receives("dates")
@@ -136,9 +136,7 @@ def ask_notice_lesson(ctx: Ctx[Notice]) -> None:
     rows = [[ctx.option(ctx.t("attendance.whole_day"), WHOLE_DAY, "primary")]]
     if first == last:
         lessons = [lesson for lesson in ctx.services.timetable.lessons(first) if lesson.takes_place]
-        options = [
-            ctx.option(f"{lesson.start:%H:%M} {lesson.subject}"[:40], lesson_key(lesson)) for lesson in lessons[:8]
-        ]
+        options = [ctx.option(f"{lesson.start:%H:%M} {lesson.subject}", lesson_key(lesson)) for lesson in lessons[:8]]
         # Two to a row: VK's inline keyboard has 6 rows for its 10 buttons (6 lessons, one to a row, crashed).
         rows += [options[index : index + 2] for index in range(0, len(options), 2)]
     ctx.ask(ctx.t("absence_notice.ask_lesson"), rows)
@@ -150,7 +148,7 @@ def got_notice_lesson(ctx: Ctx[Notice]) -> None:
     first, last = ctx.data.span
     keys = {lesson_key(lesson): lesson.subject for lesson in ctx.services.timetable.lessons(first)}
     if choice == WHOLE_DAY:
-        ctx.data.key, ctx.data.lesson = WHOLE_DAY, ctx.t("attendance.whole_day")
+        ctx.data.key, ctx.data.lesson = WHOLE_DAY, ctx.t("absence_notice.whole_day")
     elif choice is not None and choice in keys and first == last:
         ctx.data.key, ctx.data.lesson = choice, f"{choice} {keys[choice]}"
     else:
@@ -163,7 +161,7 @@ def got_notice_lesson(ctx: Ctx[Notice]) -> None:
 def ask_notice_reason(ctx: Ctx[Notice]) -> None:
     ctx.ask(
         ctx.t("absence_notice.ask_reason"),
-        [[ctx.option(ctx.t(f"attendance.reason.{reason.value}")[4:], reason.value)] for reason in NOTICE_REASONS],
+        [[ctx.option(ctx.t(f"absence_notice.reason.{reason.value}"), reason.value)] for reason in NOTICE_REASONS],
     )
 
 
@@ -179,13 +177,15 @@ def got_notice_reason(ctx: Ctx[Notice]) -> None:
     ctx.go("reasoned")
 
 
-def _notice_text(ctx: Ctx[Notice]) -> str:
+def _notice_text(ctx: Ctx[Notice], t: Texts | None = None) -> str:
+    """The notice in words, in `t`'s language (a leader's) or the student's own."""
+    t = t or ctx.t
     data = ctx.data
     first, last = data.span
     when = f"{first:%d.%m}" if first == last else f"{first:%d.%m}–{last:%d.%m}"
-    reason = ctx.t(f"attendance.reason.{data.reason}")[4:]
+    reason = t(f"absence_notice.reason.{data.reason}")
     comment = f" ({data.comment})" if data.comment else ""
-    return ctx.t("absence_notice.summary", when=when, lesson=data.lesson, reason=reason + comment)
+    return t("absence_notice.summary", when=when, lesson=data.lesson, reason=reason + comment)
 
 
 @notice.asks("confirm")
@@ -213,21 +213,23 @@ def got_notice_confirm(ctx: Ctx[Notice]) -> None:
     data = ctx.data
     created = attendance.create_notice(*data.span, data.key, AbsenceReason(data.reason), data.comment)
     leaders = ctx.services.leaders_of(attendance.group or "")
-    request = (
-        ctx.t("absence_notice.to_leader", name=ctx.member.full_name, group=attendance.group)
-        + "\n"
-        + (_notice_text(ctx))
-    )
-    buttons = [
-        [
-            ctx.command_button(ctx.t("absence_notice.approve"), "notice_decision", ("a", created.id), "positive"),
-            ctx.command_button(ctx.t("absence_notice.reject"), "notice_decision", ("r", created.id), "negative"),
-        ]
-    ]
     for leader in leaders:
-        if leader.vk_id != ctx.member.vk_id:
-            ctx.send_to(leader.vk_id, request, buttons)
-    ctx.finish(ctx.t("absence_notice.sent" if leaders else "absence_notice.no_leader"))
+        if leader.vk_id == ctx.member.vk_id:
+            continue
+        theirs = ctx.t_for(leader)  # the leader reads it in their language
+        request = (
+            theirs("absence_notice.to_leader", name=ctx.member.full_name, group=attendance.group)
+            + "\n"
+            + _notice_text(ctx, theirs)
+        )
+        buttons = [
+            [
+                ctx.command_button(theirs("absence_notice.approve"), "notice_decision", ("a", created.id), "positive"),
+                ctx.command_button(theirs("absence_notice.reject"), "notice_decision", ("r", created.id), "negative"),
+            ]
+        ]
+        ctx.send_to(leader.vk_id, request, buttons)
+    ctx.finish(ctx.t("absence_notice.sent", sex=headman_sex(leaders)) if leaders else ctx.t("absence_notice.no_leader"))
 
 
 # --- the leader's decision
@@ -254,7 +256,11 @@ def decide(ctx: Ctx) -> None:
     ctx.reply(ctx.t("notice_decision.approved" if approved else "notice_decision.rejected", name=student.full_name))
     ctx.send_to(
         student.vk_id,
-        ctx.t("notice_decision.student_approved" if approved else "notice_decision.student_rejected", when=when),
+        ctx.t_for(ctx.services.locales_of([student.vk_id])[student.vk_id])(
+            "notice_decision.student_approved" if approved else "notice_decision.student_rejected",
+            when=when,
+            sex=ctx.member.sex,
+        ),
     )
 
 

@@ -18,7 +18,6 @@ PEOPLE_SHOWN = 6  # one to a row: a name and a group need the width
 flow = Flow(
     name="appoint",
     description="appoint.description",
-    triggers=["назначить", "назначить старосту"],
     role=Role.ADMIN,
     takes_text=True,  # «назначить ИВТ-101»
     in_menu=False,  # one of «⚙ Настройка»'s actions (flows/setup.py); the word still starts it
@@ -99,7 +98,9 @@ def got_role(ctx: Ctx) -> None:
         ctx.finish(ctx.t("appoint.failed"))
         return
     role_name = ctx.t(f"appoint.{ROLES_KEYS[role]}")
-    ctx.send_to(appointed.vk_id, ctx.t("appoint.told", role=role_name.lower(), group=ctx.data["group"]))
+    theirs = ctx.t_for(appointed)  # told in their language, which need not be the admin's
+    their_role = theirs(f"appoint.{ROLES_KEYS[role]}")
+    ctx.send_to(appointed.vk_id, theirs("appoint.told", role=their_role.lower(), group=ctx.data["group"]))
     ctx.finish(ctx.t("appoint.done", name=ctx.data["name"], role=role_name.lower(), group=ctx.data["group"]))
 
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 
 from flows._context import Ctx
-from fsm_bot.engine import Flow, Role, Transition, in_study_group
-from fsm_bot.engine.widgets import DayPicker, Item, PagedMultiSelect, Toggled
+from fsm_bot.engine import Flow, Role, Transition, Unsaved, in_study_group
+from fsm_bot.engine.widgets import DayPicker, Item, PagedMultiSelect, Toggled, way_out
 from fsm_bot.services.attendance import WHOLE_DAY, AbsenceReason, Student, lesson_key
 from fsm_bot.services.dates import day_label, parse_day
 
@@ -47,7 +47,6 @@ class Marking:
 flow = Flow(
     name="attendance",
     description="attendance.description",
-    triggers=["учёт прогулов", "отметить отсутствующих", "посещаемость", ".att"],
     role=Role.DEPUTY,
     needs=[in_study_group("attendance.no_group")],
     states=["day", "lesson", "marks", "reasons", "confirm", "conflict"],
@@ -61,6 +60,7 @@ flow = Flow(
         Transition("conflict", ["confirm", "conflict"], "conflict"),  # «оставить мои» can meet another save
     ],
     data=Marking,
+    unsaved=Unsaved("attendance.leave_warning", states=("reasons", "confirm", "conflict")),
 )
 
 
@@ -74,7 +74,7 @@ def ask_day(ctx: Ctx[Marking]) -> None:
     days = [today - timedelta(days=n) for n in range(RECENT_DAYS)]
     with_lessons = [day for day in days if attendance.lessons(day)]
     rows = DAYS.rows(ctx, [today, *with_lessons], label=lambda day: day_label(ctx.t, day, today))
-    ctx.ask(ctx.t("attendance.ask_day"), rows)
+    ctx.ask(ctx.t("attendance.ask_day"), [*rows, way_out(ctx)])
 
 
 @flow.receives("day")
@@ -99,7 +99,7 @@ def ask_lesson(ctx: Ctx[Marking]) -> None:
     day = ctx.data.lesson_day
     lessons = ctx.services.attendance.lessons(day)
     # Two to a row: VK's inline keyboard has 6 rows for its 10 buttons (a day of 6 lessons, one to a row, crashed).
-    options = [ctx.option(f"{lesson.start:%H:%M} {lesson.subject}"[:40], lesson_key(lesson)) for lesson in lessons[:8]]
+    options = [ctx.option(f"{lesson.start:%H:%M} {lesson.subject}", lesson_key(lesson)) for lesson in lessons[:8]]
     rows = [options[index : index + 2] for index in range(0, len(options), 2)]
     rows.append([ctx.option(ctx.t("attendance.whole_day"), WHOLE_DAY)])
     key = "attendance.ask_lesson" if lessons else "attendance.ask_lesson_none"
@@ -322,6 +322,7 @@ def _save(ctx: Ctx[Marking], expected_version: int) -> None:
         ctx.t(
             "attendance.conflict",
             name=attendance.marker_name(result.other_by or 0),
+            sex=attendance.marker_sex(result.other_by or 0),
             at=result.other_at.astimezone(ctx.services.timezone).strftime("%H:%M") if result.other_at else "",
             list=their_list,
         )

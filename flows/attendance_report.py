@@ -18,7 +18,6 @@ TOP = 40  # a whole group: the ranking is also the per-student summary
 flow = Flow(
     name="attendance_report",
     description="attendance_report.description",
-    triggers=["сводка пропусков", "пропуски группы", "журнал посещаемости"],
     role=Role.DEPUTY,
     needs=[in_study_group("attendance.no_group")],
 )
@@ -50,7 +49,7 @@ def show(ctx: Ctx) -> None:
         period = "month"
     first, last = _period(ctx, period)
     if wants_file:
-        data = register_xlsx(attendance.register(first, last))
+        data = register_xlsx(attendance.register(first, last, ctx.t), ctx.t)
         name = f"{attendance.group}_{first:%Y-%m-%d}_{last:%Y-%m-%d}.xlsx"
         ctx.send_document(name, data, ctx.t("attendance_report.file", first=first, last=last))
         return

@@ -12,13 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flows._context import Ctx
-from fsm_bot.engine import Flow, Role, Transition
-from fsm_bot.engine.widgets import Item, PagedMultiSelect, Toggled
+from fsm_bot.engine import Flow, Role, Texts, Transition, Unsaved
+from fsm_bot.engine.widgets import Item, PagedMultiSelect, Toggled, way_out
 from fsm_bot.services.broadcasts import Recipient, message_parts, preview_parts
 
 MAX_PARTS = 10
 MAX_SUBGROUP = 99
-ADMINS_TRIGGER = "рассылка админам"
 PEOPLE = PagedMultiSelect(marks=("✅ ", "▫️ "), search="query")  # 7 to a page, the most VK's keyboard holds
 
 
@@ -41,7 +40,6 @@ class Draft:
 flow = Flow(
     name="broadcast",
     description="broadcast.description",
-    triggers=[".mb", "рассылка участникам", "рассылка", ADMINS_TRIGGER],
     role=Role.DEPUTY,
     takes_text=True,  # `.mb Завтра пар нет`: the text is the first part
     states=["compose", "audience", "pick", "options", "confirm"],
@@ -55,13 +53,21 @@ flow = Flow(
         Transition("recipients", "confirm", "audience"),
     ],
     data=Draft,
+    unsaved=Unsaved("broadcast.leave_warning", when=lambda data: bool(data.get("parts"))),
 )
 
 
 @flow.on_start
 def begin(ctx: Ctx[Draft]) -> None:
-    if ctx.text.lower().startswith(ADMINS_TRIGGER):
-        ctx.data.audience, ctx.data.label = "admins", ctx.t("broadcast.audience_admins")
+    if _to_admins(ctx.text, [ctx.t, ctx.t_for(None)]):
+        ctx.data.audience, ctx.data.label = "admins", ctx.t("broadcast.label_admins")
+
+
+def _to_admins(text: str, languages: list[Texts]) -> bool:
+    """«рассылка админам ...» (`broadcast.admins_words`), in the person's language or the bot's default."""
+    typed = " ".join(text.lower().split())
+    words = [word for texts in languages for word in texts.variants("broadcast.admins_words")]
+    return any(typed == word or typed.startswith(word + " ") for word in words)
 
 
 # --- compose
@@ -69,7 +75,11 @@ def begin(ctx: Ctx[Draft]) -> None:
 
 @flow.asks("compose")
 def ask_message(ctx: Ctx[Draft]) -> None:
-    ctx.ask(ctx.t("broadcast.ask_message"), [[ctx.option(ctx.t("broadcast.done"), "done", "positive")]])
+    ctx.ask(ctx.t("broadcast.ask_message"), _compose_buttons(ctx))
+
+
+def _compose_buttons(ctx: Ctx[Draft]) -> list:
+    return [[ctx.option(ctx.t("broadcast.done"), "done", "positive")], way_out(ctx)]
 
 
 @flow.receives("compose")
@@ -85,10 +95,7 @@ def got_message(ctx: Ctx[Draft]) -> None:
     if problem:
         ctx.reply(problem)
         return
-    ctx.ask(
-        ctx.t("broadcast.added", count=len(ctx.data.parts)),
-        [[ctx.option(ctx.t("broadcast.done"), "done", "positive")]],
-    )
+    ctx.ask(ctx.t("broadcast.added", count=len(ctx.data.parts)), _compose_buttons(ctx))
 
 
 def _add_parts(ctx: Ctx[Draft]) -> str | None:
@@ -137,9 +144,9 @@ def got_audience(ctx: Ctx[Draft]) -> None:
             return
         case ("stream",):
             ctx.require(Role.ADMIN)
-            ctx.data.audience, ctx.data.label = "stream", ctx.t("broadcast.audience_stream")
+            ctx.data.audience, ctx.data.label = "stream", ctx.t("broadcast.label_stream")
         case ("admins",):
-            ctx.data.audience, ctx.data.label = "admins", ctx.t("broadcast.audience_admins")
+            ctx.data.audience, ctx.data.label = "admins", ctx.t("broadcast.label_admins")
         case _:
             ctx.ask_again()
             return
@@ -243,7 +250,10 @@ def preview(ctx: Ctx[Draft]) -> None:
     for part in preview_parts(ctx.data.parts, ctx.data.ask_ack, ctx.t):
         ctx.reply(part.get("text", ""), keyboard=part.get("keyboard"), attachment=part.get("attachment"),
                   forward=part.get("forward"))  # fmt: skip
-    summary = [ctx.t("broadcast.summary", count=len(recipients), audience=ctx.data.label)]
+    if ctx.data.audience == "chosen":  # the label is the count already: «2 выбранных студента»
+        summary = [ctx.t("broadcast.summary_chosen", count=len(recipients))]
+    else:
+        summary = [ctx.t("broadcast.summary", count=len(recipients), audience=ctx.data.label)]
     if ctx.data.pin:
         summary.append(ctx.t("broadcast.summary_pin"))
     closed = [r.name for r in recipients if not r.can_receive]

@@ -8,7 +8,6 @@ from fsm_bot.engine import Flow
 flow = Flow(
     name="help",
     description="help.description",
-    triggers=["помощь", ".h", ".help", "help", "команды"],
     open_to_newcomers=True,
 )
 
@@ -17,8 +16,13 @@ flow = Flow(
 def show_commands(ctx: Ctx) -> None:
     lines = [ctx.t("help.header")]
     for command in ctx.commands():
-        words = ", ".join(f"«{word}»" for word in command.words[:3])
+        words = ", ".join(ctx.t("help.word", word=word) for word in command.words[:3])
         lines.append(ctx.t("help.line", words=words, description=command.description))
-    if not ctx.member.onboarded:
+    # The words that work in any dialog (fsm_bot/locales, `words`): the first of each list, as the buttons say them.
+    cancel, back, menu = (ctx.t.variants(f"words.{word}")[0] for word in ("cancel", "back", "menu"))
+    lines.append(ctx.t("help.global_words", cancel=cancel, back=back, menu=menu))
+    if ctx.member.status == "pending":  # registered: only the headman's answer is missing
+        lines.append(ctx.t("help.pending", group=ctx.member.study_group or ""))
+    elif not ctx.member.onboarded:
         lines.append(ctx.t("help.newcomer"))
     ctx.finish("\n".join(lines))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flows._context import Ctx
 from fsm_bot.engine import Flow, KeyboardButton, Role
+from fsm_bot.services.broadcasts import preview_of
 
 flow = Flow(
     name="history",
     description="history.description",
-    triggers=["мои рассылки", "рассылки", "история рассылок"],
     role=Role.DEPUTY,
 )
 
@@ -23,13 +23,12 @@ def show_history(ctx: Ctx) -> None:
     buttons: list[list[KeyboardButton]] = []
     for broadcast, tally in recent:
         when = broadcast.created_at.astimezone(ctx.services.timezone).strftime("%d.%m %H:%M")
-        first = next((p.get("text", "") for p in broadcast.parts if p.get("text")), "")
         line = ctx.t(
             "history.line",
             id=broadcast.id,
             when=when,
             audience=broadcast.audience_label,
-            preview=" ".join(first.split())[:40],
+            preview=preview_of(ctx.t, broadcast.parts, 40),
             delivered=tally.delivered,
             planned=tally.planned,
         )

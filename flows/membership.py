@@ -36,10 +36,10 @@ def decide(ctx: Ctx) -> None:
     decided = ctx.services.decide_membership(newcomer.vk_id, approve=answer == "yes")
     assert decided is not None
     if answer == "yes":
-        ctx.send_to(newcomer.vk_id, ctx.t("membership.welcome", group=group))
+        ctx.send_to(newcomer.vk_id, ctx.t_for(newcomer)("membership.welcome", group=group, sex=ctx.member.sex))
         ctx.finish(ctx.t("membership.approved", name=newcomer.full_name, group=group))
     else:
-        ctx.send_to(newcomer.vk_id, ctx.t("membership.rejected_student", group=group))
+        ctx.send_to(newcomer.vk_id, ctx.t_for(newcomer)("membership.rejected_student", group=group))
         ctx.finish(ctx.t("membership.rejected", name=newcomer.full_name, group=group))
 
 

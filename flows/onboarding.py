@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flows._context import Ctx
 from fsm_bot.engine import Flow, Role, Transition
+from fsm_bot.services.community import headman_sex
 from fsm_bot.services.inputs import clean_name
 
 MAX_GROUP_BUTTONS = 10  # an inline keyboard holds at most 10 buttons; more groups are typed
@@ -16,7 +17,6 @@ MAX_GROUP_NAME_IN_BUTTON = 64
 flow = Flow(
     name="onboarding",
     description="onboarding.description",
-    triggers=["регистрация", "знакомство"],
     open_to_newcomers=True,
     takes_text=True,  # «регистрация ИВТ-101»
     in_menu=False,
@@ -33,11 +33,15 @@ flow = Flow(
 def begin(ctx: Ctx) -> None:
     if ctx.member.onboarded and ctx.member.role is not Role.STUDENT:
         # Leaders and admins are placed by settings and sync; re-registering would demote them to pending.
-        ctx.finish(ctx.t("onboarding.already_placed", group=ctx.member.study_group or "-"))
+        if ctx.member.study_group is None:  # a stream admin belongs to no group: say what she can do instead
+            ctx.finish(ctx.t("onboarding.already_admin"))
+        else:
+            ctx.finish(ctx.t("onboarding.already_placed", group=ctx.member.study_group))
         return
     if ctx.member.status == "pending" and ctx.member.study_group:
         # One request at a time: each one writes to every leader of the group.
-        ctx.finish(ctx.t("onboarding.still_pending", group=ctx.member.study_group))
+        sex = headman_sex(ctx.services.leaders_of(ctx.member.study_group))
+        ctx.finish(ctx.t("onboarding.still_pending", group=ctx.member.study_group, sex=sex))
 
 
 @flow.asks("group")
@@ -55,6 +59,8 @@ def ask_group(ctx: Ctx) -> None:
 
 @flow.receives("group")
 def got_group(ctx: Ctx) -> None:
+    if _explained(ctx, "onboarding.help_group"):
+        return
     answer = ctx.button or ctx.text
     groups = {name.lower(): name for name in ctx.services.study_groups()}
     chosen = groups.get(answer.strip().lower())
@@ -86,6 +92,8 @@ def ask_name(ctx: Ctx) -> None:
 
 @flow.receives("name")
 def name_answered(ctx: Ctx) -> None:
+    if _explained(ctx, "onboarding.help_name"):
+        return
     if ctx.button == "fix":
         ctx.go("fix")
     elif ctx.button == "yes":
@@ -101,12 +109,24 @@ def ask_real_name(ctx: Ctx) -> None:
 
 @flow.receives("fix_name")
 def got_real_name(ctx: Ctx) -> None:
+    if _explained(ctx, "onboarding.help_fix_name"):
+        return
     name = clean_name(ctx.text)
     if name is None:
         ctx.reply(ctx.t("onboarding.name_format"))
         return
     ctx.data["last_name"], ctx.data["first_name"] = name
     ctx.go("fixed")
+
+
+def _explained(ctx: Ctx, key: str) -> bool:
+    """«помощь» (any word of the help flow) in the middle of registration: what this step asks and how to go
+    on, then its question again. Outside a dialog the same word lists the commands."""
+    words = {word.lower() for command in ctx.commands() if command.name == "help" for word in command.words}
+    if ctx.button is not None or ctx.text.lower() not in words:
+        return False
+    ctx.ask_again(ctx.t(key))
+    return True
 
 
 def _join(ctx: Ctx) -> None:
@@ -118,18 +138,24 @@ def _join(ctx: Ctx) -> None:
         ctx.finish(ctx.t("onboarding.welcome", group=group))
         return
     full_name = f"{ctx.data['last_name']} {ctx.data['first_name']}"
-    leaders = ctx.services.leaders_of(group) or ctx.services.stream_admins()
+    group_leaders = ctx.services.leaders_of(group)
+    leaders = group_leaders or ctx.services.stream_admins()
     for leader in leaders:
+        theirs = ctx.t_for(leader)  # the leader reads the request in their language
         ctx.send_to(
             leader.vk_id,
-            ctx.t("onboarding.leader_request", name=full_name, group=group, vk_id=ctx.member.vk_id),
+            theirs("onboarding.leader_request", name=full_name, group=group, vk_id=ctx.member.vk_id),
             [
                 [
                     ctx.command_button(
-                        ctx.t("onboarding.approve"), "membership", (ctx.member.vk_id, "yes"), "positive"
+                        theirs("onboarding.approve"), "membership", (ctx.member.vk_id, "yes"), "positive"
                     ),
-                    ctx.command_button(ctx.t("onboarding.reject"), "membership", (ctx.member.vk_id, "no"), "negative"),
+                    ctx.command_button(theirs("onboarding.reject"), "membership", (ctx.member.vk_id, "no"), "negative"),
                 ]
             ],
         )
-    ctx.finish(ctx.t("onboarding.sent" if leaders else "onboarding.no_leader", group=group))
+    # Without a headman the request went to the admins, and the answer says so.
+    if group_leaders:
+        ctx.finish(ctx.t("onboarding.sent", group=group, sex=headman_sex(group_leaders)))
+    else:
+        ctx.finish(ctx.t("onboarding.no_leader", group=group))

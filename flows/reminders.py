@@ -30,7 +30,6 @@ class Choosing:
 flow = Flow(
     name="reminders",
     description="reminders.description",
-    triggers=["напоминания", "подписки", "подписаться", "отписаться"],
     needs=[in_study_group("timetable.no_group")],
     states=["menu", "digest_time", "lead"],
     transitions=[

@@ -32,7 +32,6 @@ class RosterDraft:
 flow = Flow(
     name="roster",
     description="roster.description",
-    triggers=["список группы", "состав группы", ".roster"],
     role=Role.DEPUTY,
     takes_text=True,  # «список группы» and the lines in one message
     needs=[in_study_group("roster.no_group")],

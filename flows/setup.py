@@ -35,7 +35,6 @@ class Setup:
 flow = Flow(
     name="setup",
     description="setup.description",
-    triggers=["настройка", "⚙ настройка", "настройки"],
     role=Role.ADMIN,
     data=Setup,
     states=["menu", "new_name", "group", "rename", "remove", "person", "target", "count", "split", "unbind"],
@@ -306,7 +305,7 @@ def got_target(ctx: Ctx[Setup]) -> None:
     if isinstance(moved, Refused):
         ctx.reply(ctx.t("setup.gone"))
     else:
-        ctx.send_to(moved.vk_id, ctx.t("setup.told_moved", group=group))
+        ctx.send_to(moved.vk_id, ctx.t_for(moved)("setup.told_moved", group=group, sex=ctx.member.sex))
         ctx.reply(ctx.t("setup.moved", name=ctx.data.person_name, group=group))
     ctx.go("done")
 

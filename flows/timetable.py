@@ -1,8 +1,9 @@
 """«расписание»: today, tomorrow, this week, next week, and the calendar file.
 
-One message per view with buttons for the others; a leader also gets «Изменить» (timetable_change)
-and everyone «Напоминания» (reminders). The same words work as scheduled commands, e.g.
-«расписание сегодня» to a group's chat at 07:30 (settings.yaml `schedule`).
+One message per view with buttons for the others; a press on one changes that same message (callback
+buttons), so paging through the days leaves one timetable in the conversation, not a trail of them. A
+leader also gets «Изменить» (timetable_change) and everyone «Напоминания» (reminders). The same words
+work as scheduled commands, e.g. «расписание сегодня» to a group's chat at 07:30 (settings.yaml `schedule`).
 """
 
 from __future__ import annotations
@@ -16,33 +17,24 @@ from fsm_bot.services.timetable import day_text
 flow = Flow(
     name="timetable",
     description="timetable.description",
-    triggers=[
-        "расписание",
-        "пары",
-        ".tt",
-        "расписание сегодня",
-        "расписание завтра",
-        "расписание на неделю",
-        "расписание на следующую неделю",
-        "расписание в календарь",
-    ],
     needs=[in_study_group("timetable.no_group")],
 )
 
-VIEWS_BY_WORDS = {
-    "расписание завтра": "tomorrow",
-    "расписание на неделю": "week",
-    "расписание на следующую неделю": "next",
-    "расписание в календарь": "ics",
-}
 VIEWS = ("today", "tomorrow", "week", "next", "ics")
 
 
 def _view(ctx: Ctx) -> str:
+    """The pressed view, or the one the typed words name (`timetable.view_words.<view>`, in the person's
+    language or the bot's default); plain «расписание» is today's."""
     pressed = ctx.value
     if pressed in VIEWS:
         return pressed
-    return VIEWS_BY_WORDS.get(" ".join(ctx.text.lower().split()), "today")
+    typed = " ".join(ctx.text.lower().split())
+    for texts in (ctx.t, ctx.t_for(None)):
+        for view in VIEWS:
+            if typed in texts.variants(f"timetable.view_words.{view}"):
+                return view
+    return "today"
 
 
 @flow.on_start
@@ -54,7 +46,7 @@ def show(ctx: Ctx) -> None:
     view = _view(ctx)
     if view == "ics":
         days = ctx.services.ics_days
-        ctx.send_document(f"{timetable.group}.ics", timetable.ics(days), ctx.t("timetable.ics_sent", days=days))
+        ctx.send_document(f"{timetable.group}.ics", timetable.ics(days, ctx.t), ctx.t("timetable.ics_sent", days=days))
         return
     today = timetable.today()
     if view in ("today", "tomorrow"):
@@ -63,7 +55,7 @@ def show(ctx: Ctx) -> None:
     else:
         monday = today - timedelta(days=today.weekday()) + timedelta(weeks=1 if view == "next" else 0)
         text = _week(ctx, monday)
-    ctx.reply(text, _buttons(ctx, view))
+    ctx.update(text, _buttons(ctx, view))  # a press edits its message; a typed word is answered anew
 
 
 def _week(ctx: Ctx, monday: date) -> str:
@@ -78,8 +70,8 @@ def _week(ctx: Ctx, monday: date) -> str:
     days = timetable.days(monday, sunday)
     if not days:
         return header + "\n" + ctx.t("timetable.no_lessons")
-    semester = timetable.semester()
-    blocks = [day_text(ctx.t, semester, day, lessons, timetable.marks_subgroups) for day, lessons in days]
+    # No semester for the days: the week's title names its parity once, not on every day.
+    blocks = [day_text(ctx.t, None, day, lessons, timetable.marks_subgroups) for day, lessons in days]
     return header + "\n\n" + "\n\n".join(blocks)
 
 
@@ -91,7 +83,9 @@ def _buttons(ctx: Ctx, shown: str) -> list[list]:
         "next": ctx.t("timetable.next_week"),
     }
     views = [
-        ctx.command_button(label, "timetable", view, "secondary") for view, label in labels.items() if view != shown
+        ctx.command_button(label, "timetable", view, "secondary", callback=True)
+        for view, label in labels.items()
+        if view != shown
     ]
     rows = [views[:2], views[2:]]
     extra = [ctx.command_button(ctx.t("timetable.calendar"), "timetable", "ics", "secondary")]

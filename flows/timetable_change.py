@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from flows._context import Ctx
-from fsm_bot.engine import Flow, Role, Transition
-from fsm_bot.engine.widgets import DayPicker
+from fsm_bot.engine import Flow, Role, Transition, Unsaved
+from fsm_bot.engine.widgets import DayPicker, way_out
 from fsm_bot.services.dates import day_label, parse_day
 from fsm_bot.services.timetable import Change, ChangeKind, Lesson, LessonStatus, lesson_line
 
 DAYS_OFFERED = 8
-DAYS = DayPicker(per_row=3, most=9)
+DAYS = DayPicker(per_row=3, most=8)  # and «Назад» «Отмена»: VK shows at most 10 buttons under a message
 ACTIONS = ("cancel", "time", "room", "day")
 
 
@@ -55,7 +55,6 @@ def has_timetable(ctx: Ctx) -> str | None:
 flow = Flow(
     name="timetable_change",
     description="timetable_change.description",
-    triggers=["изменить расписание", "перенос пары", "отмена пары"],
     role=Role.DEPUTY,
     needs=[has_timetable],
     in_menu=False,
@@ -68,6 +67,7 @@ flow = Flow(
         Transition("value_given", "value", "confirm"),
     ],
     data=LessonChange,
+    unsaved=Unsaved("timetable_change.leave_warning", states=("value", "confirm")),
 )
 
 
@@ -80,7 +80,7 @@ def ask_day(ctx: Ctx[LessonChange]) -> None:
     today = timetable.today()
     days = [day for day, lessons in timetable.days(today, today + timedelta(days=DAYS_OFFERED)) if _changeable(lessons)]
     rows = DAYS.rows(ctx, days, label=lambda day: day_label(ctx.t, day, today))
-    ctx.ask(ctx.t("timetable_change.ask_day"), rows or None)
+    ctx.ask(ctx.t("timetable_change.ask_day"), [*rows, way_out(ctx)])
 
 
 @flow.receives("day")
@@ -107,9 +107,7 @@ def got_day(ctx: Ctx[LessonChange]) -> None:
 def ask_lesson(ctx: Ctx[LessonChange]) -> None:
     day = ctx.data.lesson_day
     lessons = _changeable(ctx.services.timetable.lessons(day))
-    options = [
-        ctx.option(f"{lesson.start:%H:%M} {lesson.subject}"[:40], _lesson_value(lesson)) for lesson in lessons[:8]
-    ]
+    options = [ctx.option(f"{lesson.start:%H:%M} {lesson.subject}", _lesson_value(lesson)) for lesson in lessons[:8]]
     # Two to a row: VK's inline keyboard has 6 rows for its 10 buttons (7 lessons, one to a row, crashed).
     rows = [options[index : index + 2] for index in range(0, len(options), 2)]
     ctx.ask(ctx.t("timetable_change.ask_lesson", date=day.strftime("%d.%m")), rows)

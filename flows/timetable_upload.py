@@ -38,7 +38,6 @@ class Upload:
 flow = Flow(
     name="timetable_upload",
     description="timetable_upload.description",
-    triggers=["загрузить расписание", "новое расписание", ".ttload"],
     role=Role.DEPUTY,
     takes_documents=UPLOAD_EXTENSIONS,
     needs=[in_study_group("timetable_upload.no_group")],
@@ -137,11 +136,11 @@ def _apply(ctx: Ctx[Upload]) -> None:
     except PermissionError:
         ctx.finish(ctx.t("timetable_upload.not_yours"))
         return
-    digest = _digest(ctx, applied)
     subscribers = [vk_id for vk_id in timetable.subscribers_for(None) if vk_id != ctx.member.vk_id]
-    week = [[ctx.command_button(ctx.t("timetable.this_week"), "timetable", "week", "primary")]]
-    for vk_id in subscribers:
-        ctx.send_to(vk_id, digest, week)
+    for vk_id, locale in ctx.services.locales_of(subscribers).items():  # each in their language
+        theirs = ctx.t_for(locale)
+        week = [[ctx.command_button(theirs("timetable.this_week"), "timetable", "week", "primary")]]
+        ctx.send_to(vk_id, week_digest(theirs, applied), week)
     ctx.finish(
         ctx.t(
             "timetable_upload.done", group=applied.upload.group, lessons=applied.difference.after, told=len(subscribers)
@@ -218,8 +217,3 @@ def _preview_text(ctx: Ctx[Upload], preview: UploadPreview) -> str:
         parts.append(ctx.t("timetable_upload.dropped_changes", count=preview.dropped_changes))
     parts.append(ctx.t("timetable_upload.confirm"))
     return "\n\n".join(parts)
-
-
-def _digest(ctx: Ctx[Upload], applied: UploadPreview) -> str:
-    """What subscribers read: which lessons came and went (the first few), as the group's feed says it too."""
-    return week_digest(ctx.t, applied)

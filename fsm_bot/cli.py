@@ -224,6 +224,7 @@ def cmd_timetable(args: argparse.Namespace) -> int:
 
     from fsm_bot.services.timetable_files import export_timetable, import_timetable, read_timetable_file
     from fsm_bot.storage import upgrade_to_head
+    from fsm_bot.texts import Texts
     from fsm_bot.timetable import TimetableFileError
 
     if args.timetable_command == "export":
@@ -265,6 +266,7 @@ def cmd_timetable(args: argparse.Namespace) -> int:
                     args.first,
                     args.last,
                     args.subgroup,
+                    texts=Texts.load(settings.locale),  # a moved lesson's note: the engine's `timetable.moves.*`
                 )
             except TimetableFileError as error:
                 raise CommandError(str(error)) from None
@@ -302,6 +304,7 @@ def cmd_groups(args: argparse.Namespace) -> int:
 def cmd_attendance(args: argparse.Namespace) -> int:
     from fsm_bot.services.attendance_files import ExportError, export_register
     from fsm_bot.storage import upgrade_to_head
+    from fsm_bot.texts import Texts
 
     file_format = register_format(args.output, args.file_format)
     _check_period(args.first, args.last)
@@ -320,6 +323,7 @@ def cmd_attendance(args: argparse.Namespace) -> int:
             file_format,
             args.output,
             settings.attendance.hours_per_lesson,
+            Texts.load(settings.locale),  # the register's words are the engine's: `register.*`
         )
     except ExportError as error:
         raise CommandError(str(error)) from None

@@ -6,7 +6,8 @@ student, because regulations count hours, not lessons. The grid is laid out once
 twice, so the workbook and the CSV can never disagree about a cell.
 
 Pure on purpose: values in, bytes out. Whoever gathers the marks (storage, the bot) stays outside, and the
-register can be checked cell by cell without a database.
+register can be checked cell by cell without a database. Its words (headings, totals, the legend, the marks
+themselves) come from the caller's text catalog, `register.*` keys, passed in as a plain callable (a `Texts`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import csv
 import io
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, time
 from itertools import groupby
@@ -32,18 +33,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from fsm_bot.folding import fold
 
-ABSENT = "н"
-EXCUSED = "у"
-TITLE = "Журнал посещаемости группы {group}"
-PERIOD = "за период {first:%d.%m.%Y} – {last:%d.%m.%Y}; 1 пара = {hours} ак. ч."
-NO_LESSONS = "Занятий за период нет"
-NO_STUDENTS = "Студентов нет"
-TOTAL_ROW = "Итого"
-LEGEND = "н — отсутствие без уважительной причины; у — по уважительной причине"
-NAME_HEADERS = ("№", "Фамилия", "Имя")
-TOTALS_HEADER = "Пропущено, ак. ч."
-TOTALS_LABELS = ("всего", "по уваж.", "без уваж.")
-DEFAULT_SHEET_TITLE = "Журнал"
+Translate = Callable[..., str]  # a text catalog (`fsm_bot.texts.Texts`): key and values in, words out
+
+NAME_HEADERS = ("register.number", "register.last_name", "register.first_name")
+TOTALS_LABELS = ("register.total_hours", "register.excused_hours", "register.unexcused_hours")
 
 HEADER_ROW = 4  # the header takes rows 4 and 5
 FIRST_STUDENT_ROW = 6
@@ -90,7 +83,7 @@ class RegisterMark:
     student: int  # RegisterStudent.key
     lesson: str  # RegisterLesson.key
     excused: bool
-    reason: str = ""  # "болезнь", "официально", "другое": shown in a cell comment for excused marks
+    reason: str = ""  # the reason in the reader's words, shown in a cell comment for excused marks
 
 
 @dataclass(frozen=True)
@@ -142,24 +135,24 @@ def totals(register: Register) -> dict[int, StudentTotals]:
     }
 
 
-def register_xlsx(register: Register) -> bytes:
+def register_xlsx(register: Register, t: Translate) -> bytes:
     """The register as the dean's office prints it: one landscape A4 page wide, header and names on every page."""
-    return registers_xlsx([register])
+    return registers_xlsx([register], t)
 
 
-def registers_xlsx(registers: Sequence[Register]) -> bytes:
+def registers_xlsx(registers: Sequence[Register], t: Translate) -> bytes:
     """Several groups' registers in one workbook, a sheet each (a faculty's export for one period)."""
     workbook = Workbook()
     workbook.remove(workbook.worksheets[0])  # the empty sheet a new workbook starts with
     workbook.properties.creator = "fsm_bot"
     used: set[str] = set()
     for register in registers:
-        title = _sheet_title(register.group)
+        title = _sheet_title(register.group) or t("register.sheet")
         while title in used:  # two groups that differ only in forbidden characters
             title = f"{title[:28]}_{len(used)}"
         used.add(title)
         sheet = workbook.create_sheet(title)
-        _fill(sheet, register)
+        _fill(sheet, register, t)
         if len(used) == 1:
             workbook.properties.title = sheet.cell(1, 1).value
     buffer = io.BytesIO()
@@ -167,8 +160,8 @@ def registers_xlsx(registers: Sequence[Register]) -> bytes:
     return buffer.getvalue()
 
 
-def _fill(sheet: Worksheet, register: Register) -> None:
-    layout = _layout(register)
+def _fill(sheet: Worksheet, register: Register, t: Translate) -> None:
+    layout = _layout(register, t)
 
     for (row, column), value in layout.cells.items():
         cell = sheet.cell(row, column, value)
@@ -193,16 +186,16 @@ def _fill(sheet: Worksheet, register: Register) -> None:
     sheet.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.6, header=0.3, footer=0.3)
     sheet.print_options.horizontalCentered = True
     footer = HeaderFooterItem()
-    footer.center.text = "Страница &P из &N"
+    footer.center.text = t("register.page")
     sheet.oddFooter = footer
 
 
-def register_csv(register: Register) -> bytes:
+def register_csv(register: Register, t: Translate) -> bytes:
     """The same grid as the workbook, cell for cell, for offices that want a file they can import; UTF-8 with a
     BOM and ';' because that is what a Russian Excel opens by double-click without garbling anything."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    for row in _layout(register).rows():
+    for row in _layout(register, t).rows():
         writer.writerow(["" if value is None else _csv_text(value) for value in row])
     return buffer.getvalue().encode("utf-8-sig")
 
@@ -234,7 +227,7 @@ class _Layout:
         return [[self.cells.get((row, column)) for column in range(1, self.width + 1)] for row in range(1, height + 1)]
 
 
-def _layout(register: Register) -> _Layout:
+def _layout(register: Register, t: Translate) -> _Layout:
     students = sorted(register.students, key=lambda s: (_collation(s.last_name), _collation(s.first_name)))
     lessons = sorted(register.lessons, key=lambda lesson: (lesson.date, lesson.start or time.min))
     marks = _marks(register)
@@ -242,14 +235,15 @@ def _layout(register: Register) -> _Layout:
     totals_column = FIRST_LESSON_COLUMN + len(lessons)
     layout = _Layout(width=totals_column + len(TOTALS_LABELS) - 1)
 
-    layout.put(1, 1, TITLE.format(group=_clean(register.group)), to_column=layout.width)
-    period = PERIOD.format(first=register.first, last=register.last, hours=register.hours_per_lesson)
+    layout.put(1, 1, t("register.title", group=_clean(register.group)), to_column=layout.width)
+    first, last = f"{register.first:%d.%m.%Y}", f"{register.last:%d.%m.%Y}"
+    period = t("register.period", first=first, last=last, hours=register.hours_per_lesson)
     layout.put(2, 1, period, to_column=layout.width)
     if not lessons:
-        layout.put(3, 1, NO_LESSONS)
+        layout.put(3, 1, t("register.no_lessons"))
 
     for column, header in enumerate(NAME_HEADERS, start=1):
-        layout.put(HEADER_ROW, column, header, to_row=HEADER_ROW + 1)
+        layout.put(HEADER_ROW, column, t(header), to_row=HEADER_ROW + 1)
     column = FIRST_LESSON_COLUMN
     for day, same_day in groupby(lessons, key=lambda lesson: lesson.date):
         count = len(list(same_day))
@@ -258,15 +252,16 @@ def _layout(register: Register) -> _Layout:
     for column, lesson in enumerate(lessons, start=FIRST_LESSON_COLUMN):
         layout.lesson_labels.append(_lesson_label(lesson))
         layout.put(HEADER_ROW + 1, column, layout.lesson_labels[-1])
-    layout.put(HEADER_ROW, totals_column, TOTALS_HEADER, to_column=layout.width)
+    layout.put(HEADER_ROW, totals_column, t("register.missed_hours"), to_column=layout.width)
     for column, label in enumerate(TOTALS_LABELS, start=totals_column):
-        layout.put(HEADER_ROW + 1, column, label)
+        layout.put(HEADER_ROW + 1, column, t(label))
 
     if not students:
-        layout.put(FIRST_STUDENT_ROW, 1, NO_STUDENTS)
-        layout.put(FIRST_STUDENT_ROW + 2, 1, LEGEND)
+        layout.put(FIRST_STUDENT_ROW, 1, t("register.no_students"))
+        layout.put(FIRST_STUDENT_ROW + 2, 1, t("register.legend"))
         return layout
 
+    absent, excused = t("register.absent"), t("register.excused")
     group_hours = [0] * len(TOTALS_LABELS)
     for number, student in enumerate(students, start=1):
         row = FIRST_STUDENT_ROW + number - 1
@@ -276,7 +271,7 @@ def _layout(register: Register) -> _Layout:
         for column, lesson in enumerate(lessons, start=FIRST_LESSON_COLUMN):
             mark = marks.get((student.key, lesson.key))
             if mark is not None:
-                layout.put(row, column, EXCUSED if mark.excused else ABSENT)
+                layout.put(row, column, excused if mark.excused else absent)
                 layout.marks[row, column] = mark
         student_totals = sums[student.key]
         hours_by_kind = (student_totals.hours, student_totals.excused_hours, student_totals.unexcused_hours)
@@ -285,12 +280,12 @@ def _layout(register: Register) -> _Layout:
         group_hours = [group + hours for group, hours in zip(group_hours, hours_by_kind, strict=True)]
 
     row = layout.total_row = layout.table_end = FIRST_STUDENT_ROW + len(students)
-    layout.put(row, 1, TOTAL_ROW, to_column=3)
+    layout.put(row, 1, t("register.total"), to_column=3)
     for column, lesson in enumerate(lessons, start=FIRST_LESSON_COLUMN):
         layout.put(row, column, sum(1 for student in students if (student.key, lesson.key) in marks))
     for column, hours in enumerate(group_hours, start=totals_column):
         layout.put(row, column, hours)
-    layout.put(row + 2, 1, LEGEND)
+    layout.put(row + 2, 1, t("register.legend"))
     return layout
 
 
@@ -327,9 +322,9 @@ def _csv_text(value: str | int) -> str:
 
 
 def _sheet_title(group: str) -> str:
-    """Excel refuses a sheet named with []:*?/\\, longer than 31 characters or starting or ending with an apostrophe."""
-    title = _SHEET_TITLE_FORBIDDEN.sub("_", _clean(group)).strip().strip("'")[:31].strip().strip("'")
-    return title or DEFAULT_SHEET_TITLE
+    """Excel refuses a sheet named with []:*?/\\, longer than 31 characters or starting or ending with an apostrophe;
+    "" when nothing of the name is left (the caller names the sheet then)."""
+    return _SHEET_TITLE_FORBIDDEN.sub("_", _clean(group)).strip().strip("'")[:31].strip().strip("'")
 
 
 # -- the look

@@ -17,6 +17,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
+from fsm_bot.engine import leaving
 from fsm_bot.engine.context import Command, Context, DialogState, effects_of
 from fsm_bot.engine.flow import Flow, Handler
 from fsm_bot.engine.registry import FlowRegistry
@@ -29,7 +30,7 @@ from fsm_bot.storage.repositories import DialogRepository
 from fsm_bot.storage.repositories.dialogs import IDLE
 from fsm_bot.storage.repositories.members import MemberAtHand
 from fsm_bot.storage.types import utcnow
-from fsm_bot.texts import Texts
+from fsm_bot.texts import Catalogs, locale_of_lang_id
 from fsm_bot.vk.events import IncomingEvent
 
 log = logging.getLogger(__name__)
@@ -54,13 +55,13 @@ class Engine(Protocol):
 
     community_id: int
     registry: FlowRegistry
-    texts: Texts
+    catalogs: Catalogs
     services: ServicesFactory
     words: GlobalWords
 
     def timeout_for(self, flow: Flow) -> timedelta: ...
 
-    def menu_for(self, member: MemberInfo) -> str | None: ...
+    def menu_for(self, member: MemberInfo, in_chat: bool = False) -> str | None: ...
 
     def commands_for(self, member: MemberInfo) -> list[Command]: ...
 
@@ -79,8 +80,11 @@ class Conversation:
         # Held so the group's row stays in the session's (weak) identity map: the menu's look at the
         # member again (_attach_menu) then finds the group's name there, unless a step moved them.
         self._group = at_hand.group
+        app_locale = locale_of_lang_id(event.lang_id)
+        if app_locale is not None and app_locale != at_hand.member.app_locale:
+            at_hand.member.app_locale = app_locale  # their app's language now: reminders follow it too
         self.member = handler.member_info(session, at_hand.member)
-        self.texts = handler.texts
+        self.texts = handler.catalogs[self.member.locale]
         self.dialogs = DialogRepository(session, handler.community_id)
         self.dialog = at_hand.dialog
         self.answer = Answer(event)
@@ -93,9 +97,16 @@ class Conversation:
         active = self._active_flow()
         if self._was_reset:
             return self._finish()  # the message was meant for the dialog that no longer exists
+        if active is not None and leaving.is_asking(self.dialog):  # «Выйти?» waits for its answer
+            if not leaving.answer(self, active):
+                return self._finish()
+            active = None  # they left: what they had sent before the question runs now
         routed = route(
             self.event, self.dialog, active, self.handler.words, self.handler.registry, self.member.onboarded
         )
+        if active is not None and (by := leaving.leaves_work(self, routed, active)):
+            leaving.ask(self, active, by)
+            return self._finish()
         kind, flow = routed.route, routed.flow
         if kind is Route.STEP and flow is not None:
             self._step(flow)
@@ -154,7 +165,7 @@ class Conversation:
             return
         history = list(self.dialog.data.get("_history", []))
         if not history:
-            self._say(self.texts("dialog.no_way_back"))
+            self._to_menu(active)  # a first step's screen before it was the menu
             return
         previous = history.pop()
         ctx = self._context(self._dialog_state(active, self.dialog))
@@ -266,7 +277,9 @@ class Conversation:
     def _context(self, state: DialogState) -> Context:
         services = self.handler.services(self.session, self.member)
         self._services.append(services)
-        return Context(self.event, self.member, self.texts, state, services, self.handler.commands_for)
+        return Context(
+            self.event, self.member, self.texts, state, services, self.handler.commands_for, self.handler.catalogs
+        )
 
     def _drive(self, flow: Flow, ctx: Context, first: Handler | None) -> None:
         effects = effects_of(ctx)
@@ -328,7 +341,8 @@ class Conversation:
 
     def _attach_menu(self) -> None:
         self.member = self.handler.member_info(self.session, self.member_row)
-        keyboard = self.handler.menu_for(self.member)
+        self.texts = self.handler.catalogs[self.member.locale]  # a step may have changed their language
+        keyboard = self.handler.menu_for(self.member, self.event.in_chat)
         if keyboard is not None:
             self.answer.attach_menu(keyboard, self.texts("menu.title"))
 

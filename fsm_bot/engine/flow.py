@@ -34,6 +34,7 @@ from transitions import Machine, State
 from transitions.core import EventData
 
 from fsm_bot.engine.context import Context, effects_of
+from fsm_bot.members.info import MemberInfo
 from fsm_bot.storage.models import Role
 
 Handler = Callable[["Context"], None]
@@ -90,18 +91,42 @@ def _context_of(event: EventData) -> Context:
 
 @dataclass(frozen=True)
 class Need:
-    """A guard made of a yes/no check and the catalog key said when it is no."""
+    """A guard made of a yes/no check and the catalog key said when it is no.
+
+    `of_member` is the same check when it reads nothing but the member (a study group): the main menu then
+    leaves the flow out for whoever lacks it, instead of offering a button that only refuses (engine/menu.py).
+    """
 
     check: Condition
     refusal: str
+    of_member: Callable[[MemberInfo], bool] | None = None
 
     def __call__(self, ctx: Context) -> str | None:
         return None if self.check(ctx) else self.refusal
 
 
+def member_need(check: Callable[[MemberInfo], bool], refusal: str) -> Need:
+    """A need the member alone answers, so the menu can tell it too."""
+    return Need(lambda ctx: check(ctx.member), refusal, check)
+
+
 def in_study_group(refusal: str) -> Need:
     """The member belongs to a study group (timetable, register, reminders are per group)."""
-    return Need(lambda ctx: ctx.member.study_group is not None, refusal)
+    return member_need(lambda member: member.study_group is not None, refusal)
+
+
+@dataclass(frozen=True)
+class Unsaved:
+    """Work a dialog holds that leaving it would lose: in `states` (in any when none are named), while `when`,
+    given the dialog's data as saved (JSON), agrees. `warning`: the catalog key of the question asked first,
+    «Черновик рассылки будет удалён. Выйти?» (engine/leaving.py)."""
+
+    warning: str
+    states: Sequence[str] = ()
+    when: Callable[[dict[str, Any]], bool] | None = None
+
+    def held(self, state: str, data: dict[str, Any]) -> bool:
+        return (not self.states or state in self.states) and (self.when is None or bool(self.when(data)))
 
 
 @dataclass
@@ -129,6 +154,8 @@ class Flow:
     # Started when someone adds the community to a group chat (VK's chat_invite_user service message), as
     # the inviter in that chat: at most one flow may say so.
     starts_when_invited: bool = False
+    # Work a person would lose by leaving (a draft): «отмена», «меню» or another flow asks first (engine/leaving.py).
+    unsaved: Unsaved | None = None
     _entry: dict[str, Handler] = field(default_factory=dict, repr=False)
     _input: dict[str, Handler] = field(default_factory=dict, repr=False)
     _start: Handler | None = field(default=None, repr=False)

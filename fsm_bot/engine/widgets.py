@@ -1,4 +1,4 @@
-"""Two pieces of dialog several flows build the same way: a day picker and a paged multi-select.
+"""Pieces of dialog several flows build the same way: a day picker, a paged multi-select, and the way out.
 
 In the spirit of aiogram-dialog's widgets, but small: a widget draws a step's buttons and reads the
 press back; the flow keeps its texts, its data and its decisions. The engine knows nothing of dates
@@ -15,6 +15,8 @@ as people type them (fsm_bot.services.dates), so a flow hands the day picker its
         case "done": ...            # «Готово»
         case "turned" | "searched": # ◀ ▶ moved the page, or a typed text became the search
             ...
+
+    ctx.ask(question, [*rows, way_out(ctx)])  # «Назад» «Отмена»: a press is the global word typed
 """
 
 from __future__ import annotations
@@ -50,6 +52,22 @@ class DayPicker:
 
     def read(self, ctx: Context, parse: Callable[[str], T]) -> T:
         return parse(ctx.button or ctx.text)
+
+
+def way_out(ctx: Context, back: bool = True) -> list[KeyboardButton]:
+    """A row of «Назад» (unless `back` is False) and «Отмена» to end a step's buttons with.
+
+    They are text buttons labelled with the first of the global words (fsm_bot/locales, `words`), so a press
+    sends the word itself and the engine answers it as typed: «отмена» ends the dialog, «назад» returns to
+    the previous step, or from a first step to the menu. Two buttons: a step's own may use at most eight.
+    """
+    row = [KeyboardButton(_word(ctx, "words.back"), {}, "secondary")] if back else []
+    row.append(KeyboardButton(_word(ctx, "words.cancel"), {}, "negative"))
+    return row
+
+
+def _word(ctx: Context, key: str) -> str:
+    return ctx.t.variants(key)[0].capitalize()
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from fsm_bot.storage.attendance_models import WHOLE_DAY, AbsenceNotice, AbsenceR
 from fsm_bot.storage.models import MemberStatus, Role
 from fsm_bot.storage.repositories import AbsenceRecord, AttendanceRepository, MemberRepository, SaveResult
 from fsm_bot.storage.repositories.timetable import TimetableRepository
+from fsm_bot.texts import Texts
 from fsm_bot.timetable import Lesson, lessons_between
 
 __all__ = [
@@ -95,14 +96,6 @@ class Totals:
     @property
     def hours(self) -> int:
         return self.excused_hours + self.unexcused_hours
-
-
-# How a reason reads in the register's cell comments (the dean's office reads Russian).
-REASON_WORDS = {
-    AbsenceReason.ILLNESS: "болезнь",
-    AbsenceReason.OFFICIAL: "официально",
-    AbsenceReason.OTHER: "другое",
-}
 
 
 def lesson_key(lesson: Lesson) -> str:
@@ -195,6 +188,11 @@ class AttendanceService:
         member = MemberRepository(self.session, self.community_id).get(vk_id)
         return member.full_name if member is not None and member.full_name else f"id{vk_id}"
 
+    def marker_sex(self, vk_id: int) -> int:
+        """VK's `sex` of who saved the marks (0 unknown), for «сохранила» / «сохранил»."""
+        member = MemberRepository(self.session, self.community_id).get(vk_id)
+        return member.sex if member is not None else 0
+
     # --- reading the register
 
     def _lessons_per_day(self, first: date, last: date) -> dict[tuple[date, int | None], int]:
@@ -239,11 +237,11 @@ class AttendanceService:
             return []
         return self.repository.absences(first, last, study_group_id=self.group_id)
 
-    def register(self, first: date, last: date) -> Register:
+    def register(self, first: date, last: date, texts: Texts) -> Register:
         """The dean's office register of the period: students in rows, marked lessons in columns."""
         assert self.group_id is not None and self.group is not None
         return group_register(
-            self.session, self.community_id, self.group_id, self.group, first, last, self.hours_per_lesson
+            self.session, self.community_id, self.group_id, self.group, first, last, self.hours_per_lesson, texts
         )
 
     # --- advance notices
@@ -279,10 +277,18 @@ def group_students(session: Session, community_id: int, group_id: int) -> list[S
 
 
 def group_register(
-    session: Session, community_id: int, group_id: int, group: str, first: date, last: date, hours_per_lesson: int
+    session: Session,
+    community_id: int,
+    group_id: int,
+    group: str,
+    first: date,
+    last: date,
+    hours_per_lesson: int,
+    texts: Texts,
 ) -> Register:
     """Students in rows; in columns every marked lesson (a whole-day mark spread over that day's
-    lessons in the timetable, or one whole-day column when the timetable has none)."""
+    lessons in the timetable, or one whole-day column when the timetable has none). Reasons are in the
+    words of `texts` (`register.reasons.*`), the register's reader's."""
     students = group_students(session, community_id, group_id)
     attendance = AttendanceRepository(session, community_id)
     timetable = TimetableRepository(session, community_id)
@@ -304,7 +310,7 @@ def group_register(
     subgroups = {student.member_id: student.subgroup for student in students}
     marks = []
     for record in attendance.absences(first, last, study_group_id=group_id):
-        reason = "" if record.reason is AbsenceReason.UNEXCUSED else REASON_WORDS[record.reason]
+        reason = "" if record.reason is AbsenceReason.UNEXCUSED else texts(f"register.reasons.{record.reason.value}")
         if record.lesson_key == WHOLE_DAY and per_day_lessons.get(record.date):
             for lesson in per_day_lessons[record.date]:
                 if lesson.subgroup is None or lesson.subgroup == subgroups.get(record.member_id):

@@ -12,6 +12,7 @@ from fsm_bot.services.attendance import group_register
 from fsm_bot.storage import Database
 from fsm_bot.storage.private_files import write_private
 from fsm_bot.storage.repositories import CommunityRepository
+from fsm_bot.texts import Texts
 
 
 class ExportError(ValueError):
@@ -27,8 +28,10 @@ def export_register(
     file_format: str,
     output: Path,
     hours_per_lesson: int,
+    texts: Texts,
 ) -> list[Register]:
-    """Write the register; several groups go to one workbook (a sheet each) or one CSV (one grid after another)."""
+    """Write the register in the words of `texts`; several groups go to one workbook (a sheet each) or one CSV
+    (one grid after another)."""
     if first > last:
         raise ExportError(f"--from {first} is after --to {last}")
 
@@ -42,15 +45,15 @@ def export_register(
         if not groups:
             raise ExportError(f"no study group {group!r}" if group else "no study groups yet")
         return [
-            group_register(session, community_id, found.id, found.name, first, last, hours_per_lesson)
+            group_register(session, community_id, found.id, found.name, first, last, hours_per_lesson, texts)
             for found in groups
         ]
 
     registers = database.transaction(read)
     if file_format == "xlsx":
-        data = registers_xlsx(registers)
+        data = registers_xlsx(registers, texts)
     else:
-        grids = [register_csv(register).decode("utf-8-sig") for register in registers]
+        grids = [register_csv(register, texts).decode("utf-8-sig") for register in registers]
         data = "\r\n".join(grids).encode("utf-8-sig")  # one byte-order mark, at the start
     write_private(output, data)  # students' names and absences: 0600, like the database
     return registers

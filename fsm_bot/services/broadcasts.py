@@ -8,6 +8,7 @@ queued, or neither happened.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -42,12 +43,15 @@ __all__ = [
     "BroadcastService",
     "BroadcastView",
     "message_parts",
+    "preview_of",
     "preview_parts",
     "render_report",
 ]
 PREVIEW = "preview"  # the ack button of a preview carries this instead of a broadcast id
 MAX_NAMES = 30  # names listed in a report line before "и ещё N"
 PIN_PENDING, PIN_DONE, PIN_FAILED = "pending", "pinned", "failed"
+ATTACHMENT_KIND = re.compile(r"([a-z_]+)-?\d")  # VK's attachment string: photo-1_2_key, doc3_4
+MEDIA_KINDS = ("photo", "video", "audio", "doc")  # named in a preview; anything else is «вложение»
 
 
 @dataclass(frozen=True)
@@ -206,14 +210,34 @@ def _has_content(part: dict[str, Any]) -> bool:
     return bool((isinstance(text, str) and text.strip()) or part.get("attachment") or part.get("forward"))
 
 
-def _names(names: Sequence[str]) -> str:
+def _names(texts: Texts, names: Sequence[str]) -> str:
     shown = ", ".join(names[:MAX_NAMES])
-    return shown + (f" и ещё {len(names) - MAX_NAMES}" if len(names) > MAX_NAMES else "")
+    return shown + (texts("broadcast.more_names", count=len(names) - MAX_NAMES) if len(names) > MAX_NAMES else "")
+
+
+def preview_of(texts: Texts, parts: Sequence[Mapping[str, Any]], length: int = 60) -> str:
+    """A broadcast named by its first text, or, with no text, by what it holds: «фото», «2 документа»."""
+    first = next((part.get("text", "") for part in parts if part.get("text")), "")
+    words = " ".join(first.split())
+    if words:
+        return words[:length] + ("…" if len(words) > length else "")
+    if any(part.get("forward") for part in parts):
+        return texts("broadcast.media.forward")
+    kinds: dict[str, int] = {}
+    for part in parts:
+        for attachment in str(part.get("attachment") or "").split(","):
+            if attachment:
+                kind = ATTACHMENT_KIND.match(attachment)
+                name = kind.group(1) if kind and kind.group(1) in MEDIA_KINDS else "other"
+                kinds[name] = kinds.get(name, 0) + 1
+    return ", ".join(
+        texts(f"broadcast.media_one.{kind}") if count == 1 else texts(f"broadcast.media.{kind}", count=count)
+        for kind, count in kinds.items()
+    )
 
 
 def report_title(texts: Texts, broadcast: Broadcast) -> str:
-    first = next((part.get("text", "") for part in broadcast.parts if part.get("text")), "")
-    preview = " ".join(first.split())[:60] + ("…" if len(first) > 60 else "")
+    preview = preview_of(texts, broadcast.parts)
     return texts("broadcast.report_title", id=broadcast.id, audience=broadcast.audience_label, preview=preview)
 
 
@@ -229,11 +253,11 @@ def render_report(texts: Texts, broadcast: Broadcast, tally: Tally) -> tuple[str
         lines.append(texts("broadcast.report_pending", pending=tally.pending))
     if tally.cannot_receive:
         lines.append(
-            texts("broadcast.report_cannot", count=len(tally.cannot_receive), names=_names(tally.cannot_receive))
+            texts("broadcast.report_cannot", count=len(tally.cannot_receive), names=_names(texts, tally.cannot_receive))
         )
     if tally.failed:
         failed = [f"{name} ({reason})" if reason else name for name, reason in tally.failed]
-        lines.append(texts("broadcast.report_failed", count=len(tally.failed), names=_names(failed)))
+        lines.append(texts("broadcast.report_failed", count=len(tally.failed), names=_names(texts, failed)))
     if broadcast.ask_ack:
         lines.append(texts("broadcast.report_acks", acked=tally.acknowledged, delivered=tally.delivered))
     if broadcast.pin_state == PIN_DONE:
@@ -277,6 +301,43 @@ def forward_of(peer_id: int, message_id: int, conversation_message_id: int) -> s
     return json.dumps(spec)
 
 
+def forwarded_from_here(event: IncomingEvent) -> list[int]:
+    """The messages of this very conversation to forward instead of the headman's message, or [].
+
+    A headman who forwards on a message of this conversation (their own earlier one, or the bot's copy of
+    a broadcast) that itself only forwarded others would, forwarded whole, reach the students as a forward
+    inside a forward inside an empty message. When the headman's message adds nothing of its own and
+    forwards only messages written here (this peer, by the headman or the community), those are forwarded
+    themselves, and so on down while a single one of them is again only a wrapper of such messages: what
+    was forwarded arrives forwarded once. Messages of other conversations cannot be reached, so any of
+    them leaves the headman's message as it is.
+    """
+    if event.in_chat or _own_content(event.text, event.attachments):
+        return []
+    level: Sequence[Any] = event.fwd_messages
+    found: list[int] = []
+    while level and all(_written_here(item, event) for item in level):
+        found = [item["conversation_message_id"] for item in level]
+        [only, *others] = level
+        if others or _own_content(only.get("text"), only.get("attachments")):
+            break
+        level = only.get("fwd_messages") or ()
+    return found
+
+
+def _own_content(text: Any, attachments: Any) -> bool:
+    return bool((isinstance(text, str) and text.strip()) or attachments)
+
+
+def _written_here(item: Any, event: IncomingEvent) -> bool:
+    """A forwarded message of the headman's conversation with the community (VK names it from either side)."""
+    if not isinstance(item, dict):
+        return False
+    cmid, peer, author = item.get("conversation_message_id"), item.get("peer_id"), item.get("from_id")
+    here = (event.peer_id, -event.group_id)
+    return type(cmid) is int and cmid > 0 and peer in here and author in (event.user_id, -event.group_id)
+
+
 Problem = tuple[str, dict[str, Any]]  # a text key under "broadcast." and its values
 
 
@@ -299,6 +360,12 @@ def message_parts(event: IncomingEvent, room: int) -> tuple[list[dict[str, Any]]
         # The forwarded messages live in other conversations the community cannot reach; only the
         # headman's own message (here, with the bot) can be forwarded, and it carries them all, with
         # the headman's text and attachments, intact. Sending those again beside it would double them.
+        # A message that only forwards on what was written here before is not wrapped once more.
+        here = forwarded_from_here(event)
+        if here:
+            return [
+                {"text": "", "forward": json.dumps({"peer_id": event.peer_id, "conversation_message_ids": here})}
+            ], None
         return [
             {"text": "", "forward": forward_of(event.peer_id, event.message_id, event.conversation_message_id)}
         ], None

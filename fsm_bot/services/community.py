@@ -6,7 +6,7 @@ so whatever a flow changes here commits or rolls back with its dialog state and 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -141,6 +141,14 @@ class CommunityServices:
         member = self._require(self._vk_id)
         member.first_name, member.last_name = first_name.strip()[:NAME_LENGTH], last_name.strip()[:NAME_LENGTH]
 
+    def locales_of(self, vk_ids: Iterable[int]) -> dict[int, str | None]:
+        """The language each of these people reads (None: the default), for messages to them."""
+        return self._members.locales(vk_ids)
+
+    def set_locale(self, locale: str | None) -> None:
+        """The language this person reads, kept whatever their app says; None: follow their app again."""
+        self._require(self._vk_id).locale = locale
+
     def request_group(self, group_name: str, approved: bool) -> None:
         """Join a study group: at once when approved (auto-approve, admins), else pending the headman."""
         group = self._group(group_name)
@@ -249,3 +257,11 @@ def services_factory(
         )
 
     return make
+
+
+def headman_sex(leaders: Sequence[MemberInfo]) -> int:
+    """Whose gender «Я напишу, когда она подтвердит» follows: the group's headman, or its only leader
+    (VK's `sex`; 0, the neutral «староста», when neither is known)."""
+    headmen = [leader for leader in leaders if leader.role is Role.HEADMAN]
+    addressed = headmen or list(leaders)
+    return addressed[0].sex if len(addressed) == 1 else 0

@@ -35,6 +35,7 @@ from fsm_bot.storage.repositories import (
     TimetableRepository,
 )
 from fsm_bot.storage.timetable_models import SubscriptionKind
+from fsm_bot.texts import Texts
 from fsm_bot.timetable import (
     Change,
     ChangeKind,
@@ -148,8 +149,9 @@ class TimetableService:
             by_day.setdefault(lesson.date, []).append(lesson)
         return sorted(by_day.items())
 
-    def ics(self, days: int) -> bytes:
-        """The member's lessons from today for `days` days as an .ics file for a phone calendar."""
+    def ics(self, days: int, texts: Texts) -> bytes:
+        """The member's lessons from today for `days` days as an .ics file for a phone calendar, in the words
+        of `texts` (a moved lesson's note)."""
         assert self._group_id is not None and self.member.study_group is not None
         first = self.today()
         last = first + timedelta(days=days)
@@ -157,7 +159,8 @@ class TimetableService:
         name = self.member.study_group
         if self.viewer_subgroup is not None:
             name += f" / {self.viewer_subgroup}"
-        return export_ics(name, self.semester(), slots, changes, self.timezone, first, last, self.viewer_subgroup)
+        semester, subgroup = self.semester(), self.viewer_subgroup
+        return export_ics(name, semester, slots, changes, self.timezone, first, last, subgroup, t=texts)
 
     # --- changes (leaders only: the flow checks the role at every step, this checks again)
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from fsm_bot.storage import Database
 from fsm_bot.storage.private_files import write_private
 from fsm_bot.storage.repositories import CommunityRepository, TimetableRepository
+from fsm_bot.texts import Texts
 from fsm_bot.timetable import (
     Change,
     Semester,
@@ -86,9 +87,12 @@ def export_timetable(
     first: date | None = None,
     last: date | None = None,
     subgroup: int | None = None,
+    *,
+    texts: Texts,
 ) -> int:
-    """Write the group's timetable to `output` (.ics: every lesson of the span; .yaml: the weekly
-    slots and the semester, the import format); returns how many lessons or slots were written."""
+    """Write the group's timetable to `output` (.ics: every lesson of the span, a move's note in the words of
+    `texts`; .yaml: the weekly slots and the semester, the import format); returns how many lessons or slots
+    were written."""
 
     def read(session: Session) -> _Stored | None:
         study_group = CommunityRepository(session).find_group(community_id, group)
@@ -112,6 +116,6 @@ def export_timetable(
         write_private(output, dump_timetable(TimetableFile(semester, {group: slots})).encode("utf-8"))
         return len(slots)
     name = group if subgroup is None else f"{group} / {subgroup}"
-    data = export_ics(name, semester, slots, found.changes, timezone, found.first, found.last, subgroup)
+    data = export_ics(name, semester, slots, found.changes, timezone, found.first, found.last, subgroup, t=texts)
     write_private(output, data)  # 0600, like the database it comes from
     return data.count(b"BEGIN:VEVENT")

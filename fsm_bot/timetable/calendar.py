@@ -6,6 +6,9 @@ Week parity is counted from the semester's first week, not from ISO week numbers
 A change that does not fit the timetable (its slot is unknown, or that slot has no lesson on the change's
 date) is ignored rather than raised: changes live in the database longer than the timetable they were
 made against, and a view must never crash because the headman re-uploaded the timetable since.
+
+No words here: a moved lesson carries the facts of its move (`Lesson.move`), and the renderer says them in
+the reader's language (`render.lesson_note`).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
-from fsm_bot.timetable.model import Change, ChangeKind, Lesson, LessonStatus, Parity, Semester, Slot
+from fsm_bot.timetable.model import Change, ChangeKind, Lesson, LessonStatus, Move, Parity, Semester, Slot
 
 
 def week_number(semester: Semester, day: date) -> int:
@@ -136,7 +139,14 @@ def _visible(lesson_subgroup: int | None, viewer_subgroup: int | None) -> bool:
     return viewer_subgroup is None or lesson_subgroup is None or lesson_subgroup == viewer_subgroup
 
 
-def _lesson(slot: Slot, day: date, status: LessonStatus, change_id: int | None = None, note: str = "") -> Lesson:
+def _lesson(
+    slot: Slot,
+    day: date,
+    status: LessonStatus,
+    change_id: int | None = None,
+    note: str = "",
+    move: Move | None = None,
+) -> Lesson:
     return Lesson(
         date=day,
         start=slot.start,
@@ -150,6 +160,7 @@ def _lesson(slot: Slot, day: date, status: LessonStatus, change_id: int | None =
         slot_id=slot.id,
         change_id=change_id,
         note=note,
+        move=move,
     )
 
 
@@ -159,19 +170,16 @@ def _moved(slot: Slot, change: Change, old_date: date, day: date, status: Lesson
     new_start, new_end = _new_times(slot, change)
     new_room = slot.room if change.new_room is None else change.new_room
     if status is LessonStatus.MOVED_AWAY:
-        where = f"перенесено на {new_date:%d.%m} {new_start:%H:%M}"
-        if change.new_room is not None and new_room:
-            where += f", ауд. {new_room}"
-        return _lesson(slot, day, status, change_id=change.id, note=_join(where, change.note))
+        room = new_room if change.new_room is not None else ""
+        where = Move(away=True, date=new_date, start=new_start, room=room)
+        return _lesson(slot, day, status, change_id=change.id, note=change.note, move=where)
     if new_date != old_date:
-        origin = f"перенесено с {old_date:%d.%m} {slot.start:%H:%M}"
+        origin = Move(away=False, date=old_date, start=slot.start)
     elif new_start == slot.start and new_room != slot.room:
-        origin = f"перенесено из ауд. {slot.room}" if slot.room else "изменена аудитория"
+        origin = Move(away=False, date=None, start=None, room=slot.room)
     else:
-        origin = f"перенесено с {slot.start:%H:%M}"
-        if new_room != slot.room and slot.room:
-            origin += f", ауд. {slot.room}"
-    moved = _lesson(slot, day, status, change_id=change.id, note=_join(origin, change.note))
+        origin = Move(away=False, date=None, start=slot.start, room=slot.room if new_room != slot.room else "")
+    moved = _lesson(slot, day, status, change_id=change.id, note=change.note, move=origin)
     return replace(moved, start=new_start, end=new_end, room=new_room)
 
 
@@ -202,10 +210,6 @@ def _extra(change: Change) -> Lesson:
         change_id=change.id,
         note=change.note,
     )
-
-
-def _join(*parts: str) -> str:
-    return "; ".join(part for part in parts if part)
 
 
 def _monday(day: date) -> date:

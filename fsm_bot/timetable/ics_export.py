@@ -27,6 +27,7 @@ from fsm_bot.timetable.ics_format import (
     X_SEMESTER,
 )
 from fsm_bot.timetable.model import Change, Lesson, Semester, Slot
+from fsm_bot.timetable.render import Translate, lesson_note
 
 
 def export_ics(
@@ -38,8 +39,11 @@ def export_ics(
     first: date,
     last: date,
     subgroup: int | None = None,
+    *,
+    t: Translate,
 ) -> bytes:
-    """An iCalendar file with one event per lesson that takes place in [first, last], in local time of `tz`."""
+    """An iCalendar file with one event per lesson that takes place in [first, last], in local time of `tz`;
+    a moved lesson's description says where from in the words of the catalog `t`."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -56,13 +60,15 @@ def export_ics(
     used_uids: set[str] = set()
     for lesson in lessons_between(semester, slots, changes, first, last, subgroup):
         if lesson.takes_place:
-            calendar.add_component(_event(calendar_name, lesson, tz, stamp, used_uids))
+            calendar.add_component(_event(calendar_name, lesson, tz, stamp, used_uids, t))
     # VTIMEZONE rules for the years the events fall in: clients must not guess what TZID=Europe/Berlin means.
     calendar.add_missing_timezones(first_date=date(first.year, 1, 1), last_date=date(last.year + 1, 1, 1))
     return calendar.to_ical()
 
 
-def _event(calendar_name: str, lesson: Lesson, tz: ZoneInfo, stamp: datetime, used_uids: set[str]) -> Event:
+def _event(
+    calendar_name: str, lesson: Lesson, tz: ZoneInfo, stamp: datetime, used_uids: set[str], t: Translate
+) -> Event:
     event = Event()
     event.add("uid", _uid(calendar_name, lesson, used_uids))
     event.add("dtstamp", stamp)
@@ -76,8 +82,9 @@ def _event(calendar_name: str, lesson: Lesson, tz: ZoneInfo, stamp: datetime, us
         lines.append(f"{TEACHER_LABEL}: {lesson.teacher}")
     if lesson.subgroup is not None:
         lines.append(f"{SUBGROUP_LABEL}: {lesson.subgroup}")
-    if lesson.note:
-        lines.append(lesson.note)
+    note = lesson_note(t, lesson)
+    if note:
+        lines.append(note)
     if lines:
         event.add("description", "\n".join(lines))
     event.add(X_KIND, lesson.kind, parameters={"VALUE": "TEXT"})

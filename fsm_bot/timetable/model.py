@@ -103,8 +103,24 @@ class Change:
 
 
 @dataclass(frozen=True)
+class Move:
+    """The other end of a moved lesson, as facts: the renderer puts them in the reader's words.
+
+    `away`: the lesson is shown where it was and went to `date`/`start`; otherwise it came here from them.
+    `date` is None when the day stayed, `start` None when only the room changed; `room` is the other room
+    worth naming ("" when there is none to name).
+    """
+
+    away: bool
+    date: date | None
+    start: time | None
+    room: str = ""
+
+
+@dataclass(frozen=True)
 class Lesson:
-    """One occurrence on one date: what views, reminders and exports show."""
+    """One occurrence on one date: what views, reminders and exports show. `note` is the headman's own
+    words about a change; `move` where a moved lesson went or came from."""
 
     date: date
     start: time
@@ -118,6 +134,7 @@ class Lesson:
     slot_id: int | None = None
     change_id: int | None = None
     note: str = ""
+    move: Move | None = None
 
     def starts_at(self, tz: ZoneInfo) -> datetime:
         """The start as an aware datetime; the offset is the one in force on that date, so DST is respected."""

@@ -2,7 +2,8 @@
 
 vk_api's VkKeyboard checks rows and button counts; labels over 40 characters and payloads
 over 255 it passes to VK, which refuses the whole message with error 911. Labels are shortened
-here and payloads checked, so a long subject name or surname never costs a student the message.
+here at a word boundary (flows pass them whole) and payloads checked, so a long subject name or surname
+never costs a student the message.
 """
 
 from __future__ import annotations
@@ -29,9 +30,21 @@ class KeyboardButton:
     callback: bool = False  # a callback button answers with a snackbar and sends no message
 
 
+_TRAILING = ' ,.;:·–—-(«"/'  # what a shortened label must not end with before its «…»
+
+
 def shorten(label: str, limit: int = MAX_LABEL) -> str:
+    """`label` within `limit` characters: whole words, then «…» («10:45 Теория вероятностей и…»), never a
+    word cut in the middle; only a single word longer than the whole button is cut inside."""
     label = " ".join(label.split())
-    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
+    if len(label) <= limit:
+        return label
+    room = limit - 1  # the «…» takes one
+    head = label[:room] if label[room] == " " else label[:room].rpartition(" ")[0]
+    head = head.rstrip(_TRAILING)
+    if not head:  # one long word: nothing to keep whole
+        head = label[:room].rstrip(_TRAILING) or label[:room]
+    return head + "…"
 
 
 def encode_payload(payload: dict[str, Any]) -> str:

@@ -22,6 +22,9 @@ from fsm_bot.attendance import (
     register_xlsx,
     totals,
 )
+from fsm_bot.texts import Texts
+
+RU, EN = Texts.load("ru"), Texts.load("en")
 
 LEGEND = "н — отсутствие без уважительной причины; у — по уважительной причине"
 
@@ -70,8 +73,8 @@ EXPECTED_TABLE = [
 ]
 
 
-def sheet_of(register: Register) -> Worksheet:
-    workbook = load_workbook(io.BytesIO(register_xlsx(register)))
+def sheet_of(register: Register, texts: Texts = RU) -> Worksheet:
+    workbook = load_workbook(io.BytesIO(register_xlsx(register, texts)))
     assert len(workbook.worksheets) == 1
     return workbook.active
 
@@ -80,8 +83,8 @@ def grid(sheet: Worksheet) -> list[list[object]]:
     return [list(row) for row in sheet.iter_rows(values_only=True)]
 
 
-def csv_grid(register: Register) -> list[list[str]]:
-    data = register_csv(register)
+def csv_grid(register: Register, texts: Texts = RU) -> list[list[str]]:
+    data = register_csv(register, texts)
     assert data.startswith(b"\xef\xbb\xbf")
     return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=";"))
 
@@ -288,10 +291,33 @@ def test_the_csv_is_the_workbook_grid_cell_for_cell(sheet: Worksheet) -> None:
 
 
 def test_the_csv_opens_in_a_russian_excel() -> None:
-    data = register_csv(REGISTER)
+    data = register_csv(REGISTER, RU)
     assert data.startswith("\ufeffЖурнал".encode())
     assert data.count(b"\r\n") == 13
     assert b";" in data.splitlines()[3] and b"," not in data.splitlines()[5]
+
+
+# -- in English
+
+
+def test_an_english_catalog_writes_the_whole_register_in_english() -> None:
+    register = Register("CS-101", REGISTER.first, REGISTER.last, STUDENTS, LESSONS, MARKS, hours_per_lesson=1)
+    sheet = sheet_of(register, EN)
+    assert sheet["A1"].value == "Attendance register of group CS-101"
+    assert sheet["A2"].value == "for 30.11.2026 – 06.12.2026; 1 class = 1 academic hour"
+    assert grid(sheet)[3][:4] == ["No.", "Surname", "First name", "30.11"]
+    assert grid(sheet)[3][7] == "Missed, academic hours"
+    assert grid(sheet)[4][7:] == ["total", "excused", "unexcused"]
+    assert grid(sheet)[5][3:5] == ["A", "E"]
+    assert grid(sheet)[10][0] == "Total"
+    assert grid(sheet)[12][0] == "A — absent without a valid reason; E — absent with a valid reason"
+    assert sheet.oddFooter.center.text == "Page &P of &N"
+    assert csv_grid(register, EN) == [[as_csv(value) for value in row] for row in grid(sheet)]
+    two_hours = Register("CS-101", REGISTER.first, REGISTER.last, [], [], [])
+    assert sheet_of(two_hours, EN)["A2"].value == "for 30.11.2026 – 06.12.2026; 1 class = 2 academic hours"
+    assert sheet_of(two_hours, EN)["A3"].value == "No classes in this period"
+    assert sheet_of(two_hours, EN)["A6"].value == "No students"
+    assert sheet_of(Register("  ", REGISTER.first, REGISTER.last, [], [], []), EN).title == "Register"
 
 
 # -- totals

@@ -24,7 +24,7 @@ def test_a_headman_broadcasts_and_students_acknowledge(sandbox: SandboxClient, s
     students = group_of(sandbox, bot, 12, closed=1)
     closed = students[0]
     confirm = compose_and_send(sandbox, headman, "Экзамен перенесли в 301")
-    assert confirm["text"].startswith("Получателей: 12 (ИВТ-101).")
+    assert confirm["text"].startswith("Сообщение получат 12 человек (ИВТ-101).")
     assert "Студентов00 Имя00" in confirm["text"]  # named: has not allowed messages
     preview = bot_messages(sandbox, headman)[-2]
     assert preview["text"] == "Экзамен перенесли в 301"
@@ -172,6 +172,37 @@ def test_photos_documents_and_forwards_arrive_intact(
     assert forwarded["fwd_messages"][0]["text"] == "Письмо деканата: сессия с 10 января"
 
 
+def test_a_forward_of_a_forward_arrives_forwarded_once(
+    sandbox: SandboxClient, start_bot: StartBot, sandbox_vk: vk_api.VkApi
+) -> None:
+    bot = start_bot()
+    headman = enrolled(sandbox, bot, "Анна", "Старостина", role=Role.HEADMAN)
+    [student] = group_of(sandbox, bot, 1)
+    letter = {"from_id": 100500, "text": "Письмо деканата: сессия с 10 января", "date": 1700000000}
+    # The headman had forwarded the dean's letter to the bot before, and now forwards that message of hers on.
+    earlier = sandbox.send(headman, "", fwd_messages=[letter])
+    sandbox.wait_for_messages(headman, 1, since=earlier["message_id"])
+    history = sandbox_vk.method("messages.getHistory", {"peer_id": headman, "count": 20})["items"]
+    [seen] = [m for m in history if m["conversation_message_id"] == earlier["conversation_message_id"]]
+    assert seen["fwd_messages"][0]["text"] == letter["text"]
+    fields = ("id", "date", "from_id", "text", "attachments", "conversation_message_id", "peer_id", "fwd_messages")
+    say(sandbox, headman, "рассылка")
+    again = sandbox.send(headman, "", fwd_messages=[{key: seen[key] for key in fields}])
+    [added] = sandbox.wait_for_messages(headman, 1, since=again["message_id"])
+    assert added["text"].startswith("Добавлено сообщений: 1.")
+    [who] = press(sandbox, headman, added, "Готово")
+    [options] = press(sandbox, headman, who, "Моей группе (ИВТ-101)")
+    confirm = press(sandbox, headman, options, "Далее", expect=3)[-1]
+    press(sandbox, headman, confirm, "Отправить", expect=2)
+    sandbox.wait_for_messages(student, 1, timeout=20)
+    [copy] = sandbox_vk.method("messages.getHistory", {"peer_id": student, "count": 5})["items"]
+    # The headman's earlier message, carrying the letter: not wrapped in her empty new one as well.
+    [forwarded] = copy["fwd_messages"]
+    assert forwarded["conversation_message_id"] == earlier["conversation_message_id"]
+    [carried] = forwarded["fwd_messages"]
+    assert carried["text"] == "Письмо деканата: сессия с 10 января" and "fwd_messages" not in carried
+
+
 def test_a_photo_with_its_access_key_is_sent_on(sandbox: SandboxClient, start_bot: StartBot) -> None:
     bot = start_bot()
     headman = enrolled(sandbox, bot, "Анна", "Старостина", role=Role.HEADMAN)
@@ -189,3 +220,28 @@ def test_a_photo_with_its_access_key_is_sent_on(sandbox: SandboxClient, start_bo
     assert copy["text"] == "Приказ о сессии"
     [attachment] = copy["attachments"]
     assert attachment["type"] == "doc" and attachment["doc"]["access_key"] == "k3y"
+
+
+def test_a_broadcast_of_media_only_is_named_by_what_it_holds(sandbox: SandboxClient, start_bot: StartBot) -> None:
+    bot = start_bot()
+    headman = enrolled(sandbox, bot, "Анна", "Старостина", role=Role.HEADMAN)
+    [student] = group_of(sandbox, bot, 1)
+    say(sandbox, headman, "рассылка")
+    photo = {"type": "photo", "photo": {"id": 457239017, "owner_id": headman, "access_key": "ab12cd34ef"}}
+    documents = [
+        {"type": "doc", "doc": {"id": 66 + i, "owner_id": headman, "access_key": "k3y", "title": f"{i}.pdf"}}
+        for i in range(2)
+    ]
+    since = sandbox.messages(headman)[-1]["id"]
+    sandbox.send(headman, "", attachments=[photo, *documents])
+    [added] = sandbox.wait_for_messages(headman, 1, since=since)
+    [who] = press(sandbox, headman, added, "Готово")
+    [options] = press(sandbox, headman, who, "Моей группе (ИВТ-101)")
+    confirm = press(sandbox, headman, options, "Далее", expect=3)[-1]
+    assert confirm["text"].startswith("Сообщение получит 1 человек (ИВТ-101).")
+    report, sent = press(sandbox, headman, confirm, "Отправить", expect=2)
+    assert report["text"].splitlines()[0] == "📣 Рассылка №1 (ИВТ-101): «фото, 2 документа»"
+    assert sent["text"] == "Рассылка №1 отправляется 1 получателю. Отчёт выше обновляется сам."
+    sandbox.wait_for_messages(student, 1, timeout=20)
+    [history] = say(sandbox, headman, "мои рассылки")
+    assert " · ИВТ-101 · «фото, 2 документа» · " in history["text"]

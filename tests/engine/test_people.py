@@ -220,3 +220,19 @@ def test_the_welcome_after_onboarding_carries_the_members_menu(sandbox: SandboxC
     labels = [button["action"]["label"] for row in welcome["keyboard"]["buttons"] for button in row]
     assert labels == [button["action"]["label"] for row in menu["keyboard"]["buttons"] for button in row]
     assert "Расписание" in labels  # a newcomer's menu has only «Помощь»
+
+
+def test_a_newcomer_reads_of_the_headman_in_her_gender(sandbox: SandboxClient, start_bot: StartBot) -> None:
+    headman = sandbox.add_user("Анна", "Смирнова", sex=1)["id"]  # VK's users.get sex: 1 female
+    start_bot(stream={"auto_approve": False, "groups": {"ИВТ-101": {"headman": headman}, "ИВТ-102": {}}})
+    newcomer = sandbox.add_user("Олег", "Новенький")["id"]
+    [question] = say(sandbox, newcomer, "Начать")
+    [confirm] = press(sandbox, newcomer, question, "ИВТ-101")
+    [sent] = press(sandbox, newcomer, confirm, "Да, верно")
+    assert sent["text"] == "Заявка отправлена старосте группы ИВТ-101. Я напишу, когда она подтвердит."
+    [again] = say(sandbox, newcomer, "регистрация")
+    assert again["text"] == "Ваша заявка в группу ИВТ-101 уже у старосты. Я напишу, как только она ответит."
+    request = sandbox.wait_for_messages(headman, 1, predicate=lambda m: "Заявка в группу ИВТ-101" in m["text"])[-1]
+    press(sandbox, headman, request, "Подтвердить")
+    welcome = sandbox.wait_for_messages(newcomer, 1, predicate=lambda m: m["text"].startswith("Староста"))[-1]
+    assert welcome["text"] == "Староста подтвердила: вы в группе ИВТ-101. Напишите «помощь», чтобы увидеть команды."

@@ -131,7 +131,7 @@ def test_a_pending_newcomer_sends_the_headman_one_request(sandbox: SandboxClient
     sandbox.wait_for_messages(headman, 1, predicate=lambda m: "Заявка в группу ИВТ-101" in m["text"])
     for _ in range(3):
         [answer] = say(sandbox, newcomer, "регистрация")
-        assert answer["text"] == "Ваша заявка в группу ИВТ-101 уже у старосты. Я напишу, как только он ответит."
+        assert answer["text"] == "Ваша заявка в группу ИВТ-101 уже у старосты. Я напишу, как только староста ответит."
     requests = [m for m in sandbox.messages(headman) if "Заявка в группу" in m["text"]]
     assert len(requests) == 1
 

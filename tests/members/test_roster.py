@@ -105,7 +105,7 @@ def test_a_pasted_list_with_the_trigger_and_a_line_that_is_not_a_name(
     start_bot(stream={"community_group": True})
     answers = say(sandbox, headman, "список группы\n1. Волков Олег\n2. 12345\n3. Тарасова Вера", expect=2)
     assert "строка 2" in answers[0]["text"]
-    assert "2 человек, из них в сообществе 1" in answers[-1]["text"]
+    assert "2 человека, из них в сообществе 1" in answers[-1]["text"]
     assert "Тарасова Вера" in answers[-1]["text"]
 
 
@@ -154,7 +154,7 @@ def test_someone_listed_without_vk_who_joins_later_is_one_row_with_their_absence
     assert sorted(last for _, last in bot.database.transaction(rows)[1]).count("Тарасова") == 2
 
     answers = say(sandbox, headman, listing)
-    assert "2 человек, из них в сообществе 2" in answers[-1]["text"]
+    assert "2 человека, из них в сообществе 2" in answers[-1]["text"]
     [saved] = press(sandbox, headman, answers[-1], "Сохранить")
     assert "Вступили в сообщество из тех, кто был без VK: 1" in saved["text"]
     settled(bot, sandbox)

@@ -76,7 +76,7 @@ def broadcast_by_clicks(page: Page, headman: str, group: str, text: str) -> Loca
     press(bot_message(page, "Кому отправить?"), f"Моей группе ({group})")
     press(bot_message(page, "Настройки рассылки"), "Далее")
     bot_message(page, "Так сообщение увидят получатели")
-    press(bot_message(page, "Получателей:"), "Отправить")
+    press(bot_message(page, "Сообщение получ"), "Отправить")
     report = bot_messages(page).filter(has_text=REPORT_PATTERN).filter(has_text=f"«{text}»")
     expect(report).to_be_visible(timeout=BOT_ANSWER_TIMEOUT)
     return report

@@ -20,13 +20,15 @@ import requests
 from fsm_bot.runtime.bot import Bot
 from fsm_bot.sandbox.client import SandboxClient
 from fsm_bot.storage.repositories import (
+    CommunityRepository,
     SubscriptionRepository,
     TimetableRepository,
 )
 from fsm_bot.storage.timetable_models import SubscriptionKind
-from fsm_bot.timetable import Parity, parity_of
+from fsm_bot.timetable import Parity, Slot, parity_of
 from tests.support.people import enrol
-from tests.support.talk import press, say
+from tests.support.talk import bot_messages, press, say, toggle
+from tests.support.waiting import settled
 from tests.support.week import MONDAY, MOSCOW, SEMESTER, TODAY, seed
 
 StartBot = Callable[..., Bot]
@@ -57,6 +59,10 @@ def expected_parity_subject(day: date) -> str:
     return "Нечётная пара" if parity_of(SEMESTER, day) is Parity.ODD else "Чётная пара"
 
 
+def labels_of(message: dict) -> list[str]:
+    return [button["action"]["label"] for row in message["keyboard"]["buttons"] for button in row]
+
+
 def test_a_student_sees_today_tomorrow_and_the_week_for_their_subgroup(sandbox: SandboxClient, stream) -> None:
     bot, _, first, second = stream
     [today] = say(sandbox, first, "расписание")
@@ -70,15 +76,26 @@ def test_a_student_sees_today_tomorrow_and_the_week_for_their_subgroup(sandbox: 
     assert other not in today["text"]
     assert "[подгр." not in today["text"]  # a student is not told whose lesson it is: it is theirs
 
-    [tomorrow] = press(sandbox, first, today, "Завтра")
+    # The view buttons change the message they are on: paging leaves one timetable in the conversation.
+    tomorrow = toggle(sandbox, first, today, "Завтра")
     tomorrow_day = TODAY + timedelta(days=1)
     assert f"{tomorrow_day:%d.%m}" in tomorrow["text"].splitlines()[0]
     assert expected_parity_subject(tomorrow_day) in tomorrow["text"]
+    assert labels_of(tomorrow)[:3] == ["Сегодня", "Эта неделя", "Следующая неделя"]
 
-    [week] = press(sandbox, first, tomorrow, "Следующая неделя")
+    week = toggle(sandbox, first, tomorrow, "Следующая неделя")
     next_monday = MONDAY + timedelta(weeks=1)
     assert week["text"].startswith(f"🗓 Неделя {next_monday:%d.%m}–{next_monday + timedelta(days=6):%d.%m}")
     assert week["text"].count("Общая пара") == 7
+    # The week's title names its parity; its days do not repeat it.
+    week_parity = "нечётная" if parity_of(SEMESTER, next_monday) is Parity.ODD else "чётная"
+    assert week["text"].splitlines()[0].endswith(f" · {week_parity}")
+    assert week["text"].splitlines()[2] == f"📅 Пн, {next_monday:%d.%m}"
+    assert "неделя" not in week["text"]
+    assert labels_of(week)[:3] == ["Сегодня", "Завтра", "Эта неделя"]
+    settled(bot, sandbox)
+    assert [m["id"] for m in bot_messages(sandbox, first)] == [today["id"]]
+    assert [m["text"] for m in sandbox.messages(first) if m["from"] != "bot"] == ["расписание"]
 
     [second_view] = say(sandbox, second, "расписание")
     assert "Химия" in second_view["text"] and "Физика" not in second_view["text"]
@@ -166,7 +183,7 @@ def test_the_headman_cancels_a_lesson_and_subscribers_are_told_at_once(sandbox: 
     [confirm] = press(sandbox, headman, action_question, "Отменить пару")
     assert "пара будет отменена" in confirm["text"]
     done = press(sandbox, headman, confirm, "Подтвердить")
-    assert "Сообщение получили подписчиков: 1" in done[0]["text"]
+    assert "Сообщение получил 1 подписчик." in done[0]["text"]
 
     tomorrow = TODAY + timedelta(days=1)
     notice = sandbox.wait_for_messages(first, 1, lambda m: m["text"].startswith("⚠️"), timeout=15)[0]
@@ -176,6 +193,28 @@ def test_the_headman_cancels_a_lesson_and_subscribers_are_told_at_once(sandbox: 
 
     [view] = say(sandbox, first, "расписание завтра")
     assert "❌ 10:45–12:15 Физика" in view["text"]
+
+
+def test_a_long_subject_is_shortened_on_its_button_at_a_word(
+    sandbox: SandboxClient, database_url: str, start_bot: StartBot
+) -> None:
+    seed(database_url, sandbox.group_id)
+    headman = sandbox.add_user("Анна", "Смирнова")["id"]
+    bot = start_bot(stream={"groups": {"ИВТ-101": {"headman": headman}}})
+    subject = "Теория вероятностей и математическая статистика"
+
+    def long_subject(session) -> None:  # type: ignore[no-untyped-def]
+        group = CommunityRepository(session).find_group(bot.community_id, "ИВТ-101")
+        assert group is not None
+        slots = [Slot(day, time(10, 45), time(12, 15), subject, "лекция", "", "301") for day in range(7)]
+        TimetableRepository(session, bot.community_id).replace_slots(group.id, slots)
+
+    bot.database.transaction(long_subject)
+    [day_question] = say(sandbox, headman, "изменить расписание")
+    [lesson_question] = press(sandbox, headman, day_question, "Завтра")
+    assert labels_of(lesson_question)[0] == "10:45 Теория вероятностей и…"  # whole words, within VK's 40
+    [action_question] = press(sandbox, headman, lesson_question, "10:45 Теория вероятностей и…")
+    assert subject in action_question["text"]
 
 
 def test_the_headman_moves_a_lesson_to_another_time(sandbox: SandboxClient, stream) -> None:
@@ -191,6 +230,25 @@ def test_the_headman_moves_a_lesson_to_another_time(sandbox: SandboxClient, stre
     [view] = say(sandbox, first, "расписание завтра")
     assert "🔁 15:00–16:30 Общая пара" in view["text"]
     assert view["text"].index("Физика") < view["text"].index("Общая пара")  # sorted by the new time
+    assert value_question
+
+
+def test_a_room_change_is_told_in_one_phrase(sandbox: SandboxClient, stream) -> None:
+    _, headman, first, _ = stream
+    [menu] = say(sandbox, first, "напоминания")
+    saved = press(sandbox, first, menu, "📣 Только изменения", expect=2)
+    press(sandbox, first, saved[-1], "Готово")
+    [day_question] = say(sandbox, headman, "изменить расписание")
+    [lesson_question] = press(sandbox, headman, day_question, "Завтра")
+    [action_question] = press(sandbox, headman, lesson_question, "10:45 Физика")
+    [value_question] = press(sandbox, headman, action_question, "Другая аудитория")
+    asked = sandbox.send(headman, "207")
+    [confirm] = sandbox.wait_for_messages(headman, 1, since=asked["message_id"], timeout=15)
+    press(sandbox, headman, confirm, "Подтвердить")
+    notice = sandbox.wait_for_messages(first, 1, lambda m: m["text"].startswith("⚠️"), timeout=15)[0]
+    assert notice["text"].splitlines()[1] == (
+        "🔁 10:45–12:15 Физика (практика), ауд. 207 [подгр. 1] — перенесено из ауд. 214"
+    )
     assert value_question
 
 

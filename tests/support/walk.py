@@ -13,6 +13,7 @@ from fsm_bot.runtime.bot import Bot
 from fsm_bot.sandbox.client import SandboxClient
 from fsm_bot.storage import Database
 from fsm_bot.storage.repositories import CommunityRepository, TimetableRepository
+from fsm_bot.storage.repositories.dialogs import IDLE
 from fsm_bot.timetable import Slot
 from tests.support.person import Outcome, Person
 from tests.support.week import SLOTS
@@ -48,6 +49,28 @@ class Stream:
     def newcomer(self, first: str = "Новый", last: str = "Человек") -> Person:
         user = self.sandbox.add_user(first, last)
         return Person(self.sandbox, self.bot, user["id"], f"{first} {last}")
+
+
+LEAVE_YES, LEAVE_NO = "Да, выйти", "Нет, остаться"  # dialog.leave_yes/leave_no in fsm_bot/locales/ru.yaml
+
+
+def asks_to_leave(outcome: Outcome) -> bool:
+    """Whether the answer is «… Выйти?» (fsm_bot/engine/leaving.py): the step holds unsaved work."""
+    return any(
+        button["action"].get("label") == LEAVE_YES
+        for message in outcome.messages
+        for row in (message.get("keyboard") or {}).get("buttons", [])
+        for button in row
+    )
+
+
+def leave(person: Person) -> None:
+    """Out of any dialog: «отмена», and once more when the dialog first asks whether to drop unsaved work."""
+    for _ in range(2):
+        if person.dialog() == (IDLE, IDLE):
+            return
+        person.say("отмена").assert_ordinary()
+    assert person.dialog() == (IDLE, IDLE), f"«отмена» twice left {person.name} in {person.dialog()}"
 
 
 def busier(database_url: str, community: int) -> None:
@@ -213,5 +236,9 @@ PATHS: dict[str, list[Path]] = {
         path("split", "admin", "настройка", Press("🔢 Подгруппы"), Press("ИВТ-101"), Press("2"), Press("Готово (")),
         path("group", "admin", "настройка", Press("🔗 Отвязать беседу")),
         path("unbind", "admin", "настройка", Press("🔗 Отвязать беседу"), Press(EXTRA_GROUPS[0])),
+    ],
+    "language": [
+        path("choosing", "student", "язык"),
+        path("choosing", "stranger", "язык"),
     ],
 }

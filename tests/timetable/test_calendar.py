@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from fsm_bot.texts import Texts
 from fsm_bot.timetable import (
     Change,
     ChangeKind,
@@ -21,6 +22,15 @@ from fsm_bot.timetable import (
     parity_of,
     week_number,
 )
+from fsm_bot.timetable.render import lesson_note
+
+RU, EN = Texts.load("ru"), Texts.load("en")
+
+
+def note(lesson: Lesson, texts: Texts = RU) -> str:
+    """What a reader of `texts` is told about a changed lesson: where it moved, and the headman's note."""
+    return lesson_note(texts, lesson)
+
 
 # 2026-09-01 is a Tuesday; its week (Mon 31.08 - Sun 06.09) is week 1.
 AUTUMN = Semester(
@@ -191,17 +201,17 @@ def test_a_move_within_the_day_shows_the_lesson_once_at_its_new_time_and_room() 
         (MON_ODD_WEEK, "12:30", "Матанализ", LessonStatus.MOVED),
     ]
     moved = lessons[1]
-    assert (moved.end, moved.room, moved.note) == (time(14, 0), "214", "перенесено с 09:00, ауд. 301")
+    assert (moved.end, moved.room, note(moved)) == (time(14, 0), "214", "перенесено с 09:00, ауд. 301")
     assert moved.takes_place
 
 
 def test_a_move_of_the_start_only_keeps_the_length_and_a_room_only_move_says_so() -> None:
     later = Change(ChangeKind.MOVE, MON_ODD_WEEK, slot_id=1, new_start=time(15, 0))
     [moved] = lessons_on(AUTUMN, [ANALYSIS], [later], MON_ODD_WEEK)
-    assert (moved.start, moved.end, moved.room, moved.note) == (time(15, 0), time(16, 30), "301", "перенесено с 09:00")
+    assert (moved.start, moved.end, moved.room, note(moved)) == (time(15, 0), time(16, 30), "301", "перенесено с 09:00")
     elsewhere = Change(ChangeKind.MOVE, MON_ODD_WEEK, slot_id=1, new_room="105")
     [moved] = lessons_on(AUTUMN, [ANALYSIS], [elsewhere], MON_ODD_WEEK)
-    assert (moved.start, moved.room, moved.note) == (time(9, 0), "105", "перенесено из ауд. 301")
+    assert (moved.start, moved.room, note(moved)) == (time(9, 0), "105", "перенесено из ауд. 301")
 
 
 def test_a_move_to_another_day_leaves_a_note_on_the_old_date_and_a_lesson_on_the_new_one() -> None:
@@ -224,7 +234,7 @@ def test_a_move_to_another_day_leaves_a_note_on_the_old_date_and_a_lesson_on_the
         time(10, 45),
         "214",
     )
-    assert away.note == "перенесено на 12.11 10:45, ауд. 214а"
+    assert note(away) == "перенесено на 12.11 10:45, ауд. 214а"
     assert not away.takes_place
     [moved_in] = lessons_on(AUTUMN, SLOTS, [move], thursday)
     assert (moved_in.subject, moved_in.status, moved_in.room, moved_in.subgroup) == (
@@ -233,7 +243,7 @@ def test_a_move_to_another_day_leaves_a_note_on_the_old_date_and_a_lesson_on_the
         "214а",
         1,
     )
-    assert (moved_in.slot_id, moved_in.change_id, moved_in.note) == (2, 11, "перенесено с 09.11 10:45")
+    assert (moved_in.slot_id, moved_in.change_id, note(moved_in)) == (2, 11, "перенесено с 09.11 10:45")
     # the subgroup filter applies to the moved lesson as to its slot
     assert lessons_on(AUTUMN, SLOTS, [move], thursday, subgroup=2) == []
     assert [lesson.status for lesson in lessons_on(AUTUMN, SLOTS, [move], thursday, subgroup=1)] == [LessonStatus.MOVED]
@@ -246,10 +256,31 @@ def test_a_lesson_moved_onto_a_holiday_or_past_the_semester_is_still_shown() -> 
     to_holiday = Change(ChangeKind.MOVE, MON_ODD_WEEK, slot_id=1, new_date=date(2026, 11, 4))
     [moved] = lessons_on(AUTUMN, SLOTS, [to_holiday], date(2026, 11, 4))
     assert (moved.subject, moved.status, moved.start, moved.room) == ("Матанализ", LessonStatus.MOVED, time(9), "301")
-    assert moved.note == "перенесено с 09.11 09:00"
+    assert note(moved) == "перенесено с 09.11 09:00"
     to_january = Change(ChangeKind.MOVE, MON_ODD_WEEK, slot_id=1, new_date=date(2027, 1, 9), note="зачёт")
     [moved] = lessons_on(AUTUMN, SLOTS, [to_january], date(2027, 1, 9))
-    assert moved.note == "перенесено с 09.11 09:00; зачёт"
+    assert note(moved) == "перенесено с 09.11 09:00; зачёт"
+
+
+def test_an_english_reader_reads_every_move_in_english() -> None:
+    def notes(change: Change, *days: date) -> list[str]:
+        return [note(lesson, EN) for day in days for lesson in lessons_on(AUTUMN, [ANALYSIS], [change], day)]
+
+    thursday = date(2026, 11, 12)
+    away = Change(ChangeKind.MOVE, MON_ODD_WEEK, slot_id=1, new_date=thursday, new_start=time(10, 45), note="exam")
+    assert notes(away, MON_ODD_WEEK, thursday) == ["moved to 12.11 10:45; exam", "moved from 09.11 09:00; exam"]
+    away_elsewhere = Change(ChangeKind.MOVE, MON_ODD_WEEK, slot_id=1, new_date=thursday, new_room="214а")
+    assert notes(away_elsewhere, MON_ODD_WEEK) == ["moved to 12.11 09:00, room 214а"]
+    later = Change(ChangeKind.MOVE, MON_ODD_WEEK, slot_id=1, new_start=time(15, 0))
+    assert notes(later, MON_ODD_WEEK) == ["moved from 09:00"]
+    later_elsewhere = Change(ChangeKind.MOVE, MON_ODD_WEEK, slot_id=1, new_start=time(15, 0), new_room="214")
+    assert notes(later_elsewhere, MON_ODD_WEEK) == ["moved from 09:00, room 301"]
+    elsewhere = Change(ChangeKind.MOVE, MON_ODD_WEEK, slot_id=1, new_room="105")
+    assert notes(elsewhere, MON_ODD_WEEK) == ["moved from room 301"]
+    no_room_before = Slot(0, time(9), time(10, 30), "Матанализ", id=1)
+    [moved] = lessons_on(AUTUMN, [no_room_before], [elsewhere], MON_ODD_WEEK)
+    assert note(moved, EN) == "room changed"
+    assert note(moved) == "изменена аудитория"
 
 
 def test_an_extra_lesson_appears_on_its_date_even_on_a_holiday() -> None:

@@ -14,6 +14,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar, Event
 
+from fsm_bot.texts import Texts
 from fsm_bot.timetable import (
     Change,
     ChangeKind,
@@ -28,6 +29,8 @@ from fsm_bot.timetable import (
     lessons_on,
     parity_of,
 )
+
+RU = Texts.load("ru")  # the words of a moved lesson's note
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -73,7 +76,7 @@ def event_text(*lines: str, uid: str = "") -> list[str]:
 
 
 def test_export_has_one_event_per_lesson_with_parity_and_holidays() -> None:
-    data = export_ics("ИВТ-101", SEMESTER, SLOTS, [], BERLIN, SEMESTER.start, SEMESTER.end)
+    data = export_ics("ИВТ-101", SEMESTER, SLOTS, [], BERLIN, SEMESTER.start, SEMESTER.end, t=RU)
     analysis = starts_of(data, "Математический анализ (лекция)")
     physics = starts_of(data, "Физика (практика)")
     mondays = [date(2026, 9, 7) + timedelta(weeks=week) for week in range(17)]  # 07.09 ... 28.12
@@ -93,7 +96,7 @@ def test_export_has_one_event_per_lesson_with_parity_and_holidays() -> None:
 
 
 def test_export_describes_each_lesson() -> None:
-    data = export_ics("ИВТ-101", SEMESTER, SLOTS, [], BERLIN, date(2026, 9, 2), date(2026, 9, 2))
+    data = export_ics("ИВТ-101", SEMESTER, SLOTS, [], BERLIN, date(2026, 9, 2), date(2026, 9, 2), t=RU)
     calendar = Calendar.from_ical(data)
     assert str(calendar["X-WR-CALNAME"]) == "ИВТ-101"
     assert str(calendar["VERSION"]) == "2.0"
@@ -114,7 +117,7 @@ def test_export_describes_each_lesson() -> None:
 
 def test_a_lesson_without_a_kind_teacher_or_room_is_just_its_subject() -> None:
     data = export_ics(
-        "A", None, [Slot(0, time(9), time(10), "История")], [], BERLIN, date(2026, 9, 7), date(2026, 9, 7)
+        "A", None, [Slot(0, time(9), time(10), "История")], [], BERLIN, date(2026, 9, 7), date(2026, 9, 7), t=RU
     )
     [event] = events_of(data)
     assert str(event["SUMMARY"]) == "История"
@@ -123,14 +126,14 @@ def test_a_lesson_without_a_kind_teacher_or_room_is_just_its_subject() -> None:
 
 
 def test_export_is_dst_correct_across_the_october_change() -> None:
-    data = export_ics("ИВТ-101", SEMESTER, [ANALYSIS], [], BERLIN, date(2026, 10, 19), date(2026, 10, 26))
+    data = export_ics("ИВТ-101", SEMESTER, [ANALYSIS], [], BERLIN, date(2026, 10, 19), date(2026, 10, 26), t=RU)
     utc_starts = [start.astimezone(UTC) for start in starts_of(data, "Математический анализ (лекция)")]
     assert utc_starts == [datetime(2026, 10, 19, 7, 0, tzinfo=UTC), datetime(2026, 10, 26, 8, 0, tzinfo=UTC)]
 
 
 def test_the_vtimezone_alone_gives_the_right_instants() -> None:
     """Renamed, the TZID is unknown to the reader, which must then build the zone from our VTIMEZONE."""
-    data = export_ics("ИВТ-101", SEMESTER, [ANALYSIS], [], BERLIN, date(2026, 10, 19), date(2026, 10, 26))
+    data = export_ics("ИВТ-101", SEMESTER, [ANALYSIS], [], BERLIN, date(2026, 10, 19), date(2026, 10, 26), t=RU)
     assert b"BEGIN:VTIMEZONE" in data
     renamed = data.replace(b"Europe/Berlin", b"Custom/Campus")
     starts = sorted(event.start for event in events_of(renamed))
@@ -154,7 +157,7 @@ def test_export_applies_changes_and_the_subgroup_filter() -> None:
             new_room="401",
         ),
     ]
-    data = export_ics("ИВТ-101", SEMESTER, SLOTS, changes, BERLIN, date(2026, 9, 7), date(2026, 9, 20))
+    data = export_ics("ИВТ-101", SEMESTER, SLOTS, changes, BERLIN, date(2026, 9, 7), date(2026, 9, 20), t=RU)
     found = sorted((event.start, str(event["SUMMARY"])) for event in events_of(data))
     assert found == [
         (datetime(2026, 9, 12, 10, 0, tzinfo=BERLIN), "Консультация"),
@@ -164,7 +167,9 @@ def test_export_applies_changes_and_the_subgroup_filter() -> None:
     [moved] = [event for event in events_of(data) if event.start.day == 15]
     assert moved.end == datetime(2026, 9, 15, 14, 30, tzinfo=BERLIN)
     assert str(moved["DESCRIPTION"]) == "Преподаватель: Иванов И. И.\nперенесено с 14.09 09:00"
-    second_subgroup = export_ics("ИВТ-101", SEMESTER, SLOTS, changes, BERLIN, date(2026, 9, 7), date(2026, 9, 20), 2)
+    second_subgroup = export_ics(
+        "ИВТ-101", SEMESTER, SLOTS, changes, BERLIN, date(2026, 9, 7), date(2026, 9, 20), 2, t=RU
+    )
     assert sorted(str(event["SUMMARY"]) for event in events_of(second_subgroup)) == [
         "Консультация",
         "Математический анализ (лекция)",
@@ -178,16 +183,16 @@ def test_uids_are_unique_and_stable_between_exports() -> None:
     ]
     first = [
         str(event["UID"])
-        for event in events_of(export_ics("A", SEMESTER, twins, [], BERLIN, SEMESTER.start, SEMESTER.end))
+        for event in events_of(export_ics("A", SEMESTER, twins, [], BERLIN, SEMESTER.start, SEMESTER.end, t=RU))
     ]
     again = [
         str(event["UID"])
-        for event in events_of(export_ics("A", SEMESTER, twins, [], BERLIN, SEMESTER.start, SEMESTER.end))
+        for event in events_of(export_ics("A", SEMESTER, twins, [], BERLIN, SEMESTER.start, SEMESTER.end, t=RU))
     ]
     assert first == again
     assert len(first) == 32
     assert len(set(first)) == 32
-    other_group = export_ics("B", SEMESTER, twins, [], BERLIN, SEMESTER.start, SEMESTER.end)
+    other_group = export_ics("B", SEMESTER, twins, [], BERLIN, SEMESTER.start, SEMESTER.end, t=RU)
     assert not set(first) & {str(event["UID"]) for event in events_of(other_group)}
 
 
@@ -198,13 +203,13 @@ def test_our_export_imports_back_exactly() -> None:
     semester = Semester(date(2026, 9, 1), date(2026, 12, 30), Parity.EVEN, SEMESTER.holidays)
     language = Slot(4, time(8, 0), time(9, 30), "Иностранный язык (английский)", "", "", "", Parity.EVEN, 2)
     slots = [*SLOTS, language]
-    data = export_ics("ИВТ-101", semester, slots, [], BERLIN, semester.start, semester.end)
+    data = export_ics("ИВТ-101", semester, slots, [], BERLIN, semester.start, semester.end, t=RU)
     assert import_ics(data, BERLIN) == TimetableFile(semester, {"": [ANALYSIS, PHYSICS, language]})
 
 
 def test_a_foreign_export_of_the_same_lessons_gives_the_same_slots_and_dates() -> None:
     semester = Semester(date(2026, 9, 7), date(2026, 12, 28), Parity.ODD, SEMESTER.holidays)
-    data = without_our_metadata(export_ics("ИВТ-101", semester, SLOTS, [], BERLIN, semester.start, semester.end))
+    data = without_our_metadata(export_ics("ИВТ-101", semester, SLOTS, [], BERLIN, semester.start, semester.end, t=RU))
     assert b"X-FSM-BOT" not in data
     imported = import_ics(data, BERLIN)
     assert set(imported.groups[""]) == set(SLOTS)
@@ -294,7 +299,7 @@ def semesters(draw: st.DrawFn, first_week: st.SearchStrategy[Parity]) -> Semeste
 )
 def test_any_timetable_round_trips_through_our_export(semester: Semester, slots: list[Slot], tz: ZoneInfo) -> None:
     assume(both_parities_have_study_days(semester, slots))
-    imported = import_ics(export_ics("ИВТ-101", semester, slots, [], tz, semester.start, semester.end), tz)
+    imported = import_ics(export_ics("ИВТ-101", semester, slots, [], tz, semester.start, semester.end, t=RU), tz)
     assert imported.semester == semester
     assert list(imported.groups) == [""]
     assert set(imported.groups[""]) == canonical(slots)
@@ -322,7 +327,7 @@ def test_any_timetable_round_trips_through_a_foreign_export(
         Slot(semester.end.weekday(), time(8, 0), time(9, 0), "Последняя пара", weeks=parity_of(semester, semester.end)),
     ]
     assume(both_parities_have_study_days(semester, slots[:-2]))
-    data = without_our_metadata(export_ics("ИВТ-101", semester, slots, [], tz, semester.start, semester.end))
+    data = without_our_metadata(export_ics("ИВТ-101", semester, slots, [], tz, semester.start, semester.end, t=RU))
     imported = import_ics(data, tz)
     assert imported.semester is not None
     assert (imported.semester.start, imported.semester.end) == (semester.start, semester.end)
@@ -495,7 +500,7 @@ def test_our_export_reproduces_the_lessons_a_university_calendar_had() -> None:
     imported = import_ics(UNIVERSITY, MOSCOW)
     assert imported.semester is not None
     semester, slots = imported.semester, imported.groups[""]
-    exported = export_ics("ИВТ-101", semester, slots, [], MOSCOW, semester.start, semester.end)
+    exported = export_ics("ИВТ-101", semester, slots, [], MOSCOW, semester.start, semester.end, t=RU)
     dates = sorted(event.start.date() for event in events_of(exported) if str(event["SUMMARY"]) == "Физика (лекция)")
     assert date(2026, 11, 4) not in dates
     assert dates[:4] == [date(2026, 9, 7), date(2026, 9, 9), date(2026, 9, 21), date(2026, 9, 23)]

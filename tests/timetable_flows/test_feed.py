@@ -30,10 +30,13 @@ from fsm_bot.storage.repositories import (
     TimetableRepository,
 )
 from fsm_bot.storage.timetable_models import SubscriptionKind
+from fsm_bot.texts import Texts
 from fsm_bot.timetable import Slot, export_ics
 from tests.support.people import enrol
 from tests.support.waiting import settled
 from tests.support.week import MOSCOW, SEMESTER, SLOTS, seed
+
+RU = Texts.load("ru")  # the words of a moved lesson's note
 
 StartBot = Callable[..., Bot]
 GROUP = "ИВТ-101"
@@ -42,7 +45,7 @@ COMPILERS = Slot(2, clock(18, 0), clock(19, 30), "Компиляторы", "се
 
 
 def ics(*slots: Slot) -> bytes:
-    return export_ics(GROUP, SEMESTER, list(slots), [], MOSCOW, SEMESTER.start, SEMESTER.end)
+    return export_ics(GROUP, SEMESTER, list(slots), [], MOSCOW, SEMESTER.start, SEMESTER.end, t=RU)
 
 
 class Calendar:

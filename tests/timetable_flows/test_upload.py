@@ -109,7 +109,7 @@ def test_a_timetable_sent_as_a_document_is_previewed_applied_and_shown_to_a_stud
     assert stored_week(bot) == SLOTS  # nothing changes before «Применить»
 
     [done] = press(sandbox, headman, preview, "Применить")
-    assert done["text"] == "Готово: расписание ИВТ-101 заменено, пар в неделю 21. Сообщение получили подписчиков: 1."
+    assert done["text"] == "Готово: расписание ИВТ-101 заменено, пар в неделю 21. Сообщение получил 1 подписчик."
     [digest] = sandbox.wait_for_messages(student, 1)
     assert digest["text"].startswith("🗓 Новое расписание группы ИВТ-101: пар в неделю 21.")
     assert "Добавлены:\n• Пн 16:00–17:30 Теория автоматов" in digest["text"]

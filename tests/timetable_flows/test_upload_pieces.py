@@ -8,8 +8,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from fsm_bot.services.timetable_upload import TimetableUpload, difference, parse_upload, semester_after
+from fsm_bot.texts import Texts
 from fsm_bot.timetable import Parity, Semester, Slot, TimetableFileError
 from fsm_bot.timetable.ics import export_ics
+
+RU = Texts.load("ru")  # the words of a moved lesson's note
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 AUTUMN = Semester(date(2026, 9, 1), date(2026, 12, 30), Parity.ODD)
@@ -39,7 +42,7 @@ def test_a_file_without_the_senders_group_is_refused_naming_what_it_has() -> Non
 
 
 def test_an_ics_file_is_the_senders_group_whatever_it_calls_itself() -> None:
-    data = export_ics("ИВТ-101", AUTUMN, [MATH, PHYSICS], [], MOSCOW, AUTUMN.start, AUTUMN.end)
+    data = export_ics("ИВТ-101", AUTUMN, [MATH, PHYSICS], [], MOSCOW, AUTUMN.start, AUTUMN.end, t=RU)
     upload = parse_upload(data, "university.ics", "ПМИ-201", MOSCOW)
     assert set(upload.slots) == {MATH, PHYSICS} and upload.group == "ПМИ-201"
 

@@ -41,14 +41,14 @@ def test_back_after_choosing_other_recipients_of_a_broadcast_nobody_would_get(st
     admin.say("Собрание в пятницу")
     admin.press("Готово")
     nobody = admin.press("Далее")
-    assert nobody.texts[-1] == "Среди получателей «Администраторам» никого нет."
+    assert nobody.texts[-1] == "Среди получателей «администраторы» никого нет."
     admin.press("Выбрать других получателей")
     assert admin.dialog() == ("broadcast", "audience")
 
     back = admin.say("назад")
     back.assert_ordinary()
     assert admin.dialog() == ("broadcast", "confirm")
-    assert back.texts[-1] == "Среди получателей «Администраторам» никого нет."
+    assert back.texts[-1] == "Среди получателей «администраторы» никого нет."
 
 
 def test_back_after_editing_a_broadcast_does_not_offer_an_empty_one(stream: Stream) -> None:

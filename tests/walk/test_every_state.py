@@ -20,12 +20,10 @@ import pytest
 
 from fsm_bot.config import DEFAULT_FLOWS
 from fsm_bot.engine.registry import FlowRegistry
-from fsm_bot.storage.repositories.dialogs import IDLE
 from tests.support.person import Outcome, Person, dialog_buttons, payload_of
-from tests.support.walk import PATHS, As, Path, Press, Send, Stream
+from tests.support.walk import LEAVE_YES, PATHS, As, Path, Press, Send, Stream, asks_to_leave, leave
 
 STALE = "Эта кнопка устарела."  # errors.stale_button in fsm_bot/locales/ru.yaml
-NO_WAY_BACK = "Назад вернуться нельзя: это первый шаг."  # dialog.no_way_back in fsm_bot/locales/ru.yaml
 LONG_TEXT = ("Очень длинное сообщение, 12345 и ещё слова. " * 120)[:5000]
 VK_MAX_TEXT = 4096  # VK splits a longer message into several: that is how the bot receives 5,000 characters
 STICKER = {"type": "sticker", "sticker": {"sticker_id": 9, "product_id": 1}}
@@ -57,8 +55,7 @@ class Walker:
 
     def reach(self, route: Path) -> Person:
         person = self.stream.person(route.who)
-        if person.dialog() != (IDLE, IDLE):
-            person.say("отмена").assert_ordinary()
+        leave(person)
         for step in route.steps:
             actor = person
             if isinstance(step, As):
@@ -79,7 +76,7 @@ class Walker:
         if person.dialog() != (self.flow, route.state):
             self.reach(route)
         if name == "устаревшая кнопка" and self.old_button(person) is None:
-            person.say("отмена").assert_ordinary()  # in a first step: a button from the dialog before
+            leave(person)  # in a first step: a button from the dialog before
             self.reach(route)
         for outcome in PROBES[name](self, person):
             outcome.assert_ordinary()
@@ -87,20 +84,27 @@ class Walker:
     # --- the probes: each returns every answer it got
 
     def back(self, person: Person) -> list[Outcome]:
-        """«назад» until the first step (or out of the dialog): every back edge on the way."""
+        """«назад» until out of the dialog (a first step's leads to the menu, asking first when work would be
+        lost): every back edge on the way."""
         outcomes = []
+        first = (self.flow, dialog_flows()[self.flow][0])
         for _ in range(MAX_BACK_STEPS):
+            was = person.dialog()
             outcome = person.say("назад")
             outcome.assert_ordinary()
             outcomes.append(outcome)
-            if NO_WAY_BACK in outcome.texts or person.dialog()[0] != self.flow:
-                return outcomes
+            if asks_to_leave(outcome):
+                outcomes.append(person.press(LEAVE_YES))
+            if person.dialog()[0] != self.flow or was == person.dialog() == first:
+                return outcomes  # left, or a newcomer's registration: it has no menu to go back to, it asks again
         raise AssertionError(f"«назад» {MAX_BACK_STEPS} times never reached the first step: {outcomes[-3:]}")
 
     def cancel(self, person: Person) -> list[Outcome]:
-        outcome = person.say("отмена")
+        outcomes = [person.say("отмена")]
+        if asks_to_leave(outcomes[0]):
+            outcomes.append(person.press(LEAVE_YES))
         assert person.dialog()[0] != self.flow, f"«отмена» left {person.dialog()}"
-        return [outcome]
+        return outcomes
 
     def menu(self, person: Person) -> list[Outcome]:
         return [person.say("меню")]

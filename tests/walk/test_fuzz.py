@@ -19,9 +19,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from fsm_bot.sandbox.client import SandboxError
-from fsm_bot.storage.repositories.dialogs import IDLE
 from tests.support.person import APOLOGY_START, Person, buttons_of, payload_of
-from tests.support.walk import PATHS, As, Press, Send, Stream
+from tests.support.walk import PATHS, As, Press, Send, Stream, leave
 
 WRITERS = ("student", "headman", "stranger")
 ROUTES = [route for routes in PATHS.values() for route in routes]
@@ -146,8 +145,7 @@ def test_stray_texts_and_forged_buttons_are_answered_sanely(stream: Stream, capl
         writer: str, route_index: int, depth: int, forge: bool, button_index: int, mutation: tuple, text: str
     ) -> None:
         person = stream.person(writer)
-        if person.dialog() != (IDLE, IDLE):
-            person.say("отмена")
+        leave(person)
         walk(person, route_index, depth)
         errors_before = len(caplog.records)
         payloads = real_payloads(person)
