@@ -95,8 +95,8 @@ def show_mine(ctx: Ctx) -> None:
         lines.append(ctx.t("my_absences.recent"))
         for record in records[-10:]:
             mark = ctx.t(f"attendance.mark.{record.reason.value}")
-            what = record.subject if record.lesson_key == WHOLE_DAY else f"{record.lesson_key} {record.subject}"
-            lines.append(f"• {record.date:%d.%m} {what} — {mark}")
+            key = "my_absences.day_line" if record.lesson_key == WHOLE_DAY else "my_absences.lesson_line"
+            lines.append(ctx.t(key, date=record.date, time=record.lesson_key, subject=record.subject, mark=mark))
     else:
         lines.append(ctx.t("my_absences.none"))
     ctx.reply("\n".join(lines), [[ctx.command_button(ctx.t("my_absences.tell"), "absence_notice", None, "secondary")]])
@@ -136,7 +136,12 @@ def ask_notice_lesson(ctx: Ctx[Notice]) -> None:
     rows = [[ctx.option(ctx.t("attendance.whole_day"), WHOLE_DAY, "primary")]]
     if first == last:
         lessons = [lesson for lesson in ctx.services.timetable.lessons(first) if lesson.takes_place]
-        options = [ctx.option(f"{lesson.start:%H:%M} {lesson.subject}", lesson_key(lesson)) for lesson in lessons[:8]]
+        options = [
+            ctx.option(
+                ctx.t("absence_notice.lesson_option", start=lesson.start, subject=lesson.subject), lesson_key(lesson)
+            )
+            for lesson in lessons[:8]
+        ]
         # Two to a row: VK's inline keyboard has 6 rows for its 10 buttons (6 lessons, one to a row, crashed).
         rows += [options[index : index + 2] for index in range(0, len(options), 2)]
     ctx.ask(ctx.t("absence_notice.ask_lesson"), rows)
@@ -182,10 +187,11 @@ def _notice_text(ctx: Ctx[Notice], t: Texts | None = None) -> str:
     t = t or ctx.t
     data = ctx.data
     first, last = data.span
-    when = f"{first:%d.%m}" if first == last else f"{first:%d.%m}–{last:%d.%m}"
+    when = t("absence_notice.one_day", day=first) if first == last else t("absence_notice.days", first=first, last=last)
     reason = t(f"absence_notice.reason.{data.reason}")
-    comment = f" ({data.comment})" if data.comment else ""
-    return t("absence_notice.summary", when=when, lesson=data.lesson, reason=reason + comment)
+    if data.comment:
+        reason = t("absence_notice.reason_comment", reason=reason, comment=data.comment)
+    return t("absence_notice.summary", when=when, lesson=data.lesson, reason=reason)
 
 
 @notice.asks("confirm")
@@ -248,15 +254,17 @@ def decide(ctx: Ctx) -> None:
     if request.status != NoticeStatus.PENDING.value or not attendance.decide(request.id, approved):
         ctx.reply(ctx.t("notice_decision.already"))
         return
-    when = (
-        f"{request.first_date:%d.%m}"
-        if request.first_date == request.last_date
-        else (f"{request.first_date:%d.%m}–{request.last_date:%d.%m}")
-    )
     ctx.reply(ctx.t("notice_decision.approved" if approved else "notice_decision.rejected", name=student.full_name))
+    theirs = ctx.t_for(ctx.services.locales_of([student.vk_id])[student.vk_id])
+    first, last = request.first_date, request.last_date
+    when = (
+        theirs("notice_decision.one_day", day=first)
+        if first == last
+        else theirs("notice_decision.days", first=first, last=last)
+    )
     ctx.send_to(
         student.vk_id,
-        ctx.t_for(ctx.services.locales_of([student.vk_id])[student.vk_id])(
+        theirs(
             "notice_decision.student_approved" if approved else "notice_decision.student_rejected",
             when=when,
             sex=ctx.member.sex,
@@ -273,11 +281,11 @@ def _verdict(ctx: Ctx) -> tuple[str, int] | None:
 
 
 def _parse_span(text: str, today: date) -> tuple[date, date] | None:
-    """ "2026-12-03", "03.12", "03.12-05.12", "03.12 – 05.12", "03.12 по 05.12"."""
+    """ "2026-12-03", "03.12", "03.12-05.12", "03.12 – 05.12", "03.12 по 05.12", "03.12 to 05.12"."""
     single = parse_day(text, today)
     if single is not None:
         return single, single
-    for separator in ("–", "—", " по ", "-"):
+    for separator in ("–", "—", " по ", " to ", "-"):
         if separator in text:
             head, _, tail = text.partition(separator)
             first, last = parse_day(head, today), parse_day(tail, today)

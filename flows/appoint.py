@@ -71,7 +71,10 @@ def got_person(ctx: Ctx) -> None:
     if not found:
         ctx.reply(ctx.t("appoint.nobody", query=ctx.text[:40]))
         return
-    buttons = [[ctx.option(f"{m.full_name or m.vk_id} ({m.study_group or '—'})", str(m.vk_id))] for m in found]
+    buttons = [
+        [ctx.option(ctx.t("appoint.person", name=m.full_name or m.vk_id, group=m.study_group or "—"), str(m.vk_id))]
+        for m in found
+    ]
     ctx.ask(ctx.t("appoint.choose_person"), buttons)
 
 

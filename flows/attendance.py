@@ -20,7 +20,7 @@ from fsm_bot.services.dates import day_label, parse_day
 
 RECENT_DAYS = 7
 DAYS = DayPicker(per_row=3, most=6)
-MARKS = PagedMultiSelect(marks=("❌ ", "✅ "))  # absent, present; 7 to a page, the most VK's keyboard holds
+MARKS = PagedMultiSelect(marks=("❌ ", "✅ "))  # absent, present; 6 to a page (widgets.MAX_PAGE_SIZE)
 REASONS = (AbsenceReason.UNEXCUSED, AbsenceReason.ILLNESS, AbsenceReason.OFFICIAL, AbsenceReason.OTHER)
 
 
@@ -99,7 +99,10 @@ def ask_lesson(ctx: Ctx[Marking]) -> None:
     day = ctx.data.lesson_day
     lessons = ctx.services.attendance.lessons(day)
     # Two to a row: VK's inline keyboard has 6 rows for its 10 buttons (a day of 6 lessons, one to a row, crashed).
-    options = [ctx.option(f"{lesson.start:%H:%M} {lesson.subject}", lesson_key(lesson)) for lesson in lessons[:8]]
+    options = [
+        ctx.option(ctx.t("attendance.lesson_option", start=lesson.start, subject=lesson.subject), lesson_key(lesson))
+        for lesson in lessons[:8]
+    ]
     rows = [options[index : index + 2] for index in range(0, len(options), 2)]
     rows.append([ctx.option(ctx.t("attendance.whole_day"), WHOLE_DAY)])
     key = "attendance.ask_lesson" if lessons else "attendance.ask_lesson_none"
@@ -254,7 +257,7 @@ def _summary(ctx: Ctx[Marking]) -> str:
     students = {str(s.member_id): s for s in _students(ctx)}
     absent = ctx.data.absent
     lines = [
-        f"• {students[member].full_name} — {ctx.t(f'attendance.mark.{reason}')}"
+        ctx.t("attendance.mark_line", name=students[member].full_name, mark=ctx.t(f"attendance.mark.{reason}"))
         for member, reason in sorted(absent.items(), key=lambda item: students[item[0]].full_name)
         if member in students
     ]
@@ -315,7 +318,9 @@ def _save(ctx: Ctx[Marking], expected_version: int) -> None:
     _, theirs = attendance.saved(ctx.data.lesson_day, ctx.data.key)
     students = {s.member_id: s for s in _students(ctx)}
     their_list = "\n".join(
-        f"• {students[m].full_name} — {ctx.t(f'attendance.mark.{r.value}')}" for m, r in theirs.items() if m in students
+        ctx.t("attendance.mark_line", name=students[m].full_name, mark=ctx.t(f"attendance.mark.{r.value}"))
+        for m, r in theirs.items()
+        if m in students
     ) or ctx.t("attendance.everyone_present")
     ctx.data.their_version = result.version
     ctx.reply(
@@ -360,5 +365,6 @@ def got_conflict(ctx: Ctx[Marking]) -> None:
 
 def _lesson_title(ctx: Ctx[Marking]) -> str:
     data = ctx.data
-    day = data.lesson_day.strftime("%d.%m")
-    return f"{day} {data.start} {data.subject}" if data.start else f"{day}, {data.subject}"
+    if data.start:
+        return ctx.t("attendance.lesson_title", day=data.lesson_day, start=data.start, subject=data.subject)
+    return ctx.t("attendance.day_title", day=data.lesson_day, subject=data.subject)

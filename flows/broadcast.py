@@ -18,7 +18,7 @@ from fsm_bot.services.broadcasts import Recipient, message_parts, preview_parts
 
 MAX_PARTS = 10
 MAX_SUBGROUP = 99
-PEOPLE = PagedMultiSelect(marks=("✅ ", "▫️ "), search="query")  # 7 to a page, the most VK's keyboard holds
+PEOPLE = PagedMultiSelect(marks=("✅ ", "▫️ "), search="query")  # 6 to a page (widgets.MAX_PAGE_SIZE)
 
 
 @dataclass
@@ -290,6 +290,7 @@ def decide(ctx: Ctx[Draft]) -> None:
             ctx.t,
             ctx.services.nudge_after,
             post_in_chat=ctx.data.pin,
+            texts_for=ctx.t_for,  # each recipient's «Ознакомлен» in their language
         )
         ctx.finish(ctx.t("broadcast.sent", id=broadcast.id, count=len(recipients)))
     elif ctx.button == "edit":

@@ -32,7 +32,7 @@ def list_unread(ctx: Ctx) -> None:
     if not names:
         ctx.reply(ctx.t("unread.everyone", id=broadcast_id))
         return
-    shown = "\n".join(f"• {name}" for name in names[:100])
+    shown = "\n".join(ctx.t("unread.name_line", name=name) for name in names[:100])
     more = ctx.t("unread.more", count=len(names) - 100) if len(names) > 100 else ""
     ctx.reply(ctx.t("unread.list", id=broadcast_id, count=len(names), names=shown) + more)
 

@@ -48,14 +48,12 @@ def show_menu(ctx: Ctx[Choosing]) -> None:
     if not current:
         lines.append(ctx.t("reminders.none"))
     for kind, subscription in current.items():
-        lines.append(
-            "• "
-            + ctx.t(
-                f"reminders.kind.{kind.value}",
-                time=subscription.at_time.strftime("%H:%M") if subscription.at_time else "",
-                minutes=subscription.lead_minutes or "",
-            )
+        what = ctx.t(
+            f"reminders.kind.{kind.value}",
+            time=subscription.at_time.strftime("%H:%M") if subscription.at_time else "",
+            minutes=subscription.lead_minutes or "",
         )
+        lines.append(ctx.t("reminders.line", what=what))
     rows = [
         [ctx.option(ctx.t("reminders.add_digest"), "digest")],
         [

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flows._context import Ctx
-from fsm_bot.engine import Flow, Role, Transition, in_study_group
+from fsm_bot.engine import MAX_LABEL, Flow, Role, Texts, Transition, in_study_group, shorten
 from fsm_bot.services.roster_files import RosterLine, RosterUnreadable
 
 MAX_NAMED = 40  # names listed in one answer; a list this long is read in the register anyway
@@ -51,10 +51,20 @@ def _lines(ctx: Ctx[RosterDraft]) -> list[RosterLine]:
     return [RosterLine(last, first, vk_id) for last, first, vk_id in ctx.data.lines]
 
 
-def _names(lines: list[RosterLine], indexes: list[int]) -> str:
-    named = [lines[index].full_name for index in indexes[:MAX_NAMED]]
-    more = len(indexes) - len(named)
-    return ", ".join(named) + (f" … (+{more})" if more > 0 else "")
+def _names(ctx: Ctx[RosterDraft], lines: list[RosterLine], indexes: list[int]) -> str:
+    named = ", ".join(lines[index].full_name for index in indexes[:MAX_NAMED])
+    more = len(indexes) - MAX_NAMED
+    return ctx.t("roster.names_more", names=named, more=more) if more > 0 else named
+
+
+def person_button(t: Texts, name: str, vk_id: int) -> str:
+    """«Name (id123)» within VK's 40 characters: the id tells two namesakes apart, so the name gives way, at a
+    word boundary, and the id stays whole."""
+    label = t("roster.person_button", name=name, vk_id=vk_id)
+    if len(label) <= MAX_LABEL:
+        return label
+    room = MAX_LABEL - (len(label) - len(name))
+    return t("roster.person_button", name=shorten(name, room), vk_id=vk_id)
 
 
 @flow.asks("list")
@@ -98,8 +108,8 @@ def ask_which(ctx: Ctx[RosterDraft]) -> None:
     rows = []
     for vk_id in candidates:
         person = ctx.services.roster.person(vk_id)
-        label = f"{person.full_name if person else vk_id} (id{vk_id})"
-        rows.append([ctx.option(label[:40], ("m", int(line), vk_id))])
+        label = person_button(ctx.t, person.full_name if person else str(vk_id), vk_id)
+        rows.append([ctx.option(label, ("m", int(line), vk_id))])
     rows.append([ctx.option(ctx.t("roster.none_of_them"), ("m", int(line), 0))])
     ctx.ask(ctx.t("roster.which", name=name), rows)
 
@@ -136,7 +146,7 @@ def ask_confirm(ctx: Ctx[RosterDraft]) -> None:
     missing = sorted(ctx.data.missing)
     text = [ctx.t("roster.understood", count=len(lines), found=len(ctx.data.chosen), group=ctx.member.study_group)]
     if missing:
-        text.append(ctx.t("roster.not_joined", count=len(missing), names=_names(lines, missing)))
+        text.append(ctx.t("roster.not_joined", count=len(missing), names=_names(ctx, lines, missing)))
         text.append(ctx.t("roster.invite", link=ctx.services.roster.invite_link()))
     ctx.ask(
         "\n\n".join(text),

@@ -280,7 +280,10 @@ def got_person(ctx: Ctx[Setup]) -> None:
     if not found:
         ctx.reply(ctx.t("setup.nobody", query=ctx.text[:40]))
         return
-    buttons = [[ctx.option(f"{m.full_name or m.vk_id} ({m.study_group or '—'})", ("p", m.vk_id))] for m in found]
+    buttons = [
+        [ctx.option(ctx.t("setup.person", name=m.full_name or m.vk_id, group=m.study_group or "—"), ("p", m.vk_id))]
+        for m in found
+    ]
     ctx.ask(ctx.t("setup.choose_person"), buttons)
 
 
@@ -354,7 +357,12 @@ def _start_subgroup(ctx: Ctx[Setup]) -> None:
 def _split_view(ctx: Ctx[Setup]) -> tuple[str, list[list[KeyboardButton]]]:
     number = ctx.data.current
     items = [
-        Item(s.vk_id, s.full_name + (f" · {s.subgroup}" if s.subgroup not in (None, number) else ""))
+        Item(
+            s.vk_id,
+            ctx.t("setup.in_subgroup", name=s.full_name, number=s.subgroup)
+            if s.subgroup not in (None, number)
+            else s.full_name,
+        )
         for s in ctx.services.setup.students(ctx.data.group)
     ]
     view = STUDENTS.view(ctx, items, ctx.data.chosen, ctx.t("setup.split_done", count=len(ctx.data.chosen)))

@@ -107,7 +107,12 @@ def got_day(ctx: Ctx[LessonChange]) -> None:
 def ask_lesson(ctx: Ctx[LessonChange]) -> None:
     day = ctx.data.lesson_day
     lessons = _changeable(ctx.services.timetable.lessons(day))
-    options = [ctx.option(f"{lesson.start:%H:%M} {lesson.subject}", _lesson_value(lesson)) for lesson in lessons[:8]]
+    options = [
+        ctx.option(
+            ctx.t("timetable_change.lesson_option", start=lesson.start, subject=lesson.subject), _lesson_value(lesson)
+        )
+        for lesson in lessons[:8]
+    ]
     # Two to a row: VK's inline keyboard has 6 rows for its 10 buttons (7 lessons, one to a row, crashed).
     rows = [options[index : index + 2] for index in range(0, len(options), 2)]
     ctx.ask(ctx.t("timetable_change.ask_lesson", date=day.strftime("%d.%m")), rows)

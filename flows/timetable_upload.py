@@ -167,10 +167,16 @@ def _week_text(ctx: Ctx[Upload], slots: tuple[Slot, ...]) -> str:
             continue
         name = ctx.t(f"timetable.weekdays.{key}")
         if len(slots) <= FULL_LIST:
-            blocks.append("\n".join([f"{name}:", *(f"  {_slot_line(ctx, slot)}" for slot in lessons)]))
+            heading = ctx.t("timetable_upload.day_heading", day=name)
+            lines = (ctx.t("timetable_upload.slot_line", slot=_slot_line(ctx, slot)) for slot in lessons)
+            blocks.append("\n".join([heading, *lines]))
         else:
             counts = {weeks: sum(1 for slot in lessons if slot.weeks is weeks) for weeks in Parity}
-            split = ", ".join(f"{_weeks(ctx, weeks)}: {count}" for weeks, count in counts.items() if count)
+            split = ", ".join(
+                ctx.t("timetable_upload.weeks_count", weeks=_weeks(ctx, weeks), count=count)
+                for weeks, count in counts.items()
+                if count
+            )
             blocks.append(ctx.t("timetable_upload.day_count", day=name, count=len(lessons), split=split))
     return "\n".join(blocks)
 

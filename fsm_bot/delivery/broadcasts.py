@@ -3,6 +3,11 @@
 A batch's random_id comes from its own row in send_batch and is written to its recipients before
 the request leaves, so a resend after a crash carries the same id and VK drops the copies it has
 already delivered: the delivery log shows each recipient once (tests/delivery, kill -9).
+
+A part may carry a keyboard per language (KEYBOARDS: the «Ознакомлен» button in each recipient's
+language); its recipients are then batched by their language at the claim, a few batches rather than one,
+each with its own random_id as ever. A language changed between a batch and its retry changes only the
+button of a copy VK has not delivered yet.
 """
 
 from __future__ import annotations
@@ -10,14 +15,17 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from fsm_bot.delivery.sender import MAX_ATTEMPTS, Claimed, Delivery, RetryAt
 from fsm_bot.storage.models import RecipientStatus
-from fsm_bot.storage.repositories import BroadcastQueueRepository
+from fsm_bot.storage.repositories import BroadcastQueueRepository, MemberRepository
 from fsm_bot.storage.types import utcnow
 from fsm_bot.vk.errors import Outcome
 from fsm_bot.vk.messages import MAX_CALLS_PER_EXECUTE, MAX_PEERS_PER_CALL, MessageContent, SendUnit
@@ -28,6 +36,7 @@ log = logging.getLogger(__name__)
 CLAIM_LIMIT = MAX_CALLS_PER_EXECUTE * MAX_PEERS_PER_CALL  # one request's worth: 2,500 copies
 PARTS_CACHED = 64  # broadcasts whose parts the queue keeps at hand
 SIZING_RANDOM_ID = 2**31 - 1  # the longest a random_id can be written, for sizing a batch before it has one
+KEYBOARDS = "keyboards"  # a part's keyboard per locale ("" for readers whose language is not known)
 
 _FINAL = {
     Outcome.CANNOT_RECEIVE: RecipientStatus.CANNOT_RECEIVE,
@@ -42,6 +51,22 @@ def _renderable(content: MessageContent) -> MessageContent:
 
 def _why(error: Exception) -> str:
     return str(error) if isinstance(error, ValueError) else f"is missing or malformed ({type(error).__name__})"
+
+
+def keyboard_for(part: Mapping[str, Any], locale: str | None) -> str | None:
+    """The part's keyboard for a reader of `locale` (None: unknown, the bot's default language): their
+    language's if the part has one per language, else the one keyboard every reader gets."""
+    by_locale = part.get(KEYBOARDS)
+    if isinstance(by_locale, dict) and isinstance(by_locale.get(locale or ""), str):
+        return str(by_locale[locale or ""])
+    return part.get("keyboard")
+
+
+def _per_language(parts: list[dict] | None, index: int) -> bool:
+    """Whether part `index` has a keyboard per language (its recipients are then batched by language)."""
+    if not isinstance(parts, list) or not 0 <= index < len(parts):  # a broken row is set aside later
+        return False
+    return isinstance(parts[index], dict) and KEYBOARDS in parts[index]
 
 
 def part_content(part: dict) -> MessageContent:
@@ -97,6 +122,16 @@ class BroadcastQueue:
             broadcasts.set_aside([broadcast_id], reason)
         return {key: content for key, content in contents.items() if key[0] not in broken}
 
+    def _readers(self, session: Session, broadcasts: BroadcastQueueRepository, rows: Sequence[Row]) -> dict[int, str]:
+        """The locale ("" unknown) of each recipient whose next part has a keyboard per language, in one
+        query; recipients of other parts are not looked up."""
+        parts = self._parts_of(broadcasts, {row.broadcast_id for row in rows})
+        wanted = [row.vk_id for row in rows if _per_language(parts.get(row.broadcast_id), row.parts_sent)]
+        if not wanted:
+            return {}
+        locales = MemberRepository(session, self.community_id).locales(wanted)
+        return {vk_id: locale or "" for vk_id, locale in locales.items()}
+
     def requeue_interrupted(self, session: Session, expired_before: datetime | None = None) -> int:
         return BroadcastQueueRepository(session, self.community_id).requeue_interrupted(expired_before)
 
@@ -108,27 +143,39 @@ class BroadcastQueue:
         # Rows in flight are marked sending and not fetched; one more than a request holds says
         # whether more is waiting, without another look (and another rate-limit slot) to find out.
         rows = broadcasts.claimable(utcnow(), CLAIM_LIMIT + 1, lock=True)
-        groups: dict[tuple[int, int, int], list] = defaultdict(list)
-        for row in rows:
-            if row.vk_id not in busy_peers:
-                # A batch tried before keeps its random_id, so its retry is dropped where it arrived.
-                groups[(row.broadcast_id, row.parts_sent, row.random_id if row.attempts else 0)].append(row)
+        usable_rows = [row for row in rows if row.vk_id not in busy_peers]
+        readers = self._readers(session, broadcasts, usable_rows)
+        groups: dict[tuple[int, int, int, str | None], list] = defaultdict(list)
+        for row in usable_rows:
+            # A batch tried before keeps its random_id, so its retry is dropped where it arrived.
+            key = (row.broadcast_id, row.parts_sent, row.random_id if row.attempts else 0, readers.get(row.vk_id))
+            groups[key].append(row)
         chunks = [
             (key, group[start : start + MAX_PEERS_PER_CALL])
             for key, group in groups.items()
             for start in range(0, len(group), MAX_PEERS_PER_CALL)
         ][:MAX_CALLS_PER_EXECUTE]
-        contents = self._contents(broadcasts, {(b, part) for (b, part, _), _ in chunks})
+        contents = self._contents(broadcasts, {(b, part) for (b, part, _, _), _ in chunks})
         chunks = [chunk for chunk in chunks if (chunk[0][0], chunk[0][1]) in contents]
+        parts = self._parts_of(broadcasts, {b for (b, _, _, _), _ in chunks})
+
+        def content(broadcast_id: int, part: int, locale: str | None) -> MessageContent:
+            found = contents[(broadcast_id, part)]
+            if locale is None:
+                return found
+            return replace(found, keyboard=keyboard_for(parts[broadcast_id][part], locale))
+
         sizing = [
-            SendUnit(tuple(row.vk_id for row in chunk), random_id or SIZING_RANDOM_ID, contents[(b, part)])
-            for (b, part, random_id), chunk in chunks
+            SendUnit(tuple(row.vk_id for row in chunk), random_id or SIZING_RANDOM_ID, content(b, part, locale))
+            for (b, part, random_id, locale), chunk in chunks
         ]
         chunks = chunks[: fit_execute(sizing)]  # a long part to 100 peers fills the code before 25 calls do
-        fresh = iter(broadcasts.new_random_ids([(b, part) for (b, part, random_id), _ in chunks if not random_id]))
+        fresh = iter(broadcasts.new_random_ids([(b, part) for (b, part, random_id, _), _ in chunks if not random_id]))
         claimed = []
-        for (broadcast_id, part, random_id), chunk in chunks:
-            unit = SendUnit(tuple(row.vk_id for row in chunk), random_id or next(fresh), contents[(broadcast_id, part)])
+        for (broadcast_id, part, random_id, locale), chunk in chunks:
+            unit = SendUnit(
+                tuple(row.vk_id for row in chunk), random_id or next(fresh), content(broadcast_id, part, locale)
+            )
             attempts = max(row.attempts for row in chunk) + 1
             claimed.append(
                 Claimed(unit, {row.vk_id: row.id for row in chunk}, attempts, owner=broadcast_id, stage=part)

@@ -22,7 +22,14 @@ from fsm_bot.members.roles import Forbidden, allows
 from fsm_bot.storage.models import Role
 from fsm_bot.texts import Catalogs, Texts
 from fsm_bot.vk.events import IncomingEvent
-from fsm_bot.vk.keyboards import Color, KeyboardButton, build_keyboard
+from fsm_bot.vk.keyboards import (
+    MAX_INLINE_BUTTONS,
+    MAX_INLINE_ROWS,
+    MAX_PER_ROW,
+    Color,
+    KeyboardButton,
+    build_keyboard,
+)
 from fsm_bot.vk.payloads import COMMAND_KEY, FLOW_KEY, VALUE_KEY, VERSION_KEY
 
 D = TypeVar("D", default=Any)  # a flow's data: its dataclass (Flow(data=...)), or the plain dict of JSON values
@@ -51,6 +58,49 @@ def _carried(value: str | Choice) -> str | list[str | int]:
     if not 1 <= len(value) <= MAX_PARTS or not all(_part(part) for part in value):
         raise ValueError(f"a button value is up to {MAX_PARTS} short strings or ids, not {value!r}")
     return list(value)
+
+
+def way_out(texts: Texts, back: bool = True) -> list[KeyboardButton]:
+    """A row of «Назад» (unless `back` is False) and «Отмена» to end a step's buttons with.
+
+    They are text buttons labelled with the first of the global words (fsm_bot/locales, `words`), so a press
+    sends the word itself and the engine answers it as typed: «отмена» ends the dialog, «назад» returns to
+    the previous step, or from a first step to the menu. Every dialog step's question gets them
+    (`Context.ask`), so a flow need not add them.
+    """
+    row = [KeyboardButton(_word(texts, "words.back"), {}, "secondary")] if back else []
+    row.append(KeyboardButton(_word(texts, "words.cancel"), {}, "negative"))
+    return row
+
+
+def _word(texts: Texts, key: str) -> str:
+    return texts.variants(key)[0].capitalize()
+
+
+def with_way_out(
+    rows: Sequence[Sequence[KeyboardButton]] | None, texts: Texts, back: bool = True
+) -> list[list[KeyboardButton]]:
+    """`rows` with the way-out buttons the flow did not put there itself, as VK's inline limits allow:
+    a row of their own, else at the end of the last row; when not both fit, «Отмена» alone. A flow's own
+    button labelled «Отмена» counts as the way out (it ends the dialog too); a keyboard with no room keeps
+    its buttons as they are."""
+    kept = [list(row) for row in rows or () if row]
+    words = {key: {word.casefold() for word in texts.variants(f"words.{key}")} for key in ("back", "cancel")}
+    labels = {button.label.strip().casefold() for row in kept for button in row}
+    wanted = [
+        button
+        for button, key in zip(way_out(texts, back), ("back", "cancel")[-1 - back :], strict=True)
+        if not labels & words[key]
+    ]
+    total = sum(len(row) for row in kept)
+    for extra in (wanted, [] if labels & words["cancel"] else wanted[-1:]):
+        if not extra or total + len(extra) > MAX_INLINE_BUTTONS:
+            continue
+        if len(kept) < MAX_INLINE_ROWS:
+            return [*kept, extra]
+        if len(kept[-1]) + len(extra) <= MAX_PER_ROW:
+            return [*kept[:-1], kept[-1] + extra]
+    return kept
 
 
 @dataclass(frozen=True)
@@ -140,6 +190,7 @@ class Context(Generic[D, S]):
         self._commands = commands
         self._effects = StepEffects()
         self._model: Any = None
+        self._began_in = dialog.state  # a step entered since has somewhere to go back to
 
     # --- what happened
 
@@ -228,13 +279,23 @@ class Context(Generic[D, S]):
         self._effects.replies.append(Reply(self.event.peer_id, text, keyboard, attachment, forward))
 
     def ask(self, text: str, buttons: Sequence[Sequence[KeyboardButton]] | None = None) -> None:
-        """The question of a dialog step, with its buttons under the message."""
-        self.reply(text, buttons)
+        """The question of a dialog step, with its buttons under the message, and «Назад» «Отмена» under
+        them (`with_way_out`) unless the flow put them there."""
+        self.reply(text, self._way_out(buttons))
+
+    def _way_out(self, buttons: Sequence[Sequence[KeyboardButton]] | None) -> Sequence[Sequence[KeyboardButton]] | None:
+        """A dialog step's buttons with the way out; a newcomer's first step of registration has no «Назад»:
+        there is no menu before it, «назад» only asks again."""
+        if self.dialog.state is None:
+            return buttons  # not a dialog: a command's answer
+        back = self.member.onboarded or bool(self.dialog.history) or self.dialog.state != self._began_in
+        return with_way_out(buttons, self.t, back)
 
     def update(self, text: str, buttons: Sequence[Sequence[KeyboardButton]] | None = None) -> None:
         """Change the message whose callback button was pressed (a toggle, the next page) instead of
         sending a new one; for a typed message, send it anew."""
         cmid = self.event.conversation_message_id
+        buttons = self._way_out(buttons)
         if self.event.type == "message_event" and cmid:
             keyboard = build_keyboard(buttons, inline=True) if buttons else None
             self._effects.edits.append(Edit(self.event.peer_id, cmid, text, keyboard))

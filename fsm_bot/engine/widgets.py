@@ -8,7 +8,7 @@ as people type them (fsm_bot.services.dates), so a flow hands the day picker its
     ctx.ask(ctx.t("attendance.ask_day"), days.rows(ctx, recent, label=lambda day: day_label(ctx.t, day, today)))
     day = days.read(ctx, lambda text: parse_day(text, today, "past"))
 
-    people = PagedMultiSelect(page_size=7, marks=("✅ ", "▫️ "), search="query")
+    people = PagedMultiSelect(page_size=6, marks=("✅ ", "▫️ "), search="query")
     view = people.view(ctx, [Item(p.vk_id, p.name) for p in found], chosen, done_label)
     match people.pressed(ctx):
         case Toggled(key): ...      # a person's button
@@ -16,7 +16,7 @@ as people type them (fsm_bot.services.dates), so a flow hands the day picker its
         case "turned" | "searched": # ◀ ▶ moved the page, or a typed text became the search
             ...
 
-    ctx.ask(question, [*rows, way_out(ctx)])  # «Назад» «Отмена»: a press is the global word typed
+    ctx.ask(question, rows)  # the engine adds «Назад» «Отмена»: a press is the global word typed
 """
 
 from __future__ import annotations
@@ -27,13 +27,14 @@ from datetime import date
 from typing import Any, Literal, TypeVar
 
 from fsm_bot.engine.context import Context
+from fsm_bot.engine.context import way_out as context_way_out
 from fsm_bot.vk.keyboards import KeyboardButton
 
 T = TypeVar("T")
 
-# VK's inline keyboard holds at most 10 buttons in 6 rows (fsm_bot/vk/keyboards.py): 7 items two to a row
-# and a last row of ◀ «Готово» ▶ is the most a page can show.
-MAX_PAGE_SIZE = 7
+# VK's inline keyboard holds at most 10 buttons in 6 rows (fsm_bot/vk/keyboards.py): 6 items two to a row,
+# a row of ◀ «Готово» ▶ and «Отмена» (with «Назад» too while there is no ◀ or ▶) are what a page can show.
+MAX_PAGE_SIZE = 6
 MAX_SEARCH = 40
 
 
@@ -55,19 +56,9 @@ class DayPicker:
 
 
 def way_out(ctx: Context, back: bool = True) -> list[KeyboardButton]:
-    """A row of «Назад» (unless `back` is False) and «Отмена» to end a step's buttons with.
-
-    They are text buttons labelled with the first of the global words (fsm_bot/locales, `words`), so a press
-    sends the word itself and the engine answers it as typed: «отмена» ends the dialog, «назад» returns to
-    the previous step, or from a first step to the menu. Two buttons: a step's own may use at most eight.
-    """
-    row = [KeyboardButton(_word(ctx, "words.back"), {}, "secondary")] if back else []
-    row.append(KeyboardButton(_word(ctx, "words.cancel"), {}, "negative"))
-    return row
-
-
-def _word(ctx: Context, key: str) -> str:
-    return ctx.t.variants(key)[0].capitalize()
+    """A row of «Назад» (unless `back` is False) and «Отмена»; `ctx.ask` adds it to every step's question by
+    itself (fsm_bot.engine.context.with_way_out), so a flow uses this only to place the row elsewhere."""
+    return context_way_out(ctx.t, back)
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from fsm_bot.delivery.broadcasts import KEYBOARDS, keyboard_for
 from fsm_bot.delivery.replies import queue_reply
 from fsm_bot.folding import fold
 from fsm_bot.members.info import MemberInfo
@@ -139,10 +140,15 @@ class BroadcastService:
         texts: Texts,
         nudge_after: timedelta,
         post_in_chat: bool = False,
+        texts_for: Callable[[str | None], Texts] | None = None,
     ) -> BroadcastView:
         """The broadcast, its recipient rows, the copy for the group's chat (to be pinned once it is
         out) and the sender's report, all in this transaction. A broadcast with nothing to send is
-        refused here, whatever the dialog let through: the sender could never deliver it."""
+        refused here, whatever the dialog let through: the sender could never deliver it.
+
+        `texts_for` gives a recipient's language's texts (by locale; None: the default): the «Ознакомлен»
+        button is written once per language among the recipients, and each copy gets its reader's
+        (delivery/broadcasts.py). Without it every copy speaks the sender's `texts`."""
         if not any(_has_content(part) for part in parts):
             raise EmptyBroadcast("a broadcast needs a text, an attachment or a forward to send")
         now = utcnow()
@@ -158,6 +164,14 @@ class BroadcastService:
         if ask_ack:
             final = dict(broadcast.parts[-1])
             final["keyboard"] = ack_keyboard(texts("broadcast.ack_button"), broadcast.id)
+            if texts_for is not None:
+                readers = MemberRepository(self.session, self.community_id).locales(r.vk_id for r in recipients)
+                keyboards = {
+                    locale or "": ack_keyboard(texts_for(locale)("broadcast.ack_button"), broadcast.id)
+                    for locale in set(readers.values())
+                }
+                if set(keyboards.values()) != {final["keyboard"]}:  # all read the sender's: one batch as ever
+                    final[KEYBOARDS] = keyboards
             broadcast.parts = [*broadcast.parts[:-1], final]
         outbox = OutboxRepository(self.session, self.community_id)
         posted = None
@@ -287,8 +301,9 @@ def preview_parts(parts: Sequence[dict[str, Any]], ask_ack: bool, texts: Texts) 
     return shown
 
 
-def nudge_keyboard(broadcast: Broadcast) -> str | None:
-    return broadcast.parts[-1].get("keyboard") if broadcast.parts else None
+def nudge_keyboard(broadcast: Broadcast, locale: str | None = None) -> str | None:
+    """The reminder's «Ознакомлен» button: the one this reader's copy had."""
+    return keyboard_for(broadcast.parts[-1], locale) if broadcast.parts else None
 
 
 def forward_of(peer_id: int, message_id: int, conversation_message_id: int) -> str:

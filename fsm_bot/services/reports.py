@@ -170,7 +170,7 @@ def send_nudges(database: Database, community_id: int, texts: Texts | Catalogs) 
             for vk_id, locale in members.locales(follow_ups.unacknowledged_ids(broadcast.id)).items():
                 reader = catalogs[locale]
                 title = report_title(reader, broadcast)
-                reminder = MessageContent(reader("broadcast.nudge", title=title), nudge_keyboard(broadcast))
+                reminder = MessageContent(reader("broadcast.nudge", title=title), nudge_keyboard(broadcast, locale))
                 queue_reply(session, community_id, vk_id, reminder, outbox)
                 queued += 1
             tally = broadcasts.tally(broadcast.id)

@@ -18,8 +18,8 @@ from icalendar import Calendar, Event
 from fsm_bot.timetable.calendar import lessons_between
 from fsm_bot.timetable.ics_format import (
     PRODID,
-    SUBGROUP_LABEL,
-    TEACHER_LABEL,
+    SUBGROUP_LABEL_KEY,
+    TEACHER_LABEL_KEY,
     UID_DOMAIN,
     X_FIRST_WEEK,
     X_HOLIDAYS,
@@ -43,7 +43,7 @@ def export_ics(
     t: Translate,
 ) -> bytes:
     """An iCalendar file with one event per lesson that takes place in [first, last], in local time of `tz`;
-    a moved lesson's description says where from in the words of the catalog `t`."""
+    its description (teacher, subgroup, where a moved lesson came from) is in the words of the catalog `t`."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -79,9 +79,9 @@ def _event(
         event.add("location", lesson.room)
     lines = []
     if lesson.teacher:
-        lines.append(f"{TEACHER_LABEL}: {lesson.teacher}")
+        lines.append(f"{t(TEACHER_LABEL_KEY)}: {lesson.teacher}")
     if lesson.subgroup is not None:
-        lines.append(f"{SUBGROUP_LABEL}: {lesson.subgroup}")
+        lines.append(f"{t(SUBGROUP_LABEL_KEY)}: {lesson.subgroup}")
     note = lesson_note(t, lesson)
     if note:
         lines.append(note)

@@ -12,8 +12,13 @@ from fsm_bot.timetable.model import Parity
 
 PRODID = "-//fsm_bot//timetable//RU"
 UID_DOMAIN = "fsm-bot"
-TEACHER_LABEL = "Преподаватель"
-SUBGROUP_LABEL = "Подгруппа"
+# An event's DESCRIPTION holds «Label: value» lines, the labels in the reader's language (catalog keys
+# timetable.ics.teacher/subgroup). The import knows every language's labels, lower-cased: a file exported
+# in English reads back like one in Russian (tests/timetable/test_ics.py checks these against the catalogs).
+TEACHER_LABEL_KEY = "timetable.ics.teacher"
+SUBGROUP_LABEL_KEY = "timetable.ics.subgroup"
+TEACHER_LABELS = frozenset({"преподаватель", "teacher"})
+SUBGROUP_LABELS = frozenset({"подгруппа", "subgroup"})
 X_SEMESTER = "X-FSM-BOT-SEMESTER"  # 2026-09-01..2026-12-30
 X_FIRST_WEEK = "X-FSM-BOT-FIRST-WEEK"  # odd | even
 X_HOLIDAYS = "X-FSM-BOT-HOLIDAYS"  # space-separated dates

@@ -33,8 +33,8 @@ from fsm_bot.timetable.ics_format import (
     LONGEST_RULE,
     PARITIES,
     STRAY_SHARE,
-    SUBGROUP_LABEL,
-    TEACHER_LABEL,
+    SUBGROUP_LABELS,
+    TEACHER_LABELS,
     X_FIRST_WEEK,
     X_HOLIDAYS,
     X_KIND,
@@ -282,9 +282,9 @@ def _what(event: Event) -> _What:
     for line in str(event.get("DESCRIPTION", "")).splitlines():
         label, _, value = line.partition(":")
         label, value = label.strip().lower(), value.strip()
-        if label == TEACHER_LABEL.lower():
+        if label in TEACHER_LABELS:
             teacher = value
-        elif label == SUBGROUP_LABEL.lower() and value.isdecimal() and int(value) > 0:
+        elif label in SUBGROUP_LABELS and value.isdecimal() and int(value) > 0:
             subgroup = int(value)
     room = str(event.get("LOCATION", "")).strip()
     for label, value, limit in (

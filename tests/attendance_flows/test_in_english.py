@@ -4,6 +4,7 @@ what is stored stays the same code in every language."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import openpyxl
 import pytest
@@ -81,3 +82,26 @@ def test_the_register_file_is_in_english(sandbox: SandboxClient, group) -> None:
     excused = sheet.cell(rows["Борисова"], column)
     assert (excused.value, excused.comment.text) == ("E", "other")
     assert "Total" in [sheet.cell(row, 1).value for row in range(8, sheet.max_row + 1)]
+
+
+def test_marks_and_a_notice_for_days_are_laid_out_in_english(sandbox: SandboxClient, group) -> None:
+    _, headman, students = group
+    tomorrow = TODAY + timedelta(days=1)
+    say(sandbox, students[1], "i'll miss")
+    [lesson] = say(sandbox, students[1], f"{TODAY:%d.%m} to {tomorrow:%d.%m}")  # the English «по»
+    [reason] = press(sandbox, students[1], lesson, "Whole day")
+    [confirm] = press(sandbox, students[1], reason, "illness")
+    assert confirm["text"].startswith(f"Absence: {TODAY:%d.%m}–{tomorrow:%d.%m}, whole day. Reason: illness.")
+
+    [day_question] = say(sandbox, headman, "учёт прогулов")
+    [lesson_question] = press(sandbox, headman, day_question, "Today")
+    marks = press(sandbox, headman, lesson_question, "09:00 Общая пара")[-1]
+    marks = toggle(sandbox, headman, marks, next(label for label in labels(marks) if label.endswith("Алексеев П.")))
+    [reason] = press(sandbox, headman, marks, "Done (1)")
+    [confirm] = press(sandbox, headman, reason, "A — unexcused")
+    assert confirm["text"].startswith(f"{TODAY:%d.%m} 09:00 Общая пара\n")
+    assert "\n• Алексеев Пётр — A\n" in confirm["text"]
+    press(sandbox, headman, confirm, "Save")
+
+    [mine] = say(sandbox, students[0], "my absences")
+    assert f"Recent absences:\n• {TODAY:%d.%m} 09:00 Общая пара — A" in mine["text"]

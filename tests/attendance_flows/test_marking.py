@@ -68,8 +68,11 @@ def test_a_headman_marks_a_lesson_with_reasons_and_reopens_it(sandbox: SandboxCl
     bot, headman, _, students = group
     marks = mark_lesson(sandbox, headman, ["Алексеев П.", "Жукова Я."])
     assert "Отсутствуют: 2 из 10" in marks["text"]
-    assert "❌ Алексеев П." in labels(marks)
+    assert "❌ Жукова Я." in labels(marks)  # six to a page: she is on the second
+    assert labels(marks)[-4:] == ["◀", "Готово (2)", "Назад", "Отмена"]
     assert sandbox.snackbars(headman)[-1]["event_data"]["text"] == "Жукова Я.: отсутствует"
+    marks = toggle(sandbox, headman, marks, "◀")
+    assert "❌ Алексеев П." in labels(marks)
 
     [reason] = press(sandbox, headman, marks, "Готово (2)")
     assert reason["text"].startswith("Алексеев Пётр — причина пропуска?")

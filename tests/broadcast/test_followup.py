@@ -287,3 +287,28 @@ def test_the_nudge_and_the_admins_report_are_in_each_readers_language(
         "Announcement report:\n📣 Announcement #1 (ИВТ-101): “Сдайте зачётки до пятницы”\n"
         "Planned: 3\nDelivered: 3\nRead: 1 of 3\nDelivery complete."
     )
+    # The reminder's button is the one the English copy had, and it still records the acknowledgement.
+    assert nudge["keyboard"]["buttons"][0][0]["action"]["label"] == "✅ Got it"
+    sandbox.press(sleeper, nudge["id"], "✅ Got it")
+    wait_until(lambda: len(sandbox.snackbars(sleeper)) == 1)
+    assert sandbox.snackbars(sleeper)[0]["event_data"]["text"] == "Thanks, noted!"
+
+
+def test_each_copy_has_the_ack_button_in_its_readers_language(sandbox: SandboxClient, start_bot: StartBot) -> None:
+    bot = start_bot()
+    headman = enrolled(sandbox, bot, "Анна", "Старостина", role=Role.HEADMAN)
+    russian, english, other_english = group_of(sandbox, bot, 3)
+    _reads_english(bot, english, other_english)
+    send_to_group(sandbox, headman, "Сдайте зачётки до пятницы")
+    copies = {student: sandbox.wait_for_messages(student, 1, timeout=20)[-1] for student in (russian, english)}
+    labels = {student: copy["keyboard"]["buttons"][0][0]["action"]["label"] for student, copy in copies.items()}
+    assert labels == {russian: "✅ Ознакомлен", english: "✅ Got it"}
+    assert copies[english]["text"] == "Сдайте зачётки до пятницы"  # the headman's words stay as written
+    sandbox.press(english, copies[english]["id"], "✅ Got it")
+    wait_until(lambda: len(sandbox.snackbars(english)) == 1, what="snackbar")
+    assert sandbox.snackbars(english)[0]["event_data"]["text"] == "Thanks, noted!"
+    wait_until(lambda: "Ознакомились: 1 из 3" in report_of(sandbox, headman)["text"], what="the ack counted")
+    # The two English copies went out as one batch (one random_id), the Russian in another: a batch per language.
+    [other_copy] = sandbox.wait_for_messages(other_english, 1, timeout=20)
+    assert other_copy["keyboard"] == copies[english]["keyboard"]
+    assert other_copy["random_id"] == copies[english]["random_id"] != copies[russian]["random_id"]

@@ -112,7 +112,10 @@ def test_a_newcomer_onboards_with_a_corrected_name_and_auto_approval(
     newcomer = sandbox.add_user("Sasha", "Ivanov")["id"]
     [question] = say(sandbox, newcomer, "Начать")
     assert question["text"].startswith("Здравствуйте!")
-    assert [b["action"]["label"] for row in question["keyboard"]["buttons"] for b in row] == ["ИВТ-101"]
+    assert [b["action"]["label"] for row in question["keyboard"]["buttons"] for b in row] == [
+        "ИВТ-101",
+        "Отмена",  # no «Назад»: a newcomer has no menu to go back to
+    ]
     [confirm] = press(sandbox, newcomer, question, "ИВТ-101")
     assert confirm["text"] == "Группа ИВТ-101. В журнале вы будете записаны как «Ivanov Sasha». Верно?"
     [ask] = press(sandbox, newcomer, confirm, "Исправить")

@@ -15,8 +15,8 @@ import pytest
 
 from flows import attendance, broadcast, reminders
 from fsm_bot.engine import Context, Flow, Transition, in_study_group
-from fsm_bot.engine.context import effects_of
-from fsm_bot.engine.widgets import DayPicker, Item, PagedMultiSelect, Toggled
+from fsm_bot.engine.context import effects_of, with_way_out
+from fsm_bot.engine.widgets import DayPicker, Item, PagedMultiSelect, Toggled, way_out
 from fsm_bot.services.inputs import unpacked
 from fsm_bot.services.timetable import SubscriptionKind
 from fsm_bot.storage.models import Role
@@ -208,15 +208,36 @@ def test_the_day_picker_shows_each_day_once_three_to_a_row_and_reads_what_the_fl
     assert DayPicker().read(pressed, date.fromisoformat) == date(2026, 11, 30)
 
 
-def test_the_multi_select_pages_seven_items_with_back_done_and_forward() -> None:
+def test_the_multi_select_pages_six_items_with_back_done_and_forward_and_room_for_cancel() -> None:
     picker = PagedMultiSelect(marks=("✅ ", "▫️ "))
     items = [Item(n, f"Студент {n}") for n in range(1, 16)]
     ctx = context(broadcast.flow, "pick", data={"page": 1})
-    view = picker.view(ctx, items, {8}, "Готово (1)")
+    view = picker.view(ctx, items, {7}, "Готово (1)")
     assert (view.page, view.pages) == (1, 3)
     labels = [button.label for row in view.rows for button in row]
-    assert labels == ["✅ Студент 8", *(f"▫️ Студент {n}" for n in range(9, 15)), "◀", "Готово (1)", "▶"]
-    assert [len(row) for row in view.rows] == [2, 2, 2, 1, 3]
+    assert labels == ["✅ Студент 7", *(f"▫️ Студент {n}" for n in range(8, 13)), "◀", "Готово (1)", "▶"]
+    assert [len(row) for row in view.rows] == [2, 2, 2, 3]
+    # VK's ten buttons: a middle page has room for «Отмена» only, the first page for «Назад» «Отмена» too
+    assert [[b.label for b in row] for row in with_way_out(view.rows, ctx.t)][-1] == ["Отмена"]
+    first = picker.view(context(broadcast.flow, "pick", data={"page": 0}), items, set(), "Готово")
+    assert [[b.label for b in row] for row in with_way_out(first.rows, ctx.t)][-2:] == [
+        ["Готово", "▶"],
+        ["Назад", "Отмена"],
+    ]
+
+
+def test_every_question_of_a_dialog_carries_back_and_cancel_once() -> None:
+    ctx = context(broadcast.flow, "pick")
+    ctx.ask("Кому?", [[ctx.option("Всем", "all")]])
+    ctx.ask("Кому ещё?", [[ctx.option("Всем", "all")], way_out(ctx)])  # a flow's own row is not doubled
+    ctx.ask("Отправить?", [[ctx.option("Отмена", "cancel", "negative")]])  # nor its own «Отмена»
+    assert [labels_of(reply) for reply in effects_of(ctx).replies] == [
+        ["Всем", "Назад", "Отмена"],
+        ["Всем", "Назад", "Отмена"],
+        ["Отмена", "Назад"],
+    ]
+    full = [[ctx.option(str(n), str(n)) for n in range(row, row + 2)] for row in range(0, 10, 2)]
+    assert with_way_out(full, ctx.t) == full  # ten buttons: no room at all, the flow must make some
 
 
 def test_the_multi_select_reads_toggles_turns_pages_and_never_goes_before_the_first() -> None:

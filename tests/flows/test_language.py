@@ -43,6 +43,8 @@ def test_an_english_app_is_answered_in_english_and_a_choice_is_kept(
         "Русский",
         "English",
         "As in my VK app",
+        "Back",
+        "Cancel",
     ]
     [done] = press(sandbox, kate, question, "Русский")
     assert done["text"] == "Готово: теперь я пишу вам по-русски."

@@ -60,10 +60,10 @@ def test_the_group_question_offers_the_groups_as_buttons_or_asks_to_type_when_th
     few = asks(onboarding.flow, "group", services=FakeServices(groups=["ИВТ-101", "ПМИ-101"]))
     [question] = effects_of(few).replies
     assert question.text == TEXTS("onboarding.ask_group")
-    assert labels_of(question) == ["ИВТ-101", "ПМИ-101"]
+    assert labels_of(question) == ["ИВТ-101", "ПМИ-101", "Назад", "Отмена"]
     many = asks(onboarding.flow, "group", services=FakeServices(groups=[f"Г-{n}" for n in range(11)]))
     [typed] = effects_of(many).replies
-    assert typed.text == TEXTS("onboarding.type_group") and typed.keyboard is None
+    assert typed.text == TEXTS("onboarding.type_group") and labels_of(typed) == ["Назад", "Отмена"]
 
 
 # --- broadcast: the audience
@@ -79,6 +79,8 @@ def test_a_headman_is_offered_the_group_its_subgroups_picking_and_the_admins_but
         "Подгруппе 2",
         "Выбрать студентов",
         "Администраторам",
+        "Назад",
+        "Отмена",
     ]
 
 
@@ -123,4 +125,4 @@ def test_a_lead_button_saves_the_subscription_and_goes_back_to_the_menu() -> Non
 
 def test_the_lead_question_offers_the_usual_minutes() -> None:
     [question] = effects_of(asks(reminders.flow, "lead")).replies
-    assert labels_of(question) == ["5 мин.", "10 мин.", "15 мин.", "30 мин.", "60 мин."]
+    assert labels_of(question) == ["5 мин.", "10 мин.", "15 мин.", "30 мин.", "60 мин.", "Назад", "Отмена"]

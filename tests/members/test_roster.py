@@ -64,7 +64,13 @@ def test_a_list_of_25_is_matched_to_20_members_and_5_are_named_as_not_yet_in_vk(
     sent = sandbox.send(headman, "", attachments=[document])
     [which] = sandbox.wait_for_messages(headman, 1, since=sent["message_id"])
     assert "«Иванов Иван»" in which["text"]
-    assert labels(which) == [f"Иванов Иван (id{twin_a})", f"Иванов Иван (id{twin_b})", "Никто, его нет в VK"]
+    assert labels(which) == [
+        f"Иванов Иван (id{twin_a})",
+        f"Иванов Иван (id{twin_b})",
+        "Никто, его нет в VK",
+        "Назад",
+        "Отмена",
+    ]
     [summary] = press(sandbox, headman, which, f"Иванов Иван (id{twin_a})")
     assert "25 человек, из них в сообществе 20" in summary["text"]
     assert "Ещё не в сообществе (5)" in summary["text"]
@@ -195,3 +201,17 @@ def test_links_by_short_address_are_asked_of_vk_25_to_a_request(sandbox: Sandbox
     for vk_id in people:
         row = member(bot, vk_id)
         assert row is not None and row.study_group_id is not None
+
+
+def test_a_long_name_on_a_button_gives_way_at_a_word_and_the_id_stays_whole() -> None:
+    from pathlib import Path
+
+    import flows
+    from flows.roster import person_button
+    from fsm_bot.texts import Texts
+
+    t = Texts.load("ru", [Path(flows.__file__).parent / "locales"])
+    name = "Александра-Виктория Константинопольская Вениаминовна Иванова"
+    assert len(name) == 60
+    assert person_button(t, name, 123456789) == "Александра-Виктория… (id123456789)"
+    assert person_button(t, "Белова Алёна", 42) == "Белова Алёна (id42)"

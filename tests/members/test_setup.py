@@ -207,9 +207,9 @@ def test_a_manager_unbinds_a_groups_chat_and_a_headman_may_not(sandbox: SandboxC
     assert refused["text"] == FORBIDDEN
     [which] = press(sandbox, manager, menu, "🔗 Отвязать беседу")
     assert which["text"] == "От какой группы отвязать беседу?"
-    assert labels(which) == ["ИВТ-101"]  # only a group that has a chat
+    assert labels(which) == ["ИВТ-101", "Назад", "Отмена"]  # only a group that has a chat
     [confirm] = press(sandbox, manager, which, "ИВТ-101")
-    assert labels(confirm) == ["Отвязать", "Не отвязывать"]
+    assert labels(confirm) == ["Отвязать", "Не отвязывать", "Назад", "Отмена"]
     [kept] = press(sandbox, manager, confirm, "Не отвязывать")
     assert groups_of(bot) == {"ИВТ-101": chat, "ИВТ-102": None}
     [which] = press(sandbox, manager, kept, "🔗 Отвязать беседу")

@@ -14,7 +14,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar, Event
 
-from fsm_bot.texts import Texts
+from fsm_bot.texts import LOCALES, Texts
 from fsm_bot.timetable import (
     Change,
     ChangeKind,
@@ -30,7 +30,8 @@ from fsm_bot.timetable import (
     parity_of,
 )
 
-RU = Texts.load("ru")  # the words of a moved lesson's note
+RU = Texts.load("ru")  # the words of a moved lesson's note and of the description's labels
+EN = Texts.load("en", fallback=RU)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -113,6 +114,12 @@ def test_export_describes_each_lesson() -> None:
         datetime(2026, 9, 2, 12, 15, tzinfo=BERLIN),
     )
     assert [timezone.tz_name for timezone in calendar.timezones] == ["Europe/Berlin"]
+
+
+def test_an_english_reader_gets_the_description_in_english() -> None:
+    data = export_ics("ИВТ-101", SEMESTER, SLOTS, [], BERLIN, date(2026, 9, 2), date(2026, 9, 2), t=EN)
+    [event] = events_of(data)
+    assert str(event["DESCRIPTION"]) == "Teacher: Петров П. П.\nSubgroup: 1"
 
 
 def test_a_lesson_without_a_kind_teacher_or_room_is_just_its_subject() -> None:
@@ -199,11 +206,14 @@ def test_uids_are_unique_and_stable_between_exports() -> None:
 # -- round trip
 
 
-def test_our_export_imports_back_exactly() -> None:
+@pytest.mark.parametrize("locale", LOCALES)
+def test_our_export_imports_back_exactly_in_every_language(locale: str) -> None:
+    texts = Texts.load(locale, fallback=RU)
     semester = Semester(date(2026, 9, 1), date(2026, 12, 30), Parity.EVEN, SEMESTER.holidays)
     language = Slot(4, time(8, 0), time(9, 30), "Иностранный язык (английский)", "", "", "", Parity.EVEN, 2)
     slots = [*SLOTS, language]
-    data = export_ics("ИВТ-101", semester, slots, [], BERLIN, semester.start, semester.end, t=RU)
+    data = export_ics("ИВТ-101", semester, slots, [], BERLIN, semester.start, semester.end, t=texts)
+    assert texts("timetable.ics.teacher").encode() in data  # the labels are the reader's language's
     assert import_ics(data, BERLIN) == TimetableFile(semester, {"": [ANALYSIS, PHYSICS, language]})
 
 

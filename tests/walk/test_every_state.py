@@ -20,9 +20,11 @@ import pytest
 
 from fsm_bot.config import DEFAULT_FLOWS
 from fsm_bot.engine.registry import FlowRegistry
-from tests.support.person import Outcome, Person, dialog_buttons, payload_of
+from tests.support.person import Outcome, Person, buttons_of, dialog_buttons, payload_of
 from tests.support.walk import LEAVE_YES, PATHS, As, Path, Press, Send, Stream, asks_to_leave, leave
 
+BACK, CANCEL = "Назад", "Отмена"  # words.back and words.cancel in fsm_bot/locales/ru.yaml, as buttons
+WITHOUT_BACK: set[str] = set()  # the states whose question has «Отмена» but no «Назад», for the log
 STALE = "Эта кнопка устарела."  # errors.stale_button in fsm_bot/locales/ru.yaml
 LONG_TEXT = ("Очень длинное сообщение, 12345 и ещё слова. " * 120)[:5000]
 VK_MAX_TEXT = 4096  # VK splits a longer message into several: that is how the bot receives 5,000 characters
@@ -83,6 +85,16 @@ class Walker:
 
     # --- the probes: each returns every answer it got
 
+    def way_out(self, person: Person) -> list[Outcome]:
+        """The state's question (the bot's latest message) carries «Отмена», and «Назад» where the state has
+        somewhere to go back to (issue 20, point 3); a state without «Назад» is noted in WITHOUT_BACK."""
+        question = next(message for message in reversed(person.conversation()) if message["from"] == "bot")
+        labels = [button["action"].get("label") for button in buttons_of(question)]
+        assert CANCEL in labels, f"no «{CANCEL}» under {question['text'][:80]!r}: {labels}"
+        if BACK not in labels:
+            WITHOUT_BACK.add(f"{self.flow}.{person.dialog()[1]}")
+        return []
+
     def back(self, person: Person) -> list[Outcome]:
         """«назад» until out of the dialog (a first step's leads to the menu, asking first when work would be
         lost): every back edge on the way."""
@@ -141,6 +153,7 @@ class Walker:
 
 
 PROBES = {
+    "Назад и Отмена": Walker.way_out,  # first: it reads the question the path ended with
     # «назад» first: it leaves the state, so the next probe walks the path again, and then an older
     # message with buttons exists for the stale-button probe even in a flow's first state.
     "назад": Walker.back,
@@ -171,3 +184,5 @@ def test_every_state_answers_every_stray_input(stream: Stream, flow: str, caplog
                 raise AssertionError(f"{flow}.{route.state} via {route.steps}, probe «{name}»: {failure}") from None
     errors = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
     assert not errors, errors
+    if without := sorted(state for state in WITHOUT_BACK if state.startswith(f"{flow}.")):
+        print(f"no «{BACK}» in: {', '.join(without)}")  # for the record: a newcomer's first step has none
