@@ -23,10 +23,14 @@ class FlowNotFound(LookupError):
     pass
 
 
+def _module_name(name: str) -> str:
+    """The module a flow name points at: `broadcast` is `flows.broadcast`, a dotted path is itself."""
+    module_name = name.partition(":")[0]
+    return module_name if "." in module_name else f"flows.{module_name}"
+
+
 def load_flow(name: str) -> Flow:
-    module_name, _, attribute = name.partition(":")
-    if "." not in module_name:
-        module_name = f"flows.{module_name}"
+    module_name, attribute = _module_name(name), name.partition(":")[2]
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as error:
@@ -135,8 +139,7 @@ class FlowRegistry:
 
 def _catalog_folder(name: str) -> Path | None:
     """The `locales` folder of the package a flow's module is in, if it has one."""
-    module_name = name.partition(":")[0]
-    module = importlib.import_module(module_name if "." in module_name else f"flows.{module_name}")
+    module = importlib.import_module(_module_name(name))  # loaded already by load_flow
     folder = Path(module.__file__ or "").parent / "locales"
     return folder if folder.is_dir() else None
 

@@ -112,8 +112,7 @@ class Bot:
         # Every language the bot speaks; each person reads theirs, the settings' `locale` when it is not known.
         self.catalogs = Catalogs.load(settings.locale, [FLOW_CATALOGS])
         self.texts = self.catalogs.default
-        self.registry = FlowRegistry.from_names(settings.flows)
-        self.registry.learn_triggers(self.catalogs.words)
+        self.registry = FlowRegistry.from_names(settings.flows)  # with the words of its flows' catalogs
         # Checked in the default language; another lacking a text reads the default's (fsm_bot/texts.py).
         missing = self.registry.missing_texts(self.texts.has)
         if missing:

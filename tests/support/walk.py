@@ -91,6 +91,18 @@ def busier(database_url: str, community: int) -> None:
     database.dispose()
 
 
+def to_attendance_confirm(headman: Person) -> Outcome:
+    """Today's first lesson marked with one absence without a reason, up to «Сохранить?»."""
+    headman.say("учёт прогулов")
+    headman.press("Сегодня")
+    headman.press("09:00 Общая пара")
+    headman.press("✅ Алексеев П.")
+    headman.press("Готово (1)")
+    confirm = headman.press("н — без уважительной")
+    assert confirm.texts[-1].endswith("Сохранить?")
+    return confirm
+
+
 @dataclass(frozen=True)
 class Press:
     """Press the button so labelled (or starting so) on the latest message that has it."""

@@ -5,19 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fsm_bot.storage.repositories import CommunityRepository, TimetableRepository
-from tests.support.walk import Stream
+from tests.support.walk import Stream, to_attendance_confirm
 from tests.support.week import TODAY
 
 
 def test_back_from_the_attendance_confirmation_after_giving_reasons(stream: Stream) -> None:
     headman = stream.headman
-    headman.say("учёт прогулов")
-    headman.press("Сегодня")
-    headman.press("09:00 Общая пара")
-    headman.press("✅ Алексеев П.")
-    headman.press("Готово (1)")
-    confirm = headman.press("н — без уважительной")
-    assert confirm.texts[-1].endswith("Сохранить?")
+    to_attendance_confirm(headman)
     assert headman.dialog() == ("attendance", "confirm")
 
     back = headman.say("назад")

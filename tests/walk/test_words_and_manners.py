@@ -9,7 +9,7 @@ from fsm_bot.config import DEFAULT_FLOWS
 from fsm_bot.storage.repositories.dialogs import IDLE
 from tests.support.bots import StartBot
 from tests.support.person import Outcome, Person, buttons_of
-from tests.support.walk import LEAVE_NO, LEAVE_YES, Stream
+from tests.support.walk import LEAVE_NO, LEAVE_YES, Stream, to_attendance_confirm
 
 MENU = "Главное меню. Выберите действие:"  # menu.title in fsm_bot/locales/ru.yaml
 CANCELLED = "Действие отменено."  # dialog.cancelled
@@ -185,13 +185,7 @@ def test_the_question_outlives_a_restart(stream: Stream, start_bot: StartBot) ->
 
 def test_the_menu_in_the_middle_of_marking_asks_before_dropping_the_marks(stream: Stream) -> None:
     headman = stream.headman
-    headman.say("учёт прогулов")
-    headman.press("Сегодня")
-    headman.press("09:00 Общая пара")
-    headman.press("✅ Алексеев П.")
-    headman.press("Готово (1)")
-    confirm = headman.press("н — без уважительной")
-    assert confirm.texts[-1].endswith("Сохранить?")
+    to_attendance_confirm(headman)
 
     asked = headman.say("меню")
     assert asked.texts == ["Отметки ещё не сохранены и будут потеряны. Выйти?"]
