@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from fsm_bot.sandbox.fixtures import *  # noqa: F403  (sandbox_server, sandbox, sandbox_vk: one sandbox for all tests)
 from fsm_bot.storage import Database, normalize_url
 from fsm_bot.storage.migrate import upgrade_to_head
+from tests.support import week
 from tests.support.bots import bot_process, start_bot  # noqa: F401  (fixtures: a bot in this process, or the real one)
 from tests.support.skips import pytest_terminal_summary  # noqa: F401  (skips grouped by reason, not one line each)
 
@@ -74,3 +75,10 @@ def database(database_url: str) -> Iterator[Database]:
         yield db
     finally:
         db.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _one_day_per_test(request: pytest.FixtureRequest) -> None:
+    """A test that expects «today» (it imported tests.support.week) never begins just before Moscow midnight."""
+    if any(value is week for value in vars(request.module).values()):
+        week.wait_out_midnight()

@@ -12,9 +12,10 @@ from fsm_bot.sandbox.client import SandboxClient
 from fsm_bot.storage import Database
 from fsm_bot.storage.models import MemberStatus
 from fsm_bot.storage.repositories import CommunityRepository, MemberProfile, MemberRepository
+from tests.support import week as this_week
 from tests.support.bots import BotProcess
 from tests.support.talk import press, say, toggle
-from tests.support.week import TODAY, seed
+from tests.support.week import seed
 
 
 @pytest.fixture
@@ -70,4 +71,4 @@ def test_a_half_done_marking_continues_after_kill_9(sandbox: SandboxClient, mark
     [confirm] = press(sandbox, headman, reason, "Остальным (2) — «н»")
     assert "• Алексеев Пётр — н\n• Васильев Илья — н" in confirm["text"]
     [saved] = press(sandbox, headman, confirm, "Сохранить")
-    assert saved["text"].startswith(f"Сохранено: {TODAY:%d.%m} 09:00 Общая пара, отсутствовали 2.")
+    assert saved["text"].startswith(f"Сохранено: {this_week.TODAY:%d.%m} 09:00 Общая пара, отсутствовали 2.")

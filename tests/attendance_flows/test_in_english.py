@@ -15,9 +15,10 @@ from fsm_bot.runtime.bot import Bot
 from fsm_bot.sandbox.client import SandboxClient
 from fsm_bot.storage.attendance_models import AbsenceNotice, AbsenceReason
 from fsm_bot.storage.repositories import AttendanceRepository
+from tests.support import week as this_week
 from tests.support.people import enrol
 from tests.support.talk import press, say, toggle
-from tests.support.week import TODAY, seed
+from tests.support.week import seed
 
 ENGLISH_APP = 3
 
@@ -47,7 +48,7 @@ def test_a_student_gives_notice_with_a_reason_in_english(sandbox: SandboxClient,
     [reason] = press(sandbox, students[1], lesson, "Whole day")
     assert labels(reason)[:3] == ["illness", "official", "other"]
     [confirm] = press(sandbox, students[1], reason, "illness")
-    assert confirm["text"].startswith(f"Absence: {TODAY:%d.%m}, whole day. Reason: illness.")
+    assert confirm["text"].startswith(f"Absence: {this_week.TODAY:%d.%m}, whole day. Reason: illness.")
     press(sandbox, students[1], confirm, "Send")
     stored = bot.database.transaction(lambda session: list(session.scalars(select(AbsenceNotice.reason))))
     assert stored == [AbsenceReason.ILLNESS.value]  # the code, whatever the language of the button
@@ -65,7 +66,9 @@ def test_the_register_file_is_in_english(sandbox: SandboxClient, group) -> None:
     [confirm] = press(sandbox, headman, reason, "E — other")
     press(sandbox, headman, confirm, "Save")
     stored = bot.database.transaction(
-        lambda session: sorted(r.reason for r in AttendanceRepository(session, bot.community_id).absences(TODAY, TODAY))
+        lambda session: sorted(
+            r.reason for r in AttendanceRepository(session, bot.community_id).absences(this_week.TODAY, this_week.TODAY)
+        )
     )
     assert stored == sorted([AbsenceReason.UNEXCUSED, AbsenceReason.OTHER])
 
@@ -86,12 +89,12 @@ def test_the_register_file_is_in_english(sandbox: SandboxClient, group) -> None:
 
 def test_marks_and_a_notice_for_days_are_laid_out_in_english(sandbox: SandboxClient, group) -> None:
     _, headman, students = group
-    tomorrow = TODAY + timedelta(days=1)
+    tomorrow = this_week.TODAY + timedelta(days=1)
     say(sandbox, students[1], "i'll miss")
-    [lesson] = say(sandbox, students[1], f"{TODAY:%d.%m} to {tomorrow:%d.%m}")  # the English «по»
+    [lesson] = say(sandbox, students[1], f"{this_week.TODAY:%d.%m} to {tomorrow:%d.%m}")  # the English «по»
     [reason] = press(sandbox, students[1], lesson, "Whole day")
     [confirm] = press(sandbox, students[1], reason, "illness")
-    assert confirm["text"].startswith(f"Absence: {TODAY:%d.%m}–{tomorrow:%d.%m}, whole day. Reason: illness.")
+    assert confirm["text"].startswith(f"Absence: {this_week.TODAY:%d.%m}–{tomorrow:%d.%m}, whole day. Reason: illness.")
 
     [day_question] = say(sandbox, headman, "учёт прогулов")
     [lesson_question] = press(sandbox, headman, day_question, "Today")
@@ -99,9 +102,9 @@ def test_marks_and_a_notice_for_days_are_laid_out_in_english(sandbox: SandboxCli
     marks = toggle(sandbox, headman, marks, next(label for label in labels(marks) if label.endswith("Алексеев П.")))
     [reason] = press(sandbox, headman, marks, "Done (1)")
     [confirm] = press(sandbox, headman, reason, "A — unexcused")
-    assert confirm["text"].startswith(f"{TODAY:%d.%m} 09:00 Общая пара\n")
+    assert confirm["text"].startswith(f"{this_week.TODAY:%d.%m} 09:00 Общая пара\n")
     assert "\n• Алексеев Пётр — A\n" in confirm["text"]
     press(sandbox, headman, confirm, "Save")
 
     [mine] = say(sandbox, students[0], "my absences")
-    assert f"Recent absences:\n• {TODAY:%d.%m} 09:00 Общая пара — A" in mine["text"]
+    assert f"Recent absences:\n• {this_week.TODAY:%d.%m} 09:00 Общая пара — A" in mine["text"]

@@ -11,9 +11,10 @@ from fsm_bot.runtime.bot import Bot
 from fsm_bot.sandbox.client import SandboxClient
 from fsm_bot.storage.attendance_models import AbsenceReason
 from fsm_bot.storage.repositories import AttendanceRepository
+from tests.support import week as this_week
 from tests.support.people import enrol
 from tests.support.talk import press, say, toggle
-from tests.support.week import TODAY, seed
+from tests.support.week import seed
 
 ATTENDANCE_FLOWS = ["help", "attendance", "absences:mine", "absences:notice", "absences:decision", "attendance_report"]
 
@@ -81,13 +82,13 @@ def test_a_headman_marks_a_lesson_with_reasons_and_reopens_it(sandbox: SandboxCl
     [confirm] = press(sandbox, headman, reason, "н — без уважительной")
     assert "• Алексеев Пётр — у (болезнь)\n• Жукова Яна — н" in confirm["text"]
     [saved] = press(sandbox, headman, confirm, "Сохранить")
-    assert saved["text"].startswith(f"Сохранено: {TODAY:%d.%m} 09:00 Общая пара, отсутствовали 2.")
+    assert saved["text"].startswith(f"Сохранено: {this_week.TODAY:%d.%m} 09:00 Общая пара, отсутствовали 2.")
 
     ids = member_ids(bot, students)
     stored = bot.database.transaction(
         lambda session: [
             (r.member_id, r.reason, r.lesson_key)
-            for r in AttendanceRepository(session, bot.community_id).absences(TODAY, TODAY)
+            for r in AttendanceRepository(session, bot.community_id).absences(this_week.TODAY, this_week.TODAY)
         ]
     )
     assert sorted(stored) == sorted(
@@ -108,7 +109,7 @@ def test_a_headman_marks_a_lesson_with_reasons_and_reopens_it(sandbox: SandboxCl
         lambda session: [
             (a.member_id, a.before, a.after)
             for a in AttendanceRepository(session, bot.community_id).audit(
-                AttendanceRepository(session, bot.community_id).sheet(1, TODAY, "09:00").id  # type: ignore[union-attr]
+                AttendanceRepository(session, bot.community_id).sheet(1, this_week.TODAY, "09:00").id  # type: ignore[union-attr]
             )
         ]
     )
@@ -119,7 +120,7 @@ def test_a_headman_marks_a_lesson_with_reasons_and_reopens_it(sandbox: SandboxCl
 def test_a_future_day_and_a_forged_student_are_refused(sandbox: SandboxClient, group) -> None:
     bot, headman, _, _ = group
     [day_question] = say(sandbox, headman, "учёт прогулов")
-    sent = sandbox.send(headman, (TODAY + timedelta(days=2)).strftime("%d.%m"))
+    sent = sandbox.send(headman, (this_week.TODAY + timedelta(days=2)).strftime("%d.%m"))
     [answer] = sandbox.wait_for_messages(headman, 1, since=sent["message_id"], timeout=15)
     assert answer["text"].startswith("Этот день ещё не наступил")
 
@@ -135,7 +136,9 @@ def test_a_future_day_and_a_forged_student_are_refused(sandbox: SandboxClient, g
     [saved] = press(sandbox, headman, confirm, "Сохранить")
     assert saved["text"].startswith("Сохранено:")
     assert (
-        bot.database.transaction(lambda session: AttendanceRepository(session, bot.community_id).absences(TODAY, TODAY))
+        bot.database.transaction(
+            lambda session: AttendanceRepository(session, bot.community_id).absences(this_week.TODAY, this_week.TODAY)
+        )
         == []
     )
 
@@ -147,7 +150,7 @@ def test_an_approved_notice_pre_marks_the_student_as_excused(sandbox: SandboxCli
     [lesson] = press(sandbox, student, dates, "Сегодня")
     [reason] = press(sandbox, student, lesson, "Весь день")
     [confirm] = press(sandbox, student, reason, "болезнь")
-    assert confirm["text"].startswith(f"Пропуск: {TODAY:%d.%m}, весь день. Причина: болезнь.")
+    assert confirm["text"].startswith(f"Пропуск: {this_week.TODAY:%d.%m}, весь день. Причина: болезнь.")
     [sent] = press(sandbox, student, confirm, "Отправить")
     assert sent["text"] == "Отправлено старосте. Я напишу, когда она ответит."
 
@@ -157,7 +160,7 @@ def test_an_approved_notice_pre_marks_the_student_as_excused(sandbox: SandboxCli
     [answer] = press(sandbox, headman, request, "Уважительная")
     assert answer["text"].startswith("Борисова Вера: пропуск отмечен как уважительный")
     told = sandbox.wait_for_messages(student, 1, lambda m: m["text"].startswith("Староста подтвердил"), timeout=15)
-    assert told[0]["text"] == f"Староста подтвердила: пропуск {TODAY:%d.%m} — по уважительной причине."
+    assert told[0]["text"] == f"Староста подтвердила: пропуск {this_week.TODAY:%d.%m} — по уважительной причине."
 
     [late] = [m for m in sandbox.messages(deputy) if "предупреждает" in m["text"]]
     [refused] = press(sandbox, deputy, late, "Отклонить")
@@ -174,7 +177,7 @@ def test_an_approved_notice_pre_marks_the_student_as_excused(sandbox: SandboxCli
 
     [mine] = say(sandbox, student, "мои пропуски")
     assert "За этот месяц: пропущено пар 1, 2 ак. ч. (по уважительной 2, без — 0)." in mine["text"]
-    assert f"• {TODAY:%d.%m} 09:00 Общая пара — у (болезнь)" in mine["text"]
+    assert f"• {this_week.TODAY:%d.%m} 09:00 Общая пара — у (болезнь)" in mine["text"]
 
 
 def test_two_leaders_marking_one_lesson_at_once_do_not_overwrite_silently(sandbox: SandboxClient, group) -> None:
@@ -196,7 +199,8 @@ def test_two_leaders_marking_one_lesson_at_once_do_not_overwrite_silently(sandbo
     def stored() -> list[tuple[int, AbsenceReason]]:
         return bot.database.transaction(
             lambda session: sorted(
-                (r.member_id, r.reason) for r in AttendanceRepository(session, bot.community_id).absences(TODAY, TODAY)
+                (r.member_id, r.reason)
+                for r in AttendanceRepository(session, bot.community_id).absences(this_week.TODAY, this_week.TODAY)
             )
         )
 
@@ -219,7 +223,9 @@ def test_the_summary_and_the_register_file(sandbox: SandboxClient, group) -> Non
     [confirm] = press(sandbox, headman, reason, "у — другое")
     press(sandbox, headman, confirm, "Сохранить")
     [summary] = say(sandbox, headman, "сводка пропусков")
-    assert summary["text"].startswith(f"Пропуски ИВТ-101 за {TODAY.replace(day=1):%d.%m}–{TODAY:%d.%m}")
+    assert summary["text"].startswith(
+        f"Пропуски ИВТ-101 за {this_week.TODAY.replace(day=1):%d.%m}–{this_week.TODAY:%d.%m}"
+    )
     assert "1. Алексеев Пётр — 2 ак. ч. (у 0, н 2)" in summary["text"]
     assert "2. Васильев Илья — 2 ак. ч. (у 2, н 0)" in summary["text"]
     assert "• Общая пара — 2" in summary["text"]

@@ -26,10 +26,11 @@ from fsm_bot.storage.repositories import (
 )
 from fsm_bot.storage.timetable_models import SubscriptionKind
 from fsm_bot.timetable import Parity, Slot, parity_of
+from tests.support import week as this_week
 from tests.support.people import enrol
 from tests.support.talk import bot_messages, press, say, toggle
 from tests.support.waiting import settled
-from tests.support.week import MONDAY, MOSCOW, SEMESTER, TODAY, seed
+from tests.support.week import MOSCOW, SEMESTER, seed
 
 StartBot = Callable[..., Bot]
 
@@ -66,25 +67,27 @@ def labels_of(message: dict) -> list[str]:
 def test_a_student_sees_today_tomorrow_and_the_week_for_their_subgroup(sandbox: SandboxClient, stream) -> None:
     bot, _, first, second = stream
     [today] = say(sandbox, first, "расписание")
-    parity = "нечётная" if parity_of(SEMESTER, TODAY) is Parity.ODD else "чётная"
-    assert today["text"].splitlines()[0] == f"📅 {('Пн', 'Вт', 'Ср', 'Чт', 'Пт', 'Сб', 'Вс')[TODAY.weekday()]}, " + (
-        f"{TODAY:%d.%m} · {parity} неделя"
+    parity = "нечётная" if parity_of(SEMESTER, this_week.TODAY) is Parity.ODD else "чётная"
+    assert today["text"].splitlines()[
+        0
+    ] == f"📅 {('Пн', 'Вт', 'Ср', 'Чт', 'Пт', 'Сб', 'Вс')[this_week.TODAY.weekday()]}, " + (
+        f"{this_week.TODAY:%d.%m} · {parity} неделя"
     )
     assert "Общая пара" in today["text"] and "Физика" in today["text"] and "Химия" not in today["text"]
-    assert expected_parity_subject(TODAY) in today["text"]
-    other = "Чётная пара" if expected_parity_subject(TODAY) == "Нечётная пара" else "Нечётная пара"
+    assert expected_parity_subject(this_week.TODAY) in today["text"]
+    other = "Чётная пара" if expected_parity_subject(this_week.TODAY) == "Нечётная пара" else "Нечётная пара"
     assert other not in today["text"]
     assert "[подгр." not in today["text"]  # a student is not told whose lesson it is: it is theirs
 
     # The view buttons change the message they are on: paging leaves one timetable in the conversation.
     tomorrow = toggle(sandbox, first, today, "Завтра")
-    tomorrow_day = TODAY + timedelta(days=1)
+    tomorrow_day = this_week.TODAY + timedelta(days=1)
     assert f"{tomorrow_day:%d.%m}" in tomorrow["text"].splitlines()[0]
     assert expected_parity_subject(tomorrow_day) in tomorrow["text"]
     assert labels_of(tomorrow)[:3] == ["Сегодня", "Эта неделя", "Следующая неделя"]
 
     week = toggle(sandbox, first, tomorrow, "Следующая неделя")
-    next_monday = MONDAY + timedelta(weeks=1)
+    next_monday = this_week.MONDAY + timedelta(weeks=1)
     assert week["text"].startswith(f"🗓 Неделя {next_monday:%d.%m}–{next_monday + timedelta(days=6):%d.%m}")
     assert week["text"].count("Общая пара") == 7
     # The week's title names its parity; its days do not repeat it.
@@ -128,7 +131,7 @@ def test_the_calendar_file_arrives_as_a_document_with_the_lessons(sandbox: Sandb
     summaries = {str(event["SUMMARY"]) for event in events}
     assert "Физика (практика)" in summaries and "Химия (практика)" not in summaries
     first_day = min(event.decoded("DTSTART") for event in events)
-    assert first_day.date() == TODAY and first_day.utcoffset() == timedelta(hours=3)
+    assert first_day.date() == this_week.TODAY and first_day.utcoffset() == timedelta(hours=3)
 
 
 def test_a_student_subscribes_and_the_reminder_job_is_planned(sandbox: SandboxClient, stream) -> None:
@@ -185,7 +188,7 @@ def test_the_headman_cancels_a_lesson_and_subscribers_are_told_at_once(sandbox: 
     done = press(sandbox, headman, confirm, "Подтвердить")
     assert "Сообщение получил 1 подписчик." in done[0]["text"]
 
-    tomorrow = TODAY + timedelta(days=1)
+    tomorrow = this_week.TODAY + timedelta(days=1)
     notice = sandbox.wait_for_messages(first, 1, lambda m: m["text"].startswith("⚠️"), timeout=15)[0]
     assert notice["text"].startswith(f"⚠️ Изменение в расписании ИВТ-101 на {tomorrow:%d.%m}:")
     assert "❌ 10:45–12:15 Физика" in notice["text"] and "отменено" in notice["text"]
@@ -270,7 +273,9 @@ def test_a_forged_lesson_payload_changes_nothing(sandbox: SandboxClient, stream)
     assert answer["text"] == "Выберите пару кнопкой."
     assert (
         bot.database.transaction(
-            lambda session: TimetableRepository(session, bot.community_id).changes(1, TODAY, TODAY + timedelta(days=30))
+            lambda session: TimetableRepository(session, bot.community_id).changes(
+                1, this_week.TODAY, this_week.TODAY + timedelta(days=30)
+            )
         )
         == []
     )

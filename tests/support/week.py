@@ -1,9 +1,16 @@
 """A semester around today: lessons every day, so the timetable views have something to show whatever day
-the suite runs on; which lessons a person sees depends on the week's parity and their subgroup."""
+the suite runs on; which lessons a person sees depends on the week's parity and their subgroup.
+
+`week.TODAY` and `week.MONDAY` are read from the clock each time, because the bot reads its own clock: a suite
+that runs across Moscow midnight must expect the new day, not the one it started on. The semester stays the
+one seeded at the start (it spans weeks either side). `wait_out_midnight` keeps a single test from straddling
+the turn of the day, which no expectation computed before an answer could survive.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+import time as clock
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from fsm_bot.storage import Database, upgrade_to_head
@@ -11,9 +18,30 @@ from fsm_bot.storage.repositories import CommunityRepository, TimetableRepositor
 from fsm_bot.timetable import Parity, Semester, Slot
 
 MOSCOW = ZoneInfo("Europe/Moscow")
-TODAY = datetime.now(MOSCOW).date()
-MONDAY = TODAY - timedelta(days=TODAY.weekday())
-SEMESTER = Semester(MONDAY - timedelta(weeks=5), MONDAY + timedelta(weeks=8), Parity.ODD)
+MIDNIGHT_MARGIN = timedelta(minutes=3)
+_FIRST_DAY = datetime.now(MOSCOW).date()
+_FIRST_MONDAY = _FIRST_DAY - timedelta(days=_FIRST_DAY.weekday())
+SEMESTER = Semester(_FIRST_MONDAY - timedelta(weeks=5), _FIRST_MONDAY + timedelta(weeks=8), Parity.ODD)
+
+
+def __getattr__(name: str) -> date:
+    """TODAY and MONDAY as the bot sees them now (module attributes computed on each read, PEP 562)."""
+    today = datetime.now(MOSCOW).date()
+    if name == "TODAY":
+        return today
+    if name == "MONDAY":
+        return today - timedelta(days=today.weekday())
+    raise AttributeError(name)
+
+
+def wait_out_midnight(margin: timedelta = MIDNIGHT_MARGIN) -> None:
+    """Sleep past Moscow midnight when it is closer than `margin`, so a test begins and ends on one day."""
+    now = datetime.now(MOSCOW)
+    next_midnight = datetime.combine(now.date() + timedelta(days=1), time(0), MOSCOW)
+    if next_midnight - now < margin:
+        clock.sleep((next_midnight - now).total_seconds() + 1)
+
+
 SLOTS = [
     slot
     for day in range(7)

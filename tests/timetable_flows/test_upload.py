@@ -24,10 +24,11 @@ from fsm_bot.storage.repositories import (
 )
 from fsm_bot.storage.timetable_models import SubscriptionKind
 from fsm_bot.timetable import Parity, Slot, parity_of
+from tests.support import week as this_week
 from tests.support.people import enrol
 from tests.support.talk import dialog_of, press, say
 from tests.support.waiting import settled
-from tests.support.week import MOSCOW, SEMESTER, SLOTS, TODAY, seed
+from tests.support.week import MOSCOW, SEMESTER, SLOTS, seed
 
 StartBot = Callable[..., Bot]
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -100,7 +101,7 @@ def test_a_timetable_sent_as_a_document_is_previewed_applied_and_shown_to_a_stud
     assert text.startswith("📋 Расписание ИВТ-101 из «весна.yaml»: пар в неделю 21.")
     assert "Пн:\n  09:00–10:30 Общая пара (лекция) · каждую неделю\n  16:00–17:30 Теория автоматов (лекция)" in text
     assert "18:00–19:30 Нечётный семинар · по нечётным · подгр. 1" in text
-    parity = "нечётная" if parity_of(SEMESTER, TODAY) is Parity.ODD else "чётная"
+    parity = "нечётная" if parity_of(SEMESTER, this_week.TODAY) is Parity.ODD else "чётная"
     assert (
         f"Семестр {SEMESTER.start:%d.%m.%Y}–{SEMESTER.end:%d.%m.%Y}, первая неделя нечётная. Эта неделя {parity}."
         in text

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fsm_bot.storage.repositories import CommunityRepository, TimetableRepository
+from tests.support import week as this_week
 from tests.support.walk import Stream, to_attendance_confirm
-from tests.support.week import TODAY
 
 
 def test_back_from_the_attendance_confirmation_after_giving_reasons(stream: Stream) -> None:
@@ -64,8 +64,8 @@ def test_back_after_editing_a_broadcast_does_not_offer_an_empty_one(stream: Stre
 def test_a_lesson_change_made_after_going_back_is_only_what_the_confirmation_said(stream: Stream) -> None:
     """«Перенести на другой день», then back to «Что сделать?» and another room: the lesson stays on its day."""
     headman = stream.headman
-    tomorrow = TODAY + timedelta(days=1)
-    far = TODAY + timedelta(days=5)
+    tomorrow = this_week.TODAY + timedelta(days=1)
+    far = this_week.TODAY + timedelta(days=5)
     headman.say("изменить расписание")
     headman.press("Завтра")
     headman.press("09:00 Общая пара")
@@ -82,7 +82,7 @@ def test_a_lesson_change_made_after_going_back_is_only_what_the_confirmation_sai
 
     def changes(session) -> list:  # type: ignore[no-untyped-def]
         group = CommunityRepository(session).study_group(stream.bot.community_id, "ИВТ-101")
-        return TimetableRepository(session, stream.bot.community_id).changes(group.id, TODAY, far)
+        return TimetableRepository(session, stream.bot.community_id).changes(group.id, this_week.TODAY, far)
 
     [change] = stream.bot.database.transaction(changes)
     assert (change.date, change.new_room, change.new_date, change.new_start) == (tomorrow, "214", None, None)
