@@ -6,14 +6,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 
 from fsm_bot.sandbox.client import SandboxClient
 from fsm_bot.storage import Database
 from fsm_bot.storage.models import MemberStatus
 from fsm_bot.storage.repositories import CommunityRepository, MemberProfile, MemberRepository
 from tests.support import week as this_week
-from tests.support.bots import BotProcess
+from tests.support.bots import BotProcess, group_process
 from tests.support.talk import press, say, toggle
 from tests.support.week import seed
 
@@ -40,18 +39,8 @@ def marking(sandbox: SandboxClient, database_url: str, tmp_path: Path) -> Iterat
 
     database.transaction(enrol)
     database.dispose()
-    community = sandbox.community()
-    settings = {
-        "vk": {"token": community["tokens"][0], "group_id": community["group_id"], "api_url": community["api_url"]},
-        "database": {"url": database_url},
-        "stream": {"groups": {"ИВТ-101": {"headman": headman}}},
-    }
-    config = tmp_path / "settings.yaml"
-    config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
-    process = BotProcess(config, tmp_path / "bot.log")
-    yield process, headman
-    if process.process is not None and process.process.poll() is None:
-        process.kill()
+    with group_process(sandbox, database_url, tmp_path, headman) as process:
+        yield process, headman
 
 
 def test_a_half_done_marking_continues_after_kill_9(sandbox: SandboxClient, marking: tuple[BotProcess, int]) -> None:

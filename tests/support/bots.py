@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -108,23 +109,48 @@ class BotProcess:
         return self.process.wait(30)
 
 
+def _community_settings(sandbox: SandboxClient, database_url: str) -> dict:
+    community = sandbox.community()
+    return {
+        "vk": {"token": community["tokens"][0], "group_id": community["group_id"], "api_url": community["api_url"]},
+        "database": {"url": database_url},
+    }
+
+
+@contextmanager
+def process_with(tmp_path: Path, settings: dict) -> Iterator[BotProcess]:
+    """The real process for these settings (not started yet), killed at the end if the test left it running."""
+    config = tmp_path / "settings.yaml"
+    config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    process = BotProcess(config, tmp_path / "bot.log")
+    try:
+        yield process
+    finally:
+        if process.process is not None and process.process.poll() is None:
+            process.kill()
+
+
+@contextmanager
+def group_process(
+    sandbox: SandboxClient, database_url: str, tmp_path: Path, headman: int, **overrides: object
+) -> Iterator[BotProcess]:
+    """The real process with every flow, ИВТ-101 led by `headman` (the crash stories' bot); overrides are sections."""
+    settings = {**_community_settings(sandbox, database_url), "stream": {"groups": {"ИВТ-101": {"headman": headman}}}}
+    with process_with(tmp_path, {**settings, **overrides}) as process:
+        yield process
+
+
 @pytest.fixture
 def bot_process(sandbox: SandboxClient, database_url: str, tmp_path: Path) -> Iterator[BotProcess]:
     """The real process (not started yet), auto-approving newcomers, with 6-second dialog timeouts."""
-    community = sandbox.community()
     settings = {
-        "vk": {"token": community["tokens"][0], "group_id": community["group_id"], "api_url": community["api_url"]},
-        "database": {"url": database_url},
+        **_community_settings(sandbox, database_url),
         "flows": TEST_FLOWS,
         "stream": {"auto_approve": True, "community_group": False},
         "engine": {"dialog_timeout_seconds": 6, "sweep_seconds": 1},
     }
-    config = tmp_path / "settings.yaml"
-    config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
-    process = BotProcess(config, tmp_path / "bot.log")
-    yield process
-    if process.process is not None and process.process.poll() is None:
-        process.kill()
+    with process_with(tmp_path, settings) as process:
+        yield process
 
 
 def fsm_bot(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
