@@ -2,19 +2,24 @@
 
 compose (one or more messages, «Готово») -> audience -> [pick students] -> options -> confirm
 (a preview exactly as students will see it, the count, who cannot receive it) -> sent. What the
-headman sent is carried over intact: attachments with their access keys, forwards by forwarding
-the headman's own message. «рассылка админам» goes straight to the admins.
+headman sent is carried over intact: attachments with their access keys (a native VK poll too), forwards
+by forwarding the headman's own message. «рассылка админам» goes straight to the admins.
+
+«📊 Сделать опросом» in the options makes the message a poll (issue 21): its answers (2 to 10, one a line),
+one or several choices, named or anonymous, an optional deadline; students answer with buttons under it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from flows._context import Ctx
 from fsm_bot.engine import Flow, Role, Texts, Transition, Unsaved
 from fsm_bot.engine.widgets import Item, PagedMultiSelect, Toggled, way_out
 from fsm_bot.services.broadcasts import Recipient, message_parts, preview_parts
+from fsm_bot.services.polls import MAX_OPTION, MAX_OPTIONS, MIN_OPTIONS, PollDraft, parse_deadline
 
 MAX_PARTS = 10
 MAX_SUBGROUP = 99
@@ -35,6 +40,11 @@ class Draft:
     query: str = ""  # a surname typed to search them
     ask_ack: bool = True  # «✅ Ознакомлен» under the message
     pin: bool = False  # also post it in the group's chat
+    poll: list[str] = field(default_factory=list)  # the answers of a poll; none: not a poll
+    poll_multiple: bool = False  # several answers may be chosen
+    poll_anonymous: bool = False  # nobody sees who chose what
+    poll_until: str = ""  # the deadline, ISO in UTC; "" for none
+    poll_until_label: str = ""  # the deadline as the author reads it: «25.12 18:00»
 
 
 flow = Flow(
@@ -42,13 +52,20 @@ flow = Flow(
     description="broadcast.description",
     role=Role.DEPUTY,
     takes_text=True,  # `.mb Завтра пар нет`: the text is the first part
-    states=["compose", "audience", "pick", "options", "confirm"],
+    states=["compose", "audience", "pick", "options", "poll_answers", "poll", "poll_deadline", "confirm"],
     transitions=[
         Transition("composed", "compose", "audience", when=lambda ctx: not ctx.data.audience),
         Transition("composed", "compose", "options"),
         Transition("pick_people", "audience", "pick"),
         Transition("chosen", ["audience", "pick"], "options"),
         Transition("ready", "options", "confirm"),
+        Transition("make_poll", "options", "poll_answers", when=lambda ctx: not ctx.data.poll),
+        Transition("make_poll", "options", "poll"),
+        Transition("answered", "poll_answers", "poll"),
+        Transition("change_answers", "poll", "poll_answers"),
+        Transition("set_deadline", "poll", "poll_deadline"),
+        Transition("deadline_set", "poll_deadline", "poll"),
+        Transition("poll_done", "poll", "options"),
         Transition("edit", "confirm", "compose"),
         Transition("recipients", "confirm", "audience"),
     ],
@@ -200,11 +217,19 @@ def pick(ctx: Ctx[Draft]) -> None:
 
 
 def _options(ctx: Ctx[Draft]) -> tuple[str, list]:
-    ack = ctx.t("broadcast.option_ack_on" if ctx.data.ask_ack else "broadcast.option_ack_off")
-    rows = [[ctx.option(ack, "ack", callback=True)]]
+    rows = []
+    if not ctx.data.poll:  # a poll's answer is its acknowledgement
+        ack = ctx.t("broadcast.option_ack_on" if ctx.data.ask_ack else "broadcast.option_ack_off")
+        rows.append([ctx.option(ack, "ack", callback=True)])
     if ctx.services.broadcasts.group_chat is not None and ctx.data.audience in ("group", "subgroup"):
         pin = ctx.t("broadcast.option_pin_on" if ctx.data.pin else "broadcast.option_pin_off")
         rows.append([ctx.option(pin, "pin", callback=True)])
+    if ctx.data.audience != "admins":
+        if ctx.data.poll:
+            poll = ctx.t("broadcast.option_poll_on", count=len(ctx.data.poll))
+        else:
+            poll = ctx.t("broadcast.option_poll_off")
+        rows.append([ctx.option(poll, "poll")])
     rows.append([ctx.option(ctx.t("broadcast.next"), "next", "positive")])
     return ctx.t("broadcast.ask_options"), rows
 
@@ -224,10 +249,122 @@ def got_option(ctx: Ctx[Draft]) -> None:
             ctx.data.pin = not ctx.data.pin
         text, rows = _options(ctx)
         ctx.update(text, rows)
+    elif ctx.button == "poll" and ctx.data.audience != "admins":
+        ctx.go("make_poll")
     elif ctx.button == "next":
         ctx.go("ready")
     else:
         ctx.ask_again()
+
+
+# --- a poll: its answers, how they are given, until when
+
+
+@flow.asks("poll_answers")
+def ask_answers(ctx: Ctx[Draft]) -> None:
+    ctx.ask(ctx.t("broadcast.ask_poll_answers", low=MIN_OPTIONS, high=MAX_OPTIONS, length=MAX_OPTION))
+
+
+@flow.receives("poll_answers")
+def got_answers(ctx: Ctx[Draft]) -> None:
+    answers = [" ".join(line.split()) for line in ctx.text.splitlines()]
+    answers = [answer for answer in answers if answer]
+    if not MIN_OPTIONS <= len(answers) <= MAX_OPTIONS:
+        ctx.ask_again(ctx.t("broadcast.poll_count", low=MIN_OPTIONS, high=MAX_OPTIONS))
+        return
+    too_long = next((answer for answer in answers if len(answer) > MAX_OPTION), None)
+    if too_long is not None:
+        ctx.ask_again(ctx.t("broadcast.poll_too_long", answer=too_long, length=MAX_OPTION))
+        return
+    repeated = next((answer for n, answer in enumerate(answers) if answer in answers[:n]), None)
+    if repeated is not None:
+        ctx.ask_again(ctx.t("broadcast.poll_repeated", answer=repeated))
+        return
+    ctx.data.poll = answers
+    ctx.go("answered")
+
+
+def _poll_settings(ctx: Ctx[Draft]) -> tuple[str, list]:
+    listed = "\n".join(f"{n}. {answer}" for n, answer in enumerate(ctx.data.poll, start=1))
+    multiple = ctx.t("broadcast.poll_multiple" if ctx.data.poll_multiple else "broadcast.poll_single")
+    anonymous = ctx.t("broadcast.poll_anonymous" if ctx.data.poll_anonymous else "broadcast.poll_named")
+    if ctx.data.poll_until_label:
+        deadline = ctx.t("broadcast.poll_until", deadline=ctx.data.poll_until_label)
+    else:
+        deadline = ctx.t("broadcast.poll_until_none")
+    rows = [
+        [ctx.option(multiple, "multiple", callback=True)],
+        [ctx.option(anonymous, "anonymous", callback=True)],
+        [ctx.option(deadline, "deadline"), ctx.option(ctx.t("broadcast.poll_change_answers"), "answers")],
+        [
+            ctx.option(ctx.t("broadcast.poll_remove"), "remove", "negative"),
+            ctx.option(ctx.t("broadcast.poll_ready"), "done", "positive"),
+        ],
+    ]
+    return ctx.t("broadcast.poll_settings", answers=listed), rows
+
+
+@flow.asks("poll")
+def show_poll(ctx: Ctx[Draft]) -> None:
+    text, rows = _poll_settings(ctx)
+    ctx.ask(text, rows)
+
+
+@flow.receives("poll")
+def got_poll_setting(ctx: Ctx[Draft]) -> None:
+    match ctx.button:
+        case "multiple" | "anonymous":
+            if ctx.button == "multiple":
+                ctx.data.poll_multiple = not ctx.data.poll_multiple
+            else:
+                ctx.data.poll_anonymous = not ctx.data.poll_anonymous
+            text, rows = _poll_settings(ctx)
+            ctx.update(text, rows)
+        case "deadline":
+            ctx.go("set_deadline")
+        case "answers":
+            ctx.go("change_answers")
+        case "remove":
+            ctx.data.poll, ctx.data.poll_multiple, ctx.data.poll_anonymous = [], False, False
+            ctx.data.poll_until = ctx.data.poll_until_label = ""
+            ctx.go("poll_done")
+        case "done":
+            ctx.go("poll_done")
+        case _:
+            ctx.ask_again()
+
+
+@flow.asks("poll_deadline")
+def ask_deadline(ctx: Ctx[Draft]) -> None:
+    ctx.ask(ctx.t("broadcast.ask_poll_deadline"), [[ctx.option(ctx.t("broadcast.poll_no_deadline"), "none")]])
+
+
+@flow.receives("poll_deadline")
+def got_deadline(ctx: Ctx[Draft]) -> None:
+    if ctx.button == "none":
+        ctx.data.poll_until = ctx.data.poll_until_label = ""
+        ctx.go("deadline_set")
+        return
+    now = datetime.now(ctx.services.timezone)
+    deadline = parse_deadline(ctx.text, now)
+    if deadline is None:
+        ctx.ask_again(ctx.t("broadcast.poll_bad_deadline"))
+        return
+    if deadline <= now:
+        ctx.ask_again(ctx.t("broadcast.poll_past_deadline"))
+        return
+    ctx.data.poll_until = deadline.astimezone(UTC).isoformat()
+    ctx.data.poll_until_label = f"{deadline:%d.%m %H:%M}"
+    ctx.go("deadline_set")
+
+
+def _poll(ctx: Ctx[Draft]) -> PollDraft | None:
+    if not ctx.data.poll or ctx.data.audience == "admins":
+        return None
+    until = datetime.fromisoformat(ctx.data.poll_until) if ctx.data.poll_until else None
+    return PollDraft(
+        tuple(ctx.data.poll), ctx.data.poll_multiple, ctx.data.poll_anonymous, until, ctx.data.poll_until_label
+    )
 
 
 # --- confirm
@@ -247,7 +384,7 @@ def preview(ctx: Ctx[Draft]) -> None:
         )
         return
     ctx.reply(ctx.t("broadcast.preview_header"))
-    for part in preview_parts(ctx.data.parts, ctx.data.ask_ack, ctx.t):
+    for part in preview_parts(ctx.data.parts, ctx.data.ask_ack, ctx.t, _poll(ctx)):
         ctx.reply(part.get("text", ""), keyboard=part.get("keyboard"), attachment=part.get("attachment"),
                   forward=part.get("forward"))  # fmt: skip
     if ctx.data.audience == "chosen":  # the label is the count already: «2 выбранных студента»
@@ -281,6 +418,10 @@ def decide(ctx: Ctx[Draft]) -> None:
         if not recipients:  # they left meanwhile: the preview says so
             ctx.ask_again()
             return
+        poll = _poll(ctx)
+        if poll is not None and poll.closes_at is not None and poll.closes_at <= datetime.now(UTC):
+            ctx.ask_again(ctx.t("broadcast.poll_past_deadline"))  # it would close before anyone saw it
+            return
         broadcast = ctx.services.broadcasts.create(
             ctx.data.audience,
             ctx.data.label,
@@ -291,6 +432,7 @@ def decide(ctx: Ctx[Draft]) -> None:
             ctx.services.nudge_after,
             post_in_chat=ctx.data.pin,
             texts_for=ctx.t_for,  # each recipient's «Ознакомлен» in their language
+            poll=poll,
         )
         ctx.finish(ctx.t("broadcast.sent", id=broadcast.id, count=len(recipients)))
     elif ctx.button == "edit":

@@ -14,7 +14,7 @@ from datetime import time
 from flows._context import Ctx
 from fsm_bot.engine import Flow, Transition, in_study_group
 from fsm_bot.services.inputs import parse_int
-from fsm_bot.services.timetable import SubscriptionKind
+from fsm_bot.services.timetable import TIMETABLE_KINDS, SubscriptionKind
 
 DIGEST_TIMES = ("19:00", "20:00", "21:00", "22:00")
 LEADS = (5, 10, 15, 30, 60)
@@ -96,7 +96,7 @@ def got_menu(ctx: Ctx[Choosing]) -> None:
 def _removed_kind(ctx: Ctx[Choosing]) -> SubscriptionKind | None:
     """The subscription a «✖» button names, if this is such a press."""
     match ctx.choice:
-        case ("off", str(kind)) if kind in {known.value for known in SubscriptionKind}:
+        case ("off", str(kind)) if kind in {known.value for known in TIMETABLE_KINDS}:
             return SubscriptionKind(kind)
     return None
 

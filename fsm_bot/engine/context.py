@@ -314,10 +314,18 @@ class Context(Generic[D, S]):
         payload = {FLOW_KEY: self.dialog.flow, VERSION_KEY: self.dialog.version, VALUE_KEY: _carried(value)}
         return KeyboardButton(label, payload, color, callback)
 
-    def send_to(self, vk_id: int, text: str, buttons: Sequence[Sequence[KeyboardButton]] | None = None) -> None:
-        """A message to another person (a headman asked to approve, a student told the answer)."""
+    def send_to(
+        self,
+        vk_id: int,
+        text: str,
+        buttons: Sequence[Sequence[KeyboardButton]] | None = None,
+        *,
+        attachment: str | None = None,
+    ) -> None:
+        """A message to another person (a headman asked to approve, a student told the answer); `attachment`:
+        VK attachment strings carried on (an assignment's files)."""
         keyboard = build_keyboard(buttons, inline=True) if buttons else None
-        self._effects.replies.append(Reply(vk_id, text, keyboard))
+        self._effects.replies.append(Reply(vk_id, text, keyboard, attachment))
 
     def send_document(self, file_name: str, content: bytes, text: str = "") -> None:
         """Send a file (a calendar, a register) to this person as a VK document.

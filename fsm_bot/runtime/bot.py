@@ -41,6 +41,7 @@ from fsm_bot.scheduler.leadership import Leadership
 from fsm_bot.scheduler.runtime import job_target, unregister_job_target
 from fsm_bot.services.community import services_factory
 from fsm_bot.services.options import CommunityOptions
+from fsm_bot.services.polls import close_due_polls
 from fsm_bot.services.reports import ReportUpdater, send_nudges
 from fsm_bot.storage import Database, upgrade_to_head
 from fsm_bot.storage.repositories import InboxRepository, MemberProfile, MemberRepository
@@ -395,9 +396,10 @@ class Bot:
         ended = expire_dialogs(self.database, self.community_id, self.registry, self.catalogs, self.handler.menu_for)
         due = send_due_messages(self.database, self.community_id)
         nudged = send_nudges(self.database, self.community_id, self.catalogs)
-        if ended or due or nudged:
+        closed = close_due_polls(self.database, self.community_id, self.catalogs)  # their results to the authors
+        if ended or due or nudged or closed:
             self.sender.wake()
-        return ended + due + nudged
+        return ended + due + nudged + closed
 
     def prune_inbox(self) -> int:
         """Handled events older than a day: VK repeats an event within minutes, never a day later; a

@@ -5,8 +5,9 @@ may safely look back and catch up (see fsm_bot.scheduler.reminders). Jobs in APS
 hold only the community id and a key; the live objects are found through `job_target`.
 
 Jobs:
-- `reminders:<community>:<UTC time>`: one-off, at each moment some reminder falls due in the next
-  day; re-planned at start, every few minutes and after anyone changes subscriptions or the timetable.
+- `reminders:<community>:<UTC time>`: one-off, at each moment some reminder (before class, a digest, before
+  a homework's due time) falls due in the next day; re-planned at start, every few minutes and after anyone
+  changes subscriptions, the timetable or an assignment.
 - `reminders-plan:<community>`: every few minutes: catch up (anything due and not recorded) and plan.
 - `command:<community>:<key>:<HHMM>`: cron, one per scheduled command and time of day.
 - `timetable-feed:<community>:<group>`: every `every_minutes`, one per `timetable.feeds` entry: fetch the
@@ -28,6 +29,7 @@ from fsm_bot.engine.inbox import Inbox
 from fsm_bot.runtime.feed_fetch import fetch_feed
 from fsm_bot.scheduler import BotScheduler, register_job_target
 from fsm_bot.scheduler.commands import WEEKDAYS, ScheduledCommand, due_runs, parse_clock
+from fsm_bot.scheduler.homework_reminders import fire_due_homework, homework_instants
 from fsm_bot.scheduler.reminders import (
     FireReport,
     ReminderPolicy,
@@ -187,7 +189,8 @@ class Timekeeper:
 
     def fire_reminders(self, now: datetime | None = None) -> FireReport:
         report = fire_due_reminders(self.database, self.community_id, self.policy, self.translate, now)
-        if report.sent:
+        report.homework = fire_due_homework(self.database, self.community_id, self.policy, self.translate, now)
+        if report.sent or report.homework:
             self.wake_sender()
         return report
 
@@ -196,6 +199,7 @@ class Timekeeper:
         now = now or datetime.now(UTC)
         with self._plan_lock:
             instants = upcoming_instants(self.database, self.community_id, self.policy, now, PLAN_HORIZON)
+            instants += homework_instants(self.database, self.community_id, self.policy, now, PLAN_HORIZON)
             wanted = wanted_jobs(self.community_id, instants)
             added, removed = self.scheduler.sync_date_jobs(
                 f"reminders:{self.community_id}:",

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
@@ -25,7 +25,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from fsm_bot.storage import Database
+from fsm_bot.storage.homework_models import Homework
 from fsm_bot.storage.repositories import Firing, OutboxRepository, Subscriber, SubscriptionRepository
+from fsm_bot.storage.repositories.homework import HomeworkRepository
 from fsm_bot.storage.repositories.timetable import TimetableRepository
 from fsm_bot.storage.timetable_models import SubscriptionKind
 from fsm_bot.timetable import Change, Lesson, Semester, Slot, lessons_between
@@ -71,6 +73,7 @@ class DueReminder:
     due_at: datetime
     day: date  # the day whose lessons it is about
     lessons: tuple[Lesson, ...]
+    homework: tuple[str, ...] = ()  # a digest's: subjects of the assignments due that day, not done by its reader
 
 
 @dataclass
@@ -79,6 +82,7 @@ class FireReport:
     dropped: int = 0
     messages: int = 0  # distinct texts queued (each goes out as peer_ids calls of up to 100)
     peers_by_text: dict[str, list[int]] = field(default_factory=dict)
+    homework: int = 0  # reminders of homework due times queued (scheduler/homework_reminders.py)
 
 
 class _Timetables:
@@ -189,14 +193,17 @@ def _text(t: Translate, reminder: DueReminder, semester: Semester | None, now: d
     kind = reminder.subscriber.kind
     if kind is SubscriptionKind.DIGEST:
         key = "notify.digest" if _local(now, tz).date() < reminder.day else "notify.digest_today"
-        return t(key, day=day_text(t, semester, reminder.day, reminder.lessons, show_subgroup))
+        text = t(key, day=day_text(t, semester, reminder.day, reminder.lessons, show_subgroup))
+        if reminder.homework:
+            text += "\n\n" + t("homework.digest_line", subjects=", ".join(reminder.homework))
+        return text
     lines = "\n".join(lesson_line(t, lesson, show_subgroup) for lesson in reminder.lessons)
     key = "notify.before_first" if kind is SubscriptionKind.BEFORE_FIRST else "notify.before_each"
     return t(key, minutes=reminder.subscriber.lead_minutes or 15, lessons=lines)
 
 
 # What a reminder's text depends on (_text_key).
-_TextKey = tuple[str | None, SubscriptionKind, int | None, bool, date, tuple[Lesson, ...]]
+_TextKey = tuple[str | None, SubscriptionKind, int | None, bool, date, tuple[Lesson, ...], tuple[str, ...]]
 
 
 def _text_key(reminder: DueReminder) -> _TextKey:
@@ -209,6 +216,7 @@ def _text_key(reminder: DueReminder) -> _TextKey:
         subscriber.subgroup is None,
         reminder.day,
         reminder.lessons,
+        reminder.homework,
     )
 
 
@@ -233,6 +241,34 @@ def _read(
     span_last = _local(until, tz).date() + timedelta(days=2)
     timetables = _Timetables(TimetableRepository(session, community_id), span_first, span_last)
     return subscribers, timetables
+
+
+def _with_homework(session: Session, community_id: int, tz: ZoneInfo, due: list[DueReminder]) -> list[DueReminder]:
+    """Digests with the line about the assignments due on their day that their reader has not marked done."""
+    days = {r.day for r in due if r.subscriber.kind is SubscriptionKind.DIGEST}
+    if not days:
+        return due
+    first, last = _at(min(days), time(0), tz), _at(max(days) + timedelta(days=1), time(0), tz)
+    homework = HomeworkRepository(session, community_id)
+    assignments = homework.due_between(first - timedelta(microseconds=1), last)
+    if not assignments:
+        return due
+    done = homework.done_by([each.id for each in assignments])
+    by_group: dict[int, list[Homework]] = defaultdict(list)
+    for each in assignments:
+        by_group[each.study_group_id].append(each)
+    found = []
+    for reminder in due:
+        if reminder.subscriber.kind is SubscriptionKind.DIGEST:
+            subscriber = reminder.subscriber
+            subjects = tuple(
+                each.subject
+                for each in by_group.get(subscriber.study_group_id, [])
+                if each.due_at.astimezone(tz).date() == reminder.day and (each.id, subscriber.vk_id) not in done
+            )
+            reminder = replace(reminder, homework=subjects)
+        found.append(reminder)
+    return found
 
 
 def fire_due_reminders(
@@ -260,6 +296,7 @@ def fire_due_reminders(
         fresh = [r for r in due if (r.subscriber.subscription_id, r.occurrence) not in recorded]
         if not fresh:
             return report
+        fresh = _with_homework(session, community_id, policy.timezone, fresh)
         late = {id(r) for r in fresh if _too_late(r, now, policy)}
         texts: dict[_TextKey, str] = {}  # 10,000 digests are a few dozen distinct texts: render each once
         for reminder in fresh:

@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from fsm_bot.delivery.broadcasts import KEYBOARDS, keyboard_for
 from fsm_bot.delivery.replies import queue_reply
 from fsm_bot.folding import fold
 from fsm_bot.members.info import MemberInfo
+from fsm_bot.services.polls import PREVIEW as POLL_PREVIEW
+from fsm_bot.services.polls import PollDraft, kind_line, poll_results, render_results, result_buttons, vote_keyboard
 from fsm_bot.storage.models import Audience, Broadcast, BroadcastStatus, Role
 from fsm_bot.storage.repositories import (
     AckResult,
@@ -27,6 +29,7 @@ from fsm_bot.storage.repositories import (
     CommunityRepository,
     MemberRepository,
     OutboxRepository,
+    PollRepository,
     Tally,
 )
 from fsm_bot.storage.types import utcnow
@@ -52,7 +55,8 @@ PREVIEW = "preview"  # the ack button of a preview carries this instead of a bro
 MAX_NAMES = 30  # names listed in a report line before "и ещё N"
 PIN_PENDING, PIN_DONE, PIN_FAILED = "pending", "pinned", "failed"
 ATTACHMENT_KIND = re.compile(r"([a-z_]+)-?\d")  # VK's attachment string: photo-1_2_key, doc3_4
-MEDIA_KINDS = ("photo", "video", "audio", "doc")  # named in a preview; anything else is «вложение»
+POLL_NOTE = "poll_note"  # a poll's part: the line added under the author's text, left out of its titles
+MEDIA_KINDS = ("photo", "video", "audio", "doc", "poll")  # named in a preview; anything else is «вложение»
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,7 @@ class BroadcastService:
         nudge_after: timedelta,
         post_in_chat: bool = False,
         texts_for: Callable[[str | None], Texts] | None = None,
+        poll: PollDraft | None = None,
     ) -> BroadcastView:
         """The broadcast, its recipient rows, the copy for the group's chat (to be pinned once it is
         out) and the sender's report, all in this transaction. A broadcast with nothing to send is
@@ -148,9 +153,14 @@ class BroadcastService:
 
         `texts_for` gives a recipient's language's texts (by locale; None: the default): the «Ознакомлен»
         button is written once per language among the recipients, and each copy gets its reader's
-        (delivery/broadcasts.py). Without it every copy speaks the sender's `texts`."""
+        (delivery/broadcasts.py). Without it every copy speaks the sender's `texts`.
+
+        A `poll` makes the last part carry its answer buttons instead of «Ознакомлен» (an answer says more
+        than «read»), and a line saying how it is answered, in the sender's language."""
         if not any(_has_content(part) for part in parts):
             raise EmptyBroadcast("a broadcast needs a text, an attachment or a forward to send")
+        if poll is not None:
+            ask_ack = False
         now = utcnow()
         broadcast = self.repository.create(
             self.sender.vk_id,
@@ -173,6 +183,17 @@ class BroadcastService:
                 if set(keyboards.values()) != {final["keyboard"]}:  # all read the sender's: one batch as ever
                     final[KEYBOARDS] = keyboards
             broadcast.parts = [*broadcast.parts[:-1], final]
+        if poll is not None:
+            created = PollRepository(self.session, self.community_id).create(
+                broadcast.id,
+                preview_of(texts, parts, length=200),
+                poll.options,
+                poll.multiple,
+                poll.anonymous,
+                poll.closes_at,
+                poll.closes_label,
+            )
+            broadcast.parts = [*broadcast.parts[:-1], _with_poll(broadcast.parts[-1], created.id, poll, texts)]
         outbox = OutboxRepository(self.session, self.community_id)
         posted = None
         if post_in_chat and self.group_chat is not None:
@@ -219,6 +240,28 @@ class EmptyBroadcast(ValueError):
     """A broadcast without any part that has something to send."""
 
 
+def _own_text(part: Mapping[str, Any]) -> str:
+    """The part's text as its author wrote it: without the poll's line the bot added (POLL_NOTE)."""
+    text = str(part.get("text") or "")
+    note = part.get(POLL_NOTE)
+    if isinstance(note, str) and note and text.endswith(note):
+        text = text[: -len(note)]
+    return text.strip()
+
+
+def _with_poll(part: Mapping[str, Any], poll_id: int | str, poll: PollDraft, texts: Texts) -> dict[str, Any]:
+    """The last part with the poll's answer buttons and, below its text, how the poll is answered."""
+    final = dict(part)
+    line = kind_line(texts, poll.multiple, poll.anonymous, poll.closes_label)
+    text = str(final.get("text") or "")
+    if len(text) + len(line) + 2 <= MAX_TEXT_LENGTH:  # a full last part keeps its text whole; the buttons say enough
+        final["text"] = f"{text}\n\n{line}" if text else line
+        final[POLL_NOTE] = line
+    final["keyboard"] = vote_keyboard(poll_id, poll.options)
+    final.pop(KEYBOARDS, None)
+    return final
+
+
 def _has_content(part: dict[str, Any]) -> bool:
     text = part.get("text")
     return bool((isinstance(text, str) and text.strip()) or part.get("attachment") or part.get("forward"))
@@ -231,7 +274,7 @@ def _names(texts: Texts, names: Sequence[str]) -> str:
 
 def preview_of(texts: Texts, parts: Sequence[Mapping[str, Any]], length: int = 60) -> str:
     """A broadcast named by its first text, or, with no text, by what it holds: «фото», «2 документа»."""
-    first = next((part.get("text", "") for part in parts if part.get("text")), "")
+    first = next((_own_text(part) for part in parts if _own_text(part)), "")
     words = " ".join(first.split())
     if words:
         return words[:length] + ("…" if len(words) > length else "")
@@ -274,6 +317,10 @@ def render_report(texts: Texts, broadcast: Broadcast, tally: Tally) -> tuple[str
         lines.append(texts("broadcast.report_failed", count=len(tally.failed), names=_names(texts, failed)))
     if broadcast.ask_ack:
         lines.append(texts("broadcast.report_acks", acked=tally.acknowledged, delivered=tally.delivered))
+    session = object_session(broadcast)
+    poll = poll_results(session, broadcast) if session is not None else None
+    if poll is not None:
+        lines += render_results(texts, poll)
     if broadcast.pin_state == PIN_DONE:
         lines.append(texts("broadcast.report_pinned"))
     elif broadcast.pin_state == PIN_FAILED:
@@ -289,14 +336,20 @@ def render_report(texts: Texts, broadcast: Broadcast, tally: Tally) -> tuple[str
         buttons.append(
             KeyboardButton(texts("broadcast.resend_button"), {COMMAND_KEY: RESEND_FLOW, VALUE_KEY: str(broadcast.id)})
         )
+    if poll is not None:
+        buttons += result_buttons(texts, poll)
     keyboard = build_keyboard([[button] for button in buttons], inline=True) if buttons else None
     return "\n".join(lines), keyboard
 
 
-def preview_parts(parts: Sequence[dict[str, Any]], ask_ack: bool, texts: Texts) -> list[dict[str, Any]]:
-    """The parts exactly as students will see them (the preview's ack button says it is a preview)."""
+def preview_parts(
+    parts: Sequence[dict[str, Any]], ask_ack: bool, texts: Texts, poll: PollDraft | None = None
+) -> list[dict[str, Any]]:
+    """The parts exactly as students will see them (the preview's ack or answer buttons say it is a preview)."""
     shown = [dict(part) for part in parts]
-    if ask_ack and shown:
+    if poll is not None and shown:
+        shown[-1] = _with_poll(shown[-1], POLL_PREVIEW, poll, texts)
+    elif ask_ack and shown:
         shown[-1]["keyboard"] = ack_keyboard(texts("broadcast.ack_button"), PREVIEW)
     return shown
 

@@ -17,8 +17,11 @@ from fsm_bot.members.info import MemberInfo
 from fsm_bot.members.roles import Forbidden
 from fsm_bot.services.attendance import AttendanceService
 from fsm_bot.services.broadcasts import BroadcastService
+from fsm_bot.services.homework import HomeworkService
 from fsm_bot.services.inputs import parse_id
 from fsm_bot.services.options import CommunityOptions
+from fsm_bot.services.polls import PollService
+from fsm_bot.services.queues import QueueService
 from fsm_bot.services.roster import RosterService, ScreenNameResolver
 from fsm_bot.services.setup import SetupService
 from fsm_bot.services.timetable import TimetableService
@@ -42,6 +45,7 @@ class CommunityServices:
         self._resolve_screen_names = resolve_screen_names  # VK's, for list links by address
         self.flow_names = flow_names  # the dialogs this bot offers: offer a button only for those
         self._attendance: AttendanceService | None = None
+        self._homework: HomeworkService | None = None
         self._timetable: TimetableService | None = None
         self._member_info = member
         self._session = session
@@ -82,6 +86,13 @@ class CommunityServices:
         return BroadcastService(self._session, self._community_id, self._member_info, chat)
 
     @property
+    def polls(self) -> PollService:
+        """Polls: a recipient's answer, their author's result, reminder and close."""
+        if self._member_info is None:
+            raise RuntimeError("polls need the member who answers or asks")
+        return PollService(self._session, self._community_id, self._member_info)
+
+    @property
     def timetable(self) -> TimetableService:
         """The member's timetable, changes and reminder subscriptions (one service per event)."""
         if self._member_info is None:
@@ -100,6 +111,22 @@ class CommunityServices:
         return self._attendance
 
     @property
+    def homework(self) -> HomeworkService:
+        """The group's assignments: given by its leaders, read and marked done by its members (one per event)."""
+        if self._homework is None:
+            self._homework = HomeworkService(
+                self._session, self._community_id, self.timetable.member, self.timetable, self.timezone
+            )
+        return self._homework
+
+    @property
+    def queues(self) -> QueueService:
+        """The group's queues (lab defence, consultations): opened by its leaders, joined by its members."""
+        if self._member_info is None:
+            raise RuntimeError("queues need the member who asks")
+        return QueueService(self._session, self._community_id, self._member_info, self.timezone)
+
+    @property
     def roster(self) -> RosterService:
         """The group's list, read, matched to members and saved (issue 17, point 3)."""
         if self._member_info is None:
@@ -115,7 +142,9 @@ class CommunityServices:
 
     @property
     def timetable_changed(self) -> bool:
-        return self._timetable is not None and self._timetable.changed
+        """Reminder jobs need re-planning: the timetable, subscriptions or homework due times changed."""
+        homework = self._homework is not None and self._homework.changed
+        return homework or (self._timetable is not None and self._timetable.changed)
 
     def study_groups(self) -> list[str]:
         return [group.name for group in CommunityRepository(self._session).study_groups(self._community_id)]

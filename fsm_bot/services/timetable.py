@@ -34,7 +34,7 @@ from fsm_bot.storage.repositories import (
     SubscriptionRepository,
     TimetableRepository,
 )
-from fsm_bot.storage.timetable_models import SubscriptionKind
+from fsm_bot.storage.timetable_models import TIMETABLE_KINDS, SubscriptionKind
 from fsm_bot.texts import Texts
 from fsm_bot.timetable import (
     Change,
@@ -52,6 +52,7 @@ from fsm_bot.timetable import (
 from fsm_bot.timetable.render import day_text, lesson_line
 
 __all__ = [
+    "TIMETABLE_KINDS",
     "Change",
     "ChangeKind",
     "Lesson",
@@ -217,7 +218,10 @@ class TimetableService:
         """Who hears of a change at once: the group's subscribers (any kind) whom the lesson concerns."""
         if self._group_id is None:
             return []
-        found = SubscriptionRepository(self.session, self.community_id).subscribers(study_group_id=self._group_id)
+        # Homework reminders (the homework_* kinds) are about deadlines, not lessons: they bring no changes.
+        found = SubscriptionRepository(self.session, self.community_id).subscribers(
+            TIMETABLE_KINDS, study_group_id=self._group_id
+        )
         return sorted({s.vk_id for s in found if subgroup is None or s.subgroup is None or s.subgroup == subgroup})
 
     # --- subscriptions of this member
@@ -230,7 +234,9 @@ class TimetableService:
 
     def subscriptions(self) -> list[SubscriptionView]:
         rows = SubscriptionRepository(self.session, self.community_id).of_member(self.member_id())
-        return [SubscriptionView(SubscriptionKind(row.kind), row.at_time, row.lead_minutes) for row in rows]
+        kinds = {kind.value for kind in TIMETABLE_KINDS}  # homework's are shown in «задания»
+        views = [SubscriptionView(SubscriptionKind(row.kind), row.at_time, row.lead_minutes) for row in rows]
+        return [view for view in views if view.kind.value in kinds]
 
     def subscribe(self, kind: SubscriptionKind, at_time: time | None = None, lead_minutes: int | None = None) -> None:
         repository = SubscriptionRepository(self.session, self.community_id)
@@ -245,6 +251,7 @@ class TimetableService:
         self.changed = True
 
     def unsubscribe(self, kind: SubscriptionKind | None = None) -> int:
-        removed = SubscriptionRepository(self.session, self.community_id).remove(self.member_id(), kind)
+        repository = SubscriptionRepository(self.session, self.community_id)
+        removed = repository.remove(self.member_id(), kind, None if kind is not None else TIMETABLE_KINDS)
         self.changed = True
         return removed

@@ -83,6 +83,15 @@ class SubscriptionKind(StrEnum):
     BEFORE_FIRST = "before_first"  # `lead_minutes` before the day's first lesson
     BEFORE_EACH = "before_each"  # `lead_minutes` before every lesson
     CHANGES = "changes"  # only changes (every kind of subscription gets changes too)
+    # Homework due soon, `lead_minutes` before its due time (storage/homework_models.py): one kind per lead, since
+    # a member has one subscription of each kind and may want both «за день» and «за 3 часа».
+    HOMEWORK_DAY = "homework_day"
+    HOMEWORK_HOURS = "homework_hours"
+    HOMEWORK_HOUR = "homework_hour"
+
+
+HOMEWORK_KINDS = (SubscriptionKind.HOMEWORK_DAY, SubscriptionKind.HOMEWORK_HOURS, SubscriptionKind.HOMEWORK_HOUR)
+TIMETABLE_KINDS = tuple(kind for kind in SubscriptionKind if kind not in HOMEWORK_KINDS)
 
 
 class Subscription(Base):
@@ -142,6 +151,8 @@ class TimetableFeedState(Base):
 
 
 __all__ = [
+    "HOMEWORK_KINDS",
+    "TIMETABLE_KINDS",
     "FiredReminder",
     "Subscription",
     "SubscriptionKind",

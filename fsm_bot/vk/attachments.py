@@ -12,8 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-# What messages.send can carry on (VK_PROTOCOL.md); stickers, gifts, calls and the like cannot be sent.
-SENDABLE = ("photo", "video", "audio", "doc", "wall", "market", "link")
+# What messages.send can carry on (VK_PROTOCOL.md; a native `poll` too, as poll<owner_id>_<id>); stickers, gifts,
+# calls and the like cannot be sent.
+SENDABLE = ("photo", "video", "audio", "doc", "wall", "market", "poll", "link")
 MAX_ATTACHMENTS = 10  # VK's limit per message
 MAX_FORWARDS = 100  # VK forwards at most 100 messages at once
 MAX_ID = 2**63 - 1  # VK's ids are 64-bit integers

@@ -153,6 +153,9 @@ _CHANGE = ("изменить расписание", Press("Завтра"), Press
 _WEEK_FILE = Send(
     "week.yaml", 'groups:\n  ИВТ-101:\n    - {day: mon, start: "09:00", end: "10:30", subject: Новая}\n'.encode()
 )
+_HOMEWORK = ("новое задание", "Физика", "Задачи 1–5")  # the subject typed: the walk's day has more than 8
+_HOMEWORK_GIVEN = (*_HOMEWORK, "завтра 18:00", Press("Отправить"), "задания", Press("✏️ Изменить"))
+_QUEUE = ("открыть очередь", Press("Общая пара"), "00:00-23:59")
 _ADMINS_NOBODY = ("рассылка админам", "Собрание в пятницу", Press("Готово"), Press("Далее"))
 
 PATHS: dict[str, list[Path]] = {
@@ -164,6 +167,17 @@ PATHS: dict[str, list[Path]] = {
         path("options", "headman", *_BROADCAST, Press("Выбрать студентов"), Press("▫️ Алексеев"), Press("Готово (")),
         path("confirm", "headman", *_BROADCAST, Press("Моей группе"), Press("Далее")),
         path("compose", "headman", *_BROADCAST, Press("Моей группе"), Press("Далее"), Press("Изменить текст")),
+        path("poll_answers", "headman", *_BROADCAST, Press("Моей группе"), Press("📊 Сделать опросом")),
+        path("poll", "headman", *_BROADCAST, Press("Моей группе"), Press("📊 Сделать опросом"), "Да\nНет"),
+        path(
+            "poll_deadline",
+            "headman",
+            *_BROADCAST,
+            Press("Моей группе"),
+            Press("📊 Сделать опросом"),
+            "Да\nНет",
+            Press("Срок: нет"),
+        ),
         # The tester's case: «Администраторам» is nobody (the admin is the only one), then other recipients.
         path("confirm", "admin", *_ADMINS_NOBODY),
         path("audience", "admin", *_ADMINS_NOBODY, Press("Выбрать других получателей")),
@@ -248,6 +262,31 @@ PATHS: dict[str, list[Path]] = {
         path("split", "admin", "настройка", Press("🔢 Подгруппы"), Press("ИВТ-101"), Press("2"), Press("Готово (")),
         path("group", "admin", "настройка", Press("🔗 Отвязать беседу")),
         path("unbind", "admin", "настройка", Press("🔗 Отвязать беседу"), Press(EXTRA_GROUPS[0])),
+    ],
+    "homework_add": [
+        path("subject", "headman", "новое задание"),
+        path("text", "headman", "новое задание", Press("Физика")),
+        path("due", "deputy", *_HOMEWORK),
+        path("confirm", "headman", *_HOMEWORK, Press("⏭ К следующей паре")),
+        path("confirm", "headman", *_HOMEWORK, "завтра 18:00"),
+        path("subject", "headman", *_HOMEWORK, "завтра 18:00", Press("Исправить")),
+    ],
+    "homework_edit": [
+        path("action", "headman", *_HOMEWORK_GIVEN),
+        path("text", "headman", *_HOMEWORK_GIVEN, Press("Текст")),
+        path("due", "headman", *_HOMEWORK_GIVEN, Press("Срок")),
+        path("cancel", "headman", *_HOMEWORK_GIVEN, Press("Отменить задание")),
+    ],
+    "homework_reminders": [
+        path("menu", "student", "напоминания о заданиях"),
+        path("menu", "student", "задания", Press("🔔 Напоминания о сроках")),
+    ],
+    "queue_open": [
+        path("subject", "headman", "открыть очередь"),
+        path("window", "headman", *_QUEUE[:2]),
+        path("helper", "deputy", *_QUEUE),
+        path("confirm", "headman", *_QUEUE, Press("Без помощника")),
+        path("subject", "headman", *_QUEUE, Press("Без помощника"), Press("Изменить")),
     ],
     "language": [
         path("choosing", "student", "язык"),

@@ -9,6 +9,7 @@ from fsm_bot.storage.repositories.dialogs import DialogRepository
 from fsm_bot.storage.repositories.events import CursorRepository, InboxRepository, ReceivedEvent
 from fsm_bot.storage.repositories.members import MemberProfile, MemberRepository
 from fsm_bot.storage.repositories.outbox import OutboxRepository
+from fsm_bot.storage.repositories.polls import PollRepository
 from fsm_bot.storage.repositories.scheduled import ScheduledMessageRepository
 from fsm_bot.storage.repositories.subscriptions import Firing, Subscriber, SubscriptionRepository
 from fsm_bot.storage.repositories.timetable import TimetableRepository
@@ -30,6 +31,7 @@ __all__ = [
     "MemberProfile",
     "MemberRepository",
     "OutboxRepository",
+    "PollRepository",
     "ReceivedEvent",
     "SaveResult",
     "ScheduledMessageRepository",

@@ -65,10 +65,15 @@ class SubscriptionRepository:
         self.session.flush()
         return row
 
-    def remove(self, member_id: int, kind: SubscriptionKind | None = None) -> int:
+    def remove(
+        self, member_id: int, kind: SubscriptionKind | None = None, kinds: Sequence[SubscriptionKind] | None = None
+    ) -> int:
+        """Unsubscribe from `kind`, or from every one of `kinds`, or (neither) from everything."""
         statement = delete(Subscription).where(Subscription.member_id == member_id)
         if kind is not None:
             statement = statement.where(Subscription.kind == kind.value)
+        if kinds is not None:
+            statement = statement.where(Subscription.kind.in_([each.value for each in kinds]))
         return rowcount(self.session.execute(statement))
 
     def subscribers(
