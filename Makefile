@@ -35,10 +35,10 @@ $(VENV)/.installed-test: pyproject.toml
 demo: install-app
 	$(BIN)/fsm-bot sandbox --port $(PORT)
 
-## Run the whole test suite (about 32 minutes on 2 cores with PostgreSQL, less with SQLite alone).
+## Run the whole test suite (about 37 minutes on 2 cores with PostgreSQL, less with SQLite alone).
 ## PostgreSQL tests run when FSM_BOT_TEST_DATABASE_URL is set; skips are summed up by reason at the end.
 test: install
-	@echo "== the whole suite: about 32 minutes on 2 cores with PostgreSQL, less with SQLite alone"
+	@echo "== the whole suite: about 37 minutes on 2 cores with PostgreSQL, less with SQLite alone"
 	$(BIN)/pytest
 
 lint: install
