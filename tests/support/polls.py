@@ -24,12 +24,20 @@ def make_poll(
     multiple: bool = False,
     anonymous: bool = False,
     deadline: str | None = None,
+    audience: str = "Моей группе (ИВТ-101)",
 ) -> dict:
-    """Through the dialog by buttons, up to the confirmation question, which is returned."""
+    """Through the dialog by buttons, up to the confirmation question, which is returned; `audience` is how the
+    recipients' button begins (a long group name is shortened on it)."""
     say(sandbox, headman, "рассылка")
     [added] = say(sandbox, headman, question)
     [who] = press(sandbox, headman, added, "Готово")
-    [options] = press(sandbox, headman, who, "Моей группе (ИВТ-101)")
+    [label] = [
+        b["action"]["label"]
+        for row in who["keyboard"]["buttons"]
+        for b in row
+        if b["action"]["label"].startswith(audience)
+    ]
+    [options] = press(sandbox, headman, who, label)
     [ask] = press(sandbox, headman, options, "📊 Сделать опросом")
     assert ask["text"].startswith("Пришлите варианты ответа одним сообщением")
     [settings] = say(sandbox, headman, "\n".join(answers))
