@@ -18,7 +18,7 @@ from fsm_bot.storage.timetable_models import SubscriptionKind
 from tests.homework.conftest import Groups
 from tests.homework.steps import WEEKDAYS, give, in_days, labels, send, told
 from tests.support.talk import bot_texts, press, say
-from tests.support.waiting import settled
+from tests.support.waiting import replanned, settled
 
 StartBot = Callable[..., Bot]
 
@@ -91,7 +91,7 @@ def test_reminder_jobs_are_planned_for_the_lead_times(sandbox: SandboxClient, gr
     choose(sandbox, groups.second, "за 3 часа")
     assert bot.scheduler is not None
     moment = local.replace(second=0) - timedelta(hours=3)
-    assert reminder_job_id(bot.community_id, moment) in bot.scheduler.job_ids("reminders:")
+    replanned(bot, present=[reminder_job_id(bot.community_id, moment)])
 
 
 def test_the_evening_digest_says_what_is_due_tomorrow_to_whoever_has_not_done_it(

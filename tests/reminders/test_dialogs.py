@@ -29,7 +29,7 @@ from fsm_bot.timetable import Parity, Slot, parity_of
 from tests.support import week as this_week
 from tests.support.people import enrol
 from tests.support.talk import bot_messages, press, say, toggle
-from tests.support.waiting import settled
+from tests.support.waiting import replanned, settled
 from tests.support.week import MOSCOW, SEMESTER, seed
 
 StartBot = Callable[..., Bot]
@@ -145,7 +145,7 @@ def test_a_student_subscribes_and_the_reminder_job_is_planned(sandbox: SandboxCl
     assert "каждый вечер в 21:30" in replies[1]["text"]
     assert question
     assert bot.scheduler is not None
-    assert job_at(bot, time(21, 30)) in bot.scheduler.job_ids("reminders:")  # planned after the commit
+    replanned(bot, present=[job_at(bot, time(21, 30))])  # planned after the commit
 
     [lead_question] = press(sandbox, first, replies[1], "⏰ До первой пары")
     replies = press(sandbox, first, lead_question, "30 мин.", expect=2)
@@ -167,9 +167,8 @@ def test_a_student_subscribes_and_the_reminder_job_is_planned(sandbox: SandboxCl
     [done] = press(sandbox, first, replies[1], "Готово")
     assert done["text"].startswith("Напоминания сохранены")
     assert bot.scheduler is not None
-    jobs = bot.scheduler.job_ids("reminders:")
-    assert job_at(bot, time(8, 30)) in jobs  # 30 minutes before the 09:00 lesson
-    assert job_at(bot, time(21, 30)) not in jobs  # the digest was unsubscribed: its job is gone
+    # 30 minutes before the 09:00 lesson; the digest was unsubscribed: its job is gone
+    replanned(bot, present=[job_at(bot, time(8, 30))], absent=[job_at(bot, time(21, 30))])
 
 
 def test_the_headman_cancels_a_lesson_and_subscribers_are_told_at_once(sandbox: SandboxClient, stream) -> None:

@@ -12,11 +12,11 @@ The model is tests/support/person.py, which waits for one event that way.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -176,3 +176,15 @@ def wait_for(probe: Callable[[], Value], done: Callable[[Value], bool], what: st
     except AssertionError as timed_out:
         raise AssertionError(f"{timed_out}; last seen: {seen[0]!r}"[:2000]) from None
     return seen[0]
+
+
+def replanned(bot: Any, present: Iterable[str] = (), absent: Iterable[str] = (), timeout: float = 20.0) -> None:
+    """Wait until the scheduler holds the jobs `present` and none of `absent`: a commit that changes reminders asks
+    the leading process to re-plan after it, so the answer a person reads may come before the plan."""
+    want, gone = set(present), set(absent)
+
+    def done() -> bool:
+        jobs = set(bot.scheduler.job_ids())
+        return want <= jobs and not (gone & jobs)
+
+    wait_until(done, timeout, f"jobs {sorted(want)} planned and {sorted(gone)} gone")

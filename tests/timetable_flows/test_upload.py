@@ -27,7 +27,7 @@ from fsm_bot.timetable import Parity, Slot, parity_of
 from tests.support import week as this_week
 from tests.support.people import enrol
 from tests.support.talk import dialog_of, press, say
-from tests.support.waiting import settled
+from tests.support.waiting import replanned, settled
 from tests.support.week import MOSCOW, SEMESTER, SLOTS, seed
 
 StartBot = Callable[..., Bot]
@@ -123,7 +123,7 @@ def test_a_timetable_sent_as_a_document_is_previewed_applied_and_shown_to_a_stud
     assert [slot.subject for slot in stored_week(bot, "ИВТ-102")] == []  # the other group untouched
 
     settled(bot, sandbox)
-    assert job_at(bot, time(15, 45)) in bot.scheduler.job_ids("reminders:")  # re-planned after the commit
+    replanned(bot, present=[job_at(bot, time(15, 45))])  # re-planned after the commit
 
 
 def test_a_broken_file_is_answered_with_its_lines_and_the_dialog_waits_for_another(
