@@ -163,7 +163,7 @@ def mark(ctx: Ctx) -> None:
 
 @adding.asks("subject")
 def ask_subject(ctx: Ctx[Draft]) -> None:
-    subjects = ctx.services.homework.subjects()[:SUBJECT_BUTTONS]
+    subjects = ctx.services.timetable.subjects()[:SUBJECT_BUTTONS]
     options = [ctx.option(subject[:SUBJECT_LABEL], ("s", number)) for number, subject in enumerate(subjects)]
     rows = [options[start : start + 2] for start in range(0, len(options), 2)]
     ctx.ask(ctx.t("homework_add.ask_subject" if subjects else "homework_add.ask_subject_typed"), rows)
@@ -171,7 +171,7 @@ def ask_subject(ctx: Ctx[Draft]) -> None:
 
 @adding.receives("subject")
 def got_subject(ctx: Ctx[Draft]) -> None:
-    subjects = ctx.services.homework.subjects()[:SUBJECT_BUTTONS]
+    subjects = ctx.services.timetable.subjects()[:SUBJECT_BUTTONS]
     match ctx.choice:
         case ("s", int(number)) if number < len(subjects):
             subject = subjects[number]

@@ -70,7 +70,7 @@ presses = Flow(name=PRESS, description="queue_press.description", needs=[NEEDS_G
 def ask_subject(ctx: Ctx[Opening]) -> None:
     """Today's and tomorrow's subjects first, then the rest of the week's; a button carries the subject's index
     in the week's list, which does not change at midnight as the order shown does."""
-    subjects = ctx.services.queues.subjects()
+    subjects = ctx.services.timetable.subjects()
     today = ctx.services.timetable.today()
     soon = [
         lesson.subject for day in (today, today + timedelta(days=1)) for lesson in ctx.services.timetable.lessons(day)
@@ -82,7 +82,7 @@ def ask_subject(ctx: Ctx[Opening]) -> None:
 
 @opening.receives("subject")
 def got_subject(ctx: Ctx[Opening]) -> None:
-    subjects = ctx.services.queues.subjects()
+    subjects = ctx.services.timetable.subjects()
     match ctx.choice:
         case ("s", int(index)) if index < len(subjects):
             ctx.data.subject = subjects[index]

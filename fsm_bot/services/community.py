@@ -46,6 +46,7 @@ class CommunityServices:
         self.flow_names = flow_names  # the dialogs this bot offers: offer a button only for those
         self._attendance: AttendanceService | None = None
         self._homework: HomeworkService | None = None
+        self._queues: QueueService | None = None
         self._timetable: TimetableService | None = None
         self._member_info = member
         self._session = session
@@ -122,9 +123,11 @@ class CommunityServices:
     @property
     def queues(self) -> QueueService:
         """The group's queues (lab defence, consultations): opened by its leaders, joined by its members."""
-        if self._member_info is None:
-            raise RuntimeError("queues need the member who asks")
-        return QueueService(self._session, self._community_id, self._member_info, self.timezone)
+        if self._queues is None:
+            self._queues = QueueService(
+                self._session, self._community_id, self.timetable.member, self.timetable, self.timezone
+            )
+        return self._queues
 
     @property
     def roster(self) -> RosterService:

@@ -110,13 +110,6 @@ class HomeworkService:
     def now(self) -> datetime:
         return datetime.now(self.timezone)
 
-    def subjects(self) -> list[str]:
-        """The group's subjects from its timetable, in alphabetical order."""
-        group_id = self.timetable.group_id
-        if group_id is None:
-            return []
-        return sorted({slot.subject for slot in self.timetable.repository.slots(group_id)}, key=fold)
-
     def next_lesson(self, subject: str) -> datetime | None:
         """When the group next has `subject` (any subgroup's lesson; a cancelled one does not count)."""
         now = self.now()

@@ -19,9 +19,10 @@ from fsm_bot.folding import fold
 from fsm_bot.members.info import MemberInfo
 from fsm_bot.members.roles import allows
 from fsm_bot.services.dates import parse_day
+from fsm_bot.services.timetable import TimetableService
 from fsm_bot.storage.models import Role
 from fsm_bot.storage.queue_models import EntryStatus, Queue, QueueStatus, SwapStatus
-from fsm_bot.storage.repositories import CommunityRepository, MemberRepository, TimetableRepository
+from fsm_bot.storage.repositories import MemberRepository
 from fsm_bot.storage.repositories.queues import EntryRow, QueueRepository
 from fsm_bot.storage.types import utcnow
 
@@ -142,24 +143,18 @@ class Classmate:
 
 
 class QueueService:
-    def __init__(self, session: Session, community_id: int, member: MemberInfo, timezone: ZoneInfo) -> None:
+    def __init__(
+        self, session: Session, community_id: int, member: MemberInfo, timetable: TimetableService, timezone: ZoneInfo
+    ) -> None:
         self.session = session
         self.community_id = community_id
         self.member = member
         self.timezone = timezone
         self.repository = QueueRepository(session, community_id)
         self._members = MemberRepository(session, community_id)
-        group = CommunityRepository(session).find_group(community_id, member.study_group or "")
-        self.group_id = group.id if group is not None else None
+        self.group_id = timetable.group_id  # the member's group, looked up once per event
 
     # --- what a leader opens
-
-    def subjects(self) -> list[str]:
-        """The group's subjects in the weekly timetable, for the subject's buttons."""
-        if self.group_id is None:
-            return []
-        slots = TimetableRepository(self.session, self.community_id).slots(self.group_id)
-        return sorted({slot.subject for slot in slots if slot.subject})
 
     def classmates(self, query: str = "") -> list[Classmate]:
         """The group's other members (by surname prefix), for the teacher's helper and the announcement."""

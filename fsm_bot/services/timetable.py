@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from fsm_bot.folding import fold
 from fsm_bot.members.info import MemberInfo
 from fsm_bot.members.roles import allows
 from fsm_bot.services.timetable_upload import (
@@ -95,6 +96,13 @@ class TimetableService:
     @property
     def group_id(self) -> int | None:
         return self._group_id
+
+    def subjects(self) -> list[str]:
+        """The group's subjects in its weekly timetable, alphabetically (ё and case folded): the subject buttons
+        of the dialogs that ask for one (homework, queues)."""
+        if self._group_id is None:
+            return []
+        return sorted({slot.subject for slot in self.repository.slots(self._group_id) if slot.subject}, key=fold)
 
     @property
     def group(self) -> str | None:
