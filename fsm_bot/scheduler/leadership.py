@@ -111,8 +111,10 @@ class Leadership:
     def _try_lock(self) -> bool:
         connection = self._open()
         # Named after the schema too: two deployments in one database (or two test schemas) each lead.
+        # No parameters: the engine's connections take PostgreSQL's $n placeholders (storage/db.py), and
+        # the name is a constant of ours.
         taken = connection.execute(
-            "SELECT pg_try_advisory_lock(hashtextextended(%s || current_schema(), 0))", (LOCK_NAME,)
+            f"SELECT pg_try_advisory_lock(hashtextextended('{LOCK_NAME}' || current_schema(), 0))"
         ).fetchone()[0]
         if taken:
             connection.execute(f"LISTEN {CHANNEL}")

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, or_, select, text, update
+from sqlalchemy import Select, bindparam, delete, exists, func, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from fsm_bot.storage.models import LongPollCursor, ProcessedEvent
@@ -23,6 +23,28 @@ class ReceivedEvent:
     user_id: int | None
     payload: dict[str, Any]
     message_key: str | None = None  # a new message's natural key (fsm_bot.vk.events.message_key)
+
+
+def _readiness_query() -> Select[int, datetime | None, bool]:
+    """Each listed event's handled_at and whether its person has an older event still open: built once,
+    since an aliased table makes new Column objects each time (5% of an event's CPU when built per batch)."""
+    earlier = aliased(ProcessedEvent)
+    behind = (
+        exists()
+        .where(
+            earlier.community_id == ProcessedEvent.community_id,
+            earlier.user_id == ProcessedEvent.user_id,
+            earlier.handled_at.is_(None),
+            earlier.id < ProcessedEvent.id,
+        )
+        .correlate(ProcessedEvent)
+    )
+    return select(ProcessedEvent.id, ProcessedEvent.handled_at, ProcessedEvent.user_id.is_not(None) & behind).where(
+        ProcessedEvent.id.in_(bindparam("ids", expanding=True))
+    )
+
+
+_READINESS = _readiness_query()
 
 
 class InboxRepository:
@@ -191,22 +213,7 @@ class InboxRepository:
         """`readiness` for a batch of (row id, user id), in one query; a row not found is not open."""
         if not rows:
             return {}
-        earlier = aliased(ProcessedEvent)
-        behind = (
-            exists()
-            .where(
-                earlier.community_id == ProcessedEvent.community_id,
-                earlier.user_id == ProcessedEvent.user_id,
-                earlier.handled_at.is_(None),
-                earlier.id < ProcessedEvent.id,
-            )
-            .correlate(ProcessedEvent)
-        )
-        found = self.session.execute(
-            select(ProcessedEvent.id, ProcessedEvent.handled_at, ProcessedEvent.user_id.is_not(None) & behind).where(
-                ProcessedEvent.id.in_([row_id for row_id, _ in rows])
-            )
-        ).all()
+        found = self.session.execute(_READINESS, {"ids": [row_id for row_id, _ in rows]}).all()
         ready = {
             row_id: (handled_at is None, bool(waits) and handled_at is None) for row_id, handled_at, waits in found
         }
