@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Case, Row, bindparam, case, insert, or_, select, text, update
+from sqlalchemy import Case, Integer, Row, Select, bindparam, case, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from fsm_bot.storage.models import (
@@ -29,6 +29,28 @@ from fsm_bot.storage.repositories.broadcasts import UNSYNCED, R
 from fsm_bot.storage.types import UtcDateTime, utcnow
 
 
+def _claimable_query(lock: bool) -> Select[int, int, int, int, int, int]:
+    """Built once per form: the sender asks it at every look for work and every claim, and building it
+    cost more CPU than running it."""
+    query = (
+        select(R.id, R.broadcast_id, R.vk_id, R.parts_sent, R.attempts, R.random_id)
+        .join(Broadcast, Broadcast.id == R.broadcast_id)
+        .where(
+            Broadcast.community_id == bindparam("community"),
+            Broadcast.status == BroadcastStatus.SENDING.value,
+            R.status == RecipientStatus.PENDING.value,
+            or_(R.not_before.is_(None), R.not_before <= bindparam("now")),
+        )
+        .order_by(R.broadcast_id, R.id)
+        .limit(bindparam("limit", type_=Integer))
+    )
+    return query.with_for_update(of=BroadcastRecipient.__table__, skip_locked=True) if lock else query
+
+
+_CLAIMABLE = _claimable_query(lock=False)
+_CLAIMABLE_LOCKED = _claimable_query(lock=True)
+
+
 class BroadcastQueueRepository:
     def __init__(self, session: Session, community_id: int) -> None:
         self.session = session
@@ -37,21 +59,8 @@ class BroadcastQueueRepository:
     def claimable(self, now: datetime, limit: int, lock: bool = False) -> Sequence[Row]:
         """Recipients waiting for their next part; with `lock`, those another process is claiming
         right now are skipped (SKIP LOCKED), so two senders never take the same recipient."""
-        query = (
-            select(R.id, R.broadcast_id, R.vk_id, R.parts_sent, R.attempts, R.random_id)
-            .join(Broadcast, Broadcast.id == R.broadcast_id)
-            .where(
-                Broadcast.community_id == self.community_id,
-                Broadcast.status == BroadcastStatus.SENDING.value,
-                R.status == RecipientStatus.PENDING.value,
-                or_(R.not_before.is_(None), R.not_before <= now),
-            )
-            .order_by(R.broadcast_id, R.id)
-            .limit(limit)
-        )
-        if lock:
-            query = query.with_for_update(of=BroadcastRecipient.__table__, skip_locked=True)
-        return self.session.execute(query).all()
+        query = _CLAIMABLE_LOCKED if lock else _CLAIMABLE
+        return self.session.execute(query, {"community": self.community_id, "now": now, "limit": limit}).all()
 
     def has_claimable(self, now: datetime) -> bool:
         return bool(self.claimable(now, 1))

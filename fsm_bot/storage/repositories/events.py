@@ -5,13 +5,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, exists, func, or_, select, text, update
+from sqlalchemy import Integer, Select, bindparam, delete, exists, func, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from fsm_bot.storage.models import LongPollCursor, ProcessedEvent
 from fsm_bot.storage.repositories._rowcount import rowcount
 from fsm_bot.storage.repositories._upsert import insert_all_if_absent
-from fsm_bot.storage.types import utcnow
+from fsm_bot.storage.types import UtcDateTime, utcnow
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,64 @@ class ReceivedEvent:
     user_id: int | None
     payload: dict[str, Any]
     message_key: str | None = None  # a new message's natural key (fsm_bot.vk.events.message_key)
+
+
+def _claim_queries() -> tuple[Select[int, int | None], Select[int]]:
+    """The claim's two queries, built once (an aliased table and its subquery cost more CPU to build than
+    to run, and every worker claims many times a second): the heads that may start a claim, then the later
+    events of their people."""
+    event, earlier = ProcessedEvent, aliased(ProcessedEvent)
+    free = or_(event.claimed_until.is_(None), event.claimed_until < bindparam("now"))
+    # The user's oldest unhandled event, as a subquery run per candidate: PostgreSQL looks it up
+    # in the partial index whatever its statistics say (NOT EXISTS could be planned as a scan
+    # of the whole backlog per candidate right after a burst filled the table).
+    oldest = (
+        select(func.min(earlier.id))
+        .where(
+            earlier.community_id == event.community_id,
+            earlier.user_id == event.user_id,
+            earlier.handled_at.is_(None),
+        )
+        .scalar_subquery()
+    )
+    heads = (
+        select(event.id, event.user_id)
+        .where(
+            event.community_id == bindparam("community"),
+            event.handled_at.is_(None),
+            free,
+            or_(event.user_id.is_(None), event.id == oldest),
+        )
+        .order_by(event.id)
+        .limit(bindparam("limit", type_=Integer))
+        .with_for_update(skip_locked=True)
+    )
+    followers = (
+        select(event.id)
+        .where(
+            event.community_id == bindparam("community"),
+            event.user_id.in_(bindparam("users", expanding=True)),
+            event.handled_at.is_(None),
+            free,
+        )
+        .with_for_update(skip_locked=True)
+    )
+    return heads, followers
+
+
+_CLAIM_HEADS, _CLAIM_FOLLOWERS = _claim_queries()
+_LEASE = (
+    update(ProcessedEvent)
+    .where(ProcessedEvent.id.in_(bindparam("ids", expanding=True)))
+    .values(claimed_by=bindparam("worker"), claimed_until=bindparam("until", type_=UtcDateTime))
+    .returning(ProcessedEvent.id, ProcessedEvent.user_id, ProcessedEvent.payload)
+)
+# Built once: a batch's one statement that marks its events handled (it runs for every batch).
+_MARK_ALL_HANDLED = (
+    update(ProcessedEvent)
+    .where(ProcessedEvent.id.in_(bindparam("ids", expanding=True)), ProcessedEvent.handled_at.is_(None))
+    .values(handled_at=bindparam("now", type_=UtcDateTime))
+)
 
 
 def _readiness_query() -> Select[int, datetime | None, bool]:
@@ -119,55 +177,15 @@ class InboxRepository:
         worker's lease runs out.
         """
         now = utcnow()
-        event, earlier = ProcessedEvent, aliased(ProcessedEvent)
-        free = or_(event.claimed_until.is_(None), event.claimed_until < now)
-        # The user's oldest unhandled event, as a subquery run per candidate: PostgreSQL looks it up
-        # in the partial index whatever its statistics say (NOT EXISTS could be planned as a scan
-        # of the whole backlog per candidate right after a burst filled the table).
-        oldest = (
-            select(func.min(earlier.id))
-            .where(
-                earlier.community_id == event.community_id,
-                earlier.user_id == event.user_id,
-                earlier.handled_at.is_(None),
-            )
-            .scalar_subquery()
-        )
-        heads = self.session.execute(
-            select(event.id, event.user_id)
-            .where(
-                event.community_id == self.community_id,
-                event.handled_at.is_(None),
-                free,
-                or_(event.user_id.is_(None), event.id == oldest),
-            )
-            .order_by(event.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        ).all()
+        params = {"community": self.community_id, "now": now}
+        heads = self.session.execute(_CLAIM_HEADS, {**params, "limit": limit}).all()
         if not heads:
             return []
         ids = {row.id for row in heads}
         users = {row.user_id for row in heads if row.user_id is not None}
         if users:
-            ids.update(
-                self.session.scalars(
-                    select(event.id)
-                    .where(
-                        event.community_id == self.community_id,
-                        event.user_id.in_(users),
-                        event.handled_at.is_(None),
-                        free,
-                    )
-                    .with_for_update(skip_locked=True)
-                )
-            )
-        rows = self.session.execute(
-            update(event)
-            .where(event.id.in_(ids))
-            .values(claimed_by=worker, claimed_until=now + lease)
-            .returning(event.id, event.user_id, event.payload)
-        ).all()
+            ids.update(self.session.scalars(_CLAIM_FOLLOWERS, {**params, "users": list(users)}))
+        rows = self.session.execute(_LEASE, {"ids": list(ids), "worker": worker, "until": now + lease}).all()
         return sorted((row.id, row.user_id, row.payload) for row in rows)
 
     def release(self, row_id: int) -> None:
@@ -230,11 +248,7 @@ class InboxRepository:
         for any of them (the caller undoes the batch)."""
         if not row_ids:
             return True
-        result = self.session.execute(
-            update(ProcessedEvent)
-            .where(ProcessedEvent.id.in_(row_ids), ProcessedEvent.handled_at.is_(None))
-            .values(handled_at=utcnow())
-        )
+        result = self.session.execute(_MARK_ALL_HANDLED, {"ids": list(row_ids), "now": utcnow()})
         return rowcount(result) == len(row_ids)
 
     def mark_handled(self, row_id: int, error: str | None = None) -> bool:

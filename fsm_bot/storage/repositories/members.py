@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select, true, tuple_, update
+from sqlalchemy import bindparam, delete, func, select, true, tuple_, update
 from sqlalchemy.orm import Session, aliased
 
 from fsm_bot.storage.attendance_models import Absence, AttendanceAudit
@@ -32,6 +32,22 @@ class MemberAtHand:
     member: Member
     group: StudyGroup | None
     dialog: Dialog | None
+
+
+# A batch's two reads, built once (every batch of events runs them; building cost about as much as running).
+_MEMBERS_AT_HAND = (
+    select(Member, StudyGroup)
+    .outerjoin(StudyGroup, StudyGroup.id == Member.study_group_id)
+    .where(Member.community_id == bindparam("community"), Member.vk_id.in_(bindparam("ids", expanding=True)))
+)
+_DIALOGS_AT_HAND = (
+    select(Dialog)
+    .where(
+        Dialog.community_id == bindparam("community"),
+        tuple_(Dialog.peer_id, Dialog.user_id).in_(bindparam("pairs", expanding=True)),
+    )
+    .with_for_update()
+)
 
 
 class MemberRepository:
@@ -64,18 +80,14 @@ class MemberRepository:
         if not people:
             return {}
         peers = dict(people)
-        found = self.session.execute(
-            select(Member, StudyGroup)
-            .outerjoin(StudyGroup, StudyGroup.id == Member.study_group_id)
-            .where(Member.community_id == self.community_id, Member.vk_id.in_(list(peers)))
-        ).all()
+        found = self.session.execute(_MEMBERS_AT_HAND, {"community": self.community_id, "ids": list(peers)}).all()
         if not found:
             return {}
-        query = select(Dialog).where(
-            Dialog.community_id == self.community_id,
-            tuple_(Dialog.peer_id, Dialog.user_id).in_([(peers[member.vk_id], member.vk_id) for member, _ in found]),
-        )
-        dialogs = {dialog.user_id: dialog for dialog in self.session.scalars(query.with_for_update())}
+        pairs = [(peers[member.vk_id], member.vk_id) for member, _ in found]
+        dialogs = {
+            dialog.user_id: dialog
+            for dialog in self.session.scalars(_DIALOGS_AT_HAND, {"community": self.community_id, "pairs": pairs})
+        }
         return {member.vk_id: MemberAtHand(member, group, dialogs.get(member.vk_id)) for member, group in found}
 
     def known(self, vk_ids: Iterable[int]) -> set[int]:

@@ -4,7 +4,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import Integer, Select, bindparam, func, insert, or_, select, update
 from sqlalchemy import text as text_sql
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, aliased
@@ -14,9 +14,67 @@ from fsm_bot.storage.random_ids import RandomIdRange, random_id_for
 from fsm_bot.storage.repositories._ids import id_among
 from fsm_bot.storage.repositories._random_id_base import random_id_base
 from fsm_bot.storage.repositories._rowcount import rowcount
-from fsm_bot.storage.types import utcnow
+from fsm_bot.storage.types import UtcDateTime, utcnow
 
 OPEN_STATUSES = (OutgoingStatus.PENDING.value, OutgoingStatus.SENDING.value)  # not yet with the person
+
+
+def _claimable_query(locked: bool) -> Select[Any]:
+    """The claim's query, built once per form: the sender runs it for every request and every look for
+    work, and building it (an aliased table, its subquery) cost more CPU than running it."""
+    query = (
+        select(
+            OutgoingMessage.id,
+            OutgoingMessage.peer_id,
+            OutgoingMessage.random_id,
+            OutgoingMessage.text,
+            OutgoingMessage.keyboard,
+            OutgoingMessage.attachment,
+            OutgoingMessage.forward,
+            OutgoingMessage.options,
+            OutgoingMessage.attempts,
+        )
+        .where(
+            OutgoingMessage.community_id == bindparam("community"),
+            OutgoingMessage.status == OutgoingStatus.PENDING.value,
+            or_(OutgoingMessage.not_before.is_(None), OutgoingMessage.not_before <= bindparam("now")),
+        )
+        .order_by(OutgoingMessage.id)
+        .limit(bindparam("limit", type_=Integer))
+    )
+    if not locked:
+        return query
+    earlier = aliased(OutgoingMessage)
+    # The person's oldest unsent row, as a subquery run per candidate: PostgreSQL looks it
+    # up in the partial index whatever its statistics say. (NOT EXISTS was planned as a
+    # scan of every open row per candidate when the table had just filled: 2.6 s a claim.)
+    oldest_open = (
+        select(func.min(earlier.id))
+        .where(
+            earlier.community_id == OutgoingMessage.community_id,
+            earlier.peer_id == OutgoingMessage.peer_id,
+            # Written into the SQL, not bound, so that it matches the index's predicate.
+            earlier.status.in_(bindparam("open", OPEN_STATUSES, expanding=True, literal_execute=True)),
+        )
+        .scalar_subquery()
+    )
+    return query.where(OutgoingMessage.id == oldest_open).with_for_update(skip_locked=True)
+
+
+_CLAIMABLE = _claimable_query(locked=False)
+_CLAIMABLE_LOCKED = _claimable_query(locked=True)
+_OUTBOX = OutgoingMessage.__table__
+# Built once: every claim runs it (an executemany by primary key).
+_MARK_SENDING = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("row"))
+    .values(
+        status=OutgoingStatus.SENDING.value,
+        attempts=_OUTBOX.c.attempts + 1,
+        random_id=bindparam("rid"),
+        not_before=bindparam("lease", type_=UtcDateTime),
+    )
+)
 
 
 class OutboxRepository:
@@ -141,64 +199,22 @@ class OutboxRepository:
         are skipped rather than waited for (SKIP LOCKED), and only a person's oldest unsent row is
         offered, so their replies keep their order even when two processes send.
         """
-        query = (
-            select(
-                OutgoingMessage.id,
-                OutgoingMessage.peer_id,
-                OutgoingMessage.random_id,
-                OutgoingMessage.text,
-                OutgoingMessage.keyboard,
-                OutgoingMessage.attachment,
-                OutgoingMessage.forward,
-                OutgoingMessage.options,
-                OutgoingMessage.attempts,
-            )
-            .where(
-                OutgoingMessage.community_id == self.community_id,
-                OutgoingMessage.status == OutgoingStatus.PENDING.value,
-                or_(OutgoingMessage.not_before.is_(None), OutgoingMessage.not_before <= now),
-            )
-            .order_by(OutgoingMessage.id)
-            .limit(limit)
-        )
-        if lock and self.session.get_bind().dialect.name == "postgresql":
-            earlier = aliased(OutgoingMessage)
-            # The person's oldest unsent row, as a subquery run per candidate: PostgreSQL looks it
-            # up in the partial index whatever its statistics say. (NOT EXISTS was planned as a
-            # scan of every open row per candidate when the table had just filled: 2.6 s a claim.)
-            oldest_open = (
-                select(func.min(earlier.id))
-                .where(
-                    earlier.community_id == OutgoingMessage.community_id,
-                    earlier.peer_id == OutgoingMessage.peer_id,
-                    # Written into the SQL, not bound, so that it matches the index's predicate.
-                    earlier.status.in_(bindparam("open", OPEN_STATUSES, expanding=True, literal_execute=True)),
-                )
-                .scalar_subquery()
-            )
-            query = query.where(OutgoingMessage.id == oldest_open).with_for_update(skip_locked=True)
-        return list(self.session.execute(query))
+        locked = lock and self.session.get_bind().dialect.name == "postgresql"
+        query = _CLAIMABLE_LOCKED if locked else _CLAIMABLE
+        return list(self.session.execute(query, {"community": self.community_id, "now": now, "limit": limit}))
 
     def mark_sending_many(self, calls: Sequence[tuple[Sequence[int], int]], lease_until: datetime) -> None:
         """Claim the rows of every call of one execute, (row ids, random_id) each, before the request leaves,
         in one executemany (a statement per call, 25 per execute of distinct replies, was the sender's main
         cost per reply). `not_before` of a row being sent is its lease: if the process dies, the row is sent
         again after it, with the same random_id, so VK drops the copy it already has."""
-        table = OutgoingMessage.__table__
-        rows = [{"row": row_id, "rid": random_id} for row_ids, random_id in calls for row_id in row_ids]
-        if not rows:
-            return
-        self.session.execute(
-            update(table)
-            .where(table.c.id == bindparam("row"))
-            .values(
-                status=OutgoingStatus.SENDING.value,
-                attempts=table.c.attempts + 1,
-                random_id=bindparam("rid"),
-                not_before=lease_until,
-            ),
-            rows,
-        )
+        rows = [
+            {"row": row_id, "rid": random_id, "lease": lease_until}
+            for row_ids, random_id in calls
+            for row_id in row_ids
+        ]
+        if rows:
+            self.session.execute(_MARK_SENDING, rows)
 
     def settle_many(self, changes: Sequence[dict[str, Any]]) -> None:
         """Rows updated by primary key in executemany batches (each dict has "id" and the new values)."""
