@@ -124,9 +124,7 @@ class CommunityServices:
     def queues(self) -> QueueService:
         """The group's queues (lab defence, consultations): opened by its leaders, joined by its members."""
         if self._queues is None:
-            self._queues = QueueService(
-                self._session, self._community_id, self.timetable.member, self.timetable, self.timezone
-            )
+            self._queues = QueueService(self._session, self._community_id, self.timetable, self.timezone)
         return self._queues
 
     @property

@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from fsm_bot.folding import fold
-from fsm_bot.members.info import MemberInfo
 from fsm_bot.members.roles import allows
 from fsm_bot.services.dates import parse_day
 from fsm_bot.services.timetable import TimetableService
@@ -143,12 +142,10 @@ class Classmate:
 
 
 class QueueService:
-    def __init__(
-        self, session: Session, community_id: int, member: MemberInfo, timetable: TimetableService, timezone: ZoneInfo
-    ) -> None:
+    def __init__(self, session: Session, community_id: int, timetable: TimetableService, timezone: ZoneInfo) -> None:
         self.session = session
         self.community_id = community_id
-        self.member = member
+        self.member = timetable.member  # the member who asks, as the timetable service already knows them
         self.timezone = timezone
         self.repository = QueueRepository(session, community_id)
         self._members = MemberRepository(session, community_id)

@@ -1,9 +1,10 @@
 """`id IN (...)` for the thousands of ids a delivery settles at once.
 
-On PostgreSQL an IN list of 2,500 ids is 2,500 bind parameters: SQLAlchemy renders each and psycopg
-parses the query text to number them, which cost a broadcast's settle more than the database did
-(bench/broadcast.py under py-spy). `= ANY(array)` is one parameter whatever the count. SQLite has
-no arrays, and no such cost in process: there it stays IN.
+On PostgreSQL an IN list of 2,500 ids is 2,500 bind parameters, which SQLAlchemy renders one by one at
+each execution; with psycopg's default placeholders psycopg also parsed the query text to number them
+(the engine now passes PostgreSQL's own $n through unparsed: storage/db.py). Together that cost a
+broadcast's settle more than the database did (bench/broadcast.py under py-spy). `= ANY(array)` is one
+parameter whatever the count. SQLite has no arrays, and no such cost in process: there it stays IN.
 """
 
 from __future__ import annotations
