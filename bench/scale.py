@@ -21,7 +21,14 @@ The sandbox pushes each update over a new TCP connection, 8 at a time, so the ke
     people's sends and the polling), and the whole machine's busy time from /proc/stat (so the rest is other work).
 
     .venv/bin/python bench/scale.py [--workers 1,2,4] [--users 300 --messages 5] [--recipients 10000 --parts 3]
-        [--repeats 3] [--postgres URL] [--quick] [--smoke] [--no-record]
+        [--repeats 3] [--postgres URL] [--quick] [--smoke] [--no-record] [--worker-cpu CORES] [--lanes-per-worker]
+
+On 2 cores the workers share the machine with the sandbox, PostgreSQL and this process, so more workers cannot
+do more work there whatever the engine does. --worker-cpu gives every worker process the same CPU budget of its
+own (a cgroup CFS quota, bench/_cpu_budget.py; needs root), small enough to leave room for the rest: then the
+budget, not the machine, limits a worker, and N workers show whether they do N workers' worth of work or get in
+each other's way (leases, locks, duplicated polling). --lanes-per-worker gives each worker its share of the
+load too: 8 updates in flight per worker instead of 8 in all. Such a run records a section of its own.
 
 Each worker count runs --repeats times, interleaved, and the median run is reported. --quick is a smoke run
 (1 and 2 workers once, 60 users x 3, 2,000 recipients x 1 part, ~30 s) and records nothing; --smoke is the
@@ -60,6 +67,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.support.cluster
 
+from _cpu_budget import CpuBudget
 from _databases import postgres_reachable, postgres_schema
 from _results import percentile, record
 from _world import Commands, World, serve_sandbox
@@ -68,7 +76,7 @@ from sqlalchemy.engine import make_url
 
 from fsm_bot.delivery.sender import POLL_INTERVAL as SENDER_POLL
 from fsm_bot.sandbox import SandboxServer
-from fsm_bot.sandbox.callback import CONFIRMATION_CODE
+from fsm_bot.sandbox.callback import CONFIRMATION_CODE, MAX_CONNECTIONS
 from fsm_bot.sandbox.client import SandboxClient
 from fsm_bot.services.reports import REFRESH_SECONDS as REPORT_REFRESH
 from fsm_bot.storage import Database, upgrade_to_head
@@ -79,6 +87,8 @@ from tests.support.cluster import Cluster, free_port
 from tests.support.waiting import wait_until
 
 SECTION = "Scale-out (bench/scale.py)"
+BUDGET_SECTION = "Scale-out, each worker on a CPU budget of its own (bench/scale.py --worker-cpu)"
+LANES = 8  # updates the sandbox pushes at once
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 HELP = "помощь"
 BROADCAST_GROUP, PEOPLE_GROUP = "ИВТ-101", "ИВТ-102"
@@ -468,6 +478,7 @@ class Run:
         self.cluster: Cluster | None = None
         self.pids: dict[int, str] = {}
         self.meter: CpuMeter | None = None
+        self.budget = CpuBudget(args.worker_cpu) if args.worker_cpu else None
 
     def execute(self) -> dict[str, Any]:
         bot_url, meter_url, application_name, drop = schema_urls(self.server_url)
@@ -484,6 +495,8 @@ class Run:
             finally:
                 self._stop_cluster()
                 self.meter.close()
+                if self.budget is not None:
+                    self.budget.close()
         finally:
             drop()
 
@@ -501,8 +514,11 @@ class Run:
             self.sandbox, bot_url, self.folder, self.workers, engine=ENGINE, vk={"rps_limit": RPS_LIMIT}
         )
         started = time.monotonic()
-        self.cluster.start()
+        self.cluster.start(connections=self.lanes)
         self._watch_processes()
+        if self.budget is not None:
+            for pid in self.pids:
+                self.budget.limit(pid)
         # The scheduler's leader syncs the members from VK at once (10,000 profiles): let it finish first.
         wait_for(lambda: "members synced" in self.cluster.text(), 120, "the first member sync")
         ready = time.monotonic() - started
@@ -512,6 +528,12 @@ class Run:
         result["broadcast"] = self._broadcast(headman, students)
         result["restarts"] = self._restarts()
         return result
+
+    @property
+    def lanes(self) -> int:
+        """Updates the sandbox keeps in flight: 8, or 8 per worker (each its share of the load) with
+        --lanes-per-worker, at most the sandbox's 16."""
+        return min(MAX_CONNECTIONS, LANES * self.workers) if self.args.lanes_per_worker else LANES
 
     def _watch_processes(self) -> None:
         assert self.cluster is not None and self.cluster.process is not None and self.meter is not None
@@ -775,7 +797,7 @@ def arrow(values: Iterable[float], form: str) -> str:
     return " → ".join(format(value, form) for value in values)
 
 
-def events_verdict(runs: dict[int, list[dict[str, Any]]]) -> str:
+def events_verdict(runs: dict[int, list[dict[str, Any]]], budget: float | None = None) -> str:
     counts = sorted(runs)
     chosen = {n: median_run(runs[n], events_rate) for n in counts}
     count = {n: chosen[n]["events"]["events"] for n in counts}
@@ -816,7 +838,25 @@ def events_verdict(runs: dict[int, list[dict[str, Any]]]) -> str:
             "(one GIL for the callback endpoint, 8 handler threads and the sender): that is the 1-worker limit."
         )
     sandbox = max(use[n]["sandbox"] / wall[n] for n in counts)
-    if sandbox >= 0.9:
+    if budget:
+        each = [use[n]["busiest worker"] / wall[n] for n in counts]
+        text += (
+            f" Each worker had {budget:g} cores of its own (a cgroup quota) and its busiest used "
+            f"{arrow(each, '.2f')} of them: "
+            + (
+                "the budget is what limits a worker, so the rate shows how many workers' worth of work gets done. "
+                if min(each) >= 0.9 * budget
+                else "a worker did not use its whole budget, so something else limits the rate too. "
+            )
+            + f"Bot CPU per event {arrow(per_event('bot'), '.1f')} ms: what more workers cost in contention."
+        )
+        if 1 in rates and 2 in rates:
+            ratio = rates[2] / rates[1]
+            text += (
+                f" Target (issue 19), 2 workers at least 1.6x one: {ratio:.2f}x, "
+                f"**{'met' if ratio >= 1.6 else 'not met'}**."
+            )
+    elif sandbox >= 0.9:
         text += f" The sandbox reached {sandbox:.2f} cores: it is a ceiling of its own (one Python process)."
     elif busy < 0.85:
         text += (
@@ -903,8 +943,21 @@ def report(
         "and this process all share it. Each run: `python -m fsm_bot run --workers N` (tests/support/cluster.py; with "
         f"N = 1 one process, no supervisor) on a fresh schema, callback mode, {args.tokens} tokens at vk.rps_limit "
         f"{RPS_LIMIT}, engine defaults (8 handler threads per process, lease 30 s); the sandbox in a process of its "
-        "own, rate limit off, pushing each update over a new TCP connection with 8 in flight, so the kernel spreads "
-        f"them over the workers. {repeats} run(s) per worker count, interleaved (1, 2, 4, 1, 2, 4, ...); each row is "
+        "own, rate limit off, pushing each update over a new TCP connection with "
+        + (
+            f"{LANES} in flight per worker (at most {MAX_CONNECTIONS})"
+            if args.lanes_per_worker
+            else f"{LANES} in flight"
+        )
+        + ", so the kernel spreads them over the workers. "
+        + (
+            f"Each worker process in a cgroup of its own with a CFS quota of {args.worker_cpu:g} cores: the "
+            "workers' speed measured on CPU of their own, as with a core per worker, not on what the sandbox, "
+            f"PostgreSQL and this process leave of {CORES} cores. "
+            if args.worker_cpu
+            else ""
+        )
+        + f"{repeats} run(s) per worker count, interleaved (1, 2, 4, 1, 2, 4, ...); each row is "
         "the median run by rate, min–max of the rate in brackets.",
         "",
         f"**(1) Events**: {args.users} onboarded members each write «{HELP}» {args.messages} times "
@@ -972,7 +1025,7 @@ def report(
         broadcast = median_run(runs[n], copies_rate)["broadcast"]
         lines.append(cpu_row(n, "events", events["cpu"], events["events"], "ms", 1000))
         lines.append(cpu_row(n, "broadcast", broadcast["cpu"], broadcast["copies"], "µs", 1e6))
-    lines += ["", events_verdict(runs), "", broadcast_verdict(runs)]
+    lines += ["", events_verdict(runs, args.worker_cpu), "", broadcast_verdict(runs)]
     notes = []
     for n in counts:
         for result in runs[n]:
@@ -1034,6 +1087,16 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a small smoke run; records nothing")
     parser.add_argument("--smoke", action="store_true", help="the smallest run through every step; records nothing")
     parser.add_argument("--no-record", action="store_true", help="print only; leave bench/RESULTS.md alone")
+    parser.add_argument(
+        "--worker-cpu",
+        type=float,
+        default=None,
+        help="cores each worker process may use (a cgroup CFS quota; needs root): scaling measured on the workers' "
+        "own CPU, as on a machine with a core per worker, not on what the sandbox and PostgreSQL leave of 2 cores",
+    )
+    parser.add_argument(
+        "--lanes-per-worker", action="store_true", help="8 updates in flight per worker (at most 16), not 8 in all"
+    )
     args = parser.parse_args(list(argv) if argv is not None else None)
     sizes = SMOKE if args.smoke else QUICK if args.quick else FULL
     for key, value in sizes.items():
@@ -1043,6 +1106,11 @@ def main(argv: Iterable[str] | None = None) -> int:
     # SIGTERM (and Ctrl+C) unwind through the finally blocks: the workers stopped, the schema dropped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    if args.worker_cpu:
+        unavailable = CpuBudget(args.worker_cpu).available()
+        if unavailable:
+            print(f"--worker-cpu cannot be used here: {unavailable}", file=sys.stderr)
+            return 1
     problem = postgres_reachable(args.postgres)
     if problem:
         print(f"PostgreSQL at {args.postgres} is not reachable: {problem}", file=sys.stderr)
@@ -1092,14 +1160,19 @@ def main(argv: Iterable[str] | None = None) -> int:
             command += f" --{key} {','.join(map(str, shown)) if isinstance(shown, list) else shown}"
     if args.postgres != DEFAULT_POSTGRES:
         command += f" --postgres {shlex.quote(args.postgres)}"
+    if args.worker_cpu:
+        command += f" --worker-cpu {args.worker_cpu:g}"
+    if args.lanes_per_worker:
+        command += " --lanes-per-worker"
     lines = report(runs, floor, args, command, tuple(loads))
     print()
     print("\n".join(lines))
     if args.smoke or args.quick or args.no_record:
         print("\n(not recorded: --smoke / --quick / --no-record)")
     else:
-        record(SECTION, lines)
-        print(f"\nrecorded in bench/RESULTS.md, section «{SECTION}» ({datetime.date.today().isoformat()})")
+        section = BUDGET_SECTION if args.worker_cpu else SECTION
+        record(section, lines)
+        print(f"\nrecorded in bench/RESULTS.md, section «{section}» ({datetime.date.today().isoformat()})")
     return 0
 
 

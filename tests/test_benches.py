@@ -17,6 +17,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _cpu_budget import CpuBudget  # noqa: E402  (bench/ is scripts, not a package)
+
 RESULTS = ROOT / "bench" / "RESULTS.md"
 POSTGRES = os.environ.get("FSM_BOT_TEST_DATABASE_URL")
 
@@ -29,8 +33,10 @@ def arguments(bench: str) -> list[str]:
         "broadcast": ["--postgres", POSTGRES or ""],
         "reminders": ["--database", "both", "--postgres", POSTGRES] if POSTGRES else ["--database", "sqlite"],
         "scale": ["--postgres", POSTGRES or ""],
+        "scale-budget": ["--postgres", POSTGRES or "", "--worker-cpu", "1", "--lanes-per-worker"],
     }
-    return [sys.executable, f"bench/{bench}.py", "--smoke", *postgres.get(bench, [])]
+    script = bench.split("-")[0]
+    return [sys.executable, f"bench/{script}.py", "--smoke", *postgres.get(bench, [])]
 
 
 # What each bench prints once its figures are in: a line of its table per backend it ran.
@@ -51,6 +57,7 @@ FIGURES = {
     "sandbox": ["| `utils.getServerTime` calls/s", "| long poll latency from send issued"],
     "reminders": ["Median SQLite run"],
     "scale": ["**(1) Events**", "**(2) Broadcast**"],
+    "scale-budget": ["**(1) Events**", "a cgroup of its own", "Each worker had 1 cores of its own"],
     "catch_up": ["| during the catch-up |", "| without a catch-up |", "**Live latency during / without"],
 }
 POSTGRES_FIGURES = {
@@ -64,8 +71,10 @@ POSTGRES_FIGURES = {
 @pytest.mark.timeout(420)
 @pytest.mark.parametrize("bench", list(FIGURES))
 def test_the_bench_runs_at_its_smoke_size_and_prints_its_figures(bench: str) -> None:
-    if bench == "scale" and not POSTGRES:
+    if bench.startswith("scale") and not POSTGRES:
         pytest.skip("bench/scale.py runs on PostgreSQL only: set FSM_BOT_TEST_DATABASE_URL")
+    if bench == "scale-budget" and CpuBudget(1).available():
+        pytest.skip(f"no CPU budgets here: {CpuBudget(1).available()}")
     results_before = RESULTS.read_bytes() if RESULTS.exists() else None
     done = subprocess.run(arguments(bench), cwd=ROOT, capture_output=True, text=True, timeout=400)
     story = f"stdout (end):\n{done.stdout[-3000:]}\nstderr (end):\n{done.stderr[-3000:]}"
@@ -74,3 +83,27 @@ def test_the_bench_runs_at_its_smoke_size_and_prints_its_figures(bench: str) -> 
     missing = [figure for figure in expected if figure not in done.stdout]
     assert not missing, f"{missing} not printed\n{story}"
     assert (RESULTS.read_bytes() if RESULTS.exists() else None) == results_before, "a smoke run wrote RESULTS.md"
+
+
+def test_a_cpu_budget_holds_its_process_at_the_quota_and_is_removed_afterwards() -> None:
+    """The cgroup bench/scale.py --worker-cpu puts each worker in: the process is in it, the quota is the
+    budget, and closing leaves no cgroup behind (a leftover would pin a later process with the same pid)."""
+    budget = CpuBudget(0.25, prefix="fsm-test")
+    if budget.available():
+        pytest.skip(f"no CPU budgets here: {budget.available()}")
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        budget.limit(child.pid)
+        group = budget.group(child.pid)
+        assert str(child.pid) in (group / "cgroup.procs").read_text().split()
+        quota = group / "cpu.cfs_quota_us"
+        if quota.exists():
+            assert int(quota.read_text()) == 25_000 and int((group / "cpu.cfs_period_us").read_text()) == 100_000
+        else:
+            assert (group / "cpu.max").read_text().split() == ["25000", "100000"]
+        budget.close()
+        assert not group.exists()
+    finally:
+        child.kill()
+        child.wait()
+        budget.close()
