@@ -24,6 +24,17 @@ def test_edit_changes_the_bots_message(sandbox, api):
     assert error.value.code == 911
 
 
+def test_a_refused_edit_changes_nothing(sandbox, api):
+    """VK checks the whole call first: a bad keyboard or attachment leaves the new text unapplied too."""
+    student = sandbox.add_user()
+    message_id = api.messages.send(peer_id=student["id"], message="Доставлено: 0", random_id=1)
+    for refused in ({"keyboard": "{}"}, {"attachment": "not-an-attachment"}, {"message": "x" * 4097}):
+        with pytest.raises(vk_api.ApiError):
+            api.messages.edit(peer_id=student["id"], message_id=message_id, **{"message": "Доставлено: 2", **refused})
+        [message] = sandbox.messages(student["id"])
+        assert (message["text"], message["keyboard"], message["attachments"]) == ("Доставлено: 0", None, []), refused
+
+
 def test_the_bot_cannot_edit_a_users_message(sandbox, api):
     student = sandbox.add_user()
     sent = sandbox.send(student["id"], "привет")

@@ -33,14 +33,14 @@ def edit(call: Call) -> int:
     message = _target(call, peer_id)
     if not message.from_bot:
         raise VkError(920)
-    if "message" in call.params.values:
-        message.text = read_text(call)
-    if call.params.has("keyboard"):
-        message.keyboard = read_keyboard(call)
-    if "attachment" in call.params.values:
-        message.attachments = read_attachments(call)
-    if not (message.text or message.attachments or message.fwd_messages):
+    # Every parameter is checked before anything changes: VK refuses a call whole (a bad keyboard does not
+    # leave the new text behind), and a bot relying on a refused edit must see its message unchanged.
+    text = read_text(call) if "message" in call.params.values else message.text
+    keyboard = read_keyboard(call) if call.params.has("keyboard") else message.keyboard
+    attachments = read_attachments(call) if "attachment" in call.params.values else message.attachments
+    if not (text or attachments or message.fwd_messages):
         raise invalid_param("message is empty or invalid")
+    message.text, message.keyboard, message.attachments = text, keyboard, attachments
     message.update_time = int(time.time())
     call.sandbox.emit("message_edit", message.vk_view())
     return 1
