@@ -29,6 +29,7 @@ from fsm_bot.storage.types import utcnow
 from fsm_bot.texts import Catalogs, Texts, as_catalogs
 from fsm_bot.vk.client import VkClient
 from fsm_bot.vk.errors import VkCallError
+from fsm_bot.vk.keyboards import NO_BUTTONS
 from fsm_bot.vk.messages import MessageContent
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,8 @@ class ReportUpdater:
         edits = self.database.transaction(self._collect)
         done = 0
         for broadcast_id, peer_id, message_id, text, keyboard in edits:
-            params = {"peer_id": peer_id, "message_id": message_id, "message": text, "keyboard": keyboard or "{}"}
+            # No buttons left (nothing to acknowledge, nobody to resend to): an empty keyboard removes them.
+            params = {"peer_id": peer_id, "message_id": message_id, "message": text, "keyboard": keyboard or NO_BUTTONS}
             try:
                 self.client.call("messages.edit", params)
                 done += 1

@@ -87,3 +87,5 @@ def build_keyboard(rows: Sequence[Sequence[KeyboardButton]], inline: bool, one_t
 
 
 HIDE_KEYBOARD = json.dumps({"one_time": True, "buttons": []})
+#: An edit's keyboard that takes a message's inline buttons away; VK refuses ``{}`` (error 911).
+NO_BUTTONS = json.dumps({"inline": True, "buttons": []})

@@ -12,7 +12,7 @@ from fsm_bot.storage.models import Role
 from fsm_bot.storage.repositories import BroadcastRepository, MemberRepository
 from tests.support.broadcasts import compose_and_send, group_of, report_of
 from tests.support.people import enrolled
-from tests.support.talk import bot_messages, press, say
+from tests.support.talk import bot_messages, bot_texts, press, say, toggle
 from tests.support.waiting import settled, wait_until
 
 StartBot = Callable[..., Bot]
@@ -312,3 +312,26 @@ def test_each_copy_has_the_ack_button_in_its_readers_language(sandbox: SandboxCl
     [other_copy] = sandbox.wait_for_messages(other_english, 1, timeout=20)
     assert other_copy["keyboard"] == copies[english]["keyboard"]
     assert other_copy["random_id"] == copies[english]["random_id"] != copies[russian]["random_id"]
+
+
+def test_a_broadcast_without_acknowledgements_ends_with_a_final_report(
+    sandbox: SandboxClient, start_bot: StartBot
+) -> None:
+    """A report without buttons (nobody is asked to acknowledge, nobody failed) is still edited to its end:
+    VK refuses an edit whose keyboard is not a keyboard, so the report once froze at its first tally."""
+    bot = start_bot()
+    headman = enrolled(sandbox, bot, "Анна", "Старостина", role=Role.HEADMAN)
+    students = group_of(sandbox, bot, 2)
+    say(sandbox, headman, "рассылка")
+    [added] = say(sandbox, headman, "Пары завтра не будет")
+    [who] = press(sandbox, headman, added, "Готово")
+    [options] = press(sandbox, headman, who, "Моей группе (ИВТ-101)")
+    options = toggle(sandbox, headman, options, "Просить нажать «Ознакомлен»: да")
+    assert "Просить нажать «Ознакомлен»: нет" in str(options["keyboard"])
+    confirm = press(sandbox, headman, options, "Далее", expect=3)[-1]
+    press(sandbox, headman, confirm, "Отправить", expect=2)
+    wait_until(lambda: "Доставка завершена." in report_of(sandbox, headman)["text"], what="the final report")
+    report = report_of(sandbox, headman)
+    assert "Доставлено: 2" in report["text"]
+    assert not (report["keyboard"] or {}).get("buttons"), report["keyboard"]  # nothing to press
+    assert [bot_texts(sandbox, student) for student in students] == [["Пары завтра не будет"]] * 2
