@@ -188,7 +188,9 @@ class Bot:
             self.sender.wake,
             lambda name: self.texts("documents.upload_failed", name=name),
         )
-        self.reports = ReportUpdater(self.database, self.community_id, self.catalogs, self.client)
+        self.reports = ReportUpdater(
+            self.database, self.community_id, self.catalogs, self.client, self.leadership.leading
+        )
         after_commit = AfterCommitEffects(
             self.client,
             self.sender.wake,

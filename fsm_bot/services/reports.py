@@ -4,12 +4,19 @@ Anything that changes a tally (a batch delivered, an «Ознакомлен» pr
 report dirty in its own transaction; the updater edits the sender's one report message every few
 seconds for dirty broadcasts, so a delivery to 2,000 people edits the message a handful of times,
 not 2,000. The flag lives in the database, so a report left stale by a crash is refreshed after it.
+
+One process edits: the leader (scheduler.leadership). Edits leave after their transaction, each
+through its process's share of the token; two processes' edits could cross on the way, and a tally
+read first and sent last would stay on the report for good. The flag is cleared before the edit
+leaves, so a new leader refreshes every recent report once (its predecessor may have died in
+between), and an edit VK did not take for a while (network, 6, 9, 10) is flagged again.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from datetime import timedelta
 from functools import partial
 
 from sqlalchemy.orm import Session
@@ -28,24 +35,37 @@ from fsm_bot.storage.repositories import (
 from fsm_bot.storage.types import utcnow
 from fsm_bot.texts import Catalogs, Texts, as_catalogs
 from fsm_bot.vk.client import VkClient
-from fsm_bot.vk.errors import VkCallError
+from fsm_bot.vk.errors import VkCallError, VkUnavailableError
 from fsm_bot.vk.keyboards import NO_BUTTONS
 from fsm_bot.vk.messages import MessageContent
 
 log = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 3.0
+#: How far back a new leader refreshes reports: acknowledgements and poll answers change a report
+#: for days after its delivery, and each edit costs one request.
+RECENT = timedelta(days=7)
 
 
 class ReportUpdater:
     """A thread that edits dirty reports in place; started and stopped with the bot."""
 
-    def __init__(self, database: Database, community_id: int, texts: Texts | Catalogs, client: VkClient) -> None:
-        """`texts`: every language's (each report in its reader's), or one catalog for all."""
+    def __init__(
+        self,
+        database: Database,
+        community_id: int,
+        texts: Texts | Catalogs,
+        client: VkClient,
+        leading: threading.Event | None = None,
+    ) -> None:
+        """`texts`: every language's (each report in its reader's), or one catalog for all. `leading`: set
+        while this process leads (Leadership.leading); None refreshes always."""
         self.database = database
         self.community_id = community_id
         self.catalogs = as_catalogs(texts)
         self.client = client
+        self.leading = leading
+        self._led = False  # whether the last refresh was made as the leader
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -66,19 +86,31 @@ class ReportUpdater:
                 log.exception("broadcast reports: refresh failed; will try again")
 
     def refresh(self) -> int:
-        """Pin what went out to group chats, then edit every dirty report whose message has gone out;
-        returns how many reports were edited."""
+        """As the leader: pin what went out to group chats, then edit every dirty report whose message
+        has gone out; returns how many reports were edited (0 in another process)."""
+        if self.leading is not None and not self.leading.is_set():
+            self._led = False
+            return 0
+        if not self._led:
+            since = utcnow() - RECENT
+            self.database.transaction(lambda session: BroadcastFollowUps(session, self.community_id).recheck(since))
+            self._led = True
         self._pin_posted()
         edits = self.database.transaction(self._collect)
-        done = 0
+        done, again = 0, []
         for broadcast_id, peer_id, message_id, text, keyboard in edits:
             # No buttons left (nothing to acknowledge, nobody to resend to): an empty keyboard removes them.
             params = {"peer_id": peer_id, "message_id": message_id, "message": text, "keyboard": keyboard or NO_BUTTONS}
             try:
                 self.client.call("messages.edit", params)
                 done += 1
+            except VkUnavailableError as error:
+                log.warning("report of broadcast %d not updated (%s); will try again", broadcast_id, error)
+                again.append(broadcast_id)
             except VkCallError as error:
                 log.warning("report of broadcast %d not updated: %s", broadcast_id, error)
+        if again:
+            self.database.transaction(lambda session: BroadcastFollowUps(session, self.community_id).dirty(again))
         return done
 
     def _pin_posted(self) -> None:

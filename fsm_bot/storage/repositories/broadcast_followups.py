@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from fsm_bot.storage.models import (
@@ -35,6 +36,30 @@ class BroadcastFollowUps:
                 .limit(limit)
                 .with_for_update(skip_locked=True)
             )
+        )
+
+    def dirty(self, broadcast_ids: Iterable[int]) -> None:
+        """These reports need another refresh (their last edit did not get through)."""
+        ids = list(broadcast_ids)
+        if ids:
+            self.session.execute(
+                update(Broadcast)
+                .where(Broadcast.community_id == self.community_id, Broadcast.id.in_(ids))
+                .values(report_dirty=True)
+            )
+
+    def recheck(self, since: datetime) -> None:
+        """Every report that may have changed lately needs a refresh: those of broadcasts still going out
+        or made after `since`."""
+        self.session.execute(
+            update(Broadcast)
+            .where(
+                Broadcast.community_id == self.community_id,
+                Broadcast.status != BroadcastStatus.DELETED.value,
+                Broadcast.report_outbox_id.is_not(None),
+                or_(Broadcast.status == BroadcastStatus.SENDING.value, Broadcast.created_at >= since),
+            )
+            .values(report_dirty=True)
         )
 
     def pending_pins(self, limit: int = 20) -> list[Broadcast]:
