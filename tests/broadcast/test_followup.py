@@ -10,7 +10,7 @@ from fsm_bot.runtime.bot import Bot
 from fsm_bot.sandbox.client import SandboxClient
 from fsm_bot.storage.models import Role
 from fsm_bot.storage.repositories import BroadcastRepository, MemberRepository
-from tests.support.broadcasts import compose_and_send, group_of, report_of
+from tests.support.broadcasts import broadcast_options, compose_and_send, group_of, report_of
 from tests.support.people import enrolled
 from tests.support.talk import bot_messages, bot_texts, press, say, toggle
 from tests.support.waiting import settled, wait_until
@@ -203,10 +203,7 @@ def chat_of(sandbox: SandboxClient, peer_id: int) -> dict:
 
 
 def _send_with_pin(sandbox: SandboxClient, headman: int, text: str) -> None:
-    say(sandbox, headman, "рассылка")
-    [added] = say(sandbox, headman, text)
-    [who] = press(sandbox, headman, added, "Готово")
-    [options] = press(sandbox, headman, who, "Моей группе (ИВТ-101)")
+    options = broadcast_options(sandbox, headman, text)
     sandbox.press(headman, options["id"], "Закрепить в беседе группы: нет")
     wait_until(
         lambda: (
@@ -322,10 +319,7 @@ def test_a_broadcast_without_acknowledgements_ends_with_a_final_report(
     bot = start_bot()
     headman = enrolled(sandbox, bot, "Анна", "Старостина", role=Role.HEADMAN)
     students = group_of(sandbox, bot, 2)
-    say(sandbox, headman, "рассылка")
-    [added] = say(sandbox, headman, "Пары завтра не будет")
-    [who] = press(sandbox, headman, added, "Готово")
-    [options] = press(sandbox, headman, who, "Моей группе (ИВТ-101)")
+    options = broadcast_options(sandbox, headman, "Пары завтра не будет")
     options = toggle(sandbox, headman, options, "Просить нажать «Ознакомлен»: да")
     assert "Просить нажать «Ознакомлен»: нет" in str(options["keyboard"])
     confirm = press(sandbox, headman, options, "Далее", expect=3)[-1]

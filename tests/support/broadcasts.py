@@ -27,13 +27,19 @@ def group_of(sandbox: SandboxClient, bot: Bot, size: int, closed: int = 0) -> li
     return students
 
 
-def compose_and_send(sandbox: SandboxClient, headman: int, text: str, audience: str = "Моей группе (ИВТ-101)") -> dict:
-    """Through the dialog by buttons; returns the confirmation question."""
+def broadcast_options(sandbox: SandboxClient, headman: int, text: str, audience: str = "Моей группе (ИВТ-101)") -> dict:
+    """Through the dialog by buttons up to its options (ack, pin, poll); returns that message."""
     say(sandbox, headman, "рассылка")
     [added] = say(sandbox, headman, text)
     assert added["text"].startswith("Добавлено сообщений: 1.")
     [who] = press(sandbox, headman, added, "Готово")
     [options] = press(sandbox, headman, who, audience)
+    return options
+
+
+def compose_and_send(sandbox: SandboxClient, headman: int, text: str, audience: str = "Моей группе (ИВТ-101)") -> dict:
+    """Through the dialog by buttons; returns the confirmation question."""
+    options = broadcast_options(sandbox, headman, text, audience)
     answers = press(sandbox, headman, options, "Далее", expect=3)
     return answers[-1]
 
